@@ -1,0 +1,95 @@
+/*
+ * growth.h - mapping growth per backing file and per size, and the
+ * map/unmap events between consecutive snapshots.
+ */
+#ifndef MEMTOP_GROWTH_H
+#define MEMTOP_GROWTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memtop/snapshot.h"
+
+#define GROWTH_SPARK 60 /* region counts kept per file for a sparkline */
+
+/* "256 KiB x 1800": regions of one size, for a file or for anon memory. */
+struct mt_bucket {
+	uint64_t size;
+	uint32_t count;
+	int32_t delta; /* change since monitoring began */
+};
+
+struct mt_buckets {
+	struct mt_bucket *v; /* largest count first */
+	size_t n;
+	size_t cap;
+};
+
+struct mt_file {
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	uint64_t inode;
+	char *path;       /* owned copy, bytes, NUL-terminated */
+	uint32_t path_len;
+	bool deleted;
+	bool present;     /* mapped in the latest snapshot */
+	uint32_t regions;
+	uint64_t virt;
+	uint64_t rss;     /* MT_UNKNOWN if not measured */
+	uint32_t regions0; /* when monitoring began (0 if it appeared later) */
+	uint64_t virt0;
+	int64_t delta_regions;
+	int64_t delta_virtual;
+	double rate_per_min; /* regions per minute since first seen */
+	double first_seen;   /* mono */
+	struct mt_buckets buckets;
+	uint32_t spark[GROWTH_SPARK]; /* region count per refresh, ring */
+	size_t spark_head;
+	size_t spark_n;
+};
+
+enum mt_event_kind { MT_EV_MAP, MT_EV_UNMAP };
+
+struct mt_event {
+	enum mt_event_kind kind;
+	double time; /* CLOCK_REALTIME of the snapshot that saw it */
+	uint64_t start;
+	uint64_t end;
+	uint8_t perms;
+	enum mt_category category;
+	char *path; /* owned copy, "" for anonymous */
+};
+
+struct mt_events {
+	struct mt_event *v;
+	size_t n;
+	size_t cap;
+};
+
+struct mt_growth {
+	double t0;             /* mono of the first snapshot */
+	struct mt_file *files; /* sorted: largest growth first */
+	size_t n_files;
+	size_t cap_files;
+	struct mt_buckets anon; /* private anonymous regions by size */
+	struct mt_events events; /* between the last two snapshots */
+	bool have_prev;
+};
+
+void growth_init(struct mt_growth *g);
+void growth_free(struct mt_growth *g);
+/*
+ * Fold snapshot cur (already classified) into g.  prev is the snapshot
+ * before it (NULL for the first).  Computes files, buckets, and the
+ * events between prev and cur: address ranges newly covered (map) or no
+ * longer covered (unmap) by a mapping of the same backing, so an mprotect
+ * split is not an event while a library load or a heap growth is.  Also
+ * sets cur's regions' first_seen (carried from prev).  0 or -ENOMEM.
+ */
+int growth_update(struct mt_growth *g, const struct mt_snapshot *prev,
+		  struct mt_snapshot *cur);
+void events_clear(struct mt_events *e);
+void events_free(struct mt_events *e);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * proc.h - the live source: reads a running process through /proc and
+ * libproc2.  Only this module and freeze.c touch the target.
+ */
+#ifndef MEMTOP_PROC_H
+#define MEMTOP_PROC_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "memtop/error.h"
+#include "memtop/snapshot.h"
+
+struct mt_proc;
+
+/*
+ * Open pid for watching.  Fails with MT_EXIT_NOPROC, MT_EXIT_KTHREAD or
+ * MT_EXIT_PERM; a permission message names the cause (another user,
+ * ptrace restrictions such as Yama, a non-dumpable target) and the remedy.
+ */
+int proc_open(struct mt_proc **out, pid_t pid, struct mt_error *err);
+void proc_close(struct mt_proc *p);
+pid_t proc_pid(const struct mt_proc *p);
+
+enum proc_read_flags {
+	PROC_READ_RSS_ALWAYS = 1u << 0, /* read smaps whatever it costs */
+	PROC_READ_RSS_NEVER = 1u << 1,  /* never read smaps */
+};
+
+/*
+ * Take a snapshot: maps, resident sizes from smaps (adaptively: every call
+ * while smaps is cheap, then only when its cost falls below ~10% of the
+ * time since the last read; s->rss_time tells the figures' age; figures of
+ * the previous read are carried to regions that still exist), process
+ * facts, threads with their stack pointers, limits.  The snapshot is reset
+ * first.  MT_EXIT_EXITED when the target has gone.
+ */
+int proc_read(struct mt_proc *p, struct mt_snapshot *s, unsigned flags,
+	      struct mt_error *err);
+
+/* Read the whole of a /proc file into a malloc'ed, NUL-terminated buffer
+ * (*buf reused and grown as needed).  Returns its length or -errno. */
+long proc_slurp(const char *path, char **buf, size_t *cap);
+
+/*
+ * Stat each file-backed region's path (as seen from the target's root,
+ * /proc/PID/root) and set `deleted` when the file is gone or is another
+ * file than the one mapped.  Consecutive regions of one file cost one stat.
+ */
+void proc_check_deleted(pid_t pid, struct mt_snapshot *s);
+
+#endif

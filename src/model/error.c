@@ -1,0 +1,21 @@
+/*
+ * error.c - filling struct mt_error.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "memtop/error.h"
+
+int mt_error_set(struct mt_error *err, enum mt_exit code, int sys_errno,
+		 const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+		err->code = code;
+		err->sys_errno = sys_errno;
+	}
+	return -1;
+}
