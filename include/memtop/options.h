@@ -1,0 +1,27 @@
+/*
+ * options.h - the command line, parsed by main.c and read by every front
+ * end (batch printer, TUI, refs report).
+ */
+#ifndef MEMTOP_OPTIONS_H
+#define MEMTOP_OPTIONS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct mt_options {
+	pid_t pid;          /* 0: none given (the TUI opens the process picker) */
+	double delay;       /* -d: seconds between refreshes, > 0 */
+	long count;         /* -n: refreshes before exiting, 0 = forever */
+	bool batch;         /* -b */
+	bool json;          /* --json */
+	bool regions;       /* --regions: list every region in batch output */
+	bool no_color;      /* --no-color, or NO_COLOR set in the environment */
+	bool no_mouse;      /* --no-mouse */
+	bool demo;          /* --demo: start the bundled demo and watch it */
+	bool no_freeze;     /* --no-freeze: scan without stopping the target */
+	const char *refs;   /* --refs TARGET: ADDR, START-END or START+LEN */
+	/* Resident sizes: always, never, or adaptively (default). */
+	enum { MT_RSS_AUTO, MT_RSS_ALWAYS, MT_RSS_NEVER } rss;
+};
+
+#endif

@@ -1,0 +1,18 @@
+/*
+ * tui.h - the interactive ncurses front end.
+ */
+#ifndef MEMTOP_TUI_H
+#define MEMTOP_TUI_H
+
+#include "memtop/error.h"
+#include "memtop/options.h"
+
+/*
+ * Run the full-screen monitor until the user quits.  With opt->pid == 0,
+ * start with the process picker.  The terminal is restored on every path
+ * (quit, error, SIGINT/SIGTERM/SIGHUP).  Returns an exit code (enum
+ * mt_exit); on failure err says why, to be printed after curses ended.
+ */
+int tui_run(const struct mt_options *opt, struct mt_error *err);
+
+#endif
