@@ -1,1 +1,328 @@
-int main(void) { return 0; }
+/*
+ * main.c - options and wiring: a source feeds the model, the model feeds
+ * one front end (batch printer, refs report or the TUI).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memtop/batch.h"
+#include "memtop/error.h"
+#include "memtop/model.h"
+#include "memtop/options.h"
+#include "memtop/proc.h"
+#include "memtop/refs.h"
+#include "memtop/tui.h"
+
+static const char usage_text[] =
+	"Usage: memtop [-p PID] [options]\n"
+	"Live view of a process's address space: what it is made of, how it grows,\n"
+	"how much room is left before mmap fails, and who holds a region.\n"
+	"\n"
+	"  -p, --pid PID        watch process PID (without it: pick one from a list)\n"
+	"  -d, --delay SECS     seconds between refreshes (default 1, may be fractional)\n"
+	"  -b, --batch          print reports instead of the interactive screen\n"
+	"  -n, --iterations N   stop after N refreshes (default: batch runs until ^C)\n"
+	"      --json           batch reports as one JSON object per line\n"
+	"      --regions        batch reports list every region\n"
+	"      --rss MODE       per-region resident sizes: auto (default: read smaps\n"
+	"                       while cheap, less often on huge maps), always, never\n"
+	"      --refs TARGET    print who holds pointers into TARGET and exit; TARGET\n"
+	"                       is ADDR (its mapping), START-END or START+LEN\n"
+	"      --no-freeze      scan for references without stopping the target\n"
+	"      --demo           start the bundled demo workload (a mapped-file leak)\n"
+	"                       and watch it\n"
+	"      --no-color       no colours (also when NO_COLOR is set)\n"
+	"      --no-mouse       ignore the mouse\n"
+	"  -h, --help           this text\n"
+	"  -V, --version        version\n"
+	"\n"
+	"Exit status: 0 ok, 1 error, 2 bad usage, 3 no such process, 4 permission\n"
+	"denied, 5 kernel thread, 6 the target exited, 7 bad recording.\n";
+
+enum { OPT_JSON = 256, OPT_REGIONS, OPT_RSS, OPT_REFS, OPT_NO_FREEZE, OPT_DEMO,
+       OPT_NO_COLOR, OPT_NO_MOUSE };
+
+static const struct option long_options[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "delay", required_argument, NULL, 'd' },
+	{ "batch", no_argument, NULL, 'b' },
+	{ "iterations", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "regions", no_argument, NULL, OPT_REGIONS },
+	{ "rss", required_argument, NULL, OPT_RSS },
+	{ "refs", required_argument, NULL, OPT_REFS },
+	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+	{ "demo", no_argument, NULL, OPT_DEMO },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "no-mouse", no_argument, NULL, OPT_NO_MOUSE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0, 0, 0, 0 },
+};
+
+/* A whole-string integer in [min, max], or -1. */
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+__attribute__((format(printf, 2, 3)))
+static int usage_error(struct mt_error *err, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return mt_error_set(err, MT_EXIT_USAGE, 0, "%s\nTry 'memtop --help'.", what);
+}
+
+static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_error *err)
+{
+	long v;
+	char *end;
+
+	switch (c) {
+	case 'p':
+		if (parse_long(arg, 1, INT_MAX, &v))
+			return usage_error(err, "-p: '%s' is not a process id", arg);
+		o->pid = (pid_t)v;
+		return 0;
+	case 'd':
+		errno = 0;
+		o->delay = strtod(arg, &end);
+		/* Below 10 ms memtop would measure itself, not the target. */
+		if (errno || end == arg || *end || !isfinite(o->delay) || o->delay < 0.01 ||
+		    o->delay > 86400)
+			return usage_error(err, "-d: '%s' is not a delay between 0.01 and 86400 seconds",
+					   arg);
+		return 0;
+	case 'n':
+		if (parse_long(arg, 0, LONG_MAX, &v))
+			return usage_error(err, "-n: '%s' is not a count (0 or more)", arg);
+		o->count = v;
+		return 0;
+	case 'b': o->batch = true; return 0;
+	case OPT_JSON: o->json = true; return 0;
+	case OPT_REGIONS: o->regions = true; return 0;
+	case OPT_REFS: o->refs = arg; return 0;
+	case OPT_NO_FREEZE: o->no_freeze = true; return 0;
+	case OPT_DEMO: o->demo = true; return 0;
+	case OPT_NO_COLOR: o->no_color = true; return 0;
+	case OPT_NO_MOUSE: o->no_mouse = true; return 0;
+	case OPT_RSS:
+		if (!strcmp(arg, "auto"))
+			o->rss = MT_RSS_AUTO;
+		else if (!strcmp(arg, "always"))
+			o->rss = MT_RSS_ALWAYS;
+		else if (!strcmp(arg, "never"))
+			o->rss = MT_RSS_NEVER;
+		else
+			return usage_error(err, "--rss: '%s' is not auto, always or never", arg);
+		return 0;
+	default:
+		return mt_error_set(err, MT_EXIT_USAGE, 0, "Try 'memtop --help'.");
+	}
+}
+
+/* 0: run; 1: done, exit 0 (--help, --version); -1: usage error in err. */
+static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_error *err)
+{
+	int c;
+	const char *no_color = getenv("NO_COLOR");
+
+	memset(o, 0, sizeof(*o));
+	o->delay = 1.0;
+	o->no_color = no_color && *no_color;
+	opterr = 1; /* getopt names the bad option itself */
+	while ((c = getopt_long(argc, argv, "p:d:bn:hV", long_options, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			return 1;
+		}
+		if (c == 'V') {
+			printf("memtop %s\n", MEMTOP_VERSION);
+			return 1;
+		}
+		if (parse_option(c, optarg, o, err))
+			return -1;
+	}
+	if (optind < argc)
+		return usage_error(err, "unexpected argument '%s'", argv[optind]);
+	if (o->pid && o->demo)
+		return usage_error(err, "%s", "-p and --demo both name the process to watch");
+	if ((o->batch || o->refs) && !o->pid && !o->demo)
+		return usage_error(err, "%s", "batch mode and --refs need -p PID (or --demo)");
+	return 0;
+}
+
+/* The demo lives beside memtop in the build tree, else where it was installed. */
+static pid_t demo_start(struct mt_error *err)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - sizeof("/memtop-demo"));
+	if (n > 0) {
+		path[n] = '\0';
+		char *slash = strrchr(path, '/');
+		strcpy(slash ? slash : path, "/memtop-demo");
+	}
+	if (n <= 0 || access(path, X_OK) != 0)
+		snprintf(path, sizeof(path), "%s", MEMTOP_DEMO_INSTALLED);
+
+	pid_t pid = fork();
+	if (pid < 0)
+		return mt_error_set(err, MT_EXIT_FAILURE, errno, "cannot start the demo: %s",
+				    strerror(errno));
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		execl(path, "memtop-demo", (char *)NULL);
+		_exit(127);
+	}
+	/* Let it map its first windows so the first screen is not empty. */
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	int status;
+	if (waitpid(pid, &status, WNOHANG) == pid)
+		return mt_error_set(err, MT_EXIT_FAILURE, 0, "the demo (%s) did not start", path);
+	return pid;
+}
+
+static void demo_stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static void sleep_until(const struct timespec *t)
+{
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, t, NULL) == EINTR)
+		;
+}
+
+static void timespec_add(struct timespec *t, double secs)
+{
+	double whole = floor(secs);
+	t->tv_sec += (time_t)whole;
+	t->tv_nsec += (long)((secs - whole) * 1e9);
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static unsigned rss_flags(const struct mt_options *o)
+{
+	if (o->rss == MT_RSS_ALWAYS)
+		return PROC_READ_RSS_ALWAYS;
+	if (o->rss == MT_RSS_NEVER)
+		return PROC_READ_RSS_NEVER;
+	return 0;
+}
+
+/* Refresh, derive, print; count times or until the target exits. */
+static int run_batch(const struct mt_options *o, struct mt_error *err)
+{
+	struct batch_options bo = { .json = o->json, .regions = o->regions };
+	struct mt_snapshot snap[2];
+	struct mt_model model;
+	struct mt_proc *proc;
+	struct timespec next;
+	int rc = MT_EXIT_OK, cur = 0;
+
+	if (proc_open(&proc, o->pid, err))
+		return err->code;
+	snapshot_init(&snap[0]);
+	snapshot_init(&snap[1]);
+	model_init(&model);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (long i = 0; o->count == 0 || i < o->count; i++) {
+		if (i > 0)
+			sleep_until(&next);
+		timespec_add(&next, o->delay);
+		if (proc_read(proc, &snap[cur], rss_flags(o), err)) {
+			rc = err->code;
+			break;
+		}
+		if (model_update(&model, i ? &snap[!cur] : NULL, &snap[cur])) {
+			mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+			rc = MT_EXIT_FAILURE;
+			break;
+		}
+		if (o->json)
+			batch_print_json(stdout, &model, &snap[cur], &bo);
+		else
+			batch_print_text(stdout, &model, &snap[cur], &bo);
+		if (fflush(stdout) == EOF) /* reader went away: nothing left to do */
+			break;
+		cur = !cur;
+	}
+	model_free(&model);
+	snapshot_free(&snap[0]);
+	snapshot_free(&snap[1]);
+	proc_close(proc);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct mt_options opt;
+	struct mt_error err;
+	pid_t demo = 0;
+	int rc;
+
+	mt_error_clear(&err);
+	switch (parse_options(argc, argv, &opt, &err)) {
+	case 0:
+		break;
+	case 1:
+		return MT_EXIT_OK;
+	default:
+		fprintf(stderr, "memtop: %s\n", err.msg);
+		return MT_EXIT_USAGE;
+	}
+	if (opt.demo) {
+		demo = demo_start(&err);
+		if (demo < 0) {
+			fprintf(stderr, "memtop: %s\n", err.msg);
+			return err.code;
+		}
+		opt.pid = demo;
+	}
+	if (opt.refs)
+		rc = refs_report(stdout, &opt, &err);
+	else if (opt.batch)
+		rc = run_batch(&opt, &err);
+	else
+		rc = tui_run(&opt, &err);
+	demo_stop(demo);
+	fflush(stdout);
+	if (err.code != MT_EXIT_OK) {
+		fprintf(stderr, "memtop: %s\n", err.msg);
+		return err.code;
+	}
+	return rc;
+}

@@ -1,0 +1,19 @@
+/*
+ * format.h - human-readable figures shared by the text printer and the TUI.
+ */
+#ifndef MEMTOP_FORMAT_H
+#define MEMTOP_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes in IEC units: "0 B", "4 KiB", "256 KiB", "1.5 GiB", "127.9 TiB".
+ * Exact multiples print without decimals so "256 KiB" buckets read well.
+ * Returns out. */
+char *format_size(char *out, size_t n, uint64_t bytes);
+/* Signed change: "+8", "-1.2 MiB", "0". */
+char *format_delta_size(char *out, size_t n, int64_t bytes);
+/* Duration: "45s", "12m05s", "3h12m", "4d07h". Negative → "-". */
+char *format_duration(char *out, size_t n, double seconds);
+
+#endif
