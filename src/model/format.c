@@ -20,7 +20,11 @@ char *format_size(char *out, size_t n, uint64_t bytes)
 		snprintf(out, n, "%" PRIu64 " %s", whole, unit[u]);
 	} else {
 		double v = (double)bytes / (double)((uint64_t)1 << (10 * u));
-		/* Rounding 1023.96 to "1024.0 KiB" would read as a bug. */
+		/* "1024 KiB" would read as a bug: round up into the next unit. */
+		if (v >= 1023.5 && u < 6) {
+			v /= 1024;
+			u++;
+		}
 		snprintf(out, n, v >= 99.95 ? "%.0f %s" : "%.1f %s", v, unit[u]);
 	}
 	return out;
