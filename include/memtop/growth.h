@@ -12,12 +12,20 @@
 #include "memtop/snapshot.h"
 
 #define GROWTH_SPARK 60 /* region counts kept per file for a sparkline */
+/*
+ * Files no longer mapped stay listed (a fixed leak shows as negative
+ * growth), but those that appeared after monitoring began and are gone
+ * again carry no growth: beyond this many, the oldest are forgotten, so a
+ * target cycling through temporary files does not grow memtop forever.
+ */
+#define GROWTH_MAX_GONE 1024
 
 /* "256 KiB x 1800": regions of one size, for a file or for anon memory. */
 struct mt_bucket {
 	uint64_t size;
 	uint32_t count;
 	int32_t delta; /* change since monitoring began */
+	uint32_t count0; /* count when monitoring began (0 if it appeared later) */
 };
 
 struct mt_buckets {
@@ -67,14 +75,21 @@ struct mt_events {
 	size_t cap;
 };
 
+struct mt_growth_tables;
+
 struct mt_growth {
 	double t0;             /* mono of the first snapshot */
-	struct mt_file *files; /* sorted: largest growth first */
+	/* Every backing with an inode: images, data files, and memfd, SysV,
+	 * /dev/shm and anonymous shared memory.  Sorted: largest growth
+	 * first (delta_virtual, then delta_regions, then virt, descending). */
+	struct mt_file *files;
 	size_t n_files;
 	size_t cap_files;
 	struct mt_buckets anon; /* private anonymous regions by size */
 	struct mt_events events; /* between the last two snapshots */
 	bool have_prev;
+	bool started;            /* a first snapshot has been folded in */
+	struct mt_growth_tables *tables; /* lookup tables, private to growth.c */
 };
 
 void growth_init(struct mt_growth *g);
@@ -85,7 +100,8 @@ void growth_free(struct mt_growth *g);
  * events between prev and cur: address ranges newly covered (map) or no
  * longer covered (unmap) by a mapping of the same backing, so an mprotect
  * split is not an event while a library load or a heap growth is.  Also
- * sets cur's regions' first_seen (carried from prev).  0 or -ENOMEM.
+ * sets cur's regions' first_seen: that of the region of prev covering its
+ * start with the same backing, else cur->mono.  0 or -ENOMEM.
  */
 int growth_update(struct mt_growth *g, const struct mt_snapshot *prev,
 		  struct mt_snapshot *cur);

@@ -46,6 +46,16 @@ struct mt_headroom {
 	double vsz_eta;
 };
 
+/* Fewer samples, or a shorter span, are no trend: no ETA is given. */
+#define HEADROOM_MIN_SAMPLES 3
+#define HEADROOM_MIN_SPAN 2.0
+
+/* The kernel's view of s: mappings counted against vm.max_map_count and
+ * the size counted against RLIMIT_AS, both without the [vsyscall] gate
+ * (no VMA of the process).  Feed these to headroom_history_push. */
+void headroom_measure(const struct mt_snapshot *s, uint64_t *map_count,
+		      uint64_t *vsz);
+
 void headroom_history_push(struct mt_history *h, double mono,
 			   uint64_t map_count, uint64_t vsz);
 /* Derive headroom from the latest snapshot, its gaps and the history

@@ -42,7 +42,14 @@ struct mt_model {
 	struct mt_growth growth;
 	/* Baselines for deltas, from the first snapshot. */
 	struct mt_stat cats0[MT_CAT_COUNT];
+	struct mt_stat types0[MT_TYPE_COUNT];
+	struct mt_stat prots0[MT_PROT_COUNT];
+	struct mt_stat total0;
 };
+
+/* The type of a region's category (docs/categories.md): file for image
+ * and file, shared for shared, private for all the rest. */
+enum mt_type model_type_of(enum mt_category c);
 
 void model_init(struct mt_model *m);
 void model_free(struct mt_model *m);
