@@ -16,8 +16,9 @@
  * Append one region per line of `text` (len bytes, need not be
  * NUL-terminated) to s.  Names: the kernel's "\012" escape becomes a newline,
  * a trailing " (deleted)" is stripped and recorded in deleted_suffix (the
- * `deleted` verdict needs stat() and is the source's job, maps_check_deleted).
- * Malformed lines are skipped and counted in *bad (may be NULL).
+ * `deleted` verdict needs stat() and is the source's job, proc_check_deleted).
+ * Malformed lines are skipped and their number added to *bad (may be NULL),
+ * so that a text parsed in pieces is counted whole.
  * Returns 0, or -ENOMEM.
  */
 int maps_parse(struct mt_snapshot *s, const char *text, size_t len, size_t *bad);
@@ -30,5 +31,14 @@ int maps_parse(struct mt_snapshot *s, const char *text, size_t len, size_t *bad)
  * s->have_rss.  Returns the number of regions matched.
  */
 size_t maps_parse_smaps(struct mt_snapshot *s, const char *text, size_t len);
+
+/*
+ * Regions and their resident figures from one read of /proc/PID/smaps: its
+ * header lines are maps lines, parsed as maps_parse does, and the figures
+ * below each fill that region.  Cheaper than reading maps and smaps (the
+ * kernel walks the mappings once) and consistent: no region can change
+ * between the two reads.  Sets s->have_rss.  Returns 0, or -ENOMEM.
+ */
+int maps_parse_all(struct mt_snapshot *s, const char *text, size_t len, size_t *bad);
 
 #endif

@@ -42,6 +42,10 @@ int proc_read(struct mt_proc *p, struct mt_snapshot *s, unsigned flags,
  * (*buf reused and grown as needed).  Returns its length or -errno. */
 long proc_slurp(const char *path, char **buf, size_t *cap);
 
+/* Read a small /proc file (stat, status, a sysctl) into buf, truncated to
+ * size - 1 bytes and NUL-terminated.  Returns its length or -errno. */
+long proc_read_file(const char *path, char *buf, size_t size);
+
 /*
  * Stat each file-backed region's path (as seen from the target's root,
  * /proc/PID/root) and set `deleted` when the file is gone or is another

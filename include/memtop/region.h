@@ -50,7 +50,8 @@ struct mt_region {
 	 * The kernel appended " (deleted)" to the name.  It is stripped from
 	 * `path`; the region is `deleted` only if the file is really gone
 	 * (stat of the path gives another dev/inode or fails).  A file whose
-	 * real name ends in " (deleted)" has suffix set and deleted clear.
+	 * real name ends in " (deleted)" has suffix set and deleted clear
+	 * (proc_check_deleted then puts the suffix back into its path).
 	 */
 	bool deleted_suffix;
 	bool deleted;

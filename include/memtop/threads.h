@@ -1,0 +1,23 @@
+/*
+ * threads.h - the threads of a live process and their stack pointers,
+ * from /proc/PID/task.  Part of the live source; used by proc.c.
+ */
+#ifndef MEMTOP_THREADS_H
+#define MEMTOP_THREADS_H
+
+#include <sys/types.h>
+
+#include "memtop/snapshot.h"
+
+/* At most this many threads are read per refresh (each costs two opens). */
+#define THREADS_MAX 16384
+
+/*
+ * Fill s->threads, sorted by tid: name, state, and the stack pointer when
+ * the thread is blocked (from task/TID/syscall; 0 while it runs or when
+ * ptrace restrictions hide it).  Threads that exit meanwhile are skipped.
+ * 0 or -errno (-ENOENT: the process is gone).
+ */
+int threads_read(pid_t pid, struct mt_snapshot *s);
+
+#endif
