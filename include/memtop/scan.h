@@ -1,0 +1,220 @@
+/*
+ * scan.h - "who holds pointers into this range": the drill-down engine.
+ *
+ * scan_run() reads every scannable region of the target in chunks
+ * (process_vm_readv, or pread of /proc/PID/mem where that is refused),
+ * finds each 8-byte aligned word whose value lies in [lo, hi), and says
+ * who holds it:
+ *   - a glibc heap chunk (its user pointer and usable size, in use or
+ *     free) and, when its first word is a vtable pointer, its C++ class;
+ *   - a global variable (symbol + offset) in an executable or library,
+ *     .bss included;
+ *   - a thread's stack: the thread, and when the target is frozen by the
+ *     calling thread (options.freeze), the frame's function;
+ *   - otherwise the region and the offset in it.
+ * References are grouped by holding region, in address order.
+ *
+ * Not scanned (counted in excluded_regions): regions without read
+ * permission, kernel regions ([vvar], [vsyscall], [vdso]...), driver
+ * memory (/dev/... other than /dev/shm and /dev/zero, and anon_inode:...
+ * mappings: reading a device may have side effects), and read-only file
+ * mappings that are not executable images (they hold file bytes, not
+ * live pointers).  Words
+ * stored inside [lo, hi) itself are the target's own internal pointers:
+ * they are counted in `internal` and only listed with include_internal.
+ * In private regions only the pages that exist are read (PAGEMAP_SCAN,
+ * Linux 6.7+: present or swapped, not the zero page), so a sparse 16 TiB
+ * reservation costs microseconds; see absent_bytes.
+ *
+ * Threading: scan_run() runs on the caller's thread and calls progress
+ * after each chunk; progress returning non-zero cancels the scan (the
+ * result holds what was found so far, cancelled is set).  With a freeze,
+ * call scan_run() from the thread that froze the target.
+ *
+ * One drill-down step (docs/drilldown.md has the whole recipe):
+ *   freeze_begin(&fz, pid, 0, &err);          optional (--no-freeze)
+ *   proc_read(proc, &snap, ...); classify_run(&snap);
+ *   scan_run(&snap, lo, hi, &(struct scan_options){ .freeze = &fz,
+ *            .symbols = &cache, .progress = cb }, &res, &err);
+ *   freeze_end(&fz);
+ *   res.groups[g] -> res.refs[first .. first + n), each a struct scan_ref;
+ *   next step: lo = ref.object.user, hi = lo + ref.object.size.
+ */
+#ifndef MEMTOP_SCAN_H
+#define MEMTOP_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "memtop/error.h"
+#include "memtop/freeze.h"
+#include "memtop/heapwalk.h"
+#include "memtop/snapshot.h"
+#include "memtop/symbols.h"
+#include "memtop/unwind.h"
+
+/* ---- TARGET specs: ADDR, START-END, START+LEN ------------------------ */
+
+enum scan_spec_kind { SCAN_SPEC_ADDR, SCAN_SPEC_RANGE };
+
+struct scan_spec {
+	enum scan_spec_kind kind;
+	uint64_t start;  /* ADDR, or the range's first byte */
+	uint64_t end;    /* one past the range (RANGE only) */
+};
+
+/*
+ * Parse TARGET: numbers are hex with 0x (or 0X) or decimal; START-END
+ * needs END > START, START+LEN needs LEN > 0 and no overflow.  Errors are
+ * MT_EXIT_USAGE with a message naming the spec.
+ */
+int scan_parse_spec(const char *text, struct scan_spec *out, struct mt_error *err);
+
+/*
+ * The range to scan for: an ADDR becomes the region of s holding it
+ * (MT_EXIT_USAGE "not mapped" otherwise); a range is kept as it is (it
+ * may be unmapped: stale pointers are worth finding).  *region is the
+ * index of the region holding the start, or -1.
+ */
+int scan_resolve_spec(const struct mt_snapshot *s, const struct scan_spec *spec, uint64_t *lo,
+		      uint64_t *hi, long *region, struct mt_error *err);
+
+/* ---- reading the target --------------------------------------------- */
+
+struct scan_reader {
+	pid_t pid;
+	int mem_fd;     /* /proc/PID/mem, opened on the first EPERM/ENOSYS */
+	bool use_mem;   /* process_vm_readv is refused: pread mem_fd */
+	int pagemap_fd; /* /proc/PID/pagemap for PAGEMAP_SCAN, -1 */
+	bool no_pagemap_scan; /* the kernel lacks it (before 6.7) or refuses */
+};
+
+void scan_reader_init(struct scan_reader *r, pid_t pid);
+void scan_reader_close(struct scan_reader *r);
+/*
+ * Read up to len bytes at addr.  Returns the bytes read (short at the
+ * first unreadable page), -EFAULT when none can be read, -ESRCH when the
+ * process is gone, or another -errno.  Never writes to the target.
+ */
+long scan_read(struct scan_reader *r, uint64_t addr, void *buf, size_t len);
+/* scan_read() as a heapwalk_read_fn; arg is a struct scan_reader. */
+long scan_read_cb(void *arg, uint64_t addr, void *buf, size_t len);
+
+/* ---- the match loop --------------------------------------------------- */
+
+/*
+ * Indexes of the words of w[0..n) whose value v has lo <= v < hi, in
+ * order, at most max of them.  Returns how many were written; when it
+ * returns max, call again from the word after the last one.
+ */
+size_t scan_match(const uint64_t *w, size_t n, uint64_t lo, uint64_t hi, uint32_t *idx,
+		  size_t max);
+
+/* ---- the scan ---------------------------------------------------------- */
+
+/* Progress: bytes scanned so far of total; return non-zero to cancel. */
+typedef int (*scan_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+#define SCAN_CHUNK_DEFAULT (1u << 20)
+#define SCAN_MAX_REFS_DEFAULT 10000
+
+struct scan_options {
+	size_t chunk_size;        /* bytes per read; 0: SCAN_CHUNK_DEFAULT */
+	size_t max_refs;          /* refs kept; 0: SCAN_MAX_REFS_DEFAULT */
+	bool include_internal;    /* also list refs stored inside [lo, hi) */
+	bool no_attribution;      /* addresses and regions only (fastest) */
+	const struct freeze *freeze; /* target frozen by this thread: unwind */
+	struct symbols_cache *symbols; /* kept across scans; NULL: private */
+	scan_progress_fn progress;
+	void *progress_arg;
+};
+
+enum scan_holder {
+	SCAN_HOLDER_REGION,  /* nothing better than region + offset */
+	SCAN_HOLDER_HEAP,    /* a malloc chunk */
+	SCAN_HOLDER_GLOBAL,  /* a symbol of an image */
+	SCAN_HOLDER_STACK,   /* a thread's stack */
+};
+
+struct scan_ref {
+	uint64_t addr;          /* where the pointer is stored */
+	uint64_t value;         /* the pointer, in [lo, hi) */
+	long region;            /* index of the holding region in the snapshot */
+	uint64_t region_offset; /* addr - region start */
+	enum scan_holder holder;
+	/* Heap (holder HEAP): the enclosing chunk. */
+	bool has_object;
+	struct heapwalk_chunk object;
+	const char *class_name; /* demangled C++ class, or NULL */
+	/* Image (holder GLOBAL): symbol (demangled) + offset, module path. */
+	const char *symbol;     /* NULL if no symbol covers addr */
+	uint64_t symbol_offset;
+	const char *module;
+	/* Stack (holder STACK). */
+	int tid;                /* owning thread, 0 unknown */
+	/* Below the thread's stack pointer (less the 128-byte red zone):
+	 * dead stack, a stale copy rather than a live reference.  Known
+	 * when the thread was unwound or its sp was read while blocked. */
+	bool dead_stack;
+	long frame_index;       /* -1: not unwound, or no frame holds it */
+	const char *frame;      /* function of that frame, or NULL */
+	uint64_t frame_offset;  /* ip - function start */
+};
+
+/* Refs of one holding region: refs[first .. first + n). */
+struct scan_group {
+	long region;
+	size_t first;
+	size_t n;
+};
+
+struct scan_result {
+	uint64_t lo, hi;
+	struct scan_ref *refs;  /* in address order */
+	size_t n_refs;
+	size_t cap_refs;
+	struct scan_group *groups;
+	size_t n_groups;
+	uint64_t refs_total;     /* found, also those past max_refs */
+	uint64_t internal;       /* words inside [lo, hi) pointing into it */
+	uint64_t scanned_bytes;
+	/* Bytes of private regions not read because no page is there (never
+	 * touched, or the shared zero page): they can hold no pointer. */
+	uint64_t absent_bytes;
+	size_t scanned_regions;
+	size_t excluded_regions; /* by the rules above */
+	size_t skipped_regions;  /* unreadable (unmapped?) during the scan, wholly or partly */
+	double seconds;
+	bool cancelled;
+	/* The backtraces of the frozen threads whose stacks hold a
+	 * reference (frame_index of a ref indexes its thread's frames). */
+	struct unwind_stack *stacks;
+	size_t n_stacks;
+	char **walk_errors;      /* "heap 0x...: walk stopped at 0x... (corrupt chunk)" */
+	size_t n_walk_errors;
+	char **strings;          /* names owned by the result */
+	size_t n_strings;
+	size_t cap_strings;
+};
+
+/* Would scan_run() read region r? */
+bool scan_region_wanted(const struct mt_region *r);
+
+/*
+ * Scan s->pid (s classified by classify_run; its regions are what is
+ * scanned) for words in [lo, hi) and attribute them.  out is reset
+ * first; on success and on cancellation returns 0.  Errors: the target
+ * exited (MT_EXIT_EXITED), cannot be read (MT_EXIT_PERM), out of memory.
+ * Refs keep pointers into s (paths): keep s while using out.
+ */
+int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct scan_options *o,
+	     struct scan_result *out, struct mt_error *err);
+
+void scan_result_init(struct scan_result *r);
+void scan_result_free(struct scan_result *r);
+/* The backtrace of thread tid in r, or NULL when it was not unwound. */
+const struct unwind_stack *scan_result_stack(const struct scan_result *r, int tid);
+
+#endif

@@ -1,0 +1,372 @@
+/*
+ * refs_print.c - the `--refs` batch report: who holds pointers into a
+ * range of the target, as text grouped by holding region or as one JSON
+ * object (docs/drilldown.md).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "memtop/classify.h"
+#include "memtop/format.h"
+#include "memtop/freeze.h"
+#include "memtop/json.h"
+#include "memtop/proc.h"
+#include "memtop/refs.h"
+#include "memtop/scan.h"
+
+/* The user asked to stop (SIGINT... held back by the freeze): cut the
+ * scan short so that the target is released at once. */
+static int stop_requested(void *arg, uint64_t done, uint64_t total)
+{
+	(void)arg;
+	(void)done;
+	(void)total;
+	return freeze_signal_pending();
+}
+
+static void json_region(struct json *j, const char *key, const struct mt_region *r)
+{
+	json_object_begin(j, key);
+	json_addr(j, "start", r->start);
+	json_addr(j, "end", r->end);
+	json_str(j, "category", region_category_name(r->category));
+	json_bytes(j, "path", r->path, r->path_len);
+	json_object_end(j);
+}
+
+static void json_ref(struct json *j, const struct mt_snapshot *s, const struct scan_ref *ref)
+{
+	json_object_begin(j, NULL);
+	json_addr(j, "addr", ref->addr);
+	json_addr(j, "value", ref->value);
+	json_region(j, "region", &s->regions[ref->region]);
+	json_u64(j, "offset", ref->region_offset);
+	if (ref->has_object) {
+		json_object_begin(j, "object");
+		json_addr(j, "start", ref->object.user);
+		json_u64(j, "size", ref->object.size);
+		json_u64(j, "offset", ref->addr - ref->object.user);
+		if (ref->class_name)
+			json_str(j, "class", ref->class_name);
+		else
+			json_null(j, "class");
+		json_bool(j, "in_use", ref->object.in_use);
+		json_bool(j, "mmapped", ref->object.mmapped);
+		json_object_end(j);
+	} else {
+		json_null(j, "object");
+	}
+	if (ref->symbol) {
+		json_str(j, "symbol", ref->symbol);
+		json_u64(j, "symbol_offset", ref->symbol_offset);
+	} else {
+		json_null(j, "symbol");
+	}
+	if (ref->module)
+		json_str(j, "module", ref->module);
+	if (ref->holder == SCAN_HOLDER_STACK && ref->tid)
+		json_i64(j, "tid", ref->tid);
+	else
+		json_null(j, "tid");
+	if (ref->holder == SCAN_HOLDER_STACK)
+		json_bool(j, "dead_stack", ref->dead_stack);
+	if (ref->frame) {
+		json_str(j, "frame", ref->frame);
+		json_i64(j, "frame_index", ref->frame_index);
+	} else {
+		json_null(j, "frame");
+	}
+	json_object_end(j);
+}
+
+static void print_json(FILE *out, const struct mt_snapshot *s, long ti, const struct scan_result *r,
+		       const struct freeze *fz, bool frozen)
+{
+	struct json j;
+	json_init(&j, out);
+	json_object_begin(&j, NULL);
+	json_i64(&j, "pid", s->pid);
+	json_object_begin(&j, "target");
+	json_addr(&j, "start", r->lo);
+	json_addr(&j, "end", r->hi);
+	if (ti >= 0) {
+		json_str(&j, "category", region_category_name(s->regions[ti].category));
+		json_bytes(&j, "path", s->regions[ti].path, s->regions[ti].path_len);
+	} else {
+		json_null(&j, "category");
+		json_null(&j, "path");
+	}
+	json_object_end(&j);
+	json_u64(&j, "scanned_bytes", r->scanned_bytes);
+	json_u64(&j, "absent_bytes", r->absent_bytes);
+	json_u64(&j, "scanned_regions", r->scanned_regions);
+	json_u64(&j, "skipped_regions", r->skipped_regions);
+	json_u64(&j, "excluded_regions", r->excluded_regions);
+	json_double(&j, "seconds", r->seconds, 3);
+	if (frozen)
+		json_double(&j, "stopped_ms", fz->stopped_ms, 1);
+	else
+		json_null(&j, "stopped_ms");
+	json_bool(&j, "frozen", frozen);
+	if (frozen)
+		json_u64(&j, "threads_not_stopped", fz->not_stopped);
+	else
+		json_null(&j, "threads_not_stopped");
+	json_u64(&j, "refs_total", r->refs_total);
+	json_u64(&j, "internal", r->internal);
+	json_bool(&j, "cancelled", r->cancelled);
+	json_array_begin(&j, "walk_errors");
+	for (size_t i = 0; i < r->n_walk_errors; i++)
+		json_str(&j, NULL, r->walk_errors[i]);
+	json_array_end(&j);
+	json_array_begin(&j, "refs");
+	for (size_t i = 0; i < r->n_refs; i++)
+		json_ref(&j, s, &r->refs[i]);
+	json_array_end(&j);
+	json_array_begin(&j, "stacks");
+	for (size_t i = 0; i < r->n_stacks; i++) {
+		const struct unwind_stack *st = &r->stacks[i];
+		json_object_begin(&j, NULL);
+		json_i64(&j, "tid", st->tid);
+		json_array_begin(&j, "frames");
+		for (size_t k = 0; k < st->n; k++) {
+			json_object_begin(&j, NULL);
+			json_addr(&j, "ip", st->frames[k].ip);
+			json_addr(&j, "sp", st->frames[k].sp);
+			if (st->frames[k].func[0]) {
+				json_str(&j, "func", st->frames[k].func);
+				json_u64(&j, "offset", st->frames[k].func_offset);
+			} else {
+				json_null(&j, "func");
+			}
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		if (st->error[0])
+			json_str(&j, "error", st->error);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	fputc('\n', out);
+}
+
+/* A path for the text report: bytes that would upset a terminal are
+ * written as \xNN. */
+static void text_path(FILE *out, const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
+
+static void text_region(FILE *out, const struct mt_region *r)
+{
+	char size[32];
+	fprintf(out, "0x%" PRIx64 "-0x%" PRIx64 " %s %s", r->start, r->end,
+		region_category_name(r->category), format_size(size, sizeof(size),
+							       mt_region_size(r)));
+	if (r->path_len) {
+		fputc(' ', out);
+		text_path(out, r->path, r->path_len);
+	}
+}
+
+static void text_holder(FILE *out, const struct scan_ref *ref)
+{
+	switch (ref->holder) {
+	case SCAN_HOLDER_HEAP:
+		if (!ref->has_object) {
+			fprintf(out, "heap, outside any chunk");
+			break;
+		}
+		fprintf(out, "%s0x%" PRIx64 "+0x%" PRIx64 " (%" PRIu64 " bytes%s)",
+			ref->object.mmapped ? "mmapped chunk " : "object ", ref->object.user,
+			ref->addr - ref->object.user, ref->object.size,
+			ref->object.in_use ? "" : ref->object.top ? ", top chunk" : ", free");
+		if (ref->class_name)
+			fprintf(out, " %s", ref->class_name);
+		break;
+	case SCAN_HOLDER_GLOBAL:
+		if (ref->symbol)
+			fprintf(out, "%s+0x%" PRIx64, ref->symbol, ref->symbol_offset);
+		else
+			fprintf(out, "global data, no symbol");
+		break;
+	case SCAN_HOLDER_STACK:
+		fprintf(out, "thread %d", ref->tid);
+		if (ref->frame)
+			fprintf(out, " frame #%ld %s+0x%" PRIx64, ref->frame_index, ref->frame,
+				ref->frame_offset);
+		else if (ref->frame_index >= 0)
+			fprintf(out, " frame #%ld", ref->frame_index);
+		if (ref->dead_stack)
+			fprintf(out, " (below sp: dead stack, stale)");
+		break;
+	case SCAN_HOLDER_REGION:
+		fprintf(out, "region+0x%" PRIx64, ref->region_offset);
+		break;
+	}
+}
+
+/* The thread's frames, innermost first, like gdb's bt. */
+static void text_backtrace(FILE *out, const struct unwind_stack *st)
+{
+	if (!st)
+		return;
+	fprintf(out, "  backtrace of thread %d:\n", st->tid);
+	for (size_t k = 0; k < st->n; k++) {
+		const struct unwind_frame *fr = &st->frames[k];
+		fprintf(out, "    #%-2zu 0x%016" PRIx64 " sp 0x%" PRIx64 " ", k, fr->ip, fr->sp);
+		if (fr->func[0])
+			fprintf(out, "%s+0x%" PRIx64 "\n", fr->func, fr->func_offset);
+		else
+			fprintf(out, "??\n");
+	}
+	if (st->error[0])
+		fprintf(out, "    (%s)\n", st->error);
+}
+
+static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
+		       const struct scan_result *r, const struct freeze *fz, bool frozen)
+{
+	char size[32];
+	fprintf(out, "References into 0x%" PRIx64 "-0x%" PRIx64 " (%s", r->lo, r->hi,
+		format_size(size, sizeof(size), r->hi - r->lo));
+	if (ti >= 0) {
+		fprintf(out, ", %s", region_category_name(s->regions[ti].category));
+		if (s->regions[ti].path_len) {
+			fputc(' ', out);
+			text_path(out, s->regions[ti].path, s->regions[ti].path_len);
+		}
+	}
+	fprintf(out, ") in process %d (%s)\n", s->pid, s->info.comm);
+	fprintf(out, "scanned %s in %zu regions in %.3f s", format_size(size, sizeof(size),
+		r->scanned_bytes), r->scanned_regions, r->seconds);
+	if (r->absent_bytes)
+		fprintf(out, " (%s never touched, not read)", format_size(size, sizeof(size),
+								    r->absent_bytes));
+	if (frozen)
+		fprintf(out, ", target stopped %.0f ms", fz->stopped_ms);
+	else
+		fprintf(out, ", target running (--no-freeze)");
+	fprintf(out, "; %zu regions skipped (unreadable), %zu excluded\n", r->skipped_regions,
+		r->excluded_regions);
+	if (frozen && fz->not_stopped)
+		fprintf(out, "warning: %zu thread%s did not stop (uninterruptible sleep?) and ran "
+			"during the scan\n", fz->not_stopped, fz->not_stopped == 1 ? "" : "s");
+	for (size_t i = 0; i < r->n_walk_errors; i++)
+		fprintf(out, "warning: %s\n", r->walk_errors[i]);
+	if (r->cancelled)
+		fprintf(out, "scan cancelled: the list is incomplete\n");
+	fprintf(out, "%" PRIu64 " reference%s", r->refs_total, r->refs_total == 1 ? "" : "s");
+	if (r->refs_total > r->n_refs)
+		fprintf(out, " (first %zu listed)", r->n_refs);
+	if (r->internal)
+		fprintf(out, "; %" PRIu64 " more inside the target itself", r->internal);
+	fprintf(out, "\n");
+	for (size_t g = 0; g < r->n_groups; g++) {
+		const struct scan_group *grp = &r->groups[g];
+		const struct mt_region *reg = &s->regions[grp->region];
+		fprintf(out, "\n");
+		text_region(out, reg);
+		fprintf(out, ": %zu\n", grp->n);
+		size_t dead = 0;
+		for (size_t k = grp->first; k < grp->first + grp->n; k++) {
+			const struct scan_ref *ref = &r->refs[k];
+			/* Stale copies below a stack pointer are noise to a
+			 * reader: counted here, listed in the JSON. */
+			if (ref->holder == SCAN_HOLDER_STACK && ref->dead_stack) {
+				dead++;
+				continue;
+			}
+			fprintf(out, "  0x%" PRIx64 " -> 0x%" PRIx64 "  ", ref->addr, ref->value);
+			text_holder(out, ref);
+			fputc('\n', out);
+		}
+		if (dead)
+			fprintf(out, "  + %zu stale cop%s below the stack pointer (dead stack, "
+				"not live references)\n", dead, dead == 1 ? "y" : "ies");
+		if (reg->category == MT_CAT_STACK && reg->tid)
+			text_backtrace(out, scan_result_stack(r, reg->tid));
+	}
+}
+
+int refs_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
+{
+	struct scan_spec spec;
+	if (scan_parse_spec(opt->refs, &spec, err) < 0)
+		return err->code;
+	if (opt->pid <= 0)
+		return mt_error_set(err, MT_EXIT_USAGE, 0, "--refs needs -p PID"), MT_EXIT_USAGE;
+
+	struct mt_proc *p = NULL;
+	if (proc_open(&p, opt->pid, err) < 0)
+		return err->code;
+	struct mt_snapshot s;
+	snapshot_init(&s);
+	struct scan_result res;
+	scan_result_init(&res);
+	struct freeze fz;
+	memset(&fz, 0, sizeof(fz));
+	struct symbols_cache cache;
+	symbols_cache_init(&cache);
+	bool frozen = !opt->no_freeze;
+	int rc = MT_EXIT_OK;
+
+	/* Read the modules' symbol tables while the target still runs: in
+	 * the freeze they are then found in the cache by build id. */
+	if (proc_read(p, &s, PROC_READ_RSS_NEVER, err) < 0) {
+		rc = err->code;
+		goto out;
+	}
+	classify_run(&s);
+	struct symbols_map pre;
+	memset(&pre, 0, sizeof(pre));
+	symbols_map_build(&pre, &cache, &s, opt->pid);
+	symbols_map_free(&pre);
+
+	if (frozen && freeze_begin(&fz, opt->pid, 0, err) < 0) {
+		rc = err->code;
+		goto out;
+	}
+	/* The snapshot is taken while frozen, so the maps hold still. */
+	if (proc_read(p, &s, PROC_READ_RSS_NEVER, err) < 0) {
+		rc = err->code;
+		goto out;
+	}
+	classify_run(&s);
+	uint64_t lo, hi;
+	long ti;
+	if (scan_resolve_spec(&s, &spec, &lo, &hi, &ti, err) < 0) {
+		rc = err->code;
+		goto out;
+	}
+	struct scan_options so = {
+		.freeze = frozen ? &fz : NULL,
+		.symbols = &cache,
+		.progress = frozen ? stop_requested : NULL,
+	};
+	if (scan_run(&s, lo, hi, &so, &res, err) < 0) {
+		rc = err->code;
+		goto out;
+	}
+	freeze_end(&fz);
+	if (opt->json)
+		print_json(out, &s, ti, &res, &fz, frozen);
+	else
+		print_text(out, &s, ti, &res, &fz, frozen);
+out:
+	freeze_end(&fz);
+	symbols_cache_free(&cache);
+	scan_result_free(&res);
+	snapshot_free(&s);
+	proc_close(p);
+	return rc;
+}
