@@ -8,6 +8,7 @@
  * 1 KiB per mapping: 64 MiB at the 65,530 mapping limit).
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,9 @@ struct rss_keep {
 
 struct mt_proc {
 	pid_t pid;
+	/* The task whose maps are read: pid, or a live thread once the main
+	 * thread has called pthread_exit (a zombie leader has no maps). */
+	pid_t maps_tid;
 	char comm[64];
 	unsigned long long began; /* start time in ticks: tells pid reuse */
 	struct procinfo *info;
@@ -135,6 +139,7 @@ struct stat_facts {
 	char comm[64];
 	char state;
 	unsigned long flags;
+	long threads;
 	unsigned long long began;
 };
 
@@ -160,6 +165,7 @@ static int read_stat(pid_t pid, struct stat_facts *f)
 	for (int i = 0; i < 20 && *p; i++)
 		field[i] = strtoull(p, &p, 10);
 	f->flags = (unsigned long)field[5];
+	f->threads = (long)field[16];
 	f->began = field[18];
 	return 0;
 }
@@ -232,6 +238,41 @@ static int explain_denied(pid_t pid, const char *comm, int e, struct mt_error *e
 		(int)pid, comm, strerror(e));
 }
 
+/*
+ * A thread of pid that has not exited, or 0.  Used when the main thread
+ * is a zombie: the process lives on in its other threads, and only their
+ * /proc/PID/task/TID files still show the address space.
+ */
+static pid_t live_task(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	pid_t found = 0;
+	struct dirent *e;
+	while (!found && (e = readdir(d))) {
+		long tid = strtol(e->d_name, NULL, 10);
+		if (tid <= 0 || tid == pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%ld/stat", (int)pid, tid);
+		const char *paren = proc_read_file(path, buf, sizeof(buf)) > 0 ? strrchr(buf, ')') : NULL;
+		if (paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X' && paren[2])
+			found = (pid_t)tid;
+	}
+	closedir(d);
+	return found;
+}
+
+static void task_file(const struct mt_proc *p, const char *file, char *path, size_t n)
+{
+	if (p->maps_tid == p->pid)
+		snprintf(path, n, "/proc/%d/%s", (int)p->pid, file);
+	else
+		snprintf(path, n, "/proc/%d/task/%d/%s", (int)p->pid, (int)p->maps_tid, file);
+}
+
 static int exited(const struct mt_proc *p, int e, const char *how, struct mt_error *err)
 {
 	return mt_error_set(err, MT_EXIT_EXITED, e, "process %d (%s) %s",
@@ -260,7 +301,8 @@ int proc_open(struct mt_proc **out, pid_t pid, struct mt_error *err)
 		return mt_error_set(err, MT_EXIT_KTHREAD, 0,
 			"pid %d (%s) is a kernel thread: it has no user address space",
 			(int)pid, f.comm);
-	if (f.state == 'Z' || f.state == 'X')
+	pid_t maps_tid = pid;
+	if ((f.state == 'Z' || f.state == 'X') && !(f.threads > 1 && (maps_tid = live_task(pid))))
 		return mt_error_set(err, MT_EXIT_NOPROC, ESRCH,
 			"pid %d (%s) has exited: it is a zombie waiting for its parent",
 			(int)pid, f.comm);
@@ -269,13 +311,14 @@ int proc_open(struct mt_proc **out, pid_t pid, struct mt_error *err)
 	if (!p)
 		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 	p->pid = pid;
+	p->maps_tid = maps_tid;
 	p->began = f.began;
 	snprintf(p->comm, sizeof(p->comm), "%s", f.comm);
 
 	/* The first lines of maps are enough to learn whether we may read
 	 * them and whether there is an address space at all. */
 	char path[64], probe[512];
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	task_file(p, "maps", path, sizeof(path));
 	long n = proc_read_file(path, probe, sizeof(probe));
 	if (n == -EACCES || n == -EPERM) {
 		explain_denied(pid, f.comm, (int)-n, err);
@@ -465,7 +508,7 @@ static int parse_chunk(struct mt_snapshot *s, const char *text, size_t len, bool
 static int read_regions(struct mt_proc *p, struct mt_snapshot *s, bool smaps)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)p->pid, smaps ? "smaps" : "maps");
+	task_file(p, smaps ? "smaps" : "maps", path, sizeof(path));
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -575,16 +618,24 @@ static int read_address_space(struct mt_proc *p, struct mt_snapshot *s, unsigned
 	return rc;
 }
 
-/* A process that stopped existing or became a zombie; or a reused pid. */
-static const char *gone(const struct mt_proc *p)
+/*
+ * Why an empty map: the process stopped existing, became a zombie, or its
+ * pid was reused; NULL if it lives on, in which case the main thread may
+ * have exited and maps_tid now names a live thread to read instead.
+ */
+static const char *gone(struct mt_proc *p)
 {
 	struct stat_facts f;
 	if (read_stat(p->pid, &f) < 0)
 		return "has exited";
 	if (f.began != p->began)
 		return "has exited (its pid now belongs to another process)";
-	if (f.state == 'Z' || f.state == 'X')
-		return "has exited";
+	if (f.state == 'Z' || f.state == 'X') {
+		pid_t tid = f.threads > 1 ? live_task(p->pid) : 0;
+		if (!tid)
+			return "has exited";
+		p->maps_tid = tid;
+	}
 	return NULL;
 }
 
@@ -596,9 +647,18 @@ int proc_read(struct mt_proc *p, struct mt_snapshot *s, unsigned flags, struct m
 	s->mono = now(CLOCK_MONOTONIC);
 
 	int rc = read_address_space(p, s, flags);
-	const char *how;
-	if (rc == -ENOENT || rc == -ESRCH || (rc == 0 && s->n_regions == 0 && (how = gone(p))))
-		return exited(p, rc ? -rc : 0, rc ? "has exited" : how, err);
+	const char *how = NULL;
+	if (rc == -ENOENT || rc == -ESRCH || (rc == 0 && s->n_regions == 0)) {
+		/* The thread read from may have exited alone: read another. */
+		pid_t before = p->maps_tid;
+		how = gone(p);
+		if (!how && p->maps_tid != before) {
+			snapshot_reset(s);
+			rc = read_address_space(p, s, flags);
+		}
+		if (how || rc == -ENOENT || rc == -ESRCH)
+			return exited(p, rc ? -rc : ESRCH, how ? how : "has exited", err);
+	}
 	if (rc == -EACCES || rc == -EPERM)
 		return explain_denied(p->pid, p->comm, -rc, err);
 	if (rc < 0)

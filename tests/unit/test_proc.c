@@ -377,6 +377,73 @@ static void test_noproc_kthread(void **state)
 	assert_non_null(strstr(err.msg, "kernel thread"));
 }
 
+static void *sleep_forever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static char task_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')');
+	return paren && paren[1] ? paren[2] : '?';
+}
+
+/* A main thread that calls pthread_exit leaves a zombie leader whose own
+ * maps are empty while the process runs on in its other threads: memtop
+ * must keep watching it, whether it attached before or after. */
+static void test_leader_exited(void **state)
+{
+	(void)state;
+	int go[2];
+	assert_int_equal(pipe(go), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pthread_t th;
+		char c;
+		pthread_create(&th, NULL, sleep_forever, NULL);
+		if (read(go[0], &c, 1) == 1)
+			pthread_exit(NULL);
+		_exit(1);
+	}
+	struct mt_proc *before, *after;
+	struct mt_snapshot s;
+	struct mt_error err;
+	snapshot_init(&s);
+	assert_int_equal(proc_open(&before, pid, &err), 0);
+	assert_int_equal(write(go[1], "x", 1), 1);
+	for (int tries = 0; tries < 400 && task_state(pid) != 'Z'; tries++)
+		usleep(5000);
+	assert_int_equal(task_state(pid), 'Z');
+
+	assert_int_equal(proc_read(before, &s, PROC_READ_RSS_ALWAYS, &err), 0);
+	assert_true(s.n_regions > 5);
+	assert_true(s.have_rss);
+	assert_int_equal(proc_open(&after, pid, &err), 0);
+	assert_int_equal(proc_read(after, &s, 0, &err), 0);
+	assert_true(s.n_regions > 5);
+
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(proc_read(after, &s, 0, &err), -1);
+	assert_int_equal(err.code, MT_EXIT_EXITED);
+	proc_close(before);
+	proc_close(after);
+	snapshot_free(&s);
+	close(go[0]);
+	close(go[1]);
+}
+
 static void test_exited(void **state)
 {
 	struct mt_proc *p;
@@ -486,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_noproc_kthread),
+		cmocka_unit_test(test_leader_exited),
 		cmocka_unit_test(test_exited),
 		cmocka_unit_test(test_perm),
 		cmocka_unit_test(test_slurp),
