@@ -197,7 +197,7 @@ static pid_t demo_start(struct mt_error *err)
 			dup2(null, STDOUT_FILENO);
 			dup2(null, STDERR_FILENO);
 		}
-		execl(path, "memtop-demo", (char *)NULL);
+		execl(path, "memtop-demo", "--threads", "--quiet", (char *)NULL);
 		_exit(127);
 	}
 	/* Let it map its first windows so the first screen is not empty. */
