@@ -12,6 +12,7 @@
 #include "memtop/batch.h"
 #include "memtop/format.h"
 #include "memtop/json.h"
+#include "memtop/text.h"
 
 /* ---- JSON ---------------------------------------------------------- */
 
@@ -201,19 +202,6 @@ void batch_print_json(FILE *out, const struct mt_model *m,
 
 /* ---- text ---------------------------------------------------------- */
 
-/* Names are bytes: keep control characters (a newline in a file name, an
- * escape sequence) off the terminal and out of line-oriented logs. */
-static void text_bytes(FILE *out, const char *s, size_t len)
-{
-	for (size_t k = 0; k < len; k++) {
-		unsigned char c = (unsigned char)s[k];
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
-	}
-}
-
 static void text_stat_row(FILE *out, const char *name, const struct mt_stat *st)
 {
 	char virt[32], rss[32], dv[32];
@@ -294,7 +282,7 @@ static void text_files(FILE *out, const struct mt_growth *g, size_t max)
 		}
 		fprintf(out, "%8" PRIu32 " %11s %+8" PRId64 " %11s  %-28s ", f->regions, virt,
 			f->delta_regions, dv, sizes);
-		text_bytes(out, f->path, f->path_len);
+		text_write_bytes(out, f->path, f->path_len);
 		fputs(f->deleted ? " (deleted)\n" : "\n", out);
 	}
 }
@@ -313,7 +301,7 @@ static void text_events(FILE *out, const struct mt_events *e)
 			ev->kind == MT_EV_MAP ? "map" : "unmap", ev->start, ev->end, size, perms,
 			region_category_name(ev->category));
 		if (ev->path)
-			text_bytes(out, ev->path, strlen(ev->path));
+			text_write_bytes(out, ev->path, strlen(ev->path));
 		fputc('\n', out);
 	}
 }
@@ -331,7 +319,7 @@ static void text_regions(FILE *out, const struct mt_snapshot *s)
 			format_size(rss, sizeof(rss), r->rss);
 		fprintf(out, "%012" PRIx64 " %012" PRIx64 " %4s %10s %10s %-8s ", r->start,
 			r->end, perms, size, rss, region_category_name(r->category));
-		text_bytes(out, r->path, r->path_len);
+		text_write_bytes(out, r->path, r->path_len);
 		fputs(r->deleted ? " (deleted)\n" : "\n", out);
 	}
 }

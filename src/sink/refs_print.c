@@ -15,6 +15,7 @@
 #include "memtop/proc.h"
 #include "memtop/refs.h"
 #include "memtop/scan.h"
+#include "memtop/text.h"
 
 /* The user asked to stop (SIGINT... held back by the freeze): cut the
  * scan short so that the target is released at once. */
@@ -153,19 +154,6 @@ static void print_json(FILE *out, const struct mt_snapshot *s, long ti, const st
 	fputc('\n', out);
 }
 
-/* A path for the text report: bytes that would upset a terminal are
- * written as \xNN. */
-static void text_path(FILE *out, const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
-	}
-}
-
 static void text_region(FILE *out, const struct mt_region *r)
 {
 	char size[32];
@@ -174,7 +162,7 @@ static void text_region(FILE *out, const struct mt_region *r)
 							       mt_region_size(r)));
 	if (r->path_len) {
 		fputc(' ', out);
-		text_path(out, r->path, r->path_len);
+		text_write_bytes(out, r->path, r->path_len);
 	}
 }
 
@@ -243,7 +231,7 @@ static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 		fprintf(out, ", %s", region_category_name(s->regions[ti].category));
 		if (s->regions[ti].path_len) {
 			fputc(' ', out);
-			text_path(out, s->regions[ti].path, s->regions[ti].path_len);
+			text_write_bytes(out, s->regions[ti].path, s->regions[ti].path_len);
 		}
 	}
 	fprintf(out, ") in process %d (%s)\n", s->pid, s->info.comm);

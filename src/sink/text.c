@@ -1,0 +1,15 @@
+/*
+ * text.c - untrusted bytes in text output (include/memtop/text.h).
+ */
+#include "memtop/text.h"
+
+void text_write_bytes(FILE *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
