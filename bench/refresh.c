@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memtop/clock.h"
 #include "memtop/maps.h"
 #include "memtop/model.h"
 #include "memtop/proc.h"
@@ -39,13 +40,6 @@
 #define TARGET_B_A 1.5
 #define TARGET_D_C 1.3
 #define TARGET_RSS_MIB 64.0
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static size_t count_lines(const char *path)
 {
@@ -89,7 +83,7 @@ static void child(int ready)
 
 static double raw_read(const char *path, char *buf, size_t cap, size_t *len)
 {
-	double t0 = now();
+	double t0 = clock_mono();
 	int fd = open(path, O_RDONLY);
 	size_t have = 0;
 	ssize_t n;
@@ -98,7 +92,7 @@ static double raw_read(const char *path, char *buf, size_t cap, size_t *len)
 	if (fd >= 0)
 		close(fd);
 	*len = have;
-	return now() - t0;
+	return clock_mono() - t0;
 }
 
 struct refresher {
@@ -114,18 +108,18 @@ static double refresh(struct refresher *r, unsigned flags)
 {
 	struct mt_error err;
 	struct mt_snapshot *cur = &r->snap[r->cur], *prev = &r->snap[!r->cur];
-	double t0 = now();
+	double t0 = clock_mono();
 	if (proc_read(r->proc, cur, flags, &err) < 0) {
 		fprintf(stderr, "proc_read: %s\n", err.msg);
 		exit(1);
 	}
-	double t1 = now();
+	double t1 = clock_mono();
 	if (model_update(&r->model, r->first ? NULL : prev, cur) < 0) {
 		fprintf(stderr, "model_update: out of memory\n");
 		exit(1);
 	}
-	double t = now() - t0;
-	r->model_secs = now() - t1;
+	double t = clock_mono() - t0;
+	r->model_secs = clock_mono() - t1;
 	r->first = false;
 	r->cur = !r->cur;
 	return t;
@@ -146,7 +140,7 @@ static double median(double *v, int n)
 /* Run argv with stdout to /dev/null; wall time, peak RSS (KiB), status. */
 static int run(char *const argv[], double *secs, long *maxrss_kib)
 {
-	double t0 = now();
+	double t0 = clock_mono();
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
@@ -160,7 +154,7 @@ static int run(char *const argv[], double *secs, long *maxrss_kib)
 	struct rusage ru;
 	if (wait4(pid, &st, 0, &ru) != pid)
 		return -1;
-	*secs = now() - t0;
+	*secs = clock_mono() - t0;
 	*maxrss_kib = ru.ru_maxrss;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
@@ -288,9 +282,9 @@ int main(int argc, char **argv)
 		/* The parser alone, on text already read (smaps is in buf). */
 		struct mt_snapshot s;
 		snapshot_init(&s);
-		double t0 = now();
+		double t0 = clock_mono();
 		maps_parse_all(&s, buf, len_smaps, NULL);
-		parse[i] = now() - t0;
+		parse[i] = clock_mono() - t0;
 		snapshot_free(&s);
 	}
 	size_t regions = r.snap[!r.cur].n_regions;

@@ -24,18 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memtop/clock.h"
 #include "memtop/scan.h"
 
 #define CHUNK (1u << 20)
 #define PLANTED 16
 #define RUNS 5
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct shared {
 	uint64_t big, big_len, target;
@@ -67,7 +61,7 @@ static void child(struct shared *sh, size_t len, int ready_fd)
 
 static double raw_copy(pid_t pid, uint64_t start, uint64_t len, void *buf)
 {
-	double t0 = now();
+	double t0 = clock_mono();
 	for (uint64_t at = start; at < start + len; at += CHUNK) {
 		struct iovec l = { buf, CHUNK }, r = { (void *)(uintptr_t)at, CHUNK };
 		if (process_vm_readv(pid, &l, 1, &r, 1, 0) != CHUNK) {
@@ -75,7 +69,7 @@ static double raw_copy(pid_t pid, uint64_t start, uint64_t len, void *buf)
 			exit(1);
 		}
 	}
-	return now() - t0;
+	return clock_mono() - t0;
 }
 
 static double gdb_find(pid_t pid, uint64_t start, uint64_t len, uint64_t value)
@@ -85,9 +79,9 @@ static double gdb_find(pid_t pid, uint64_t start, uint64_t len, uint64_t value)
 		 "timeout 600 gdb -nx -batch -p %d -ex 'find /g 0x%llx, 0x%llx, 0x%llx' "
 		 ">/tmp/bench_scan_gdb.txt 2>&1", (int)pid, (unsigned long long)start,
 		 (unsigned long long)(start + len - 8), (unsigned long long)value);
-	double t0 = now();
+	double t0 = clock_mono();
 	int rc = system(cmd);
-	double t = now() - t0;
+	double t = clock_mono() - t0;
 	if (rc != 0)
 		fprintf(stderr, "gdb failed (rc %d), see /tmp/bench_scan_gdb.txt\n", rc);
 	return t;

@@ -17,19 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memtop/clock.h"
 #include "memtop/classify.h"
 #include "memtop/proc.h"
 #include "memtop/symbols.h"
 
 #define LOOKUPS 2000000
 #define DW_LOOKUPS 20000
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint64_t rnd(uint64_t *x)
 {
@@ -56,16 +50,16 @@ int main(int argc, char **argv)
 	struct symbols_map map;
 	memset(&map, 0, sizeof(map));
 	symbols_cache_init(&cache);
-	double t0 = now();
+	double t0 = clock_mono();
 	if (symbols_map_build(&map, &cache, &s, pid) < 0)
 		return 1;
-	double build = now() - t0;
+	double build = clock_mono() - t0;
 	size_t syms = 0;
 	for (size_t i = 0; i < cache.n; i++)
 		syms += cache.tables[i]->n;
-	t0 = now();
+	t0 = clock_mono();
 	symbols_map_build(&map, &cache, &s, pid);
-	double rebuild = now() - t0;
+	double rebuild = clock_mono() - t0;
 
 	/* Addresses: uniformly inside the modules. */
 	uint64_t *addrs = malloc(LOOKUPS * sizeof(*addrs));
@@ -75,12 +69,12 @@ int main(int argc, char **argv)
 		addrs[i] = m->start + rnd(&x) % (m->end - m->start);
 	}
 	size_t hits = 0;
-	t0 = now();
+	t0 = clock_mono();
 	for (size_t i = 0; i < LOOKUPS; i++) {
 		struct symbols_hit h;
 		hits += symbols_lookup(&map, addrs[i], &h);
 	}
-	double t = now() - t0;
+	double t = clock_mono() - t0;
 	printf("modules       %zu, %zu symbols in their tables\n", map.n, syms);
 	printf("table build   %.1f ms (once per build id), %.2f ms from the cache\n",
 	       build * 1e3, rebuild * 1e3);
@@ -100,12 +94,12 @@ int main(int argc, char **argv)
 				dwfl_module_addrname(m, map.v[i].start);
 		}
 		size_t dhits = 0;
-		t0 = now();
+		t0 = clock_mono();
 		for (size_t i = 0; i < DW_LOOKUPS; i++) {
 			Dwfl_Module *m = dwfl_addrmodule(dw, addrs[i]);
 			dhits += m && dwfl_module_addrname(m, addrs[i]);
 		}
-		t = now() - t0;
+		t = clock_mono() - t0;
 		printf("libdw         %.0f look-ups/s (%d look-ups, %.0f%% named)\n",
 		       DW_LOOKUPS / t, DW_LOOKUPS, 100.0 * (double)dhits / DW_LOOKUPS);
 	}

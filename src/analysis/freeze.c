@@ -21,17 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memtop/clock.h"
 #include "memtop/freeze.h"
 
 #define FREEZE_DEFAULT_TIMEOUT_MS 2000
 #define FREEZE_MAX_PASSES 64
-
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_us(long us)
 {
@@ -138,7 +132,7 @@ static void take_status(struct freeze *f, struct freeze_thread *t, int st)
 	if ((st >> 16) == 0 && !t->pending_sig)
 		t->pending_sig = WSTOPSIG(st);
 	if (!t->stopped && f->t_stop == 0)
-		f->t_stop = mono_now();
+		f->t_stop = clock_mono();
 	t->stopped = true;
 }
 
@@ -161,7 +155,7 @@ static void wait_stops(struct freeze *f, double deadline)
 			if (t->attached && !t->stopped)
 				waiting++;
 		}
-		if (!waiting || mono_now() >= deadline)
+		if (!waiting || clock_mono() >= deadline)
 			return;
 		sleep_us(nap);
 		if (nap < 2000)
@@ -264,7 +258,7 @@ int freeze_begin(struct freeze *f, pid_t pid, int timeout_ms, struct mt_error *e
 	pthread_sigmask(SIG_BLOCK, &block, &f->old_mask);
 	f->active = true;
 
-	double deadline = mono_now() + timeout_ms / 1000.0;
+	double deadline = clock_mono() + timeout_ms / 1000.0;
 	int first_errno = 0;
 	for (int pass = 0; pass < FREEZE_MAX_PASSES; pass++) {
 		int added = seize_new(f, &first_errno);
@@ -307,8 +301,8 @@ int freeze_begin(struct freeze *f, pid_t pid, int timeout_ms, struct mt_error *e
  * little more time (it may have been in uninterruptible sleep). */
 static void late_stop(struct freeze *f, struct freeze_thread *t)
 {
-	double deadline = mono_now() + 2.0;
-	while (t->attached && !t->stopped && mono_now() < deadline) {
+	double deadline = clock_mono() + 2.0;
+	while (t->attached && !t->stopped && clock_mono() < deadline) {
 		int st;
 		pid_t r = waitpid(t->tid, &st, __WALL | WNOHANG);
 		if (r == t->tid)
@@ -344,7 +338,7 @@ int freeze_end(struct freeze *f)
 		t->stopped = false;
 	}
 	if (f->t_stop > 0)
-		f->stopped_ms = (mono_now() - f->t_stop) * 1000.0;
+		f->stopped_ms = (clock_mono() - f->t_stop) * 1000.0;
 	f->active = false;
 	pthread_sigmask(SIG_SETMASK, &f->old_mask, NULL);
 	free(f->threads);

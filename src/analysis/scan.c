@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memtop/clock.h"
 #include "memtop/scan.h"
 
 /* ---- TARGET specs -------------------------------------------------------- */
@@ -412,13 +413,6 @@ static int push_ref(struct scan_result *r, uint64_t addr, uint64_t value, long r
 	return 0;
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- the scan proper ------------------------------------------------------------ */
 
 struct scan_state {
@@ -791,7 +785,7 @@ int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct
 	out->hi = hi;
 	if (hi <= lo)
 		return mt_error_set(err, MT_EXIT_USAGE, 0, "empty range to scan for");
-	double t0 = mono_now();
+	double t0 = clock_mono();
 	struct scan_state st = { .s = s, .o = o, .out = out };
 	st.chunk = o->chunk_size ? (o->chunk_size + 7) & ~(size_t)7 : SCAN_CHUNK_DEFAULT;
 	st.max_refs = o->max_refs ? o->max_refs : SCAN_MAX_REFS_DEFAULT;
@@ -827,7 +821,7 @@ int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct
 	if (make_groups(out) < 0)
 		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 done:
-	out->seconds = mono_now() - t0;
+	out->seconds = clock_mono() - t0;
 	free(st.buf);
 	free(st.idx);
 	scan_reader_close(&st.rd);

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memtop/clock.h"
 #include "memtop/maps.h"
 #include "memtop/proc.h"
 #include "memtop/procinfo.h"
@@ -59,13 +60,6 @@ struct mt_proc {
 	size_t n_keep;
 	size_t cap_keep;
 };
-
-static double now(clockid_t clk)
-{
-	struct timespec ts;
-	clock_gettime(clk, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 long proc_read_file(const char *path, char *buf, size_t size)
 {
@@ -599,11 +593,11 @@ static bool smaps_due(const struct mt_proc *p, unsigned flags, double mono)
 static int read_address_space(struct mt_proc *p, struct mt_snapshot *s, unsigned flags)
 {
 	if (smaps_due(p, flags, s->mono)) {
-		double t0 = now(CLOCK_MONOTONIC);
+		double t0 = clock_mono();
 		int rc = read_regions(p, s, true);
 		if (rc == 0) {
 			p->smaps_read = true;
-			p->smaps_cost = now(CLOCK_MONOTONIC) - t0;
+			p->smaps_cost = clock_mono() - t0;
 			s->rss_time = s->mono;
 			return keep_rss(p, s, s->mono);
 		}
@@ -643,8 +637,8 @@ int proc_read(struct mt_proc *p, struct mt_snapshot *s, unsigned flags, struct m
 {
 	snapshot_reset(s);
 	s->pid = p->pid;
-	s->time = now(CLOCK_REALTIME);
-	s->mono = now(CLOCK_MONOTONIC);
+	s->time = clock_seconds(CLOCK_REALTIME);
+	s->mono = clock_mono();
 
 	int rc = read_address_space(p, s, flags);
 	const char *how = NULL;
