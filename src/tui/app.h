@@ -1,0 +1,209 @@
+/*
+ * app.h - the TUI's state, shared by its screens (private to src/tui/).
+ *
+ * The TUI is a sink: each refresh it takes a snapshot with proc_read and
+ * folds it into the model with model_update, as the batch printer does;
+ * the screens only read the model and the snapshots.  What the TUI keeps
+ * beyond them (the event log, per-region growth, sparklines of anonymous
+ * memory) is its own, here.
+ */
+#ifndef MEMTOP_TUI_APP_H
+#define MEMTOP_TUI_APP_H
+
+#include <curses.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "memtop/model.h"
+#include "memtop/options.h"
+#include "memtop/proc.h"
+#include "memtop/proclist.h"
+#include "memtop/regiondetail.h"
+#include "memtop/snapshot.h"
+#include "list.h"
+#include "text.h"
+
+#define TUI_MIN_COLS 80
+#define TUI_MIN_LINES 24
+#define TUI_HEADER_LINES 4 /* three of figures, one of tabs */
+#define TUI_EVLOG_CAP 4096
+
+enum tui_view {
+	VIEW_SUMMARY,
+	VIEW_REGIONS,
+	VIEW_FILES,
+	VIEW_FREE,
+	VIEW_EVENTS,
+	VIEW_THREADS,
+	VIEW_COUNT
+};
+
+/* A row of the Regions screen: a region of the latest snapshot, or one
+ * of the refresh before that is gone now (shown struck once). */
+struct tui_rrow {
+	const struct mt_region *r;
+	uint64_t growth_base; /* its size when first seen at this start */
+	bool gone;
+	bool fresh;           /* new at the latest refresh */
+};
+
+/* Size of each region when first seen at its start address, to sort the
+ * Regions screen by growth (a heap or arena grows in place). */
+struct tui_base {
+	uint64_t start;
+	uint64_t size0;
+};
+
+/* The map/unmap log, kept across refreshes: a ring of owned events. */
+struct tui_evlog {
+	struct mt_event *v;
+	uint64_t *seq;  /* arrival order, for a stable newest-first sort */
+	size_t cap;
+	size_t head;    /* next slot */
+	size_t n;
+	uint64_t next_seq;
+};
+
+/* A line of a text screen (region detail, help): name and value. */
+struct tui_line {
+	char name[24];
+	char value[200];
+	enum { LINE_PLAIN, LINE_TITLE, LINE_DIM, LINE_WARN, LINE_PATH } kind;
+};
+
+struct tui_lines {
+	struct tui_line *v;
+	size_t n;
+	size_t cap;
+};
+
+/* A table of struct mt_stat rows: categories, types or protections. */
+struct tui_stat_table {
+	const char *name[MT_PROT_COUNT + 1];
+	char prot_name[MT_PROT_COUNT][5];
+	const struct mt_stat *stat[MT_PROT_COUNT + 1];
+	int cat[MT_PROT_COUNT + 1]; /* category for the colour, -1 for none */
+	size_t n;
+};
+
+enum tui_prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_FILTER };
+
+struct tui_app {
+	const struct mt_options *opt;
+	const struct tui_glyphs *gl;
+
+	/* The target. */
+	struct mt_proc *proc;
+	pid_t pid;
+	struct mt_snapshot snap[2];
+	int cur;          /* snap[cur]: the latest good snapshot */
+	bool have_snap;
+	bool have_prev;   /* snap[!cur]: the one before it, still intact */
+	struct mt_model model;
+	bool exited;
+	bool paused;
+	double next_refresh; /* CLOCK_MONOTONIC */
+	long refreshes;
+	char status[256];    /* a message for the user, "" if none */
+	bool status_warn;
+
+	/* What the TUI keeps across refreshes. */
+	struct tui_evlog log;
+	struct tui_base *base;
+	size_t n_base, cap_base;
+	uint32_t anon_spark[GROWTH_SPARK];
+	size_t anon_spark_head, anon_spark_n;
+
+	/* Screens. */
+	bool picker;        /* choosing a process */
+	bool from_picker;   /* Esc goes back to the picker */
+	bool help;
+	bool detail;        /* a region's detail is open over the view */
+	enum tui_view view;
+	struct tui_list lists[VIEW_COUNT];
+	bool stale[VIEW_COUNT]; /* items changed since the list was rebuilt */
+	struct tui_rrow *rrows;
+	size_t n_rrows, cap_rrows;
+	struct tui_stat_table cats_t, types_t, prots_t;
+	struct tui_list types_list, prots_list;
+
+	struct tui_list detail_list;
+	struct tui_lines detail_lines;
+	uint64_t detail_start;  /* the region shown */
+	struct mt_region detail_region; /* copy: the region may go away */
+	char detail_path[512];
+	struct mt_region_detail rd;
+	bool detail_gone;
+	char *refs_text;        /* the reference scan's report, once run */
+
+	struct tui_list help_list;
+	struct tui_lines help_lines;
+
+	struct tui_list picker_list;
+	struct mt_proclist procs;
+	double next_picker;
+
+	enum tui_prompt prompt;
+	char prompt_buf[64];
+
+	/* The screen. */
+	int lines, cols;
+	bool too_small;
+	bool mouse;
+	WINDOW *hdr, *body, *foot;
+	bool dirty_hdr, dirty_body, dirty_foot;
+};
+
+/* Screens (views.c, detail.c, picker.c). */
+void views_init(struct tui_app *a);
+void views_free(struct tui_app *a);
+/* Fold a successful refresh into what the TUI keeps across refreshes
+ * (the event log, sparklines); once per model_update. */
+void views_sample(struct tui_app *a);
+/* Rebuild the screens' items and lists from the latest state. */
+void views_refresh(struct tui_app *a);
+/* The list keys act on in the current screen. */
+struct tui_list *views_list(struct tui_app *a);
+void views_draw(struct tui_app *a, WINDOW *w, int h, int width);
+/* Enter on the selection of the current view. */
+void views_enter(struct tui_app *a);
+const char *views_title(enum tui_view v);
+
+void detail_open(struct tui_app *a, const struct mt_region *r);
+void detail_close(struct tui_app *a);
+void detail_refresh(struct tui_app *a);
+void detail_draw(struct tui_app *a, WINDOW *w, int h, int width);
+void detail_refs(struct tui_app *a);
+
+void picker_init(struct tui_app *a);
+void picker_refresh(struct tui_app *a);
+void picker_draw(struct tui_app *a, WINDOW *w, int h, int width);
+/* The selected process, 0 if none. */
+pid_t picker_selected(struct tui_app *a);
+
+void help_init(struct tui_app *a);
+void help_draw(struct tui_app *a, WINDOW *w, int h, int width);
+
+void header_draw(struct tui_app *a, WINDOW *w, int width);
+void footer_draw(struct tui_app *a, WINDOW *w, int width);
+/* The action of a click at x on the function bar / the view of a click
+ * on the tab row, or -1. */
+int footer_action_at(struct tui_app *a, int x);
+int header_tab_at(struct tui_app *a, int x);
+
+/* The scope the keys work in now (enum tui_scope). */
+unsigned tui_scope(const struct tui_app *a);
+
+/* Lines of a text screen. */
+struct tui_line *lines_add(struct tui_lines *l, int kind, const char *name,
+			   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void lines_free(struct tui_lines *l);
+extern const struct tui_list_ops lines_ops;
+
+/* The latest snapshot, NULL before the first refresh. */
+static inline const struct mt_snapshot *app_snap(const struct tui_app *a)
+{
+	return a->have_snap ? &a->snap[a->cur] : NULL;
+}
+
+#endif

@@ -1,0 +1,321 @@
+/*
+ * detail.c - one region up close: what maps says, every smaps field, its
+ * flags, its first bytes, and the drill-down actions on it.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memtop/format.h"
+#include "memtop/refs.h"
+#include "app.h"
+#include "keys.h"
+#include "theme.h"
+
+static const struct tui_column detail_cols[] = {
+	{ "FIELD", 16, false, false, 0, false },
+	{ "VALUE", 0, false, false, 0, false },
+};
+
+/* What the two-letter VmFlags of smaps mean (proc(5)). */
+static const char *vmflag_meaning(const char *f)
+{
+	static const char *const table[][2] = {
+		{ "rd", "readable" }, { "wr", "writable" }, { "ex", "executable" },
+		{ "sh", "shared" }, { "mr", "may read" }, { "mw", "may write" },
+		{ "me", "may execute" }, { "ms", "may share" }, { "gd", "grows down" },
+		{ "pf", "pure PFN range" }, { "dw", "writes to the file disabled" },
+		{ "lo", "locked" }, { "io", "I/O memory" }, { "sr", "sequential read advised" },
+		{ "rr", "random read advised" }, { "dc", "not copied on fork" },
+		{ "de", "not expanded on remap" }, { "ac", "accounted" },
+		{ "nr", "no swap reserved" }, { "ht", "huge TLB pages" }, { "sf", "sync fault" },
+		{ "ar", "architecture specific" }, { "wf", "wiped on fork" },
+		{ "dd", "not in core dumps" }, { "sd", "soft-dirty" }, { "mm", "mixed map" },
+		{ "hg", "huge pages advised" }, { "nh", "no huge pages advised" },
+		{ "mg", "mergeable (KSM)" }, { "um", "userfaultfd missing" },
+		{ "uw", "userfaultfd write-protect" }, { "ss", "shadow stack" },
+		{ "sl", "sealed" }, { "bt", "BTI guarded" }, { "mt", "MTE tags" },
+	};
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (!strcmp(table[i][0], f))
+			return table[i][1];
+	return NULL;
+}
+
+static void add_region(struct tui_app *a, struct tui_lines *L)
+{
+	const struct mt_region *r = &a->detail_region;
+	char b[32], perms[5];
+	region_perms_str(r->perms, perms);
+	lines_add(L, LINE_TITLE, "Region", "0x%012" PRIx64 "-0x%012" PRIx64 "  %s", r->start,
+		  r->end, format_size(b, sizeof(b), mt_region_size(r)));
+	if (a->detail_gone)
+		lines_add(L, LINE_WARN, "", "%s", "this region has been unmapped; "
+			  "the figures are its last ones");
+	lines_add(L, LINE_PLAIN, "Permissions", "%s", perms);
+	lines_add(L, LINE_PLAIN, "Category", "%s", region_category_name(r->category));
+	if (r->path_len) {
+		lines_add(L, LINE_PATH, "File", "%s", a->detail_path);
+		lines_add(L, LINE_PLAIN, "Offset", "0x%" PRIx64 " (%s)", r->offset,
+			  format_size(b, sizeof(b), r->offset));
+		lines_add(L, LINE_PLAIN, "Device, inode", "%02x:%02x %" PRIu64, r->dev_major,
+			  r->dev_minor, r->inode);
+		if (r->deleted || r->deleted_suffix)
+			lines_add(L, r->deleted ? LINE_WARN : LINE_PLAIN, "Deleted", "%s",
+				  r->deleted ? "yes: the file is gone" :
+				  "no (the name ends in \" (deleted)\")");
+	} else {
+		lines_add(L, LINE_PLAIN, "File", "%s", "none (anonymous)");
+	}
+	if (r->category == MT_CAT_STACK && r->tid)
+		lines_add(L, LINE_PLAIN, "Thread", "%d", r->tid);
+	const struct mt_snapshot *s = app_snap(a);
+	if (s && r->first_seen > 0)
+		lines_add(L, LINE_PLAIN, "Age", "%s",
+			  format_duration(b, sizeof(b), s->mono - r->first_seen));
+}
+
+static void add_smaps(struct tui_app *a, struct tui_lines *L)
+{
+	const struct mt_region_detail *d = &a->rd;
+	char b[32];
+	lines_add(L, LINE_TITLE, "smaps", "%s", "");
+	for (size_t i = 0; i < d->n_fields; i++) {
+		const struct mt_smaps_field *f = &d->fields[i];
+		if (f->kb)
+			lines_add(L, f->value ? LINE_PLAIN : LINE_DIM, f->name, "%s",
+				  format_size(b, sizeof(b), f->value));
+		else
+			lines_add(L, LINE_PLAIN, f->name, "%" PRIu64, f->value);
+	}
+	if (!d->vmflags[0])
+		return;
+	lines_add(L, LINE_PLAIN, "VmFlags", "%s", d->vmflags);
+	/* The meanings, a few to a line. */
+	char line[200] = "", flags[sizeof(d->vmflags)], *save = NULL;
+	snprintf(flags, sizeof(flags), "%s", d->vmflags);
+	for (char *f = strtok_r(flags, " ", &save); f; f = strtok_r(NULL, " ", &save)) {
+		const char *m = vmflag_meaning(f);
+		if (!m)
+			continue;
+		if (strlen(line) + strlen(m) + 2 > 56) {
+			lines_add(L, LINE_DIM, "", "%s", line);
+			line[0] = '\0';
+		}
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s",
+			 line[0] ? ", " : "", m);
+	}
+	if (line[0])
+		lines_add(L, LINE_DIM, "", "%s", line);
+}
+
+/* xxd's layout: offset, 16 bytes in pairs, their printable form. */
+static void add_bytes(struct tui_app *a, struct tui_lines *L)
+{
+	const struct mt_region_detail *d = &a->rd;
+	lines_add(L, LINE_TITLE, "Memory", "first %zu bytes", d->n_bytes);
+	if (d->n_bytes == 0) {
+		lines_add(L, LINE_DIM, "", "not readable: %s",
+			  d->bytes_errno == 0 ? "empty" :
+			  d->bytes_errno == 14 /* EFAULT */ ? "no read permission or not backed" :
+			  strerror(d->bytes_errno));
+		return;
+	}
+	for (size_t off = 0; off < d->n_bytes; off += 16) {
+		char hex[64] = "", asc[17] = "";
+		size_t h = 0;
+		for (size_t i = 0; i < 16; i++) {
+			if (off + i < d->n_bytes) {
+				unsigned char c = d->bytes[off + i];
+				h += (size_t)snprintf(hex + h, sizeof(hex) - h, "%02x", c);
+				asc[i] = isprint(c) ? (char)c : '.';
+				asc[i + 1] = '\0';
+			} else {
+				h += (size_t)snprintf(hex + h, sizeof(hex) - h, "  ");
+			}
+			if (i % 2 == 1)
+				h += (size_t)snprintf(hex + h, sizeof(hex) - h, " ");
+		}
+		char name[24];
+		snprintf(name, sizeof(name), "%08zx", off);
+		lines_add(L, LINE_PLAIN, name, "%s %s", hex, asc);
+	}
+}
+
+/* A long line of text as lines of at most `wrap` columns, broken at a
+ * space where there is one, continuations indented under the first. */
+static void add_wrapped(struct tui_lines *L, const char *ln, int wrap)
+{
+	int len = (int)strlen(ln), indent = (int)strspn(ln, " ") + 4;
+	if (indent > wrap / 2)
+		indent = wrap / 2;
+	for (int at = 0, pad = 0; at < len; pad = indent) {
+		int n = wrap - pad;
+		if (n >= len - at)
+			n = len - at;
+		else
+			for (int k = at + n; k > at + n / 2; k--)
+				if (ln[k] == ' ') {
+					n = k - at;
+					break;
+				}
+		lines_add(L, LINE_PLAIN, "", "%*s%.*s", pad, "", n, ln + at);
+		at += n;
+		while (at < len && ln[at] == ' ')
+			at++;
+	}
+}
+
+static void add_refs(struct tui_app *a, struct tui_lines *L)
+{
+	if (!a->refs_text)
+		return;
+	lines_add(L, LINE_TITLE, "References", "%s", "");
+	char *save = NULL, *copy = strdup(a->refs_text);
+	if (!copy)
+		return;
+	/* Wrapped to the value column of an 80-column screen. */
+	for (char *ln = strtok_r(copy, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save))
+		add_wrapped(L, ln, TUI_MIN_COLS - 18);
+	free(copy);
+}
+
+static void build(struct tui_app *a)
+{
+	struct tui_lines *L = &a->detail_lines;
+	L->n = 0;
+	add_region(a, L);
+	if (a->rd.start == a->detail_region.start && a->rd.n_fields) {
+		add_smaps(a, L);
+		add_bytes(a, L);
+	}
+	add_refs(a, L);
+	list_rebuild(&a->detail_list);
+}
+
+void detail_refresh(struct tui_app *a)
+{
+	const struct mt_snapshot *s = app_snap(a);
+	long k = s ? snapshot_find(s, a->detail_start) : -1;
+	if (k >= 0 && s->regions[k].start == a->detail_start) {
+		a->detail_region = s->regions[k];
+		snprintf(a->detail_path, sizeof(a->detail_path), "%s", s->regions[k].path);
+		a->detail_region.path = a->detail_path;
+		a->detail_gone = false;
+	} else {
+		a->detail_gone = true;
+	}
+	if (!a->detail_gone && !a->exited) {
+		struct mt_error err;
+		mt_error_clear(&err);
+		struct mt_region_detail *rd = malloc(sizeof(*rd));
+		if (rd) {
+			int rc = regiondetail_read(a->pid, a->detail_start, rd, &err);
+			if (rc == 0)
+				a->rd = *rd;
+			else if (rc == 1)
+				a->detail_gone = true;
+			else
+				snprintf(a->status, sizeof(a->status), "%s", err.msg);
+			free(rd);
+		}
+	}
+	build(a);
+}
+
+void detail_open(struct tui_app *a, const struct mt_region *r)
+{
+	a->detail = true;
+	a->detail_start = r->start;
+	a->detail_region = *r;
+	snprintf(a->detail_path, sizeof(a->detail_path), "%s", r->path);
+	a->detail_region.path = a->detail_path;
+	memset(&a->rd, 0, sizeof(a->rd));
+	free(a->refs_text);
+	a->refs_text = NULL;
+	list_init(&a->detail_list, detail_cols, 2, &lines_ops, &a->detail_lines, -1);
+	a->detail_list.no_cursor = true;
+	detail_refresh(a);
+}
+
+void detail_close(struct tui_app *a)
+{
+	a->detail = false;
+	free(a->refs_text);
+	a->refs_text = NULL;
+	list_free(&a->detail_list);
+	lines_free(&a->detail_lines);
+}
+
+/*
+ * The reference scan of the drill-down, through its batch form
+ * (refs_report, as `memtop --refs START`): it stops the target briefly
+ * unless --no-freeze, then its report is shown under the region.
+ */
+void detail_refs(struct tui_app *a)
+{
+	struct mt_options o = *a->opt;
+	char target[32];
+	char *buf = NULL;
+	size_t len = 0;
+	struct mt_error err;
+
+	if (a->detail_gone || a->exited)
+		return;
+	snprintf(target, sizeof(target), "0x%" PRIx64, a->detail_start);
+	o.pid = a->pid;
+	o.refs = target;
+	o.json = false;
+	mt_error_clear(&err);
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	int rc = refs_report(f, &o, &err);
+	fclose(f);
+	free(a->refs_text);
+	a->refs_text = NULL;
+	if (rc != MT_EXIT_OK) {
+		size_t n = strlen(err.msg) + 32;
+		a->refs_text = malloc(n);
+		if (a->refs_text)
+			snprintf(a->refs_text, n, "scan failed: %s", err.msg);
+		free(buf);
+	} else {
+		a->refs_text = buf;
+	}
+	build(a);
+	/* Show the report: scroll to its title. */
+	for (size_t i = 0; i < a->detail_lines.n; i++)
+		if (!strcmp(a->detail_lines.v[i].name, "References")) {
+			a->detail_list.top = i;
+			break;
+		}
+}
+
+/* The actions on this region: bindings of the detail alone, and Esc. */
+static void actions_line(struct tui_app *a, WINDOW *w, int y, int width)
+{
+	wmove(w, y, 0);
+	wattrset(w, theme(TC_LABEL));
+	waddstr(w, "Actions: ");
+	for (size_t i = 0; i < tui_n_bindings; i++) {
+		const struct tui_binding *b = &tui_bindings[i];
+		if (!b->help || !b->name || (b->scope != SC_DETAIL && b->action != ACT_BACK))
+			continue;
+		if (getcurx(w) + (int)strlen(b->name) + (int)strlen(b->help) + 4 > width)
+			break;
+		wattrset(w, theme(TC_VALUE));
+		waddstr(w, b->name);
+		wattrset(w, theme(TC_NORMAL));
+		wprintw(w, " %s   ", b->action == ACT_BACK ? "back" : b->help);
+	}
+	wattrset(w, theme(TC_NORMAL));
+}
+
+void detail_draw(struct tui_app *a, WINDOW *w, int h, int width)
+{
+	list_draw(&a->detail_list, w, 0, 0, h - 1, width);
+	actions_line(a, w, h - 1, width);
+}

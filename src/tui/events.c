@@ -1,0 +1,148 @@
+/*
+ * events.c - the Events view: the map/unmap log, kept by the TUI across
+ * refreshes in a ring of TUI_EVLOG_CAP.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "views.h"
+
+enum { EC_TIME, EC_KIND, EC_START, EC_SIZE, EC_PERM, EC_CAT, EC_PATH, EC_NCOLS };
+
+static const struct tui_column event_cols[EC_NCOLS] = {
+	[EC_TIME] = { "TIME", 8, false, true, 0, true },
+	[EC_KIND] = { "EVENT", 5, false, false, 0, true },
+	[EC_START] = { "START", 14, false, false, 0, true },
+	[EC_SIZE] = { "SIZE", 9, true, true, 0, true },
+	[EC_PERM] = { "PERM", 4, false, false, 0, false },
+	[EC_CAT] = { "CATEGORY", 8, false, false, 0, true },
+	[EC_PATH] = { "PATH", 0, false, false, 0, true },
+};
+
+static size_t evlog_slot(const struct tui_evlog *l, size_t item)
+{
+	return (l->head + l->cap - l->n + item) % l->cap;
+}
+
+static size_t events_count(void *ctx)
+{
+	return ((struct tui_app *)ctx)->log.n;
+}
+
+static int events_compare(void *ctx, size_t ia, size_t ib, int col)
+{
+	const struct tui_evlog *l = &((struct tui_app *)ctx)->log;
+	size_t sa = evlog_slot(l, ia), sb = evlog_slot(l, ib);
+	const struct mt_event *x = &l->v[sa], *y = &l->v[sb];
+	switch (col) {
+	case EC_TIME: return cmp_u64(l->seq[sa], l->seq[sb]);
+	case EC_KIND: return cmp_u64(x->kind, y->kind);
+	case EC_START: return cmp_u64(x->start, y->start);
+	case EC_SIZE: return cmp_u64(x->end - x->start, y->end - y->start);
+	case EC_CAT: return cmp_u64(x->category, y->category);
+	case EC_PATH: return strcmp(x->path, y->path);
+	}
+	return 0;
+}
+
+static void events_row(void *ctx, const struct tui_row *row, size_t item)
+{
+	struct tui_app *a = ctx;
+	const struct mt_event *e = &a->log.v[evlog_slot(&a->log, item)];
+	char b[64], perms[5];
+	time_t t = (time_t)e->time;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(b, sizeof(b), "%H:%M:%S", &tm);
+	bool map = e->kind == MT_EV_MAP;
+	attr_t ka = theme(map ? TC_NEW : TC_GONE);
+	list_cell(row, EC_TIME, b, theme(TC_DIM), TEXT_CLIP);
+	list_cell(row, EC_KIND, map ? "map" : "unmap", ka, TEXT_CLIP);
+	list_cell(row, EC_START, addr_str(b, sizeof(b), e->start), theme(TC_NORMAL), TEXT_CLIP);
+	list_cell(row, EC_SIZE, format_size(b, sizeof(b), e->end - e->start), theme(TC_NORMAL),
+		  TEXT_CUT_RIGHT);
+	region_perms_str(e->perms, perms);
+	list_cell(row, EC_PERM, perms, theme(TC_NORMAL), TEXT_CLIP);
+	list_cell(row, EC_CAT, region_category_name(e->category), theme_cat(e->category),
+		  TEXT_CLIP);
+	if (*e->path) {
+		list_cell(row, EC_PATH, e->path, theme(TC_NORMAL), TEXT_CUT_LEFT);
+	} else {
+		snprintf(b, sizeof(b), "[%s]", region_category_name(e->category));
+		list_cell(row, EC_PATH, b, theme(TC_DIM), TEXT_CLIP);
+	}
+}
+
+static void events_text(void *ctx, size_t item, char *buf, size_t cap)
+{
+	struct tui_app *a = ctx;
+	const struct mt_event *e = &a->log.v[evlog_slot(&a->log, item)];
+	snprintf(buf, cap, "%s %012" PRIx64 " %s %s", e->kind == MT_EV_MAP ? "map" : "unmap",
+		 e->start, region_category_name(e->category), e->path);
+}
+
+static uint64_t events_key(void *ctx, size_t item)
+{
+	const struct tui_evlog *l = &((struct tui_app *)ctx)->log;
+	return l->seq[evlog_slot(l, item)];
+}
+
+static const struct tui_list_ops events_ops = {
+	.count = events_count,
+	.draw_row = events_row,
+	.compare = events_compare,
+	.text = events_text,
+	.key = events_key,
+};
+
+void eventlog_free(struct tui_evlog *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[evlog_slot(l, i)].path);
+	free(l->v);
+	free(l->seq);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Copy the latest refresh's events in; the oldest fall out when full. */
+void eventlog_add(struct tui_evlog *l, const struct mt_events *ev)
+{
+	if (!l->v) {
+		l->v = calloc(TUI_EVLOG_CAP, sizeof(*l->v));
+		l->seq = calloc(TUI_EVLOG_CAP, sizeof(*l->seq));
+		if (!l->v || !l->seq) {
+			free(l->v);
+			free(l->seq);
+			l->v = NULL;
+			l->seq = NULL;
+			return;
+		}
+		l->cap = TUI_EVLOG_CAP;
+	}
+	for (size_t i = 0; i < ev->n; i++) {
+		char *path = strdup(ev->v[i].path ? ev->v[i].path : "");
+		if (!path)
+			return;
+		struct mt_event *slot = &l->v[l->head];
+		if (l->n == l->cap)
+			free(slot->path);
+		else
+			l->n++;
+		*slot = ev->v[i];
+		slot->path = path;
+		l->seq[l->head] = l->next_seq++;
+		l->head = (l->head + 1) % l->cap;
+	}
+}
+
+const struct mt_event *eventlog_get(const struct tui_evlog *l, size_t item)
+{
+	return &l->v[evlog_slot(l, item)];
+}
+
+void events_view_init(struct tui_app *a)
+{
+	list_init(&a->lists[VIEW_EVENTS], event_cols, EC_NCOLS, &events_ops, a, EC_TIME);
+	a->lists[VIEW_EVENTS].empty = "no map or unmap seen since memtop started";
+}

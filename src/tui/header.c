@@ -1,0 +1,367 @@
+/*
+ * header.c - what frames every screen: the header (process, sizes, the
+ * map count meter, headroom), the view tabs, the function bar, and the
+ * help screen, the last two generated from the key-binding table.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "memtop/format.h"
+#include "app.h"
+#include "keys.h"
+#include "theme.h"
+
+unsigned tui_scope(const struct tui_app *a)
+{
+	if (a->picker)
+		return SC_PICKER;
+	return a->detail ? SC_DETAIL : SC_MONITOR;
+}
+
+static void label(WINDOW *w, const char *l, const char *v)
+{
+	wattrset(w, theme(TC_LABEL));
+	waddstr(w, l);
+	wattrset(w, theme(TC_VALUE));
+	waddstr(w, v);
+	wattrset(w, theme(TC_NORMAL));
+}
+
+/* Write s at the right edge of line y, if it fits after x_min. */
+static void right(WINDOW *w, int y, int width, int x_min, const char *s, attr_t at)
+{
+	int x = width - text_width(s, strlen(s), true);
+	if (x < x_min)
+		return;
+	wattrset(w, at);
+	mvwaddstr(w, y, x, s);
+	wattrset(w, theme(TC_NORMAL));
+}
+
+/* htop's meter: Maps[||||||        1234/65530] over width columns. */
+static void meter(WINDOW *w, int y, int x, int width, const char *name, uint64_t val,
+		  uint64_t max)
+{
+	char text[48];
+	snprintf(text, sizeof(text), "%" PRIu64 "/%" PRIu64, val, max);
+	int inner = width - (int)strlen(name) - 2;
+	if (inner < (int)strlen(text))
+		return;
+	wattrset(w, theme(TC_LABEL));
+	mvwaddstr(w, y, x, name);
+	wattrset(w, theme(TC_VALUE));
+	waddch(w, '[');
+	double frac = max ? (double)val / (double)max : 0;
+	int bars = (int)(frac * inner + 0.5);
+	if (bars > inner)
+		bars = inner;
+	if (val && bars == 0)
+		bars = 1;
+	int text_at = inner - (int)strlen(text);
+	wattrset(w, theme(frac > 0.75 ? TC_BAR_HIGH : TC_BAR));
+	for (int i = 0; i < inner; i++) {
+		if (i >= text_at) {
+			wattrset(w, theme(TC_DIM));
+			waddch(w, (chtype)(unsigned char)text[i - text_at]);
+		} else {
+			waddch(w, i < bars ? '|' : ' ');
+		}
+	}
+	wattrset(w, theme(TC_VALUE));
+	waddch(w, ']');
+	wattrset(w, theme(TC_NORMAL));
+}
+
+static void line_process(struct tui_app *a, WINDOW *w, int width)
+{
+	const struct mt_snapshot *s = app_snap(a);
+	const struct mt_procinfo *pi = &s->info;
+	char b[64], rhs[96];
+	int w_right;
+
+	format_duration(b, sizeof(b), pi->uptime);
+	snprintf(rhs, sizeof(rhs), "%d thr  up %s  every %.3gs", pi->threads, b, a->opt->delay);
+	w_right = (int)strlen(rhs) + (a->exited ? 8 : a->paused ? 8 : 0);
+	wmove(w, 0, 0);
+	snprintf(b, sizeof(b), "%d", a->pid);
+	label(w, "PID ", b);
+	label(w, "  ", pi->user);
+	waddstr(w, "  ");
+	int x = getcurx(w), room = width - w_right - 1 - x;
+	char cmd[512];
+	const char *src = pi->cmdline[0] ? pi->cmdline : pi->comm;
+	text_fit(cmd, sizeof(cmd), src, strlen(src), room, TEXT_CUT_RIGHT, a->gl->utf8);
+	wattrset(w, theme(TC_VALUE));
+	waddstr(w, cmd);
+	wattrset(w, theme(TC_NORMAL));
+	int rx = width - w_right;
+	wmove(w, 0, rx);
+	waddstr(w, rhs);
+	if (a->exited) {
+		wattrset(w, theme(TC_CRIT));
+		waddstr(w, " EXITED ");
+	} else if (a->paused) {
+		wattrset(w, theme(TC_WARN) | A_REVERSE);
+		waddstr(w, " PAUSED ");
+	}
+	wattrset(w, theme(TC_NORMAL));
+}
+
+static void line_sizes(struct tui_app *a, WINDOW *w, int width)
+{
+	const struct mt_snapshot *s = app_snap(a);
+	const struct mt_headroom *hr = &a->model.headroom;
+	char b[32];
+	wmove(w, 1, 0);
+	label(w, "VSZ ", format_size(b, sizeof(b), hr->vsz));
+	label(w, "  RSS ", format_size(b, sizeof(b), s->info.rss));
+	waddstr(w, "  ");
+	int x = getcurx(w);
+	meter(w, 1, x, width - x, "Maps", hr->map_count, hr->max_map_count);
+}
+
+/* Headroom, and the time left when the trend points at a limit. */
+static void line_headroom(struct tui_app *a, WINDOW *w, int width)
+{
+	const struct mt_headroom *hr = &a->model.headroom;
+	char b[32], c[32], t[160];
+	wmove(w, 2, 0);
+	if (a->status[0]) {
+		wattrset(w, theme(a->status_warn ? TC_CRIT : TC_WARN));
+		waddnstr(w, a->status, width);
+		wattrset(w, theme(TC_NORMAL));
+		return;
+	}
+	label(w, "Largest free ", format_size(b, sizeof(b), hr->largest_free));
+	/* RLIMIT_AS or the map count limit can make the largest mapping
+	 * that would still succeed smaller than the largest free block. */
+	if (hr->largest_mmap != hr->largest_free)
+		label(w, "  mmap up to ", format_size(c, sizeof(c), hr->largest_mmap));
+	if (hr->largest_mmap == 0) {
+		right(w, 2, width, getcurx(w) + 1, " mmap WILL FAIL ", theme(TC_CRIT));
+		return;
+	}
+	double eta = -1;
+	const char *what = NULL;
+	if (hr->maps_eta >= 0) {
+		eta = hr->maps_eta;
+		what = "map count limit";
+	}
+	if (hr->vsz_eta >= 0 && (eta < 0 || hr->vsz_eta < eta)) {
+		eta = hr->vsz_eta;
+		what = "RLIMIT_AS";
+	}
+	if (eta >= 0) {
+		char rate[48];
+		double per_min = hr->maps_rate * 60.0;
+		if (eta == hr->maps_eta)
+			snprintf(rate, sizeof(rate), per_min < 10 ? "%+.1f maps/min" :
+				 "%+.0f maps/min", per_min);
+		else
+			snprintf(rate, sizeof(rate), "%s/min",
+				 format_delta_size(c, sizeof(c), (int64_t)(hr->vsz_rate * 60.0)));
+		format_duration(b, sizeof(b), eta);
+		snprintf(t, sizeof(t), " %s in %s (%s) ", what, b, rate);
+		/* A limit days away is worth knowing, not worth alarm. */
+		right(w, 2, width, getcurx(w) + 1, t,
+		      theme(eta < 600 ? TC_CRIT : eta < 86400 ? TC_WARN : TC_NORMAL));
+	} else {
+		snprintf(t, sizeof(t), "maps %+.1f/min  vsz %s/min", hr->maps_rate * 60.0,
+			 format_delta_size(c, sizeof(c), (int64_t)(hr->vsz_rate * 60.0)));
+		right(w, 2, width, getcurx(w) + 1, t, theme(TC_DIM));
+	}
+}
+
+/* The tab row; returns nothing, header_tab_at finds a tab by x. */
+static int tab_x(int v)
+{
+	int x = 0;
+	for (int i = 0; i < v; i++)
+		x += (int)strlen(views_title((enum tui_view)i)) + 4;
+	return x;
+}
+
+int header_tab_at(struct tui_app *a, int x)
+{
+	if (a->picker)
+		return -1;
+	for (int v = 0; v < VIEW_COUNT; v++)
+		if (x >= tab_x(v) && x < tab_x(v + 1))
+			return v;
+	return -1;
+}
+
+static void line_tabs(struct tui_app *a, WINDOW *w, int width)
+{
+	wmove(w, 3, 0);
+	for (int v = 0; v < VIEW_COUNT; v++) {
+		bool on = v == (int)a->view;
+		wattrset(w, theme(on ? TC_TAB_ACTIVE : TC_TAB));
+		wprintw(w, " %d %s ", v + 1, views_title((enum tui_view)v));
+		wattrset(w, theme(TC_NORMAL));
+		waddch(w, ' ');
+	}
+	const struct tui_list *l = a->detail ? NULL : views_list(a);
+	if (l && l->filter[0] && a->view != VIEW_SUMMARY) {
+		char f[256], fit[200];
+		int x = getcurx(w) + 1;
+		/* The tail of a long filter (a path) is the part that tells. */
+		text_fit(fit, sizeof(fit), l->filter, strlen(l->filter), width - x - 8,
+			 TEXT_CUT_LEFT, a->gl->utf8);
+		snprintf(f, sizeof(f), "filter: %s", fit);
+		right(w, 3, width, x, f, theme(TC_WARN));
+	}
+}
+
+void header_draw(struct tui_app *a, WINDOW *w, int width)
+{
+	werase(w);
+	if (a->picker) {
+		wattrset(w, theme(TC_VALUE));
+		mvwaddstr(w, 0, 0, "memtop");
+		wattrset(w, theme(TC_NORMAL));
+		waddstr(w, ": choose a process to watch (Enter), sorted by resident size");
+		wattrset(w, theme(TC_LABEL));
+		mvwprintw(w, 1, 0, "%zu processes", a->procs.n);
+		if (a->status[0]) {
+			wattrset(w, theme(TC_CRIT));
+			mvwaddnstr(w, 2, 0, a->status, width);
+		}
+		wattrset(w, theme(TC_NORMAL));
+		return;
+	}
+	if (!a->have_snap) {
+		mvwprintw(w, 0, 0, "PID %d", a->pid);
+		return;
+	}
+	line_process(a, w, width);
+	line_sizes(a, w, width);
+	line_headroom(a, w, width);
+	line_tabs(a, w, width);
+}
+
+/* ------------------------------------------------------------------ */
+/* The function bar. */
+
+/* Calls fn for each item of the bar in scope with its x and width;
+ * stops when fn returns true. */
+static int bar_walk(struct tui_app *a, int width,
+		    bool (*fn)(void *ctx, const struct tui_binding *b, int x, int kw, int lw),
+		    void *ctx)
+{
+	unsigned scope = tui_scope(a);
+	int x = 0;
+	for (size_t i = 0; i < tui_n_bindings; i++) {
+		const struct tui_binding *b = &tui_bindings[i];
+		if (!b->fbar || !(b->scope & scope))
+			continue;
+		int kw = (int)strlen(b->name), lw = (int)strlen(b->fbar);
+		if (lw < 6)
+			lw = 6;
+		if (x + kw + lw > width)
+			break;
+		if (fn(ctx, b, x, kw, lw))
+			return (int)b->action;
+		x += kw + lw;
+	}
+	return -1;
+}
+
+static bool bar_draw_item(void *ctx, const struct tui_binding *b, int x, int kw, int lw)
+{
+	WINDOW *w = ctx;
+	wattrset(w, theme(TC_FKEY));
+	mvwaddstr(w, 0, x, b->name);
+	wattrset(w, theme(TC_FLABEL));
+	wprintw(w, "%-*s", lw, b->fbar);
+	(void)kw;
+	return false;
+}
+
+struct hit {
+	int x;
+};
+
+static bool bar_hit(void *ctx, const struct tui_binding *b, int x, int kw, int lw)
+{
+	const struct hit *h = ctx;
+	(void)b;
+	return h->x >= x && h->x < x + kw + lw;
+}
+
+int footer_action_at(struct tui_app *a, int x)
+{
+	struct hit h = { x };
+	return bar_walk(a, a->cols, bar_hit, &h);
+}
+
+void footer_draw(struct tui_app *a, WINDOW *w, int width)
+{
+	werase(w);
+	if (a->prompt != PROMPT_NONE) {
+		char fit[256];
+		const char *name = a->prompt == PROMPT_SEARCH ? "Search: " : "Filter: ";
+		wattrset(w, theme(TC_PROMPT));
+		mvwaddstr(w, 0, 0, name);
+		wattrset(w, theme(TC_NORMAL));
+		text_fit(fit, sizeof(fit), a->prompt_buf, strlen(a->prompt_buf),
+			 width - 30, TEXT_CUT_LEFT, a->gl->utf8);
+		waddstr(w, fit);
+		int cx = getcurx(w);
+		wattrset(w, theme(TC_DIM));
+		right(w, 0, width, cx + 2, "Enter: done  Esc: cancel", theme(TC_DIM));
+		wmove(w, 0, cx);
+		return;
+	}
+	bar_walk(a, width, bar_draw_item, w);
+	int x = getcurx(w);
+	wattrset(w, theme(TC_FLABEL));
+	if (x > 0 && x < width)
+		wprintw(w, "%*s", width - x, "");
+	wattrset(w, theme(TC_NORMAL));
+}
+
+/* ------------------------------------------------------------------ */
+/* Help: the key table for the screen it was opened from, and a legend. */
+
+static const struct tui_column help_cols[] = {
+	{ "KEYS", 18, false, false, 0, false },
+	{ "ACTION", 0, false, false, 0, false },
+};
+
+void help_init(struct tui_app *a)
+{
+	struct tui_lines *hl = &a->help_lines;
+	unsigned scope = tui_scope(a);
+	char keys[128];
+	const char *help;
+	hl->n = 0;
+	for (int i = 0; keys_help_line(scope, i, keys, sizeof(keys), &help); i++)
+		lines_add(hl, LINE_PLAIN, keys, "%s", help);
+	lines_add(hl, LINE_PLAIN, "mouse", "%s", a->mouse ?
+		  "wheel scrolls; click a tab, a column title (sort), a row (again: open)" :
+		  "off (--no-mouse)");
+	if (scope != SC_PICKER) {
+		lines_add(hl, LINE_TITLE, "", "%s", "");
+		lines_add(hl, LINE_TITLE, "Regions", "%s", "+ new since the last refresh, "
+			  "- unmapped (shown once)");
+		lines_add(hl, LINE_TITLE, "Files", "%s", "SIZES: regions of one size, "
+			  "\"256 KiB x 1800\"; HISTORY: region count over time");
+		lines_add(hl, LINE_TITLE, "Header", "%s", "time left is shown when the "
+			  "trend points at the map count limit or RLIMIT_AS");
+	}
+	lines_add(hl, LINE_DIM, "", "%s", "Any other key closes this help.");
+	list_free(&a->help_list);
+	list_init(&a->help_list, help_cols, 2, &lines_ops, hl, -1);
+	a->help_list.no_cursor = true;
+	list_rebuild(&a->help_list);
+}
+
+void help_draw(struct tui_app *a, WINDOW *w, int h, int width)
+{
+	wattrset(w, theme(TC_VALUE));
+	mvwprintw(w, 0, 0, "memtop %s - keys", MEMTOP_VERSION);
+	wattrset(w, theme(TC_NORMAL));
+	list_draw(&a->help_list, w, 1, 0, h - 1, width);
+}

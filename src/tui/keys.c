@@ -1,0 +1,122 @@
+/*
+ * keys.c - the key-binding table, in htop's spirit.
+ */
+#include <curses.h>
+#include <string.h>
+
+#include "keys.h"
+
+#define CTRL(c) ((c) & 0x1f)
+
+/*
+ * Order matters: the help screen lists actions in this order, and the
+ * function bar shows the labelled bindings in this order.
+ */
+const struct tui_binding tui_bindings[] = {
+	{ KEY_F(1), ACT_HELP, SC_ALL, "F1", "show this help", "Help" },
+	{ 'h', ACT_HELP, SC_ALL, "h", NULL, NULL },
+	{ '?', ACT_HELP, SC_ALL, "?", NULL, NULL },
+	{ KEY_UP, ACT_UP, SC_ALL, "Up", "move the selection up (or scroll)", NULL },
+	{ 'k', ACT_UP, SC_ALL, "k", NULL, NULL },
+	{ KEY_DOWN, ACT_DOWN, SC_ALL, "Down", "move the selection down", NULL },
+	{ 'j', ACT_DOWN, SC_ALL, "j", NULL, NULL },
+	{ KEY_PPAGE, ACT_PGUP, SC_ALL, "PgUp", "one page up", NULL },
+	{ KEY_NPAGE, ACT_PGDN, SC_ALL, "PgDn", "one page down", NULL },
+	{ KEY_HOME, ACT_HOME, SC_ALL, "Home", "first row", NULL },
+	{ 'g', ACT_HOME, SC_ALL, "g", NULL, NULL },
+	{ KEY_END, ACT_END, SC_ALL, "End", "last row", NULL },
+	{ 'G', ACT_END, SC_ALL, "G", NULL, NULL },
+	{ KEY_F(3), ACT_SEARCH, SC_ALL, "F3", "search: select the next row holding a text",
+	  "Search" },
+	{ '/', ACT_SEARCH, SC_ALL, "/", NULL, NULL },
+	{ 'n', ACT_SEARCH_NEXT, SC_ALL, "n", "next match of the last search", NULL },
+	{ KEY_F(4), ACT_FILTER, SC_MONITOR | SC_PICKER, "F4",
+	  "filter: show only rows holding a text (Esc clears)", "Filter" },
+	{ '\\', ACT_FILTER, SC_MONITOR | SC_PICKER, "\\", NULL, NULL },
+	{ KEY_F(6), ACT_SORT_NEXT, SC_MONITOR | SC_PICKER, "F6",
+	  "sort by the next column (or click a column's title)", "SortBy" },
+	{ '>', ACT_SORT_NEXT, SC_MONITOR | SC_PICKER, ">", NULL, NULL },
+	{ '.', ACT_SORT_NEXT, SC_MONITOR | SC_PICKER, ".", NULL, NULL },
+	{ '<', ACT_SORT_PREV, SC_MONITOR | SC_PICKER, "<", "sort by the previous column", NULL },
+	{ ',', ACT_SORT_PREV, SC_MONITOR | SC_PICKER, ",", NULL, NULL },
+	{ 'I', ACT_SORT_INVERT, SC_MONITOR | SC_PICKER, "I", "invert the sort order", NULL },
+	{ '\t', ACT_VIEW_NEXT, SC_MONITOR | SC_DETAIL, "Tab", "next view", "View" },
+	{ KEY_BTAB, ACT_VIEW_PREV, SC_MONITOR | SC_DETAIL, "S-Tab", "previous view", NULL },
+	{ '1', ACT_VIEW_1, SC_MONITOR | SC_DETAIL, "1", "Summary: categories, address-space strip",
+	  NULL },
+	{ '2', ACT_VIEW_2, SC_MONITOR | SC_DETAIL, "2", "Regions: every mapping", NULL },
+	{ '3', ACT_VIEW_3, SC_MONITOR | SC_DETAIL, "3", "Files: mapping growth per file", NULL },
+	{ '4', ACT_VIEW_4, SC_MONITOR | SC_DETAIL, "4", "Free: the gaps, largest first", NULL },
+	{ '5', ACT_VIEW_5, SC_MONITOR | SC_DETAIL, "5", "Events: the map/unmap log", NULL },
+	{ '6', ACT_VIEW_6, SC_MONITOR | SC_DETAIL, "6", "Threads: their stacks", NULL },
+	{ '\n', ACT_ENTER, SC_MONITOR, "Enter",
+	  "open the selected region (a file: its regions)", "Detail" },
+	{ KEY_ENTER, ACT_ENTER, SC_MONITOR, NULL, NULL, NULL },
+	{ '\r', ACT_ENTER, SC_MONITOR, NULL, NULL, NULL },
+	{ '\n', ACT_ENTER, SC_PICKER, "Enter", "watch the selected process", "Attach" },
+	{ KEY_ENTER, ACT_ENTER, SC_PICKER, NULL, NULL, NULL },
+	{ '\r', ACT_ENTER, SC_PICKER, NULL, NULL, NULL },
+	/* The drill-down's actions on one region: the reference scan. */
+	{ 's', ACT_REFS, SC_DETAIL, "s", "scan for references into this region", "Refs" },
+	{ 27, ACT_BACK, SC_ALL, "Esc", "back; in a list, clear the filter", NULL },
+	{ KEY_BACKSPACE, ACT_BACK, SC_ALL, "Bksp", NULL, NULL },
+	{ 127, ACT_BACK, SC_ALL, NULL, NULL, NULL },
+	{ CTRL('h'), ACT_BACK, SC_ALL, NULL, NULL, NULL },
+	{ ' ', ACT_PAUSE, SC_MONITOR | SC_DETAIL, "Space", "pause or resume refreshing",
+	  "Pause" },
+	{ KEY_F(5), ACT_PAUSE, SC_MONITOR | SC_DETAIL, "F5", NULL, NULL },
+	{ CTRL('l'), ACT_REDRAW, SC_ALL, "^L", "redraw the screen", NULL },
+	{ KEY_F(10), ACT_QUIT, SC_ALL, "F10", "quit", "Quit" },
+	{ 'q', ACT_QUIT, SC_ALL, "q", NULL, NULL },
+};
+
+const size_t tui_n_bindings = sizeof(tui_bindings) / sizeof(tui_bindings[0]);
+
+enum tui_action keys_lookup(int key, unsigned scope)
+{
+	for (size_t i = 0; i < tui_n_bindings; i++)
+		if (tui_bindings[i].key == key && (tui_bindings[i].scope & scope))
+			return tui_bindings[i].action;
+	return ACT_NONE;
+}
+
+/* Index of the i-th binding with help text in scope, or -1. */
+static long help_binding(unsigned scope, int i)
+{
+	for (size_t b = 0; b < tui_n_bindings; b++)
+		if (tui_bindings[b].help && (tui_bindings[b].scope & scope) && i-- == 0)
+			return (long)b;
+	return -1;
+}
+
+int keys_help_lines(unsigned scope)
+{
+	int n = 0;
+	while (help_binding(scope, n) >= 0)
+		n++;
+	return n;
+}
+
+int keys_help_line(unsigned scope, int i, char *keys, size_t cap, const char **help)
+{
+	long b = help_binding(scope, i);
+	if (b < 0)
+		return 0;
+	const struct tui_binding *first = &tui_bindings[b];
+	size_t o = 0;
+	keys[0] = '\0';
+	/* The binding and its aliases: the run of same-action entries. */
+	for (size_t k = (size_t)b; k < tui_n_bindings; k++) {
+		const struct tui_binding *t = &tui_bindings[k];
+		if (t->action != first->action || (k > (size_t)b && t->help))
+			break;
+		if (!t->name || !(t->scope & scope))
+			continue;
+		int w = snprintf(keys + o, cap - o, "%s%s", o ? " " : "", t->name);
+		if (w < 0 || (size_t)w >= cap - o)
+			break;
+		o += (size_t)w;
+	}
+	*help = first->help;
+	return 1;
+}

@@ -1,0 +1,71 @@
+/*
+ * keys.h - the one key-binding table: the dispatcher, the function bar
+ * and the help screen all read it, so a key cannot work without being
+ * documented, nor be documented without working.
+ */
+#ifndef MEMTOP_TUI_KEYS_H
+#define MEMTOP_TUI_KEYS_H
+
+#include <stddef.h>
+
+enum tui_action {
+	ACT_NONE,
+	ACT_QUIT,
+	ACT_HELP,
+	ACT_PAUSE,
+	ACT_REDRAW,
+	ACT_VIEW_NEXT,
+	ACT_VIEW_PREV,
+	ACT_VIEW_1, /* ACT_VIEW_1 + n: the n-th view */
+	ACT_VIEW_2,
+	ACT_VIEW_3,
+	ACT_VIEW_4,
+	ACT_VIEW_5,
+	ACT_VIEW_6,
+	ACT_UP,
+	ACT_DOWN,
+	ACT_PGUP,
+	ACT_PGDN,
+	ACT_HOME,
+	ACT_END,
+	ACT_SEARCH,
+	ACT_SEARCH_NEXT,
+	ACT_FILTER,
+	ACT_SORT_NEXT,
+	ACT_SORT_PREV,
+	ACT_SORT_INVERT,
+	ACT_ENTER,
+	ACT_BACK,
+	ACT_REFS, /* region detail: who points into this region */
+};
+
+/* Where a binding applies. */
+enum tui_scope {
+	SC_MONITOR = 1u << 0, /* the views of a watched process */
+	SC_DETAIL = 1u << 1,  /* a region's detail */
+	SC_PICKER = 1u << 2,  /* the process picker */
+	SC_ALL = SC_MONITOR | SC_DETAIL | SC_PICKER,
+};
+
+struct tui_binding {
+	int key;            /* as getch returns it */
+	enum tui_action action;
+	unsigned scope;     /* enum tui_scope bits */
+	const char *name;   /* the key as shown: "F10", "q", "Space" */
+	const char *help;   /* for the help screen; NULL: an alias of the
+			     * binding above with the same action */
+	const char *fbar;   /* label in the function bar, NULL if not there */
+};
+
+extern const struct tui_binding tui_bindings[];
+extern const size_t tui_n_bindings;
+
+/* The action of key in scope, ACT_NONE if it has none. */
+enum tui_action keys_lookup(int key, unsigned scope);
+
+/* Help line i (0-based) for scope: keys joined by spaces into keys (cap
+ * bytes) and the help text; false past the last line. */
+int keys_help_lines(unsigned scope);
+int keys_help_line(unsigned scope, int i, char *keys, size_t cap, const char **help);
+
+#endif

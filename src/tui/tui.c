@@ -1,0 +1,613 @@
+/*
+ * tui.c - the interactive front end: terminal set-up and restoration, the
+ * refresh schedule, and turning keys and clicks into actions.
+ *
+ * The loop sleeps in getch with a timeout that ends at the next refresh,
+ * so an idle memtop wakes once per refresh.  A refresh takes a snapshot and
+ * folds it into the model exactly as the batch printer does; drawing goes
+ * through wnoutrefresh/doupdate and only the windows that changed are
+ * redrawn, so curses sends the terminal only the cells that differ.
+ */
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "memtop/tui.h"
+#include "app.h"
+#include "keys.h"
+#include "theme.h"
+
+/* Set by SIGINT, SIGTERM and SIGHUP: the loop ends curses and returns. */
+static volatile sig_atomic_t quit_signal;
+
+static void on_signal(int sig)
+{
+	quit_signal = sig;
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned read_flags(const struct mt_options *o)
+{
+	if (o->rss == MT_RSS_ALWAYS)
+		return PROC_READ_RSS_ALWAYS;
+	if (o->rss == MT_RSS_NEVER)
+		return PROC_READ_RSS_NEVER;
+	return 0;
+}
+
+static void dirty_all(struct tui_app *a)
+{
+	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* The target. */
+
+/*
+ * Take a snapshot into the spare buffer and fold it into the model.  On
+ * failure the spare buffer has been reset, so the previous snapshot is no
+ * longer there to show gone regions from; the latest stays for reading.
+ */
+static int refresh_target(struct tui_app *a, struct mt_error *err)
+{
+	struct mt_snapshot *next = &a->snap[!a->cur];
+	int rc = proc_read(a->proc, next, read_flags(a->opt), err);
+	if (rc == 0 && model_update(&a->model, a->have_snap ? &a->snap[a->cur] : NULL, next))
+		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	if (rc) {
+		a->have_prev = false;
+		views_refresh(a);
+		return -1;
+	}
+	a->cur = !a->cur;
+	a->have_prev = a->have_snap;
+	a->have_snap = true;
+	a->refreshes++;
+	views_sample(a);
+	views_refresh(a);
+	if (a->detail)
+		detail_refresh(a);
+	return 0;
+}
+
+static void tick(struct tui_app *a, double now)
+{
+	struct mt_error err;
+	mt_error_clear(&err);
+	a->next_refresh += a->opt->delay;
+	if (a->next_refresh < now) /* fell behind (suspended): no burst */
+		a->next_refresh = now + a->opt->delay;
+	if (refresh_target(a, &err)) {
+		if (err.code == MT_EXIT_EXITED || err.code == MT_EXIT_NOPROC) {
+			a->exited = true;
+			snprintf(a->status, sizeof(a->status),
+				 "process %d has exited: this is its last state (q quits)",
+				 (int)a->pid);
+			a->status_warn = true;
+		} else {
+			snprintf(a->status, sizeof(a->status), "%s", err.msg);
+		}
+	} else if (!a->status_warn) {
+		a->status[0] = '\0';
+	}
+	a->dirty_hdr = a->dirty_body = true;
+}
+
+/* Open pid and take the first snapshot: 0, or -1 with err set. */
+static int attach(struct tui_app *a, pid_t pid, struct mt_error *err)
+{
+	struct mt_proc *p;
+	if (proc_open(&p, pid, err))
+		return -1;
+	a->proc = p;
+	a->pid = pid;
+	if (refresh_target(a, err)) {
+		proc_close(p);
+		a->proc = NULL;
+		return -1;
+	}
+	a->next_refresh = now_mono() + a->opt->delay;
+	return 0;
+}
+
+static void detach(struct tui_app *a)
+{
+	if (a->detail)
+		detail_close(a);
+	if (a->proc)
+		proc_close(a->proc);
+	a->proc = NULL;
+	views_free(a);
+	model_free(&a->model);
+	model_init(&a->model);
+	snapshot_reset(&a->snap[0]);
+	snapshot_reset(&a->snap[1]);
+	a->have_snap = a->have_prev = a->exited = a->paused = a->status_warn = false;
+	a->refreshes = 0;
+	a->status[0] = '\0';
+	views_init(a);
+}
+
+/* ------------------------------------------------------------------ */
+/* The screen. */
+
+static void make_windows(struct tui_app *a)
+{
+	if (a->hdr)
+		delwin(a->hdr);
+	if (a->body)
+		delwin(a->body);
+	if (a->foot)
+		delwin(a->foot);
+	a->hdr = a->body = a->foot = NULL;
+	getmaxyx(stdscr, a->lines, a->cols);
+	a->too_small = a->lines < TUI_MIN_LINES || a->cols < TUI_MIN_COLS;
+	werase(stdscr);
+	wnoutrefresh(stdscr);
+	if (a->too_small)
+		return;
+	a->hdr = newwin(TUI_HEADER_LINES, a->cols, 0, 0);
+	a->body = newwin(a->lines - TUI_HEADER_LINES - 1, a->cols, TUI_HEADER_LINES, 0);
+	a->foot = newwin(1, a->cols, a->lines - 1, 0);
+	if (!a->hdr || !a->body || !a->foot)
+		a->too_small = true;
+	dirty_all(a);
+}
+
+static void draw_too_small(struct tui_app *a)
+{
+	char msg[96];
+	werase(stdscr);
+	snprintf(msg, sizeof(msg), "terminal too small: %dx%d, memtop needs %dx%d", a->cols,
+		 a->lines, TUI_MIN_COLS, TUI_MIN_LINES);
+	int len = (int)strlen(msg);
+	int y = a->lines / 2, x = len < a->cols ? (a->cols - len) / 2 : 0;
+	wattrset(stdscr, theme(TC_WARN));
+	mvwaddnstr(stdscr, y > 0 ? y - 1 : 0, x, msg, a->cols);
+	wattrset(stdscr, theme(TC_NORMAL));
+	if (a->lines > 2)
+		mvwaddnstr(stdscr, y, a->cols > 12 ? (a->cols - 12) / 2 : 0, "(q to quit)",
+			   a->cols);
+	wnoutrefresh(stdscr);
+}
+
+static struct tui_list *current_list(struct tui_app *a)
+{
+	if (a->help)
+		return &a->help_list;
+	if (a->picker)
+		return &a->picker_list;
+	if (a->detail)
+		return &a->detail_list;
+	return views_list(a);
+}
+
+static void draw(struct tui_app *a)
+{
+	if (a->too_small) {
+		draw_too_small(a);
+		curs_set(0);
+		doupdate();
+		return;
+	}
+	int bh = a->lines - TUI_HEADER_LINES - 1;
+	if (a->dirty_hdr) {
+		header_draw(a, a->hdr, a->cols);
+		wnoutrefresh(a->hdr);
+	}
+	if (a->dirty_body) {
+		werase(a->body);
+		if (a->help)
+			help_draw(a, a->body, bh, a->cols);
+		else if (a->picker)
+			picker_draw(a, a->body, bh, a->cols);
+		else if (a->detail)
+			detail_draw(a, a->body, bh, a->cols);
+		else
+			views_draw(a, a->body, bh, a->cols);
+		wnoutrefresh(a->body);
+	}
+	if (a->dirty_foot || a->prompt != PROMPT_NONE) {
+		footer_draw(a, a->foot, a->cols);
+		wnoutrefresh(a->foot);
+	}
+	a->dirty_hdr = a->dirty_body = a->dirty_foot = false;
+	curs_set(a->prompt != PROMPT_NONE ? 1 : 0);
+	doupdate();
+}
+
+/* ------------------------------------------------------------------ */
+/* Actions. */
+
+static void set_view(struct tui_app *a, int v)
+{
+	if (v < 0 || v >= VIEW_COUNT)
+		return;
+	if (a->detail)
+		detail_close(a);
+	a->view = (enum tui_view)v;
+	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
+}
+
+static void pick(struct tui_app *a)
+{
+	pid_t pid = picker_selected(a);
+	struct mt_error err;
+	if (!pid)
+		return;
+	mt_error_clear(&err);
+	if (attach(a, pid, &err)) {
+		snprintf(a->status, sizeof(a->status), "%d: %s", (int)pid, err.msg);
+		views_free(a);
+		views_init(a);
+		return;
+	}
+	a->picker = false;
+	a->from_picker = true;
+	a->status[0] = '\0';
+	a->view = VIEW_SUMMARY;
+}
+
+static void back(struct tui_app *a)
+{
+	struct tui_list *l = current_list(a);
+	if (a->help) {
+		a->help = false;
+	} else if (a->detail) {
+		detail_close(a);
+	} else if (l->filter[0]) {
+		list_set_filter(l, "");
+	} else if (!a->picker && a->from_picker) {
+		detach(a);
+		a->picker = true;
+		picker_refresh(a);
+		a->next_picker = now_mono() + 1.0;
+	}
+	dirty_all(a);
+}
+
+/* Returns false when memtop should quit. */
+static bool perform(struct tui_app *a, enum tui_action act)
+{
+	struct tui_list *l = current_list(a);
+	switch (act) {
+	case ACT_NONE:
+		return true;
+	case ACT_QUIT:
+		return false;
+	case ACT_HELP:
+		help_init(a);
+		a->help = true;
+		break;
+	case ACT_PAUSE:
+		if (a->exited)
+			return true;
+		a->paused = !a->paused;
+		if (!a->paused) /* resume at once: what is shown is stale */
+			a->next_refresh = now_mono();
+		break;
+	case ACT_REDRAW:
+		clearok(curscr, TRUE);
+		break;
+	case ACT_VIEW_NEXT:
+	case ACT_VIEW_PREV:
+		set_view(a, ((int)a->view + (act == ACT_VIEW_NEXT ? 1 : VIEW_COUNT - 1)) %
+			 VIEW_COUNT);
+		break;
+	case ACT_VIEW_1: case ACT_VIEW_2: case ACT_VIEW_3:
+	case ACT_VIEW_4: case ACT_VIEW_5: case ACT_VIEW_6:
+		set_view(a, (int)(act - ACT_VIEW_1));
+		break;
+	case ACT_UP: list_move(l, -1); break;
+	case ACT_DOWN: list_move(l, 1); break;
+	case ACT_PGUP: list_move(l, -list_page_rows(l)); break;
+	case ACT_PGDN: list_move(l, list_page_rows(l)); break;
+	case ACT_HOME: list_home(l); break;
+	case ACT_END: list_end(l); break;
+	case ACT_SEARCH:
+		a->prompt = PROMPT_SEARCH;
+		a->prompt_buf[0] = '\0';
+		break;
+	case ACT_SEARCH_NEXT:
+		list_search(l, l->search, true);
+		break;
+	case ACT_FILTER:
+		a->prompt = PROMPT_FILTER;
+		snprintf(a->prompt_buf, sizeof(a->prompt_buf), "%s", l->filter);
+		break;
+	case ACT_SORT_NEXT: list_sort_step(l, 1); break;
+	case ACT_SORT_PREV: list_sort_step(l, -1); break;
+	case ACT_SORT_INVERT: list_sort_invert(l); break;
+	case ACT_ENTER:
+		if (a->picker)
+			pick(a);
+		else
+			views_enter(a);
+		break;
+	case ACT_BACK:
+		back(a);
+		break;
+	case ACT_REFS:
+		snprintf(a->status, sizeof(a->status), "scanning for references...");
+		header_draw(a, a->hdr, a->cols);
+		wnoutrefresh(a->hdr);
+		doupdate();
+		a->status[0] = '\0';
+		detail_refs(a);
+		break;
+	}
+	dirty_all(a);
+	return true;
+}
+
+/* Drop the last UTF-8 character of s. */
+static void drop_char(char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0 && ((unsigned char)s[n - 1] & 0xc0) == 0x80)
+		n--;
+	if (n > 0)
+		n--;
+	s[n] = '\0';
+}
+
+/* Typing into the search or filter prompt: both act as you type. */
+static void prompt_key(struct tui_app *a, int ch)
+{
+	struct tui_list *l = current_list(a);
+	size_t n = strlen(a->prompt_buf);
+	bool filter = a->prompt == PROMPT_FILTER;
+	if (ch == 27) { /* cancel: a filter is dropped, a search stays put */
+		a->prompt = PROMPT_NONE;
+		if (filter)
+			list_set_filter(l, "");
+	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		a->prompt = PROMPT_NONE;
+	} else if (ch == KEY_F(3) && !filter) {
+		list_search(l, a->prompt_buf, true);
+	} else {
+		if (ch == KEY_BACKSPACE || ch == 127 || ch == 8)
+			drop_char(a->prompt_buf);
+		else if (ch >= 32 && ch < 256 && n + 1 < sizeof(a->prompt_buf))
+			a->prompt_buf[n] = (char)ch, a->prompt_buf[n + 1] = '\0';
+		else
+			return;
+		if (filter)
+			list_set_filter(l, a->prompt_buf);
+		else
+			list_search(l, a->prompt_buf, false);
+	}
+	dirty_all(a);
+}
+
+static bool on_mouse(struct tui_app *a)
+{
+	MEVENT ev;
+	if (getmouse(&ev) != OK || a->too_small)
+		return true;
+	struct tui_list *l = current_list(a);
+	if (ev.bstate & BUTTON4_PRESSED) {
+		list_move(l, -3);
+	} else if (ev.bstate & BUTTON5_PRESSED) {
+		list_move(l, 3);
+	} else if (ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) {
+		if (ev.y == a->lines - 1) {
+			int act = footer_action_at(a, ev.x);
+			return act < 0 || perform(a, (enum tui_action)act);
+		}
+		if (ev.y == TUI_HEADER_LINES - 1 && !a->picker) {
+			set_view(a, header_tab_at(a, ev.x));
+			return true;
+		}
+		if (ev.y >= TUI_HEADER_LINES && !a->help &&
+		    list_click(l, ev.y - TUI_HEADER_LINES, ev.x) == LIST_HIT_SELECTED &&
+		    !a->detail)
+			return perform(a, ACT_ENTER);
+	} else {
+		return true;
+	}
+	a->dirty_body = true;
+	return true;
+}
+
+/* Returns false when memtop should quit. */
+static bool on_key(struct tui_app *a, int ch)
+{
+	if (ch == KEY_RESIZE) {
+		make_windows(a);
+		return true;
+	}
+	if (ch == KEY_MOUSE)
+		return on_mouse(a);
+	if (a->too_small)
+		return keys_lookup(ch, SC_ALL) != ACT_QUIT;
+	if (a->prompt != PROMPT_NONE) {
+		prompt_key(a, ch);
+		return true;
+	}
+	enum tui_action act = keys_lookup(ch, tui_scope(a));
+	if (a->help) {
+		/* Help scrolls; any other key closes it. */
+		if (act >= ACT_UP && act <= ACT_END)
+			return perform(a, act);
+		a->help = false;
+		dirty_all(a);
+		return true;
+	}
+	return perform(a, act);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Milliseconds getch may sleep: until the next refresh, at most a second
+ * so a signal that did not interrupt the wait is seen soon. */
+static int wait_ms(const struct tui_app *a, double now)
+{
+	double until;
+	if (a->picker)
+		until = a->next_picker;
+	else if (a->paused || a->exited)
+		until = now + 1.0;
+	else
+		until = a->next_refresh;
+	double ms = (until - now) * 1000.0;
+	if (ms < 0)
+		return 0;
+	return ms > 1000 ? 1000 : (int)ms + 1;
+}
+
+static void loop(struct tui_app *a)
+{
+	for (;;) {
+		draw(a);
+		if (a->opt->count > 0 && a->refreshes >= a->opt->count)
+			return;
+		double now = now_mono();
+		timeout(wait_ms(a, now));
+		int ch = getch();
+		if (quit_signal)
+			return;
+		now = now_mono();
+		if (ch != ERR && !on_key(a, ch))
+			return;
+		if (a->picker && now >= a->next_picker) {
+			picker_refresh(a);
+			a->next_picker = now + (a->opt->delay > 1.0 ? a->opt->delay : 1.0);
+			a->dirty_body = a->dirty_hdr = true;
+		} else if (!a->picker && !a->paused && !a->exited && now >= a->next_refresh) {
+			tick(a, now);
+		}
+	}
+}
+
+static void install_signals(struct sigaction old[3])
+{
+	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: interrupt getch's wait */
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+}
+
+static void restore_signals(const struct sigaction old[3])
+{
+	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+}
+
+static void setup_curses(struct tui_app *a)
+{
+	cbreak();
+	noecho();
+	nonl();
+	intrflush(stdscr, FALSE);
+	keypad(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	theme_init(!a->opt->no_color && !getenv("NO_COLOR"));
+	if (a->mouse) {
+		mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED,
+			  NULL);
+		mouseinterval(0);
+	}
+}
+
+static void app_free(struct tui_app *a)
+{
+	if (a->detail)
+		detail_close(a);
+	views_free(a);
+	list_free(&a->help_list);
+	lines_free(&a->help_lines);
+	list_free(&a->picker_list);
+	proclist_free(&a->procs);
+	model_free(&a->model);
+	snapshot_free(&a->snap[0]);
+	snapshot_free(&a->snap[1]);
+	if (a->proc)
+		proc_close(a->proc);
+}
+
+int tui_run(const struct mt_options *opt, struct mt_error *err)
+{
+	struct tui_app *a = calloc(1, sizeof(*a));
+	struct sigaction old[3];
+	int rc = MT_EXIT_OK;
+
+	if (!a) {
+		mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return MT_EXIT_FAILURE;
+	}
+	setlocale(LC_ALL, "");
+	a->opt = opt;
+	a->gl = text_glyphs(strcmp(nl_langinfo(CODESET), "UTF-8") == 0);
+	a->mouse = !opt->no_mouse;
+	list_set_glyphs(a->gl);
+	snapshot_init(&a->snap[0]);
+	snapshot_init(&a->snap[1]);
+	model_init(&a->model);
+	views_init(a);
+	picker_init(a);
+
+	/* A process that cannot be watched is reported before the screen
+	 * is taken over. */
+	if (opt->pid && attach(a, opt->pid, err)) {
+		rc = err->code ? (int)err->code : MT_EXIT_FAILURE;
+		app_free(a);
+		free(a);
+		return rc;
+	}
+	a->picker = !opt->pid;
+
+	quit_signal = 0;
+	install_signals(old);
+	const char *term = getenv("TERM");
+	SCREEN *scr = newterm(NULL, stdout, stdin);
+	if (!scr) {
+		restore_signals(old);
+		app_free(a);
+		free(a);
+		mt_error_set(err, MT_EXIT_FAILURE, 0, "cannot use the terminal (TERM=%s); try -b",
+			     term ? term : "unset");
+		return MT_EXIT_FAILURE;
+	}
+	setup_curses(a);
+	make_windows(a);
+	if (a->picker) {
+		picker_refresh(a);
+		a->next_picker = now_mono() + 1.0;
+	}
+
+	loop(a);
+
+	if (a->hdr)
+		delwin(a->hdr);
+	if (a->body)
+		delwin(a->body);
+	if (a->foot)
+		delwin(a->foot);
+	endwin();
+	delscreen(scr);
+	restore_signals(old);
+	if (a->exited) {
+		mt_error_set(err, MT_EXIT_EXITED, 0, "process %d exited", (int)a->pid);
+		rc = MT_EXIT_EXITED;
+	}
+	app_free(a);
+	free(a);
+	return rc;
+}
