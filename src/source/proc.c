@@ -433,13 +433,24 @@ static void deleted_check_init(struct deleted_check *c, pid_t pid)
 	c->last_name = NULL;
 }
 
+/*
+ * Shared memory the kernel names after a file that never was in any
+ * directory (memfd, SysV, MAP_SHARED of /dev/zero): " (deleted)" is how
+ * it always looks, so calling it a deleted file would be a false alarm.
+ */
+static bool is_shmem_pseudo_file(const struct mt_region *r)
+{
+	return !strncmp(r->path, "/memfd:", 7) || !strncmp(r->path, "/SYSV", 5) ||
+	       ((r->perms & MT_PERM_SHARED) && !strcmp(r->path, "/dev/zero"));
+}
+
 /* Regions [from, to) of s, just parsed (still in cache). */
 static void check_deleted(struct deleted_check *c, struct mt_snapshot *s, size_t from, size_t to)
 {
 	for (size_t i = from; i < to; i++) {
 		struct mt_region *r = &s->regions[i];
 		r->deleted = false;
-		if (!r->deleted_suffix)
+		if (!r->deleted_suffix || is_shmem_pseudo_file(r))
 			continue;
 		/* Runs of one file share the interned name: one check per run. */
 		const struct mt_region *last = c->last >= 0 ? &s->regions[c->last] : NULL;

@@ -153,7 +153,8 @@ static void test_deleted(void **state)
 	unlink(odd);
 }
 
-/* Pseudo files the kernel names " (deleted)": all are gone for good. */
+/* Shared memory the kernel names " (deleted)" never was a file in a
+ * directory: the suffix is kept, but it is no deleted file. */
 static void test_pseudo_deleted(void **state)
 {
 	struct fixture *f = *state;
@@ -174,14 +175,14 @@ static void test_pseudo_deleted(void **state)
 
 	const struct mt_region *r = refresh_find(f, PROC_READ_RSS_NEVER, m);
 	assert_string_equal(r->path, "/memfd:x");
-	assert_true(r->deleted_suffix && r->deleted);
+	assert_true(r->deleted_suffix && !r->deleted);
 	r = &f->snap.regions[snapshot_find(&f->snap, (uintptr_t)z)];
 	assert_string_equal(r->path, "/dev/zero");
-	assert_true(r->deleted_suffix && r->deleted); /* not the device: shmem */
+	assert_true(r->deleted_suffix && !r->deleted); /* not the device: shmem */
 	assert_int_equal(r->perms, MT_PERM_R | MT_PERM_W | MT_PERM_SHARED);
 	r = &f->snap.regions[snapshot_find(&f->snap, (uintptr_t)sh)];
 	assert_int_equal(strncmp(r->path, "/SYSV", 5), 0);
-	assert_true(r->deleted_suffix && r->deleted);
+	assert_true(r->deleted_suffix && !r->deleted);
 
 	munmap(m, 4096);
 	munmap(z, 4096);
