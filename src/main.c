@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -186,11 +187,19 @@ static pid_t demo_start(struct mt_error *err)
 	if (n <= 0 || access(path, X_OK) != 0)
 		snprintf(path, sizeof(path), "%s", MEMTOP_DEMO_INSTALLED);
 
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
 		return mt_error_set(err, MT_EXIT_FAILURE, errno, "cannot start the demo: %s",
 				    strerror(errno));
 	if (pid == 0) {
+		/* Out of memtop's session, so a terminal hang-up does not kill
+		 * it before it cleans its files up; told to stop (SIGTERM) when
+		 * memtop goes, however memtop goes. */
+		setsid();
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent) /* memtop went before prctl took */
+			_exit(0);
 		int null = open("/dev/null", O_RDWR);
 		if (null >= 0) {
 			dup2(null, STDIN_FILENO);
