@@ -16,7 +16,7 @@
  * Append one region per line of `text` (len bytes, need not be
  * NUL-terminated) to s.  Names: the kernel's "\012" escape becomes a newline,
  * a trailing " (deleted)" is stripped and recorded in deleted_suffix (the
- * `deleted` verdict needs stat() and is the source's job, proc_check_deleted).
+ * `deleted` verdict needs stat() and is proc_read's job: it stats the path as seen from the target's root).
  * Malformed lines are skipped and their number added to *bad (may be NULL),
  * so that a text parsed in pieces is counted whole.
  * Returns 0, or -ENOMEM.

@@ -46,11 +46,4 @@ long proc_slurp(const char *path, char **buf, size_t *cap);
  * size - 1 bytes and NUL-terminated.  Returns its length or -errno. */
 long proc_read_file(const char *path, char *buf, size_t size);
 
-/*
- * Stat each file-backed region's path (as seen from the target's root,
- * /proc/PID/root) and set `deleted` when the file is gone or is another
- * file than the one mapped.  Consecutive regions of one file cost one stat.
- */
-void proc_check_deleted(pid_t pid, struct mt_snapshot *s);
-
 #endif

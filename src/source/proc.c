@@ -414,7 +414,7 @@ static int check_one(struct mt_snapshot *s, const char *root, size_t root_len,
 	return 1;
 }
 
-/* proc_check_deleted's state, kept across the chunks of one read. */
+/* The deleted-file check's state, kept across the chunks of one read. */
 struct deleted_check {
 	char root[32];
 	size_t root_len;
@@ -465,14 +465,6 @@ static void check_deleted(struct deleted_check *c, struct mt_snapshot *s, size_t
 		c->last = (long)i;
 		r->deleted = check_one(s, c->root, c->root_len, r, &c->buf, &c->cap) != 1;
 	}
-}
-
-void proc_check_deleted(pid_t pid, struct mt_snapshot *s)
-{
-	struct deleted_check c;
-	deleted_check_init(&c, pid);
-	check_deleted(&c, s, 0, s->n_regions);
-	free(c.buf);
 }
 
 /*

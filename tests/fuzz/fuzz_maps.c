@@ -19,7 +19,7 @@ static void check(const struct mt_snapshot *s)
 		if (i && s->regions[i - 1].end > r->start)
 			abort();
 		if (r->deleted)
-			abort(); /* only proc_check_deleted may say so */
+			abort(); /* only proc_read may say so */
 	}
 }
 
