@@ -168,9 +168,9 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 	if (optind < argc)
 		return usage_error(err, "unexpected argument '%s'", argv[optind]);
 	if (o->pid && o->demo)
-		return usage_error(err, "%s", "-p and --demo both name the process to watch");
+		return usage_error(err, "-p and --demo both name the process to watch");
 	if ((o->batch || o->refs) && !o->pid && !o->demo)
-		return usage_error(err, "%s", "batch mode and --refs need -p PID (or --demo)");
+		return usage_error(err, "batch mode and --refs need -p PID (or --demo)");
 	return 0;
 }
 
