@@ -78,6 +78,10 @@ keys 4; shot free
 keys 5; shot events
 keys 6; shot threads
 keys 2; keys / ; keys -l messages.dat; keys Enter; keys Enter; shot detail
+# The drill-down: the window's holder, its holder, the registry's vector,
+# which g_registry holds.  Keys typed during a scan wait for it.
+keys s; sleep 1; keys Enter; sleep 1; keys Enter; sleep 1; keys Enter; shot refs
+keys Escape; keys Escape; keys Escape; keys Escape
 keys Escape; keys F1; shot help
 keys q; keys q
 sleep 2; keys '\'; keys -l memtop; keys Enter; shot picker

@@ -19,7 +19,11 @@
 #include "memtop/proc.h"
 #include "memtop/proclist.h"
 #include "memtop/regiondetail.h"
+#include "memtop/scan.h"
 #include "memtop/snapshot.h"
+#include "memtop/symbols.h"
+#include "memtop/unwind.h"
+#include "drill.h"
 #include "list.h"
 #include "text.h"
 
@@ -88,6 +92,41 @@ struct tui_stat_table {
 
 enum tui_prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_FILTER };
 
+/* One step of the drill-down: who holds pointers into [lo, hi). */
+struct tui_step {
+	uint64_t lo, hi;
+	char label[96];           /* its name in the breadcrumb */
+	long region;              /* the region of snap holding lo, -1 */
+	struct mt_snapshot snap;  /* the maps as scanned: res points into it */
+	struct scan_result res;
+	struct drill_rows rows;
+	bool frozen;
+	double stopped_ms;
+	size_t not_stopped;
+	time_t taken;             /* the list is a snapshot of this moment */
+	size_t cursor, top;       /* where the list was, for the way back */
+};
+
+/* The drill-down, over a region's detail: a stack of steps, the last
+ * on screen; Enter pushes one, Esc pops one. */
+struct tui_drill {
+	struct tui_step **steps;
+	size_t n, cap;
+	struct mt_proc *proc;     /* its own: proc_read keeps state per handle */
+	struct tui_list list;
+};
+
+/* Backtraces of every thread, taken on demand from the Threads view. */
+struct tui_traces {
+	bool open;
+	struct unwind_stack *v;
+	size_t n;
+	time_t taken;
+	double stopped_ms;
+	struct tui_lines lines;
+	struct tui_list list;
+};
+
 struct tui_app {
 	const struct mt_options *opt;
 	const struct tui_glyphs *gl;
@@ -106,6 +145,7 @@ struct tui_app {
 	long refreshes;
 	char status[256];    /* a message for the user, "" if none */
 	bool status_warn;
+	double status_until; /* a refresh keeps the message until then */
 
 	/* What the TUI keeps across refreshes. */
 	struct tui_evlog log;
@@ -134,7 +174,12 @@ struct tui_app {
 	char detail_path[512];
 	struct mt_region_detail rd;
 	bool detail_gone;
-	char *refs_text;        /* the reference scan's report, once run */
+
+	/* The drill-down and the backtraces: they stop the target briefly,
+	 * on this (the only) thread; symbol tables are kept across scans. */
+	struct symbols_cache symbols;
+	struct tui_drill drill;
+	struct tui_traces traces;
 
 	struct tui_list help_list;
 	struct tui_lines help_lines;
@@ -173,7 +218,32 @@ void detail_open(struct tui_app *a, const struct mt_region *r);
 void detail_close(struct tui_app *a);
 void detail_refresh(struct tui_app *a);
 void detail_draw(struct tui_app *a, WINDOW *w, int h, int width);
-void detail_refs(struct tui_app *a);
+/* The "Actions:" line: Esc, and the bindings of exactly scope. */
+void actions_draw(WINDOW *w, int y, int width, unsigned scope);
+
+/* The drill-down (refs.c).  refs_start scans for pointers into the
+ * detail's region; Enter follows the selected holder, Esc steps back. */
+void refs_start(struct tui_app *a);
+void refs_rescan(struct tui_app *a);
+void refs_follow(struct tui_app *a);
+void refs_back(struct tui_app *a);
+void refs_close(struct tui_app *a);
+void refs_draw(struct tui_app *a, WINDOW *w, int h, int width);
+static inline bool refs_open(const struct tui_app *a)
+{
+	return a->drill.n > 0;
+}
+
+/* Backtraces of every thread (traces.c). */
+void traces_take(struct tui_app *a);
+void traces_close(struct tui_app *a);
+void traces_draw(struct tui_app *a, WINDOW *w, int h, int width);
+
+/* The clock of the refresh schedule, and whether a quit signal came. */
+double tui_now(void);
+bool tui_quit_pending(void);
+/* A message on the status line, kept for a few seconds. */
+void tui_status(struct tui_app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void picker_init(struct tui_app *a);
 void picker_refresh(struct tui_app *a);

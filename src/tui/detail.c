@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "memtop/format.h"
-#include "memtop/refs.h"
 #include "app.h"
 #include "keys.h"
 #include "theme.h"
@@ -144,44 +143,6 @@ static void add_bytes(struct tui_app *a, struct tui_lines *L)
 	}
 }
 
-/* A long line of text as lines of at most `wrap` columns, broken at a
- * space where there is one, continuations indented under the first. */
-static void add_wrapped(struct tui_lines *L, const char *ln, int wrap)
-{
-	int len = (int)strlen(ln), indent = (int)strspn(ln, " ") + 4;
-	if (indent > wrap / 2)
-		indent = wrap / 2;
-	for (int at = 0, pad = 0; at < len; pad = indent) {
-		int n = wrap - pad;
-		if (n >= len - at)
-			n = len - at;
-		else
-			for (int k = at + n; k > at + n / 2; k--)
-				if (ln[k] == ' ') {
-					n = k - at;
-					break;
-				}
-		lines_add(L, LINE_PLAIN, "", "%*s%.*s", pad, "", n, ln + at);
-		at += n;
-		while (at < len && ln[at] == ' ')
-			at++;
-	}
-}
-
-static void add_refs(struct tui_app *a, struct tui_lines *L)
-{
-	if (!a->refs_text)
-		return;
-	lines_add(L, LINE_TITLE, "References", "%s", "");
-	char *save = NULL, *copy = strdup(a->refs_text);
-	if (!copy)
-		return;
-	/* Wrapped to the value column of an 80-column screen. */
-	for (char *ln = strtok_r(copy, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save))
-		add_wrapped(L, ln, TUI_MIN_COLS - 18);
-	free(copy);
-}
-
 static void build(struct tui_app *a)
 {
 	struct tui_lines *L = &a->detail_lines;
@@ -191,7 +152,6 @@ static void build(struct tui_app *a)
 		add_smaps(a, L);
 		add_bytes(a, L);
 	}
-	add_refs(a, L);
 	list_rebuild(&a->detail_list);
 }
 
@@ -233,8 +193,6 @@ void detail_open(struct tui_app *a, const struct mt_region *r)
 	snprintf(a->detail_path, sizeof(a->detail_path), "%s", r->path);
 	a->detail_region.path = a->detail_path;
 	memset(&a->rd, 0, sizeof(a->rd));
-	free(a->refs_text);
-	a->refs_text = NULL;
 	list_init(&a->detail_list, detail_cols, 2, &lines_ops, &a->detail_lines, -1);
 	a->detail_list.no_cursor = true;
 	detail_refresh(a);
@@ -242,74 +200,35 @@ void detail_open(struct tui_app *a, const struct mt_region *r)
 
 void detail_close(struct tui_app *a)
 {
+	refs_close(a);
 	a->detail = false;
-	free(a->refs_text);
-	a->refs_text = NULL;
 	list_free(&a->detail_list);
 	lines_free(&a->detail_lines);
 }
 
-/*
- * The reference scan of the drill-down, through its batch form
- * (refs_report, as `memtop --refs START`): it stops the target briefly
- * unless --no-freeze, then its report is shown under the region.
- */
-void detail_refs(struct tui_app *a)
+static void action(WINDOW *w, const char *key, const char *what)
 {
-	struct mt_options o = *a->opt;
-	char target[32];
-	char *buf = NULL;
-	size_t len = 0;
-	struct mt_error err;
-
-	if (a->detail_gone || a->exited)
-		return;
-	snprintf(target, sizeof(target), "0x%" PRIx64, a->detail_start);
-	o.pid = a->pid;
-	o.refs = target;
-	o.json = false;
-	mt_error_clear(&err);
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return;
-	int rc = refs_report(f, &o, &err);
-	fclose(f);
-	free(a->refs_text);
-	a->refs_text = NULL;
-	if (rc != MT_EXIT_OK) {
-		size_t n = strlen(err.msg) + 32;
-		a->refs_text = malloc(n);
-		if (a->refs_text)
-			snprintf(a->refs_text, n, "scan failed: %s", err.msg);
-		free(buf);
-	} else {
-		a->refs_text = buf;
-	}
-	build(a);
-	/* Show the report: scroll to its title. */
-	for (size_t i = 0; i < a->detail_lines.n; i++)
-		if (!strcmp(a->detail_lines.v[i].name, "References")) {
-			a->detail_list.top = i;
-			break;
-		}
+	wattrset(w, theme(TC_VALUE));
+	waddstr(w, key);
+	wattrset(w, theme(TC_NORMAL));
+	wprintw(w, " %s   ", what);
 }
 
-/* The actions on this region: bindings of the detail alone, and Esc. */
-static void actions_line(struct tui_app *a, WINDOW *w, int y, int width)
+/* The actions of a screen: Esc, then the bindings of its scope alone
+ * (those of wider scopes are in the function bar and the help). */
+void actions_draw(WINDOW *w, int y, int width, unsigned scope)
 {
 	wmove(w, y, 0);
 	wattrset(w, theme(TC_LABEL));
 	waddstr(w, "Actions: ");
+	action(w, "Esc", "back");
 	for (size_t i = 0; i < tui_n_bindings; i++) {
 		const struct tui_binding *b = &tui_bindings[i];
-		if (!b->help || !b->name || (b->scope != SC_DETAIL && b->action != ACT_BACK))
+		if (!b->help || !b->name || b->scope != scope)
 			continue;
 		if (getcurx(w) + (int)strlen(b->name) + (int)strlen(b->help) + 4 > width)
 			break;
-		wattrset(w, theme(TC_VALUE));
-		waddstr(w, b->name);
-		wattrset(w, theme(TC_NORMAL));
-		wprintw(w, " %s   ", b->action == ACT_BACK ? "back" : b->help);
+		action(w, b->name, b->help);
 	}
 	wattrset(w, theme(TC_NORMAL));
 }
@@ -317,5 +236,5 @@ static void actions_line(struct tui_app *a, WINDOW *w, int y, int width)
 void detail_draw(struct tui_app *a, WINDOW *w, int h, int width)
 {
 	list_draw(&a->detail_list, w, 0, 0, h - 1, width);
-	actions_line(a, w, h - 1, width);
+	actions_draw(w, h - 1, width, SC_DETAIL);
 }

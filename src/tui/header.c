@@ -16,6 +16,10 @@ unsigned tui_scope(const struct tui_app *a)
 {
 	if (a->picker)
 		return SC_PICKER;
+	if (a->traces.open)
+		return SC_TRACES;
+	if (refs_open(a))
+		return SC_REFS;
 	return a->detail ? SC_DETAIL : SC_MONITOR;
 }
 
@@ -202,7 +206,7 @@ static void line_tabs(struct tui_app *a, WINDOW *w, int width)
 		wattrset(w, theme(TC_NORMAL));
 		waddch(w, ' ');
 	}
-	const struct tui_list *l = a->detail ? NULL : views_list(a);
+	const struct tui_list *l = a->detail || a->traces.open ? NULL : views_list(a);
 	if (l && l->filter[0] && a->view != VIEW_SUMMARY) {
 		char f[256], fit[200];
 		int x = getcurx(w) + 1;
@@ -342,7 +346,14 @@ void help_init(struct tui_app *a)
 	lines_add(hl, LINE_PLAIN, "mouse", "%s", a->mouse ?
 		  "wheel scrolls; click a tab, a column title (sort), a row (again: open)" :
 		  "off (--no-mouse)");
-	if (scope != SC_PICKER) {
+	if (scope == SC_REFS) {
+		lines_add(hl, LINE_TITLE, "", "%s", "");
+		lines_add(hl, LINE_TITLE, "References", "%s", "who holds a pointer into the "
+			  "target, grouped by the region holding it");
+		lines_add(hl, LINE_TITLE, "HELD BY", "%s", "C++ class or [heap SIZE], "
+			  "symbol+offset, thread, or region+offset");
+		lines_add(hl, LINE_TITLE, "Chain", "%s", "the steps followed; Esc goes back one");
+	} else if (scope != SC_PICKER) {
 		lines_add(hl, LINE_TITLE, "", "%s", "");
 		lines_add(hl, LINE_TITLE, "Regions", "%s", "+ new since the last refresh, "
 			  "- unmapped (shown once)");

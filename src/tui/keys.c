@@ -56,8 +56,16 @@ const struct tui_binding tui_bindings[] = {
 	{ '\n', ACT_ENTER, SC_PICKER, "Enter", "watch the selected process", "Attach" },
 	{ KEY_ENTER, ACT_ENTER, SC_PICKER, NULL, NULL, NULL },
 	{ '\r', ACT_ENTER, SC_PICKER, NULL, NULL, NULL },
-	/* The drill-down's actions on one region: the reference scan. */
+	/* The drill-down: scan for references into a region, then follow
+	 * the holders one by one (Esc steps back). */
 	{ 's', ACT_REFS, SC_DETAIL, "s", "scan for references into this region", "Refs" },
+	{ '\n', ACT_ENTER, SC_REFS, "Enter", "follow: scan for the selected holder", "Follow" },
+	{ KEY_ENTER, ACT_ENTER, SC_REFS, NULL, NULL, NULL },
+	{ '\r', ACT_ENTER, SC_REFS, NULL, NULL, NULL },
+	{ 's', ACT_REFS, SC_REFS, "s", "scan this step again", "Rescan" },
+	{ 'b', ACT_TRACES, SC_MONITOR, "b",
+	  "backtraces of every thread (stops the target briefly)", "Btrace" },
+	{ 'b', ACT_TRACES, SC_TRACES, "b", "take the backtraces again", "Again" },
 	{ 27, ACT_BACK, SC_ALL, "Esc", "back; in a list, clear the filter", NULL },
 	{ KEY_BACKSPACE, ACT_BACK, SC_ALL, "Bksp", NULL, NULL },
 	{ 127, ACT_BACK, SC_ALL, NULL, NULL, NULL },

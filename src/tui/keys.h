@@ -36,7 +36,8 @@ enum tui_action {
 	ACT_SORT_INVERT,
 	ACT_ENTER,
 	ACT_BACK,
-	ACT_REFS, /* region detail: who points into this region */
+	ACT_REFS,   /* region detail: who points into it; drill-down: again */
+	ACT_TRACES, /* backtraces of every thread */
 };
 
 /* Where a binding applies. */
@@ -44,7 +45,9 @@ enum tui_scope {
 	SC_MONITOR = 1u << 0, /* the views of a watched process */
 	SC_DETAIL = 1u << 1,  /* a region's detail */
 	SC_PICKER = 1u << 2,  /* the process picker */
-	SC_ALL = SC_MONITOR | SC_DETAIL | SC_PICKER,
+	SC_REFS = 1u << 3,    /* the drill-down's references */
+	SC_TRACES = 1u << 4,  /* the backtraces of every thread */
+	SC_ALL = SC_MONITOR | SC_DETAIL | SC_PICKER | SC_REFS | SC_TRACES,
 };
 
 struct tui_binding {

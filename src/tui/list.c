@@ -257,6 +257,15 @@ void list_cell(const struct tui_row *row, int col, const char *text, attr_t attr
 	    row->selected ? theme(TC_CURSOR) : attr);
 }
 
+void list_span(const struct tui_row *row, const char *text, attr_t attr, enum text_cut cut)
+{
+	const struct tui_list *l = row->list;
+	char buf[1024];
+	int used = text_fit(buf, sizeof(buf), text, strlen(text), l->width, cut, glyphs()->utf8);
+	put(row->win, row->y, l->win_x, l->width, buf, used, false,
+	    row->selected ? theme(TC_CURSOR) : attr);
+}
+
 void list_cell_struck(const struct tui_row *row, int col, const char *text, attr_t attr,
 		      enum text_cut cut)
 {

@@ -97,6 +97,10 @@ void list_cell(const struct tui_row *row, int col, const char *text, attr_t attr
 void list_cell_struck(const struct tui_row *row, int col, const char *text, attr_t attr,
 		      enum text_cut cut);
 
+/* Draw a row across every column: a group's title between the rows it
+ * holds. */
+void list_span(const struct tui_row *row, const char *text, attr_t attr, enum text_cut cut);
+
 /* The glyphs of the terminal (UTF-8 or ASCII), for every list. */
 void list_set_glyphs(const struct tui_glyphs *gl);
 

@@ -19,6 +19,7 @@ static const struct tui_glyphs utf8_glyphs = {
 	.arrow_up = "\u25b2",
 	.arrow_down = "\u25bc",
 	.vline = "\u2502",
+	.crumb = "\u203a",
 };
 
 static const struct tui_glyphs ascii_glyphs = {
@@ -33,6 +34,7 @@ static const struct tui_glyphs ascii_glyphs = {
 	.arrow_up = "^",
 	.arrow_down = "v",
 	.vline = "|",
+	.crumb = ">",
 };
 
 const struct tui_glyphs *text_glyphs(bool utf8)

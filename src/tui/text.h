@@ -25,6 +25,7 @@ struct tui_glyphs {
 	const char *arrow_up; /* sort order */
 	const char *arrow_down;
 	const char *vline;
+	const char *crumb;    /* between the steps of a breadcrumb */
 };
 
 const struct tui_glyphs *text_glyphs(bool utf8);

@@ -12,6 +12,7 @@
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,29 @@ static double now_mono(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double tui_now(void)
+{
+	return now_mono();
+}
+
+bool tui_quit_pending(void)
+{
+	return quit_signal != 0;
+}
+
+/* How long a message stays on the status line through refreshes. */
+#define STATUS_SECONDS 5.0
+
+void tui_status(struct tui_app *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(a->status, sizeof(a->status), fmt, ap);
+	va_end(ap);
+	a->status_until = now_mono() + STATUS_SECONDS;
+	a->dirty_hdr = true;
 }
 
 static unsigned read_flags(const struct mt_options *o)
@@ -98,7 +122,7 @@ static void tick(struct tui_app *a, double now)
 		} else {
 			snprintf(a->status, sizeof(a->status), "%s", err.msg);
 		}
-	} else if (!a->status_warn) {
+	} else if (!a->status_warn && now >= a->status_until) {
 		a->status[0] = '\0';
 	}
 	a->dirty_hdr = a->dirty_body = true;
@@ -123,6 +147,7 @@ static int attach(struct tui_app *a, pid_t pid, struct mt_error *err)
 
 static void detach(struct tui_app *a)
 {
+	traces_close(a);
 	if (a->detail)
 		detail_close(a);
 	if (a->proc)
@@ -188,6 +213,10 @@ static struct tui_list *current_list(struct tui_app *a)
 		return &a->help_list;
 	if (a->picker)
 		return &a->picker_list;
+	if (a->traces.open)
+		return &a->traces.list;
+	if (refs_open(a))
+		return &a->drill.list;
 	if (a->detail)
 		return &a->detail_list;
 	return views_list(a);
@@ -212,6 +241,10 @@ static void draw(struct tui_app *a)
 			help_draw(a, a->body, bh, a->cols);
 		else if (a->picker)
 			picker_draw(a, a->body, bh, a->cols);
+		else if (a->traces.open)
+			traces_draw(a, a->body, bh, a->cols);
+		else if (refs_open(a))
+			refs_draw(a, a->body, bh, a->cols);
 		else if (a->detail)
 			detail_draw(a, a->body, bh, a->cols);
 		else
@@ -234,6 +267,7 @@ static void set_view(struct tui_app *a, int v)
 {
 	if (v < 0 || v >= VIEW_COUNT)
 		return;
+	traces_close(a);
 	if (a->detail)
 		detail_close(a);
 	a->view = (enum tui_view)v;
@@ -264,6 +298,10 @@ static void back(struct tui_app *a)
 	struct tui_list *l = current_list(a);
 	if (a->help) {
 		a->help = false;
+	} else if (a->traces.open) {
+		traces_close(a);
+	} else if (refs_open(a)) {
+		refs_back(a); /* the last step back shows the region's detail */
 	} else if (a->detail) {
 		detail_close(a);
 	} else if (l->filter[0]) {
@@ -332,6 +370,8 @@ static bool perform(struct tui_app *a, enum tui_action act)
 	case ACT_ENTER:
 		if (a->picker)
 			pick(a);
+		else if (refs_open(a))
+			refs_follow(a);
 		else
 			views_enter(a);
 		break;
@@ -339,12 +379,13 @@ static bool perform(struct tui_app *a, enum tui_action act)
 		back(a);
 		break;
 	case ACT_REFS:
-		snprintf(a->status, sizeof(a->status), "scanning for references...");
-		header_draw(a, a->hdr, a->cols);
-		wnoutrefresh(a->hdr);
-		doupdate();
-		a->status[0] = '\0';
-		detail_refs(a);
+		if (refs_open(a))
+			refs_rescan(a);
+		else
+			refs_start(a);
+		break;
+	case ACT_TRACES:
+		traces_take(a);
 		break;
 	}
 	dirty_all(a);
@@ -412,7 +453,7 @@ static bool on_mouse(struct tui_app *a)
 		}
 		if (ev.y >= TUI_HEADER_LINES && !a->help &&
 		    list_click(l, ev.y - TUI_HEADER_LINES, ev.x) == LIST_HIT_SELECTED &&
-		    !a->detail)
+		    keys_lookup('\n', tui_scope(a)) == ACT_ENTER)
 			return perform(a, ACT_ENTER);
 	} else {
 		return true;
@@ -528,8 +569,10 @@ static void setup_curses(struct tui_app *a)
 
 static void app_free(struct tui_app *a)
 {
+	traces_close(a);
 	if (a->detail)
 		detail_close(a);
+	symbols_cache_free(&a->symbols);
 	views_free(a);
 	list_free(&a->help_list);
 	lines_free(&a->help_lines);
@@ -560,6 +603,7 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	snapshot_init(&a->snap[0]);
 	snapshot_init(&a->snap[1]);
 	model_init(&a->model);
+	symbols_cache_init(&a->symbols);
 	views_init(a);
 	picker_init(a);
 

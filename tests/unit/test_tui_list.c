@@ -265,6 +265,19 @@ static void keys_htop_basics(void **state)
 	/* Scoped: the reference scan works on a region's detail only. */
 	assert_int_equal(keys_lookup('s', SC_DETAIL), ACT_REFS);
 	assert_int_equal(keys_lookup('s', SC_MONITOR), ACT_NONE);
+	/* The drill-down: Enter follows, s scans again, Esc steps back;
+	 * view switching and pausing do not reach through it. */
+	assert_int_equal(keys_lookup('\n', SC_REFS), ACT_ENTER);
+	assert_int_equal(keys_lookup('\r', SC_REFS), ACT_ENTER);
+	assert_int_equal(keys_lookup('s', SC_REFS), ACT_REFS);
+	assert_int_equal(keys_lookup(27, SC_REFS), ACT_BACK);
+	assert_int_equal(keys_lookup('2', SC_REFS), ACT_NONE);
+	assert_int_equal(keys_lookup(' ', SC_REFS), ACT_NONE);
+	/* Backtraces: from the views, and again from their screen. */
+	assert_int_equal(keys_lookup('b', SC_MONITOR), ACT_TRACES);
+	assert_int_equal(keys_lookup('b', SC_TRACES), ACT_TRACES);
+	assert_int_equal(keys_lookup('b', SC_DETAIL), ACT_NONE);
+	assert_int_equal(keys_lookup(27, SC_TRACES), ACT_BACK);
 	assert_int_equal(keys_lookup(' ', SC_PICKER), ACT_NONE);
 	assert_int_equal(keys_lookup('x', SC_ALL), ACT_NONE);
 }

@@ -1,0 +1,189 @@
+/*
+ * traces.c - backtraces of every thread, on demand (`b`): the target is
+ * stopped just long enough to unwind each thread, then released before
+ * anything is drawn.  Function names come from the symbol tables, which
+ * are read while the target still runs.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memtop/freeze.h"
+#include "views.h"
+#include "keys.h"
+
+static const struct tui_column trace_cols[] = {
+	{ "THREAD", 14, false, false, 0, false },
+	{ "FRAME", 0, false, false, 0, false },
+};
+
+static void stacks_free(struct unwind_stack *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		unwind_stack_free(&v[i]);
+	free(v);
+}
+
+static int by_tid(const void *pa, const void *pb)
+{
+	const struct unwind_stack *x = pa, *y = pb;
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/*
+ * Stop the target, unwind each thread that stopped, release it.  A thread
+ * that did not stop (uninterruptible sleep) is listed with why.
+ */
+static int unwind_all(struct tui_app *a, const struct symbols_map *m, struct tui_traces *out,
+		      struct mt_error *err)
+{
+	struct freeze fz;
+	memset(&fz, 0, sizeof(fz));
+	if (freeze_begin(&fz, a->pid, 0, err) < 0)
+		return -1;
+	struct unwind_stack *v = calloc(fz.n_threads ? fz.n_threads : 1, sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; v && i < fz.n_threads; i++) {
+		const struct freeze_thread *t = &fz.threads[i];
+		if (!t->attached && !t->stopped)
+			continue; /* gone before it could be seized */
+		struct unwind_stack *st = &v[n++];
+		if (!t->stopped) {
+			memset(st, 0, sizeof(*st));
+			st->tid = t->tid;
+			snprintf(st->error, sizeof(st->error), "did not stop (uninterruptible "
+				 "sleep?): not unwound");
+			continue;
+		}
+		int rc = unwind_thread(t->tid, m, st);
+		if (rc < 0 && !st->error[0])
+			snprintf(st->error, sizeof(st->error), "unwind failed: %s", strerror(-rc));
+	}
+	freeze_end(&fz);
+	if (!v)
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), -1;
+	qsort(v, n, sizeof(*v), by_tid);
+	stacks_free(out->v, out->n);
+	out->v = v;
+	out->n = n;
+	out->stopped_ms = fz.stopped_ms;
+	out->taken = time(NULL);
+	return 0;
+}
+
+static const struct mt_thread *thread_of(const struct mt_snapshot *s, int tid)
+{
+	for (size_t i = 0; s && i < s->n_threads; i++)
+		if (s->threads[i].tid == tid)
+			return &s->threads[i];
+	return NULL;
+}
+
+static void build_lines(struct tui_app *a)
+{
+	struct tui_traces *t = &a->traces;
+	struct tui_lines *L = &t->lines;
+	char when[16], name[32];
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&t->taken));
+	L->n = 0;
+	lines_add(L, LINE_DIM, "", "%zu thread%s as of %s, target stopped %.0f ms "
+		  "(b takes them again)", t->n, t->n == 1 ? "" : "s", when, t->stopped_ms);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct unwind_stack *st = &t->v[i];
+		const struct mt_thread *th = thread_of(app_snap(a), st->tid);
+		char comm[64] = "";
+		if (th)
+			text_fit(comm, sizeof(comm), th->name, strnlen(th->name, sizeof(th->name)),
+				 16, TEXT_CUT_RIGHT, a->gl->utf8);
+		snprintf(name, sizeof(name), "thread %d", st->tid);
+		lines_add(L, LINE_TITLE, name, "%s%s%zu frame%s", comm, comm[0] ? "  " : "",
+			  st->n, st->n == 1 ? "" : "s");
+		for (size_t k = 0; k < st->n; k++) {
+			const struct unwind_frame *f = &st->frames[k];
+			snprintf(name, sizeof(name), "  #%zu", k);
+			lines_add(L, LINE_PLAIN, name, "%s+0x%" PRIx64 "   ip 0x%" PRIx64
+				  " sp 0x%" PRIx64, f->func[0] ? f->func : "??", f->func_offset,
+				  f->ip, f->sp);
+		}
+		if (st->error[0])
+			lines_add(L, LINE_WARN, "", "%s", st->error);
+	}
+}
+
+/* Scroll to the thread selected in the Threads view, if that is where
+ * `b` was pressed. */
+static void scroll_to_selected(struct tui_app *a)
+{
+	const struct mt_snapshot *s = app_snap(a);
+	size_t item;
+	if (a->view != VIEW_THREADS || !s || !list_selected(&a->lists[VIEW_THREADS], &item) ||
+	    item >= s->n_threads)
+		return;
+	char name[32];
+	snprintf(name, sizeof(name), "thread %d", s->threads[item].tid);
+	for (size_t i = 0; i < a->traces.lines.n; i++)
+		if (!strcmp(a->traces.lines.v[i].name, name)) {
+			a->traces.list.top = i;
+			return;
+		}
+}
+
+void traces_take(struct tui_app *a)
+{
+	struct tui_traces *t = &a->traces;
+	struct symbols_map m;
+	struct mt_error err;
+	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
+	if (a->exited) {
+		tui_status(a, "process %d has exited: no threads to unwind", (int)a->pid);
+		return;
+	}
+	if (a->opt->no_freeze) {
+		tui_status(a, "backtraces need the target stopped for a moment: "
+			   "not with --no-freeze");
+		return;
+	}
+	if (!app_snap(a))
+		return;
+	mt_error_clear(&err);
+	memset(&m, 0, sizeof(m));
+	/* The tables are read before the freeze; the unwind finds them. */
+	symbols_map_build(&m, &a->symbols, app_snap(a), a->pid);
+	int rc = unwind_all(a, &m, t, &err);
+	symbols_map_free(&m);
+	if (rc < 0) {
+		tui_status(a, "backtraces failed: %s", err.msg);
+		return;
+	}
+	build_lines(a);
+	if (!t->open) {
+		list_init(&t->list, trace_cols, 2, &lines_ops, &t->lines, -1);
+		t->list.no_cursor = true;
+		t->open = true;
+		list_rebuild(&t->list);
+		scroll_to_selected(a);
+	} else {
+		list_rebuild(&t->list);
+	}
+}
+
+void traces_close(struct tui_app *a)
+{
+	struct tui_traces *t = &a->traces;
+	stacks_free(t->v, t->n);
+	list_free(&t->list);
+	lines_free(&t->lines);
+	memset(t, 0, sizeof(*t));
+	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
+}
+
+void traces_draw(struct tui_app *a, WINDOW *w, int h, int width)
+{
+	wattrset(w, theme(TC_VALUE));
+	mvwaddstr(w, 0, 0, "Backtraces");
+	wattrset(w, theme(TC_NORMAL));
+	list_draw(&a->traces.list, w, 1, 0, h - 2, width);
+	actions_draw(w, h - 1, width, SC_TRACES);
+}
