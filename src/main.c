@@ -46,7 +46,9 @@ static const char usage_text[] =
 	"      --no-color       no colours (also when NO_COLOR is set)\n"
 	"      --no-mouse       ignore the mouse\n"
 	"  -h, --help           this text\n"
-	"  -V, --version        version\n"
+	"  -V, --version        version\n";
+
+static const char exit_text[] =
 	"\n"
 	"Exit status: 0 ok, 1 error, 2 bad usage, 3 no such process, 4 permission\n"
 	"denied, 5 kernel thread, 6 the target exited, 7 bad recording.\n";
@@ -156,6 +158,8 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 	while ((c = getopt_long(argc, argv, "p:d:bn:hV", long_options, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
+			tui_print_keys(stdout);
+			fputs(exit_text, stdout);
 			return 1;
 		}
 		if (c == 'V') {

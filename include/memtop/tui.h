@@ -4,6 +4,8 @@
 #ifndef MEMTOP_TUI_H
 #define MEMTOP_TUI_H
 
+#include <stdio.h>
+
 #include "memtop/error.h"
 #include "memtop/options.h"
 
@@ -14,5 +16,9 @@
  * mt_exit); on failure err says why, to be printed after curses ended.
  */
 int tui_run(const struct mt_options *opt, struct mt_error *err);
+
+/* The key bindings, grouped by screen, for --help (from the same table
+ * the screen dispatches and documents with). */
+void tui_print_keys(FILE *out);
 
 #endif

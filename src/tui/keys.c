@@ -2,9 +2,11 @@
  * keys.c - the key-binding table, in htop's spirit.
  */
 #include <curses.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "keys.h"
+#include "memtop/tui.h"
 
 #define CTRL(c) ((c) & 0x1f)
 
@@ -127,4 +129,32 @@ int keys_help_line(unsigned scope, int i, char *keys, size_t cap, const char **h
 	}
 	*help = first->help;
 	return 1;
+}
+
+void tui_print_keys(FILE *out)
+{
+	static const struct {
+		unsigned scope;
+		const char *title;
+	} sections[] = {
+		{ SC_MONITOR, "Keys on the screen" },
+		{ SC_DETAIL, "In a region's detail" },
+		{ SC_REFS, "In the references (the drill-down)" },
+		{ SC_TRACES, "In the backtraces" },
+		{ SC_PICKER, "In the process picker" },
+	};
+	char keys[128];
+	const char *help;
+
+	for (size_t k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
+		unsigned scope = sections[k].scope;
+		fprintf(out, "\n%s:\n", sections[k].title);
+		for (int i = 0; keys_help_line(scope, i, keys, sizeof(keys), &help); i++) {
+			/* Keys that work everywhere are listed once, first. */
+			if (scope != SC_MONITOR &&
+			    (tui_bindings[help_binding(scope, i)].scope & SC_MONITOR))
+				continue;
+			fprintf(out, "  %-20s %s\n", keys, help);
+		}
+	}
 }
