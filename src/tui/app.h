@@ -239,8 +239,6 @@ void traces_take(struct tui_app *a);
 void traces_close(struct tui_app *a);
 void traces_draw(struct tui_app *a, WINDOW *w, int h, int width);
 
-/* The clock of the refresh schedule, and whether a quit signal came. */
-double tui_now(void);
 bool tui_quit_pending(void);
 /* A message on the status line, kept for a few seconds. */
 void tui_status(struct tui_app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

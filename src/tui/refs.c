@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "memtop/classify.h"
+#include "memtop/clock.h"
 #include "memtop/format.h"
 #include "memtop/freeze.h"
 #include "views.h"
@@ -197,7 +198,7 @@ static int on_progress(void *arg, uint64_t done, uint64_t total)
 	bool draw;
 	int key = getch();
 	bool stop = freeze_signal_pending() || tui_quit_pending();
-	if (scanbar_step(&u->bar, tui_now(), key == ERR ? -1 : key, stop, &draw))
+	if (scanbar_step(&u->bar, clock_mono(), key == ERR ? -1 : key, stop, &draw))
 		return 1;
 	if (key != ERR && u->n_typed < TYPEAHEAD_MAX)
 		u->typed[u->n_typed++] = key;
@@ -228,7 +229,7 @@ static int scan_step(struct tui_app *a, struct tui_step *st, struct mt_error *er
 	struct freeze fz;
 	struct scan_ui u = { .a = a, .st = st };
 	memset(&fz, 0, sizeof(fz));
-	scanbar_start(&u.bar, tui_now());
+	scanbar_start(&u.bar, clock_mono());
 	draw_scanning(a, st, 0, 0, false);
 	if (!d->proc && proc_open(&d->proc, a->pid, err) < 0)
 		return -1;

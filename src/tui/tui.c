@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "memtop/clock.h"
 #include "memtop/tui.h"
 #include "app.h"
 #include "keys.h"
@@ -29,18 +30,6 @@ static volatile sig_atomic_t quit_signal;
 static void on_signal(int sig)
 {
 	quit_signal = sig;
-}
-
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double tui_now(void)
-{
-	return now_mono();
 }
 
 bool tui_quit_pending(void)
@@ -57,7 +46,7 @@ void tui_status(struct tui_app *a, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(a->status, sizeof(a->status), fmt, ap);
 	va_end(ap);
-	a->status_until = now_mono() + STATUS_SECONDS;
+	a->status_until = clock_mono() + STATUS_SECONDS;
 	a->dirty_hdr = true;
 }
 
@@ -141,7 +130,7 @@ static int attach(struct tui_app *a, pid_t pid, struct mt_error *err)
 		a->proc = NULL;
 		return -1;
 	}
-	a->next_refresh = now_mono() + a->opt->delay;
+	a->next_refresh = clock_mono() + a->opt->delay;
 	return 0;
 }
 
@@ -167,7 +156,7 @@ static void detach(struct tui_app *a)
 /* ------------------------------------------------------------------ */
 /* The screen. */
 
-static void make_windows(struct tui_app *a)
+static void free_windows(struct tui_app *a)
 {
 	if (a->hdr)
 		delwin(a->hdr);
@@ -176,6 +165,11 @@ static void make_windows(struct tui_app *a)
 	if (a->foot)
 		delwin(a->foot);
 	a->hdr = a->body = a->foot = NULL;
+}
+
+static void make_windows(struct tui_app *a)
+{
+	free_windows(a);
 	getmaxyx(stdscr, a->lines, a->cols);
 	a->too_small = a->lines < TUI_MIN_LINES || a->cols < TUI_MIN_COLS;
 	werase(stdscr);
@@ -310,7 +304,7 @@ static void back(struct tui_app *a)
 		detach(a);
 		a->picker = true;
 		picker_refresh(a);
-		a->next_picker = now_mono() + 1.0;
+		a->next_picker = clock_mono() + 1.0;
 	}
 	dirty_all(a);
 }
@@ -333,7 +327,7 @@ static bool perform(struct tui_app *a, enum tui_action act)
 			return true;
 		a->paused = !a->paused;
 		if (!a->paused) /* resume at once: what is shown is stale */
-			a->next_refresh = now_mono();
+			a->next_refresh = clock_mono();
 		break;
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
@@ -514,12 +508,12 @@ static void loop(struct tui_app *a)
 		draw(a);
 		if (a->opt->count > 0 && a->refreshes >= a->opt->count)
 			return;
-		double now = now_mono();
+		double now = clock_mono();
 		timeout(wait_ms(a, now));
 		int ch = getch();
 		if (quit_signal)
 			return;
-		now = now_mono();
+		now = clock_mono();
 		if (ch != ERR && !on_key(a, ch))
 			return;
 		if (a->picker && now >= a->next_picker) {
@@ -633,17 +627,12 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	make_windows(a);
 	if (a->picker) {
 		picker_refresh(a);
-		a->next_picker = now_mono() + 1.0;
+		a->next_picker = clock_mono() + 1.0;
 	}
 
 	loop(a);
 
-	if (a->hdr)
-		delwin(a->hdr);
-	if (a->body)
-		delwin(a->body);
-	if (a->foot)
-		delwin(a->foot);
+	free_windows(a);
 	endwin();
 	delscreen(scr);
 	restore_signals(old);

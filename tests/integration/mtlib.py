@@ -381,6 +381,29 @@ def parse_maps(pid):
     return out
 
 
+def proc_status(pid, tid=None):
+    """The fields of /proc/PID/status (or of one thread's), as strings."""
+    path = "/proc/%d/status" % pid if tid is None else "/proc/%d/task/%d/status" % (pid, tid)
+    out = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def thread_states(pid):
+    """{tid: one-letter state} of every thread still there."""
+    states = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            pass
+    return states
+
+
 def read_int(path):
     with open(path) as f:
         return int(f.read().split()[0])

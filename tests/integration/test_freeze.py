@@ -14,26 +14,6 @@ import mtlib
 from mtlib import wait_until
 
 
-def status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            out[k] = v.strip()
-    return out
-
-
-def thread_states(pid):
-    states = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-                states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            pass
-    return states
-
-
 def switches(pid):
     """Context switches of each thread."""
     out = {}
@@ -48,7 +28,7 @@ def switches(pid):
 
 
 def all_threads_traced(pid):
-    st = thread_states(pid)
+    st = mtlib.thread_states(pid)
     return st and all(s == "t" for s in st.values())
 
 
@@ -67,13 +47,13 @@ class FreezeTest(mtlib.MemtopTestCase):
         self.addCleanup(mtlib._kill, proc)
         # Every thread of the target is in a ptrace stop: frozen.
         wait_until(lambda: all_threads_traced(self.fx.pid), what="the freeze")
-        self.assertNotEqual(status(self.fx.pid)["TracerPid"], "0")
+        self.assertNotEqual(mtlib.proc_status(self.fx.pid)["TracerPid"], "0")
         return proc
 
     def assert_running(self):
-        st = status(self.fx.pid)
+        st = mtlib.proc_status(self.fx.pid)
         self.assertEqual(st["TracerPid"], "0")
-        for tid, s in thread_states(self.fx.pid).items():
+        for tid, s in mtlib.thread_states(self.fx.pid).items():
             self.assertNotIn(s, "tT", "thread %d is %s" % (tid, s))
         # It makes progress: the ticker thread counts on.
         t1 = self.fx.cmd("count")["ticks"]
@@ -111,7 +91,7 @@ class FreezeTest(mtlib.MemtopTestCase):
         proc.wait(timeout=10)
         self.assertEqual(proc.returncode, -signal.SIGKILL)
         self.assertEqual(before, self.fx.pid)
-        wait_until(lambda: status(self.fx.pid)["TracerPid"] == "0", what="the kernel's detach")
+        wait_until(lambda: mtlib.proc_status(self.fx.pid)["TracerPid"] == "0", what="the kernel's detach")
         self.assert_running()
 
     def test_sigterm_during_freeze_releases_then_dies(self):
@@ -144,20 +124,20 @@ class FreezeTest(mtlib.MemtopTestCase):
 
     def test_stopped_target_stays_stopped(self):
         os.kill(self.fx.pid, signal.SIGSTOP)
-        wait_until(lambda: status(self.fx.pid)["State"].startswith("T"), what="SIGSTOP")
+        wait_until(lambda: mtlib.proc_status(self.fx.pid)["State"].startswith("T"), what="SIGSTOP")
         res = self.run_ok(["-p", self.fx.pid, "--refs", self.target, "--json"])
         rep = res.json_lines()[0]
         self.assertEqual(len(rep["refs"]), 10)  # all planted (test_refs.py)
-        st = status(self.fx.pid)
+        st = mtlib.proc_status(self.fx.pid)
         self.assertEqual(st["TracerPid"], "0")
         self.assertTrue(st["State"].startswith("T"), st["State"])
-        for tid, s in thread_states(self.fx.pid).items():
+        for tid, s in mtlib.thread_states(self.fx.pid).items():
             self.assertEqual(s, "T", "thread %d" % tid)
         # Still stopped a while later: nothing resumed it behind our back.
         time.sleep(0.3)
-        self.assertTrue(status(self.fx.pid)["State"].startswith("T"))
+        self.assertTrue(mtlib.proc_status(self.fx.pid)["State"].startswith("T"))
         os.kill(self.fx.pid, signal.SIGCONT)
-        wait_until(lambda: not status(self.fx.pid)["State"].startswith("T"), what="SIGCONT")
+        wait_until(lambda: not mtlib.proc_status(self.fx.pid)["State"].startswith("T"), what="SIGCONT")
         self.assert_running()
 
     def test_no_freeze_never_attaches(self):
@@ -176,7 +156,7 @@ class FreezeTest(mtlib.MemtopTestCase):
         # The hold is inside the freeze only: with --no-freeze nothing stops.
         deadline = time.monotonic() + 30
         while proc.poll() is None and time.monotonic() < deadline:
-            self.assertEqual(status(self.fx.pid)["TracerPid"], "0")
+            self.assertEqual(mtlib.proc_status(self.fx.pid)["TracerPid"], "0")
             time.sleep(0.01)
         return proc
 

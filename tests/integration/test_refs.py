@@ -12,15 +12,6 @@ import mtlib
 from mtlib import addr
 
 
-def proc_status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            out[k] = v.strip()
-    return out
-
-
 def extra(rep, planted):
     """For failure messages: the refs found beyond the planted ones."""
     return [r for r in rep["refs"] if addr(r["addr"]) not in planted]
@@ -53,7 +44,7 @@ class RefsPlantTest(mtlib.MemtopTestCase):
         return reps[0]
 
     def assert_released(self):
-        st = proc_status(self.fx.pid)
+        st = mtlib.proc_status(self.fx.pid)
         self.assertEqual(st["TracerPid"], "0")
         self.assertNotIn(st["State"][0], "tT", st["State"])
         for tid in os.listdir("/proc/%d/task" % self.fx.pid):
@@ -255,7 +246,7 @@ class RefsPlantTest(mtlib.MemtopTestCase):
         m = mtlib._popen([mtlib.MEMTOP, "-p", str(self.fx.pid), "--refs",
                           self.r["target"]["start"]], env=env,
                          stdout=mtlib.subprocess.PIPE, stderr=mtlib.subprocess.PIPE)
-        mtlib.wait_until(lambda: proc_status(self.fx.pid)["TracerPid"] != "0",
+        mtlib.wait_until(lambda: mtlib.proc_status(self.fx.pid)["TracerPid"] != "0",
                          what="memtop to attach")
         self.fx.proc.kill()
         out, err = m.communicate(timeout=30)

@@ -20,12 +20,8 @@ from tuilib import Tui
 
 def released(pid):
     """The target is running, not traced: every thread."""
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-            tracer = re.search(r"^TracerPid:\s*(\d+)", f.read(), re.M).group(1)
-        if state in "tT" or tracer != "0":
+    for tid, state in mtlib.thread_states(pid).items():
+        if state in "tT" or mtlib.proc_status(pid, tid)["TracerPid"] != "0":
             return False
     return True
 
