@@ -43,7 +43,9 @@ class Tui:
         script = os.path.join(self.dir, "run.sh")
         with open(script, "w") as f:
             f.write("#!/bin/sh\n")
-            f.write("unset LC_ALL NO_COLOR\n")
+            # LC_CTYPE too: Python started in the C locale exports
+            # LC_CTYPE=C.UTF-8 (PEP 538), which would override LANG.
+            f.write("unset LC_ALL LC_CTYPE NO_COLOR\n")
             for k, v in envs.items():
                 f.write("export %s=%s\n" % (k, shlex.quote(v)))
             # The inner shell writes its pid and becomes memtop.
