@@ -46,18 +46,30 @@ struct heapwalk_heap {
 	size_t n_marks;
 	size_t n_chunks;   /* chunks walked */
 	uint64_t walked_end; /* end of the last good chunk */
+	uint64_t last;     /* last good chunk (the top chunk of a complete walk) */
+	/* Chunks of size 0x290 whose user area looks like a
+	 * tcache_perthread_struct (heapwalk_freeset_build checks them). */
+	uint64_t *tcache_cands;
+	size_t n_tcache_cands;
 	uint64_t stopped_at; /* 0: walk complete; else the bad chunk */
 	char error[128];   /* "walk stopped at 0x... (corrupt chunk)" or "" */
 };
+
+/* The free list a chunk that looks in use sits in (heapwalk_freeset_*). */
+enum heapwalk_freelist { HEAPWALK_FREE_NONE, HEAPWALK_FREE_TCACHE, HEAPWALK_FREE_FASTBIN };
 
 struct heapwalk_chunk {
 	uint64_t chunk;  /* header address */
 	uint64_t user;   /* chunk + 16: what malloc returned */
 	uint64_t size;   /* usable bytes (malloc_usable_size) */
 	uint64_t chunk_size;
-	bool in_use;     /* next chunk's PREV_INUSE (tcache/fastbin chunks look in use) */
+	bool in_use;     /* next chunk's PREV_INUSE (tcache/fastbin chunks look in use:
+			  * heapwalk_freeset_find tells them) */
 	bool top;        /* the arena's top chunk (free space) */
 	bool mmapped;
+	/* In a tcache bin or a fastbin: free although it looks in use (set
+	 * by whoever checks a heapwalk_freeset; in_use is then false). */
+	enum heapwalk_freelist free_list;
 };
 
 /*
@@ -95,5 +107,67 @@ int heapwalk_find(const struct heapwalk_heap *h, uint64_t addr, struct heapwalk_
  */
 int heapwalk_mmapped_find(uint64_t start, uint64_t end, uint64_t addr,
 			  struct heapwalk_chunk *out, heapwalk_read_fn read, void *arg);
+
+/* ---- free lists: chunks that look in use but are free ------------------
+ *
+ * A chunk in a tcache bin or a fastbin keeps the next chunk's PREV_INUSE
+ * bit set, so the walk takes it for in use.  heapwalk_freeset_build
+ * follows those lists (glibc 2.36 layouts, safe-linked next pointers:
+ * stored = (address of the field >> 12) ^ next) and keeps the chunk
+ * addresses in a sorted array.
+ *
+ * tcache_perthread_struct (640 bytes: uint16_t counts[64], then
+ * entries[64], each the user pointer of bin i's first chunk, not
+ * safe-linked): a candidate from the walk is taken when for every bin
+ * counts[i] == 0 exactly when entries[i] is NULL, at least one bin is
+ * used, and every first entry is a chunk boundary of a walked heap with
+ * size 32 + 16 * i whose key word (user + 8) is the same for all of them
+ * (glibc's per-process tcache_key).  Each list is then followed for at
+ * most min(counts[i], HEAPWALK_TCACHE_CHAIN_MAX) chunks, each checked
+ * (16-aligned, inside a walked heap, size of its bin, the same key, not
+ * seen before in that list).
+ *
+ * Fastbins: a thread arena's malloc_state sits in its first heap; its
+ * fastbinsY[10] (offset 16) hold chunk addresses, fd (chunk + 16) is
+ * safe-linked.  The main arena's malloc_state is in libc's data: it is
+ * reached through the arenas' `next` ring, and taken only when its `top`
+ * is the last chunk of the walked [heap].  Each list stops at the first
+ * chunk that fails the checks above (no key), at a cycle, or after
+ * HEAPWALK_FASTBIN_CHAIN_MAX chunks.  A list cut short is reported in
+ * error; the chunks before the cut are kept.
+ */
+
+#define HEAPWALK_TCACHE_BINS 64
+#define HEAPWALK_TCACHE_CHUNK 0x290 /* chunk size of a tcache_perthread_struct */
+#define HEAPWALK_TCACHE_CHAIN_MAX 1024
+#define HEAPWALK_FASTBINS 10
+#define HEAPWALK_FASTBIN_CHAIN_MAX 4096
+#define HEAPWALK_TCACHE_CANDS_MAX 1024 /* per heap */
+/* malloc_state (glibc 2.36, x86-64) */
+#define HEAPWALK_MSTATE_FASTBINS 16
+#define HEAPWALK_MSTATE_TOP 96
+#define HEAPWALK_MSTATE_NEXT 2160
+
+struct heapwalk_freeset {
+	uint64_t *v;        /* chunk address | enum heapwalk_freelist, sorted */
+	size_t n;
+	size_t cap;
+	size_t n_tcaches;   /* tcache structs taken */
+	size_t n_arenas;    /* malloc_states whose fastbins were followed */
+	bool main_arena;    /* the main arena's malloc_state was reached */
+	char error[160];    /* the first list cut short, or "" */
+};
+
+/*
+ * Follow the tcache and fastbin lists of the walked heaps heaps[0..n)
+ * (every heap of the process, for the arenas' ring and since a thread's
+ * tcache holds chunks of any arena).  Returns 0 (lists cut short are
+ * noted in error), or -ENOMEM.
+ */
+int heapwalk_freeset_build(struct heapwalk_freeset *fs, const struct heapwalk_heap *const *heaps,
+			   size_t n, heapwalk_read_fn read, void *arg);
+/* Which list holds the chunk whose header is at chunk, if any. */
+enum heapwalk_freelist heapwalk_freeset_find(const struct heapwalk_freeset *fs, uint64_t chunk);
+void heapwalk_freeset_free(struct heapwalk_freeset *fs);
 
 #endif

@@ -6,7 +6,9 @@
  * finds each 8-byte aligned word whose value lies in [lo, hi), and says
  * who holds it:
  *   - a glibc heap chunk (its user pointer and usable size, in use or
- *     free) and, when its first word is a vtable pointer, its C++ class;
+ *     free, tcache and fastbin chunks included: a word in a free chunk
+ *     is a stale copy, stale_free) and, when its first word is a vtable
+ *     pointer, its C++ class;
  *   - a global variable (symbol + offset) in an executable or library,
  *     .bss included;
  *   - a thread's stack: the thread, and when the target is frozen by the
@@ -148,6 +150,10 @@ struct scan_ref {
 	bool has_object;
 	struct heapwalk_chunk object;
 	const char *class_name; /* demangled C++ class, or NULL */
+	/* Stored in a free chunk (one in a tcache bin or a fastbin, a chunk
+	 * of a free bin, the top chunk): a stale copy left in freed memory,
+	 * not a live reference.  object.free_list says which list. */
+	bool stale_free;
 	/* Image (holder GLOBAL): symbol (demangled) + offset, module path. */
 	const char *symbol;     /* NULL if no symbol covers addr */
 	uint64_t symbol_offset;

@@ -32,6 +32,57 @@ void heapwalk_free(struct heapwalk_heap *h)
 	free(h->marks);
 	h->marks = NULL;
 	h->n_marks = 0;
+	free(h->tcache_cands);
+	h->tcache_cands = NULL;
+	h->n_tcache_cands = 0;
+}
+
+/* A user pointer as malloc hands them out: 16-aligned, canonical user
+ * space, above the first page. */
+static bool plausible_ptr(uint64_t p)
+{
+	return p % 16 == 0 && p >= PAGE && p < (1ULL << 47);
+}
+
+/* Could the 640 bytes at p be a tcache_perthread_struct?  Every bin is
+ * empty exactly when its count is 0, and one bin at least is used. */
+static bool tcache_plausible(const unsigned char *p)
+{
+	bool used = false;
+	for (unsigned i = 0; i < HEAPWALK_TCACHE_BINS; i++) {
+		uint16_t count;
+		memcpy(&count, p + 2 * i, sizeof(count));
+		uint64_t e = get64(p + 2 * HEAPWALK_TCACHE_BINS + 8 * i);
+		if ((count == 0) != (e == 0) || (e && !plausible_ptr(e)))
+			return false;
+		used |= e != 0;
+	}
+	return used;
+}
+
+#define TCACHE_USER (2u * HEAPWALK_TCACHE_BINS + 8u * HEAPWALK_TCACHE_BINS)
+
+/* Note the chunk at cur (size 0x290) as a tcache candidate; buf holds
+ * [buf_at, buf_at + buf_len) of the heap. */
+static int note_tcache(struct heapwalk_heap *h, uint64_t cur, const unsigned char *buf,
+		       uint64_t buf_at, uint64_t buf_len, size_t *cap)
+{
+	/* Checked now when its user area is in the buffer, else later. */
+	if (cur + HDR + TCACHE_USER <= buf_at + buf_len &&
+	    !tcache_plausible(buf + (cur + HDR - buf_at)))
+		return 0;
+	if (h->n_tcache_cands == HEAPWALK_TCACHE_CANDS_MAX)
+		return 0;
+	if (h->n_tcache_cands == *cap) {
+		size_t c = *cap ? *cap * 2 : 8;
+		uint64_t *v = realloc(h->tcache_cands, c * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		h->tcache_cands = v;
+		*cap = c;
+	}
+	h->tcache_cands[h->n_tcache_cands++] = cur;
+	return 0;
 }
 
 static int push_mark(struct heapwalk_heap *h, uint64_t chunk, size_t *cap)
@@ -84,7 +135,7 @@ int heapwalk_build_at(struct heapwalk_heap *h, uint64_t start, uint64_t end, uin
 	unsigned char *buf = malloc(WALK_BUF);
 	if (!buf)
 		return -ENOMEM;
-	size_t cap = 0;
+	size_t cap = 0, tcap = 0;
 	uint64_t buf_at = 0, buf_len = 0;
 	uint64_t cur = first;
 	int rc = 0;
@@ -117,7 +168,13 @@ int heapwalk_build_at(struct heapwalk_heap *h, uint64_t start, uint64_t end, uin
 			rc = -ENOMEM;
 			break;
 		}
+		if (size == HEAPWALK_TCACHE_CHUNK &&
+		    note_tcache(h, cur, buf, buf_at, buf_len, &tcap) < 0) {
+			rc = -ENOMEM;
+			break;
+		}
 		h->n_chunks++;
+		h->last = cur;
 		cur += size;
 		h->walked_end = cur;
 	}
@@ -262,4 +319,291 @@ int heapwalk_mmapped_find(uint64_t start, uint64_t end, uint64_t addr,
 		cur = chunk + size;
 	}
 	return 0;
+}
+
+/* ---- free lists ---------------------------------------------------------- */
+
+/* Bound on the list chunks followed per build, whatever the lists say. */
+#define FREESET_BUDGET (1u << 16)
+
+struct fs_ctx {
+	struct heapwalk_freeset *fs;
+	const struct heapwalk_heap *const *heaps;
+	size_t n;
+	heapwalk_read_fn read;
+	void *arg;
+	size_t budget;
+	int rc;
+};
+
+/* Note the first list cut short: "tcache 0x... bin 3: bad chunk 0x...". */
+static void fs_error(struct fs_ctx *c, bool tcache, uint64_t a, unsigned bin, const char *why,
+		     uint64_t at)
+{
+	if (!c->fs->error[0])
+		snprintf(c->fs->error, sizeof(c->fs->error), "%s 0x%llx %s %u: %s 0x%llx",
+			 tcache ? "tcache" : "arena", (unsigned long long)a,
+			 tcache ? "bin" : "fastbin", bin, why, (unsigned long long)at);
+}
+
+static void fs_add(struct fs_ctx *c, uint64_t chunk, enum heapwalk_freelist kind)
+{
+	struct heapwalk_freeset *fs = c->fs;
+	if (c->rc < 0)
+		return;
+	if (fs->n == fs->cap) {
+		size_t cap = fs->cap ? fs->cap * 2 : 64;
+		uint64_t *v = realloc(fs->v, cap * sizeof(*v));
+		if (!v) {
+			c->rc = -ENOMEM;
+			return;
+		}
+		fs->v = v;
+		fs->cap = cap;
+	}
+	fs->v[fs->n++] = chunk | (uint64_t)kind;
+}
+
+/* Is [chunk, chunk + size) inside the walked part of one heap? */
+static const struct heapwalk_heap *fs_heap_of(const struct fs_ctx *c, uint64_t chunk,
+					      uint64_t size)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct heapwalk_heap *h = c->heaps[i];
+		if (chunk >= h->first && chunk < h->walked_end && size <= h->walked_end - chunk)
+			return h;
+	}
+	return NULL;
+}
+
+/*
+ * Read a free chunk at chunk that should have the given size: its
+ * header, first word (next or fd) and second (tcache key).  exact: the
+ * chunk must also be a boundary the walk found (first entries of a
+ * tcache candidate, which decide whether it is one at all).
+ */
+static bool fs_chunk(struct fs_ctx *c, uint64_t chunk, uint64_t size, bool exact,
+		     uint64_t *w0, uint64_t *w1)
+{
+	if (chunk % 16 != 0)
+		return false;
+	const struct heapwalk_heap *h = fs_heap_of(c, chunk, size);
+	if (!h)
+		return false;
+	unsigned char b[32];
+	if (c->read(c->arg, chunk, b, sizeof(b)) != (long)sizeof(b))
+		return false;
+	uint64_t sf = get64(b + 8);
+	if ((sf & ~(uint64_t)SIZE_BITS) != size || (sf & IS_MMAPPED))
+		return false;
+	*w0 = get64(b + 16);
+	*w1 = get64(b + 24);
+	if (exact) {
+		struct heapwalk_chunk hc;
+		if (heapwalk_find(h, chunk + HDR, &hc, c->read, c->arg) != 1 || hc.chunk != chunk)
+			return false;
+	}
+	return true;
+}
+
+static void follow_tcache_bin(struct fs_ctx *c, uint64_t tc, unsigned bin, uint64_t e,
+			      unsigned count, uint64_t key)
+{
+	uint64_t seen[64];
+	unsigned n_seen = 0;
+	uint64_t size = HEAPWALK_MINSIZE + 16u * bin;
+	unsigned max = count < HEAPWALK_TCACHE_CHAIN_MAX ? count : HEAPWALK_TCACHE_CHAIN_MAX;
+	for (unsigned k = 0; k < max && e && c->rc == 0; k++) {
+		uint64_t next, ekey;
+		if (c->budget == 0)
+			return fs_error(c, true, tc, bin, "too many chunks, cut at", e);
+		c->budget--;
+		if (!fs_chunk(c, e - HDR, size, false, &next, &ekey) || ekey != key)
+			return fs_error(c, true, tc, bin, "bad chunk", e);
+		/* A cycle: the first 64 chunks are remembered, and a longer
+		 * cycle ends at the count anyway. */
+		for (unsigned i = 0; i < n_seen; i++)
+			if (seen[i] == e)
+				return fs_error(c, true, tc, bin, "cycle at", e);
+		if (n_seen < 64)
+			seen[n_seen++] = e;
+		fs_add(c, e - HDR, HEAPWALK_FREE_TCACHE);
+		e = (e >> 12) ^ next; /* safe-linking: the field is at e */
+	}
+}
+
+/* Take the tcache candidate at chunk tc if it checks out, and follow its
+ * bins.  *key: glibc's tcache_key, learnt from the first one taken. */
+static void take_tcache(struct fs_ctx *c, uint64_t tc, uint64_t *key)
+{
+	unsigned char p[TCACHE_USER];
+	if (c->read(c->arg, tc + HDR, p, sizeof(p)) != (long)sizeof(p) || !tcache_plausible(p))
+		return;
+	uint16_t counts[HEAPWALK_TCACHE_BINS];
+	uint64_t first[HEAPWALK_TCACHE_BINS];
+	memcpy(counts, p, sizeof(counts));
+	uint64_t k = *key;
+	for (unsigned i = 0; i < HEAPWALK_TCACHE_BINS; i++) {
+		first[i] = get64(p + sizeof(counts) + 8 * i);
+		uint64_t next, ekey;
+		if (!first[i])
+			continue;
+		if (!fs_chunk(c, first[i] - HDR, HEAPWALK_MINSIZE + 16u * i, true, &next, &ekey))
+			return; /* not a tcache: some user data that looked like one */
+		if (!k)
+			k = ekey;
+		if (ekey != k || !k)
+			return;
+	}
+	*key = k;
+	c->fs->n_tcaches++;
+	for (unsigned i = 0; i < HEAPWALK_TCACHE_BINS && c->rc == 0; i++)
+		follow_tcache_bin(c, tc, i, first[i], counts[i], k);
+}
+
+static void follow_fastbin(struct fs_ctx *c, uint64_t ar, unsigned bin, uint64_t p)
+{
+	uint64_t size = HEAPWALK_MINSIZE + 16u * bin;
+	/* Brent's cycle detection: no memory, at most a few laps. */
+	uint64_t mark = p;
+	size_t power = 1, lam = 0;
+	for (size_t k = 0; p && k < HEAPWALK_FASTBIN_CHAIN_MAX && c->rc == 0; k++) {
+		uint64_t fd, unused;
+		if (c->budget == 0)
+			return fs_error(c, false, ar, bin, "too many chunks, cut at", p);
+		c->budget--;
+		if (!fs_chunk(c, p, size, false, &fd, &unused))
+			return fs_error(c, false, ar, bin, "bad chunk", p);
+		fs_add(c, p, HEAPWALK_FREE_FASTBIN);
+		p = ((p + HDR) >> 12) ^ fd; /* safe-linking: the field is at p + 16 */
+		if (p == mark)
+			return fs_error(c, false, ar, bin, "cycle at", p);
+		if (++lam == power) {
+			mark = p;
+			power *= 2;
+			lam = 0;
+		}
+	}
+	if (p && c->rc == 0)
+		fs_error(c, false, ar, bin, "longer than the limit, cut at", p);
+}
+
+/* Read the malloc_state at ar; its fastbins and its next.  false when
+ * unreadable or its top is not a chunk of a walked heap (of the main
+ * heap when main is set: then it is main_arena for sure). */
+static bool read_mstate(struct fs_ctx *c, uint64_t ar, const struct heapwalk_heap *main,
+			uint64_t *fast, uint64_t *next)
+{
+	unsigned char m[HEAPWALK_MSTATE_NEXT + 8];
+	if (c->read(c->arg, ar, m, sizeof(m)) != (long)sizeof(m))
+		return false;
+	uint64_t top = get64(m + HEAPWALK_MSTATE_TOP);
+	if (main) {
+		if (main->stopped_at || top != main->last)
+			return false;
+	} else if (!fs_heap_of(c, top, HDR)) {
+		return false;
+	}
+	for (unsigned i = 0; i < HEAPWALK_FASTBINS; i++)
+		fast[i] = get64(m + HEAPWALK_MSTATE_FASTBINS + 8 * i);
+	*next = get64(m + HEAPWALK_MSTATE_NEXT);
+	return true;
+}
+
+static void follow_arena(struct fs_ctx *c, uint64_t ar, const uint64_t *fast)
+{
+	c->fs->n_arenas++;
+	for (unsigned i = 0; i < HEAPWALK_FASTBINS && c->rc == 0; i++)
+		follow_fastbin(c, ar, i, fast[i]);
+}
+
+static bool is_thread_arena(const struct fs_ctx *c, uint64_t ar)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->heaps[i]->first_heap && c->heaps[i]->start + HEAPWALK_HEAP_INFO_SIZE == ar)
+			return true;
+	return false;
+}
+
+static void follow_fastbins(struct fs_ctx *c)
+{
+	const struct heapwalk_heap *main = NULL;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->heaps[i]->main_arena)
+			main = c->heaps[i];
+	uint64_t fast[HEAPWALK_FASTBINS], next, main_fast[HEAPWALK_FASTBINS], unused;
+	uint64_t main_ar = 0;
+	for (size_t i = 0; i < c->n && c->rc == 0; i++) {
+		const struct heapwalk_heap *h = c->heaps[i];
+		if (!h->first_heap)
+			continue;
+		uint64_t ar = h->start + HEAPWALK_HEAP_INFO_SIZE;
+		if (!read_mstate(c, ar, NULL, fast, &next))
+			continue;
+		follow_arena(c, ar, fast);
+		/* The ring's one member outside the heaps is main_arena (a
+		 * heap that could not be walked may make others look so:
+		 * each is checked against [heap]'s top). */
+		if (main && !main_ar && next && !is_thread_arena(c, next) &&
+		    read_mstate(c, next, main, main_fast, &unused))
+			main_ar = next;
+	}
+	if (main_ar && c->rc == 0) {
+		c->fs->main_arena = true;
+		follow_arena(c, main_ar, main_fast);
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int heapwalk_freeset_build(struct heapwalk_freeset *fs, const struct heapwalk_heap *const *heaps,
+			   size_t n, heapwalk_read_fn read, void *arg)
+{
+	memset(fs, 0, sizeof(*fs));
+	struct fs_ctx c = { fs, heaps, n, read, arg, FREESET_BUDGET, 0 };
+	uint64_t key = 0;
+	for (size_t i = 0; i < n && c.rc == 0; i++)
+		for (size_t k = 0; k < heaps[i]->n_tcache_cands && c.rc == 0; k++)
+			take_tcache(&c, heaps[i]->tcache_cands[k], &key);
+	if (c.rc == 0)
+		follow_fastbins(&c);
+	if (c.rc < 0) {
+		heapwalk_freeset_free(fs);
+		return c.rc;
+	}
+	if (fs->n)
+		qsort(fs->v, fs->n, sizeof(*fs->v), cmp_u64);
+	/* A chunk in two lists (corruption, or a tcache seen twice): once. */
+	size_t o = 0;
+	for (size_t i = 0; i < fs->n; i++)
+		if (o == 0 || (fs->v[o - 1] & ~(uint64_t)15) != (fs->v[i] & ~(uint64_t)15))
+			fs->v[o++] = fs->v[i];
+	fs->n = o;
+	return 0;
+}
+
+enum heapwalk_freelist heapwalk_freeset_find(const struct heapwalk_freeset *fs, uint64_t chunk)
+{
+	size_t lo = 0, hi = fs->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t a = fs->v[mid] & ~(uint64_t)15;
+		if (a == chunk)
+			return (enum heapwalk_freelist)(fs->v[mid] & 15);
+		if (a < chunk)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return HEAPWALK_FREE_NONE;
+}
+
+void heapwalk_freeset_free(struct heapwalk_freeset *fs)
+{
+	free(fs->v);
+	memset(fs, 0, sizeof(*fs));
 }

@@ -549,6 +549,7 @@ struct heap_cache {
 	long region;
 	struct heapwalk_heap heap;
 	int rc;
+	bool reported; /* its walk error is in the result */
 };
 
 struct stack_cache {
@@ -565,6 +566,10 @@ struct attrib {
 	bool have_map;
 	struct heap_cache *heaps;
 	size_t n_heaps;
+	/* The tcache and fastbin chunks of every heap: built at the first
+	 * reference held by a heap chunk. */
+	struct heapwalk_freeset freeset;
+	bool have_freeset;
 	struct stack_cache *stacks;
 	size_t n_stacks;
 };
@@ -579,27 +584,62 @@ static struct symbols_map *get_map(struct attrib *a)
 	return &a->map;
 }
 
-static struct heap_cache *get_heap(struct attrib *a, long ri)
+/* The walk of heap region ri, done once.  report: its walk error goes to
+ * the result (the heaps holding references; the others are only walked
+ * for their free lists). */
+static struct heap_cache *get_heap(struct attrib *a, long ri, bool report)
 {
-	for (size_t i = 0; i < a->n_heaps; i++)
+	struct heap_cache *h = NULL;
+	for (size_t i = 0; i < a->n_heaps && !h; i++)
 		if (a->heaps[i].region == ri)
-			return &a->heaps[i];
-	struct heap_cache *v = realloc(a->heaps, (a->n_heaps + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	a->heaps = v;
-	struct heap_cache *h = &a->heaps[a->n_heaps++];
+			h = &a->heaps[i];
 	const struct mt_region *r = &a->st->s->regions[ri];
-	h->region = ri;
-	bool main_arena = strcmp(r->path, "[heap]") == 0;
-	h->rc = heapwalk_build(&h->heap, r->start, r->end, main_arena, scan_read_cb, &a->st->rd);
-	if (h->rc == 0 && h->heap.stopped_at) {
+	if (!h) {
+		struct heap_cache *v = realloc(a->heaps, (a->n_heaps + 1) * sizeof(*v));
+		if (!v)
+			return NULL;
+		a->heaps = v;
+		h = &a->heaps[a->n_heaps++];
+		memset(h, 0, sizeof(*h));
+		h->region = ri;
+		bool main_arena = strcmp(r->path, "[heap]") == 0;
+		h->rc = heapwalk_build(&h->heap, r->start, r->end, main_arena, scan_read_cb,
+				       &a->st->rd);
+	}
+	if (report && !h->reported && h->rc == 0 && h->heap.stopped_at) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "heap 0x%llx-0x%llx: %s",
 			 (unsigned long long)r->start, (unsigned long long)r->end, h->heap.error);
 		add_walk_error(a->st->out, msg);
+		h->reported = true;
 	}
 	return h;
+}
+
+/* Walk every heap of the process and follow its tcache and fastbin
+ * lists (a thread's tcache holds chunks of any arena).  Once per scan;
+ * on failure the set stays empty and chunks keep what the walk says. */
+static void build_freeset(struct attrib *a)
+{
+	const struct mt_snapshot *s = a->st->s;
+	a->have_freeset = true;
+	for (size_t i = 0; i < s->n_regions; i++)
+		if (s->regions[i].category == MT_CAT_HEAP && scan_region_wanted(&s->regions[i]))
+			get_heap(a, (long)i, false);
+	const struct heapwalk_heap **v = calloc(a->n_heaps ? a->n_heaps : 1, sizeof(*v));
+	if (!v)
+		return;
+	size_t n = 0;
+	for (size_t i = 0; i < a->n_heaps; i++)
+		if (a->heaps[i].rc == 0)
+			v[n++] = &a->heaps[i].heap;
+	if (heapwalk_freeset_build(&a->freeset, v, n, scan_read_cb, &a->st->rd) == 0 &&
+	    a->freeset.error[0]) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "free list cut short: %s", a->freeset.error);
+		add_walk_error(a->st->out, msg);
+	}
+	free(v);
 }
 
 static struct stack_cache *get_stack(struct attrib *a, int tid)
@@ -631,12 +671,18 @@ static void attach_class(struct attrib *a, struct scan_ref *ref)
 
 static void attribute_heap(struct attrib *a, struct scan_ref *ref)
 {
-	struct heap_cache *h = get_heap(a, ref->region);
+	if (!a->have_freeset)
+		build_freeset(a); /* walks every heap: no heap_cache moves after */
+	struct heap_cache *h = get_heap(a, ref->region, true);
 	if (!h || h->rc < 0)
 		return;
 	ref->holder = SCAN_HOLDER_HEAP;
 	if (heapwalk_find(&h->heap, ref->addr, &ref->object, scan_read_cb, &a->st->rd) == 1) {
 		ref->has_object = true;
+		ref->object.free_list = heapwalk_freeset_find(&a->freeset, ref->object.chunk);
+		if (ref->object.free_list != HEAPWALK_FREE_NONE)
+			ref->object.in_use = false;
+		ref->stale_free = !ref->object.in_use;
 		attach_class(a, ref);
 	}
 }
@@ -743,6 +789,7 @@ static void attribute_all(struct scan_state *st)
 		attribute(&a, &st->out->refs[i]);
 	for (size_t i = 0; i < a.n_heaps; i++)
 		heapwalk_free(&a.heaps[i].heap);
+	heapwalk_freeset_free(&a.freeset);
 	/* Unwound stacks move to the result: the report shows them. */
 	st->out->stacks = calloc(a.n_stacks ? a.n_stacks : 1, sizeof(*st->out->stacks));
 	for (size_t i = 0; i < a.n_stacks; i++) {

@@ -55,6 +55,12 @@ static void json_ref(struct json *j, const struct mt_snapshot *s, const struct s
 			json_null(j, "class");
 		json_bool(j, "in_use", ref->object.in_use);
 		json_bool(j, "mmapped", ref->object.mmapped);
+		if (ref->object.free_list == HEAPWALK_FREE_TCACHE)
+			json_str(j, "free_list", "tcache");
+		else if (ref->object.free_list == HEAPWALK_FREE_FASTBIN)
+			json_str(j, "free_list", "fastbin");
+		else
+			json_null(j, "free_list");
 		json_object_end(j);
 	} else {
 		json_null(j, "object");
@@ -67,6 +73,8 @@ static void json_ref(struct json *j, const struct mt_snapshot *s, const struct s
 	}
 	if (ref->module)
 		json_str(j, "module", ref->module);
+	if (ref->holder == SCAN_HOLDER_HEAP)
+		json_bool(j, "stale_free", ref->stale_free);
 	if (ref->holder == SCAN_HOLDER_STACK && ref->tid)
 		json_i64(j, "tid", ref->tid);
 	else
@@ -177,7 +185,10 @@ static void text_holder(FILE *out, const struct scan_ref *ref)
 		fprintf(out, "%s0x%" PRIx64 "+0x%" PRIx64 " (%" PRIu64 " bytes%s)",
 			ref->object.mmapped ? "mmapped chunk " : "object ", ref->object.user,
 			ref->addr - ref->object.user, ref->object.size,
-			ref->object.in_use ? "" : ref->object.top ? ", top chunk" : ", free");
+			ref->object.in_use ? "" : ref->object.top ? ", top chunk" :
+			ref->object.free_list == HEAPWALK_FREE_TCACHE ? ", freed: tcache" :
+			ref->object.free_list == HEAPWALK_FREE_FASTBIN ? ", freed: fastbin" :
+			", free");
 		if (ref->class_name)
 			fprintf(out, " %s", ref->class_name);
 		break;
@@ -265,13 +276,18 @@ static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 		fprintf(out, "\n");
 		text_region(out, reg);
 		fprintf(out, ": %zu\n", grp->n);
-		size_t dead = 0;
+		size_t dead = 0, freed = 0;
 		for (size_t k = grp->first; k < grp->first + grp->n; k++) {
 			const struct scan_ref *ref = &r->refs[k];
-			/* Stale copies below a stack pointer are noise to a
-			 * reader: counted here, listed in the JSON. */
+			/* Stale copies below a stack pointer or in freed
+			 * chunks are noise to a reader: counted here, listed
+			 * in the JSON. */
 			if (ref->holder == SCAN_HOLDER_STACK && ref->dead_stack) {
 				dead++;
+				continue;
+			}
+			if (ref->holder == SCAN_HOLDER_HEAP && ref->stale_free) {
+				freed++;
 				continue;
 			}
 			fprintf(out, "  0x%" PRIx64 " -> 0x%" PRIx64 "  ", ref->addr, ref->value);
@@ -281,6 +297,9 @@ static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 		if (dead)
 			fprintf(out, "  + %zu stale cop%s below the stack pointer (dead stack, "
 				"not live references)\n", dead, dead == 1 ? "y" : "ies");
+		if (freed)
+			fprintf(out, "  + %zu stale cop%s in freed chunks (tcache, fastbin or "
+				"free: not live references)\n", freed, freed == 1 ? "y" : "ies");
 		if (reg->category == MT_CAT_STACK && reg->tid)
 			text_backtrace(out, scan_result_stack(r, reg->tid));
 	}

@@ -36,18 +36,24 @@ static int build_group(struct drill_rows *rows, const struct scan_result *res,
 		       const struct mt_snapshot *s, size_t g)
 {
 	const struct scan_group *grp = &res->groups[g];
-	size_t dead = 0;
+	size_t dead = 0, freed = 0;
 	int rc = push(rows, DROW_GROUP, g, 0);
 	for (size_t k = grp->first; rc == 0 && k < grp->first + grp->n; k++) {
-		/* Stale copies below a stack pointer are noise to a reader:
-		 * counted, as in the text report. */
-		if (stale(&res->refs[k]))
+		/* Stale copies below a stack pointer or in freed chunks are
+		 * noise to a reader: counted, as in the text report, so that
+		 * none is ever the row Enter follows. */
+		const struct scan_ref *ref = &res->refs[k];
+		if (stale(ref))
 			dead++;
+		else if (ref->holder == SCAN_HOLDER_HEAP && ref->stale_free)
+			freed++;
 		else
 			rc = push(rows, DROW_REF, g, k);
 	}
 	if (rc == 0 && dead)
 		rc = push(rows, DROW_STALE, g, dead);
+	if (rc == 0 && freed)
+		rc = push(rows, DROW_FREED, g, freed);
 	const struct mt_region *reg = &s->regions[grp->region];
 	const struct unwind_stack *st = reg->category == MT_CAT_STACK && reg->tid ?
 		scan_result_stack(res, reg->tid) : NULL;
@@ -161,7 +167,10 @@ void drill_holder_where(char *buf, size_t cap, const struct scan_ref *ref,
 			 ref->object.mmapped ? "mmapped chunk" : "object", ref->object.user,
 			 ref->addr - ref->object.user,
 			 format_size(size, sizeof(size), ref->object.size),
-			 ref->object.in_use ? "" : ref->object.top ? ", top chunk" : ", free");
+			 ref->object.in_use ? "" : ref->object.top ? ", top chunk" :
+			 ref->object.free_list == HEAPWALK_FREE_TCACHE ? ", freed: tcache" :
+			 ref->object.free_list == HEAPWALK_FREE_FASTBIN ? ", freed: fastbin" :
+			 ", free");
 		return;
 	case SCAN_HOLDER_GLOBAL:
 		snprintf(buf, cap, "%s%s", ref->symbol ? "" : "no symbol, ",

@@ -22,13 +22,14 @@ enum drill_row_kind {
 	DROW_GROUP, /* the region holding the refs below: range, category, path */
 	DROW_REF,   /* one reference: who holds it */
 	DROW_STALE, /* stale copies below a stack pointer, counted, not listed */
+	DROW_FREED, /* stale copies in freed heap chunks, counted, not listed */
 	DROW_FRAME, /* a frame of the backtrace of a stack group's thread */
 };
 
 struct drill_row {
 	enum drill_row_kind kind;
 	size_t group; /* index into res->groups */
-	size_t index; /* REF: into res->refs; STALE: how many; FRAME: frame number */
+	size_t index; /* REF: into res->refs; STALE, FREED: how many; FRAME: frame number */
 };
 
 struct drill_rows {
@@ -40,6 +41,7 @@ struct drill_rows {
 /*
  * The rows of res as the text report has them: per holding region a
  * group row, its live references, one row counting its dead-stack copies,
+ * one counting its copies in freed chunks (scan_ref.stale_free),
  * and for a thread's stack the backtrace of that thread when it was
  * unwound.  0 or -ENOMEM.
  */

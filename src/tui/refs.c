@@ -67,7 +67,8 @@ static void draw_ref(const struct tui_row *row, const struct tui_step *st,
 	list_cell(row, RC_ADDR, addr_str(b, sizeof(b), ref->addr), theme(TC_NORMAL), TEXT_CLIP);
 	snprintf(b, sizeof(b), "+0x%" PRIx64, ref->value - st->lo);
 	list_cell(row, RC_INTO, b, theme(TC_DIM), TEXT_CUT_LEFT);
-	bool live = ref->holder != SCAN_HOLDER_HEAP || !ref->has_object || ref->object.in_use;
+	bool live = ref->holder != SCAN_HOLDER_HEAP || !ref->has_object ||
+		    (ref->object.in_use && !ref->stale_free);
 	drill_holder_name(b, sizeof(b), ref, &st->snap);
 	list_cell(row, RC_HOLDER, b, theme(live ? TC_VALUE : TC_DIM), TEXT_CUT_RIGHT);
 	drill_holder_where(b, sizeof(b), ref, &st->snap);
@@ -104,6 +105,11 @@ static void refs_row(void *ctx, const struct tui_row *row, size_t item)
 			 "not live references)", dr->index, dr->index == 1 ? "y" : "ies");
 		list_span(row, b, theme(TC_DIM), TEXT_CUT_RIGHT);
 		break;
+	case DROW_FREED:
+		snprintf(b, sizeof(b), "  + %zu stale cop%s in freed chunks (tcache, fastbin or "
+			 "free: not live references)", dr->index, dr->index == 1 ? "y" : "ies");
+		list_span(row, b, theme(TC_DIM), TEXT_CUT_RIGHT);
+		break;
 	case DROW_FRAME:
 		frame_text(b, sizeof(b), st, dr);
 		list_span(row, b, theme(TC_DIM), TEXT_CUT_RIGHT);
@@ -126,6 +132,8 @@ static void refs_text(void *ctx, size_t item, char *buf, size_t cap)
 	} else if (dr->kind == DROW_GROUP) {
 		const struct mt_region *r = &st->snap.regions[st->res.groups[dr->group].region];
 		snprintf(buf, cap, "%s %s", region_category_name(r->category), r->path);
+	} else if (dr->kind == DROW_FREED) {
+		snprintf(buf, cap, "stale freed");
 	} else {
 		snprintf(buf, cap, "stale");
 	}

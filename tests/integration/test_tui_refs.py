@@ -271,5 +271,25 @@ class Demo(DrillTestCase):
         self.assertEqual(t.exit_code(), 0)
 
 
+
+class Freed(DrillTestCase):
+
+    def test_freed_copies_counted_not_listed(self):
+        """refs_freed: per arena one live holder, and ten stale copies in
+        tcache and fastbin chunks counted in one row, never listed."""
+        fx = self.fixture("refs_freed")
+        r = fx.ready
+        t = self.tui(["-p", fx.pid, "-d", "0.5"], width=110, height=50)
+        self.open_detail(t, r["target"]["start"][2:])
+        s = self.step(t, fx, "s", lambda s: "References" in s and "freed chunks" in s)
+        for p in r["live"]:
+            self.assertIn("object %s+0x10 (40 B)" % p["object"], s)
+        for k in ("tcache", "fastbin"):
+            for p in r[k]:
+                self.assertNotIn(p["addr"][2:], s)
+        self.assertEqual(s.count("+ 10 stale copies in freed chunks"), 2, s)
+        self.assertNotIn("freed: tcache", s)
+
+
 if __name__ == "__main__":
     mtlib.main()

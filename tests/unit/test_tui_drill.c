@@ -152,6 +152,42 @@ static void rows_grouped_stale_collapsed_backtrace_shown(void **state)
 	world_free(w);
 }
 
+/* Copies in freed chunks (tcache, fastbin, free) are counted on one row,
+ * never a REF row: Enter and the first selection never land on them. */
+static void rows_freed_collapsed(void **state)
+{
+	(void)state;
+	struct world *w = world_new();
+	w->refs[1].object.in_use = false;
+	w->refs[1].object.free_list = HEAPWALK_FREE_TCACHE;
+	w->refs[1].stale_free = true;
+	w->refs[2].stale_free = true;
+	char b[256];
+	drill_holder_where(b, sizeof(b), &w->refs[1], &w->s);
+	assert_string_equal(b, "object 0x555600000c60+0x8 (24 B, freed: tcache)");
+	struct drill_rows rows;
+	memset(&rows, 0, sizeof(rows));
+	/* From the heap group on: the first row to select is the stack's. */
+	w->res.groups = w->groups + 1;
+	w->res.n_groups = 3;
+	assert_int_equal(drill_rows_build(&rows, &w->res, &w->s), 0);
+	static const struct { enum drill_row_kind kind; size_t group, index; } want[] = {
+		{ DROW_GROUP, 0, 0 }, { DROW_FREED, 0, 2 },
+		{ DROW_GROUP, 1, 0 }, { DROW_REF, 1, 3 }, { DROW_STALE, 1, 1 },
+		{ DROW_FRAME, 1, 0 }, { DROW_FRAME, 1, 1 }, { DROW_FRAME, 1, 2 },
+		{ DROW_GROUP, 2, 0 }, { DROW_REF, 2, 5 },
+	};
+	assert_int_equal(rows.n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < rows.n; i++) {
+		assert_int_equal(rows.v[i].kind, want[i].kind);
+		assert_int_equal(rows.v[i].group, want[i].group);
+		assert_int_equal(rows.v[i].index, want[i].index);
+	}
+	assert_int_equal(drill_rows_first_ref(&rows), 3);
+	drill_rows_free(&rows);
+	world_free(w);
+}
+
 static void rows_skip_groups_not_of_the_snapshot(void **state)
 {
 	(void)state;
@@ -368,6 +404,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rows_grouped_stale_collapsed_backtrace_shown),
+		cmocka_unit_test(rows_freed_collapsed),
 		cmocka_unit_test(rows_skip_groups_not_of_the_snapshot),
 		cmocka_unit_test(holder_names),
 		cmocka_unit_test(follow_ranges),
