@@ -404,6 +404,22 @@ def thread_states(pid):
     return states
 
 
+def unreleased(pid):
+    """What still holds pid back: its threads that are stopped (t/T) or
+    traced. Empty once memtop has let the target go."""
+    problems = []
+    for tid, state in thread_states(pid).items():
+        if state in "tT":
+            problems.append("thread %d is in state %s" % (tid, state))
+        try:
+            tracer = proc_status(pid, tid)["TracerPid"]
+        except FileNotFoundError:
+            continue
+        if tracer != "0":
+            problems.append("thread %d is traced by %s" % (tid, tracer))
+    return problems
+
+
 def read_int(path):
     with open(path) as f:
         return int(f.read().split()[0])

@@ -44,13 +44,7 @@ class RefsPlantTest(mtlib.MemtopTestCase):
         return reps[0]
 
     def assert_released(self):
-        st = mtlib.proc_status(self.fx.pid)
-        self.assertEqual(st["TracerPid"], "0")
-        self.assertNotIn(st["State"][0], "tT", st["State"])
-        for tid in os.listdir("/proc/%d/task" % self.fx.pid):
-            with open("/proc/%d/task/%s/stat" % (self.fx.pid, tid)) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-            self.assertNotIn(state, "tT", "thread %s" % tid)
+        self.assertEqual(mtlib.unreleased(self.fx.pid), [])
 
     def test_all_planted_found_none_invented(self):
         rep = self.refs(self.r["target"]["start"])

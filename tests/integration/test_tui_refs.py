@@ -20,10 +20,7 @@ from tuilib import Tui
 
 def released(pid):
     """The target is running, not traced: every thread."""
-    for tid, state in mtlib.thread_states(pid).items():
-        if state in "tT" or mtlib.proc_status(pid, tid)["TracerPid"] != "0":
-            return False
-    return True
+    return not mtlib.unreleased(pid)
 
 
 def stopped(pid):
