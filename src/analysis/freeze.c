@@ -23,6 +23,7 @@
 
 #include "memtop/clock.h"
 #include "memtop/freeze.h"
+#include "memtop/vec.h"
 
 #define FREEZE_DEFAULT_TIMEOUT_MS 2000
 #define FREEZE_MAX_PASSES 64
@@ -100,14 +101,8 @@ const struct freeze_thread *freeze_find(const struct freeze *f, pid_t tid)
 
 static struct freeze_thread *add_thread(struct freeze *f, pid_t tid)
 {
-	if (f->n_threads == f->cap_threads) {
-		size_t cap = f->cap_threads ? f->cap_threads * 2 : 16;
-		struct freeze_thread *v = realloc(f->threads, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		f->threads = v;
-		f->cap_threads = cap;
-	}
+	if (VEC_RESERVE(f->threads, f->cap_threads, f->n_threads, 16))
+		return NULL;
 	struct freeze_thread *t = &f->threads[f->n_threads++];
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "memtop/heapwalk.h"
+#include "memtop/vec.h"
 
 #define HDR 16u
 #define PREV_INUSE 1u
@@ -73,28 +74,16 @@ static int note_tcache(struct heapwalk_heap *h, uint64_t cur, const unsigned cha
 		return 0;
 	if (h->n_tcache_cands == HEAPWALK_TCACHE_CANDS_MAX)
 		return 0;
-	if (h->n_tcache_cands == *cap) {
-		size_t c = *cap ? *cap * 2 : 8;
-		uint64_t *v = realloc(h->tcache_cands, c * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		h->tcache_cands = v;
-		*cap = c;
-	}
+	if (VEC_RESERVE(h->tcache_cands, *cap, h->n_tcache_cands, 8))
+		return -ENOMEM;
 	h->tcache_cands[h->n_tcache_cands++] = cur;
 	return 0;
 }
 
 static int push_mark(struct heapwalk_heap *h, uint64_t chunk, size_t *cap)
 {
-	if (h->n_marks == *cap) {
-		size_t c = *cap ? *cap * 2 : 256;
-		uint64_t *v = realloc(h->marks, c * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		h->marks = v;
-		*cap = c;
-	}
+	if (VEC_RESERVE(h->marks, *cap, h->n_marks, 256))
+		return -ENOMEM;
 	h->marks[h->n_marks++] = chunk;
 	return 0;
 }

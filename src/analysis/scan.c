@@ -19,6 +19,7 @@
 
 #include "memtop/clock.h"
 #include "memtop/scan.h"
+#include "memtop/vec.h"
 
 /* ---- TARGET specs -------------------------------------------------------- */
 
@@ -395,14 +396,8 @@ static int add_walk_error(struct scan_result *r, const char *msg)
 static int push_ref(struct scan_result *r, uint64_t addr, uint64_t value, long region,
 		    uint64_t region_start)
 {
-	if (r->n_refs == r->cap_refs) {
-		size_t cap = r->cap_refs ? r->cap_refs * 2 : 64;
-		struct scan_ref *v = realloc(r->refs, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		r->refs = v;
-		r->cap_refs = cap;
-	}
+	if (VEC_RESERVE(r->refs, r->cap_refs, r->n_refs, 64))
+		return -ENOMEM;
 	struct scan_ref *ref = &r->refs[r->n_refs++];
 	memset(ref, 0, sizeof(*ref));
 	ref->addr = addr;

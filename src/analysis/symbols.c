@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "memtop/symbols.h"
+#include "memtop/vec.h"
 
 /* libstdc++'s demangler, linked in through memtop_analysis. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -25,14 +26,8 @@ int symbols_table_add(struct symbols_table *t, uint64_t addr, uint64_t size, uin
 		      const char *name)
 {
 	size_t len = strlen(name) + 1;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct symbols_sym *v = realloc(t->syms, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		t->syms = v;
-		t->cap = cap;
-	}
+	if (VEC_RESERVE(t->syms, t->cap, t->n, 1024))
+		return -ENOMEM;
 	if (t->strings_len + len > t->strings_cap) {
 		size_t cap = t->strings_cap ? t->strings_cap * 2 : 16384;
 		while (cap < t->strings_len + len)
@@ -355,14 +350,8 @@ static struct symbols_table *cache_get(struct symbols_cache *c, const char *path
 
 static int push_module(struct symbols_map *m, const struct symbols_module *mod)
 {
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 64;
-		struct symbols_module *v = realloc(m->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		m->v = v;
-		m->cap = cap;
-	}
+	if (VEC_RESERVE(m->v, m->cap, m->n, 64))
+		return -ENOMEM;
 	m->v[m->n++] = *mod;
 	return 0;
 }

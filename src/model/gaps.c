@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "memtop/gaps.h"
+#include "memtop/vec.h"
 
 /* The gate page sits above every user limit and is no mapping of the
  * process's own (it is not even counted in map_count). */
@@ -30,14 +31,8 @@ uint64_t gaps_user_limit(const struct mt_snapshot *s)
 
 static int push_gap(struct mt_gaps *g, uint64_t start, uint64_t end)
 {
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 64;
-		struct mt_gap *v = realloc(g->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		g->v = v;
-		g->cap = cap;
-	}
+	if (VEC_RESERVE(g->v, g->cap, g->n, 64))
+		return -ENOMEM;
 	g->v[g->n++] = (struct mt_gap){ start, end };
 	g->total += end - start;
 	if (g->largest < 0 || end - start > g->v[g->largest].end - g->v[g->largest].start)

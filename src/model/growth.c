@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "memtop/growth.h"
+#include "memtop/vec.h"
 
 /* Owner of the anonymous buckets in the bucket table. */
 #define ANON_OWNER UINT32_MAX
@@ -107,14 +108,8 @@ static int emit(struct walk *w, enum mt_event_kind kind, const struct mt_region 
 			return 0;
 		}
 	}
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 16;
-		struct mt_event *v = realloc(e->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		e->v = v;
-		e->cap = cap;
-	}
+	if (VEC_RESERVE(e->v, e->cap, e->n, 16))
+		return -ENOMEM;
 	char *path = malloc(r->path_len + 1);
 	if (!path)
 		return -ENOMEM;
@@ -275,14 +270,8 @@ static void index_file(struct mt_growth *g, size_t idx)
 static struct mt_file *add_file(struct mt_growth *g, const struct mt_region *r,
 				double now)
 {
-	if (g->n_files == g->cap_files) {
-		size_t cap = g->cap_files ? g->cap_files * 2 : 64;
-		struct mt_file *v = realloc(g->files, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		g->files = v;
-		g->cap_files = cap;
-	}
+	if (VEC_RESERVE(g->files, g->cap_files, g->n_files, 64))
+		return NULL;
 	char *path = malloc(r->path_len + 1);
 	if (!path)
 		return NULL;
@@ -331,14 +320,8 @@ static int count_bucket(struct mt_growth *g, uint32_t owner, uint64_t size)
 	struct bucket_slot *s = bucket_slot(g, owner, size);
 	struct mt_buckets *b = owner_buckets(g, owner);
 	if (!s->idx) {
-		if (b->n == b->cap) {
-			size_t cap = b->cap ? b->cap * 2 : 4;
-			struct mt_bucket *v = realloc(b->v, cap * sizeof(*v));
-			if (!v)
-				return -ENOMEM;
-			b->v = v;
-			b->cap = cap;
-		}
+		if (VEC_RESERVE(b->v, b->cap, b->n, 4))
+			return -ENOMEM;
 		b->v[b->n] = (struct mt_bucket){ .size = size };
 		*s = (struct bucket_slot){ size, owner, (uint32_t)++b->n };
 	}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "memtop/snapshot.h"
+#include "memtop/vec.h"
 
 /* Most maps files intern well under this; huge ones get more blocks. */
 #define STRBLOCK_MIN (64 * 1024)
@@ -72,14 +73,8 @@ void snapshot_reset(struct mt_snapshot *s)
 
 struct mt_region *snapshot_add_region(struct mt_snapshot *s)
 {
-	if (s->n_regions == s->cap_regions) {
-		size_t cap = s->cap_regions ? s->cap_regions * 2 : 256;
-		struct mt_region *v = realloc(s->regions, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		s->regions = v;
-		s->cap_regions = cap;
-	}
+	if (VEC_RESERVE(s->regions, s->cap_regions, s->n_regions, 256))
+		return NULL;
 	struct mt_region *r = &s->regions[s->n_regions++];
 	memset(r, 0, sizeof(*r));
 	r->path = "";

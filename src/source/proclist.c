@@ -11,6 +11,7 @@
 #include <libproc2/pids.h>
 
 #include "memtop/proclist.h"
+#include "memtop/vec.h"
 
 enum {
 	I_PID,
@@ -53,14 +54,8 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 static int push(struct mt_proclist *l, struct pids_stack *st)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct mt_procentry *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (VEC_RESERVE(l->v, l->cap, l->n, 256))
+		return -ENOMEM;
 	struct mt_procentry *e = &l->v[l->n++];
 	e->pid = PIDS_VAL(I_PID, s_int, st, NULL);
 	e->threads = PIDS_VAL(I_NLWP, s_int, st, NULL);

@@ -9,20 +9,15 @@
 #include <string.h>
 
 #include "memtop/format.h"
+#include "memtop/vec.h"
 #include "drill.h"
 
 /* ---- rows ------------------------------------------------------------ */
 
 static int push(struct drill_rows *rows, enum drill_row_kind kind, size_t group, size_t index)
 {
-	if (rows->n == rows->cap) {
-		size_t cap = rows->cap ? rows->cap * 2 : 64;
-		struct drill_row *v = realloc(rows->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		rows->v = v;
-		rows->cap = cap;
-	}
+	if (VEC_RESERVE(rows->v, rows->cap, rows->n, 64))
+		return -ENOMEM;
 	rows->v[rows->n++] = (struct drill_row){ kind, group, index };
 	return 0;
 }

@@ -7,20 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memtop/vec.h"
 #include "app.h"
 #include "theme.h"
 
 struct tui_line *lines_add(struct tui_lines *l, int kind, const char *name,
 			   const char *fmt, ...)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct tui_line *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (VEC_RESERVE(l->v, l->cap, l->n, 64))
+		return NULL;
 	struct tui_line *ln = &l->v[l->n++];
 	ln->kind = kind;
 	snprintf(ln->name, sizeof(ln->name), "%s", name);

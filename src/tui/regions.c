@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memtop/vec.h"
 #include "views.h"
 
 enum { RC_MARK, RC_ADDR, RC_SIZE, RC_RSS, RC_GROWTH, RC_PERM, RC_CAT, RC_AGE, RC_PATH,
@@ -119,14 +120,8 @@ static const struct tui_list_ops regions_ops = {
 static int rrow_push(struct tui_app *a, const struct mt_region *r, uint64_t base,
 		     bool gone, bool fresh)
 {
-	if (a->n_rrows == a->cap_rrows) {
-		size_t cap = a->cap_rrows ? a->cap_rrows * 2 : 512;
-		struct tui_rrow *v = realloc(a->rrows, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		a->rrows = v;
-		a->cap_rrows = cap;
-	}
+	if (VEC_RESERVE(a->rrows, a->cap_rrows, a->n_rrows, 512))
+		return -1;
 	a->rrows[a->n_rrows++] = (struct tui_rrow){ r, base, gone, fresh };
 	return 0;
 }
