@@ -340,15 +340,10 @@ static void fs_add(struct fs_ctx *c, uint64_t chunk, enum heapwalk_freelist kind
 	struct heapwalk_freeset *fs = c->fs;
 	if (c->rc < 0)
 		return;
-	if (fs->n == fs->cap) {
-		size_t cap = fs->cap ? fs->cap * 2 : 64;
-		uint64_t *v = realloc(fs->v, cap * sizeof(*v));
-		if (!v) {
-			c->rc = -ENOMEM;
-			return;
-		}
-		fs->v = v;
-		fs->cap = cap;
+	int rc = VEC_RESERVE(fs->v, fs->cap, fs->n, 64);
+	if (rc) {
+		c->rc = rc;
+		return;
 	}
 	fs->v[fs->n++] = chunk | (uint64_t)kind;
 }

@@ -366,14 +366,8 @@ const struct unwind_stack *scan_result_stack(const struct scan_result *r, int ti
 /* A copy of s owned by the result, or NULL when out of memory. */
 static const char *keep(struct scan_result *r, const char *s)
 {
-	if (r->n_strings == r->cap_strings) {
-		size_t cap = r->cap_strings ? r->cap_strings * 2 : 64;
-		char **v = realloc(r->strings, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		r->strings = v;
-		r->cap_strings = cap;
-	}
+	if (VEC_RESERVE(r->strings, r->cap_strings, r->n_strings, 64))
+		return NULL;
 	char *c = strdup(s);
 	if (c)
 		r->strings[r->n_strings++] = c;

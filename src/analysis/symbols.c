@@ -326,15 +326,7 @@ static struct symbols_table *cache_get(struct symbols_cache *c, const char *path
 		}
 	}
 	struct symbols_table *t = NULL;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 32;
-		struct symbols_table **v = realloc(c->tables, cap * sizeof(*v));
-		if (v) {
-			c->tables = v;
-			c->cap = cap;
-		}
-	}
-	if (c->n < c->cap)
+	if (VEC_RESERVE(c->tables, c->cap, c->n, 32) == 0)
 		t = malloc(sizeof(*t));
 	if (t) {
 		*t = probe;

@@ -14,6 +14,7 @@
 
 #include "memtop/proc.h"
 #include "memtop/threads.h"
+#include "memtop/vec.h"
 
 /* "TID (comm) S ...": comm may hold ')' and spaces, so take the last ')'. */
 static bool parse_task_stat(const char *buf, struct mt_thread *t)
@@ -76,16 +77,10 @@ static long list_tids(const char *dir, int **tids)
 		long tid = strtol(e->d_name, &end, 10);
 		if (*end || tid <= 0)
 			continue;
-		if (n == cap) {
-			size_t c = cap ? cap * 2 : 64;
-			int *nv = realloc(v, c * sizeof(*v));
-			if (!nv) {
-				closedir(d);
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
-			cap = c;
+		if (VEC_RESERVE(v, cap, n, 64)) {
+			closedir(d);
+			free(v);
+			return -ENOMEM;
 		}
 		v[n++] = (int)tid;
 	}

@@ -22,6 +22,7 @@
 #include "memtop/clock.h"
 #include "memtop/format.h"
 #include "memtop/freeze.h"
+#include "memtop/vec.h"
 #include "views.h"
 #include "keys.h"
 
@@ -312,14 +313,8 @@ static void run_step(struct tui_app *a, uint64_t lo, uint64_t hi, const char *la
 		tui_status(a, "process %d has exited: nothing to scan", (int)a->pid);
 		return;
 	}
-	if (!replace && d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		struct tui_step **v = realloc(d->steps, cap * sizeof(*v));
-		if (!v)
-			return;
-		d->steps = v;
-		d->cap = cap;
-	}
+	if (!replace && VEC_RESERVE(d->steps, d->cap, d->n, 8))
+		return;
 	struct tui_step *st = step_new(lo, hi, label);
 	if (!st)
 		return;
