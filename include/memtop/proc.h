@@ -38,6 +38,19 @@ enum proc_read_flags {
 int proc_read(struct mt_proc *p, struct mt_snapshot *s, unsigned flags,
 	      struct mt_error *err);
 
+/*
+ * smaps costs the kernel about 3 us a region (~200 ms at 65,000), so
+ * whoever reads it re-reads only once the time since the last read is
+ * PROC_SMAPS_COST_RATIO times what that read cost: at most ~10% of the
+ * time goes to it, and small processes are read every refresh.
+ */
+#define PROC_SMAPS_COST_RATIO 10.0
+
+static inline bool proc_smaps_due(double last_at, double cost, double now)
+{
+	return now - last_at >= PROC_SMAPS_COST_RATIO * cost;
+}
+
 /* Read the whole of a /proc file into a malloc'ed, NUL-terminated buffer
  * (*buf reused and grown as needed).  Returns its length or -errno. */
 long proc_slurp(const char *path, char **buf, size_t *cap);

@@ -34,6 +34,8 @@ struct mt_region_detail {
 	uint8_t bytes[MT_DETAIL_BYTES]; /* the region's first bytes */
 	size_t n_bytes;
 	int bytes_errno;   /* why fewer bytes were read (EFAULT: not readable) */
+	double read_at;    /* CLOCK_MONOTONIC when it was read */
+	double read_cost;  /* seconds the read took: see proc_smaps_due */
 };
 
 /*

@@ -32,10 +32,6 @@
 #define RECORD_MAX (64u * 1024 * 1024)
 /* proc_slurp refuses files larger than this. */
 #define SLURP_MAX (1024ul * 1024 * 1024)
-/* smaps is re-read once the time since the last read is this many times
- * what the last read cost: at most ~10% of the time goes to it. */
-#define SMAPS_COST_RATIO 10.0
-
 /* Resident figures of one region, kept from the last smaps read. */
 struct rss_keep {
 	uint64_t start, end;
@@ -589,7 +585,7 @@ static bool smaps_due(const struct mt_proc *p, unsigned flags, double mono)
 		return false;
 	if ((flags & PROC_READ_RSS_ALWAYS) || !p->smaps_read)
 		return true;
-	return mono - p->smaps_at >= SMAPS_COST_RATIO * p->smaps_cost;
+	return proc_smaps_due(p->smaps_at, p->smaps_cost, mono);
 }
 
 /* Regions, with resident figures when smaps is due (or carried over). */

@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "memtop/clock.h"
 #include "memtop/regiondetail.h"
 
 struct linereader {
@@ -183,10 +184,12 @@ int regiondetail_read(pid_t pid, uint64_t start, struct mt_region_detail *d,
 		      struct mt_error *err)
 {
 	memset(d, 0, sizeof(*d));
+	d->read_at = clock_mono();
 	int rc = read_smaps(pid, start, d, err);
 	if (rc != 0)
 		return rc;
 	read_bytes(pid, d);
+	d->read_cost = clock_mono() - d->read_at;
 	return 0;
 }
 

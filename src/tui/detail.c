@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memtop/clock.h"
 #include "memtop/format.h"
+#include "memtop/proc.h"
 #include "app.h"
 #include "keys.h"
 #include "theme.h"
@@ -167,7 +169,12 @@ void detail_refresh(struct tui_app *a)
 	} else {
 		a->detail_gone = true;
 	}
-	if (!a->detail_gone && !a->exited) {
+	/* smaps is read up to the region, which on a process with tens of
+	 * thousands of mappings costs as much as a refresh's own smaps read:
+	 * the same budget rule applies. */
+	bool due = a->rd.start != a->detail_start ||
+		   proc_smaps_due(a->rd.read_at, a->rd.read_cost, clock_mono());
+	if (!a->detail_gone && !a->exited && due) {
 		struct mt_error err;
 		mt_error_clear(&err);
 		struct mt_region_detail *rd = malloc(sizeof(*rd));
