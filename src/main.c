@@ -22,7 +22,9 @@
 #include "memtop/model.h"
 #include "memtop/options.h"
 #include "memtop/proc.h"
+#include "memtop/record.h"
 #include "memtop/refs.h"
+#include "memtop/replay.h"
 #include "memtop/tui.h"
 
 static const char usage_text[] =
@@ -41,6 +43,12 @@ static const char usage_text[] =
 	"      --refs TARGET    print who holds pointers into TARGET and exit; TARGET\n"
 	"                       is ADDR (its mapping), START-END or START+LEN\n"
 	"      --no-freeze      scan for references without stopping the target\n"
+	"  -w, --write FILE     record the session into FILE (an SQLite database;\n"
+	"                       a recording already there gets a new session)\n"
+	"  -r, --read FILE      replay a recording: the same screens (t/T step, b jumps\n"
+	"                       to a time) or, with -b, the same reports\n"
+	"      --session N      which session of the recording to replay (default: the\n"
+	"                       last)\n"
 	"      --demo           start the bundled demo workload (a mapped-file leak)\n"
 	"                       and watch it\n"
 	"      --no-color       no colours (also when NO_COLOR is set)\n"
@@ -54,7 +62,7 @@ static const char exit_text[] =
 	"denied, 5 kernel thread, 6 the target exited, 7 bad recording.\n";
 
 enum { OPT_JSON = 256, OPT_REGIONS, OPT_RSS, OPT_REFS, OPT_NO_FREEZE, OPT_DEMO,
-       OPT_NO_COLOR, OPT_NO_MOUSE };
+       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -66,6 +74,9 @@ static const struct option long_options[] = {
 	{ "rss", required_argument, NULL, OPT_RSS },
 	{ "refs", required_argument, NULL, OPT_REFS },
 	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+	{ "write", required_argument, NULL, 'w' },
+	{ "read", required_argument, NULL, 'r' },
+	{ "session", required_argument, NULL, OPT_SESSION },
 	{ "demo", no_argument, NULL, OPT_DEMO },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "no-mouse", no_argument, NULL, OPT_NO_MOUSE },
@@ -123,6 +134,14 @@ static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_
 		o->count = v;
 		return 0;
 	case 'b': o->batch = true; return 0;
+	case 'w': o->write = arg; return 0;
+	case 'r': o->read = arg; return 0;
+	case OPT_SESSION:
+		if (parse_long(arg, 1, INT_MAX, &v))
+			return usage_error(err, "--session: '%s' is not a session number (1 or more)",
+					   arg);
+		o->session = (size_t)v;
+		return 0;
 	case OPT_JSON: o->json = true; return 0;
 	case OPT_REGIONS: o->regions = true; return 0;
 	case OPT_REFS: o->refs = arg; return 0;
@@ -155,7 +174,7 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 	o->delay = 1.0;
 	o->no_color = no_color && *no_color;
 	opterr = 1; /* getopt names the bad option itself */
-	while ((c = getopt_long(argc, argv, "p:d:bn:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:d:bn:w:r:hV", long_options, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
 			tui_print_keys(stdout);
@@ -173,6 +192,16 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 		return usage_error(err, "unexpected argument '%s'", argv[optind]);
 	if (o->pid && o->demo)
 		return usage_error(err, "-p and --demo both name the process to watch");
+	if (o->read && (o->pid || o->demo || o->write || o->refs))
+		return usage_error(err, "-r replays a recording: it takes no -p, --demo, -w or --refs");
+	if (o->session && !o->read)
+		return usage_error(err, "--session chooses a session to replay: it needs -r FILE");
+	if (o->write && o->refs)
+		return usage_error(err, "-w records the screen or batch mode, not --refs");
+	if (o->write && !o->pid && !o->demo)
+		return usage_error(err, "-w needs the process to record: -p PID (or --demo)");
+	if (o->read)
+		return 0;
 	if ((o->batch || o->refs) && !o->pid && !o->demo)
 		return usage_error(err, "batch mode and --refs need -p PID (or --demo)");
 	return 0;
@@ -230,9 +259,29 @@ static void demo_stop(pid_t pid)
 	}
 }
 
+/* Set by SIGINT, SIGTERM and SIGHUP in batch mode: finish the report,
+ * close the recording cleanly, exit. */
+static volatile sig_atomic_t batch_stop;
+
+static void on_stop_signal(int sig)
+{
+	batch_stop = sig;
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal; /* no SA_RESTART: end the sleep */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 static void sleep_until(const struct timespec *t)
 {
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, t, NULL) == EINTR)
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, t, NULL) == EINTR && !batch_stop)
 		;
 }
 
@@ -256,28 +305,86 @@ static unsigned rss_flags(const struct mt_options *o)
 	return 0;
 }
 
-/* Refresh, derive, print; count times or until the target exits. */
+/* Where batch mode takes snapshots: the process, or a recording. */
+struct batch_source {
+	struct mt_proc *proc;
+	struct mt_replay *replay;
+	struct mt_recorder *rec; /* live only, with -w */
+	unsigned flags;
+};
+
+static int source_open(struct batch_source *src, const struct mt_options *o,
+		       struct mt_error *err)
+{
+	memset(src, 0, sizeof(*src));
+	src->flags = rss_flags(o);
+	if (o->read)
+		return replay_open(&src->replay, o->read, o->session, err);
+	if (proc_open(&src->proc, o->pid, err))
+		return -1;
+	/* Opened once the process is known to be watchable: a typo in -p
+	 * leaves no empty recording behind. */
+	return o->write ? record_open(&src->rec, o->write, o->delay, err) : 0;
+}
+
+/* 0, 1 when a recording has no sample left, -1 with err set. */
+static int source_read(struct batch_source *src, struct mt_snapshot *s, struct mt_error *err)
+{
+	if (src->replay)
+		return replay_next(src->replay, s, err);
+	return proc_read(src->proc, s, src->flags, err) ? -1 : 0;
+}
+
+/* Record a sample; a failure (disk full) ends the recording, not the run. */
+static void source_record(struct batch_source *src, const struct mt_model *m,
+			  const struct mt_snapshot *s)
+{
+	struct mt_error err;
+	mt_error_clear(&err);
+	if (src->rec && record_sample(src->rec, m, s, &err)) {
+		fprintf(stderr, "memtop: %s; monitoring goes on\n", err.msg);
+		record_close(src->rec);
+		src->rec = NULL;
+	}
+}
+
+static void source_close(struct batch_source *src)
+{
+	record_close(src->rec);
+	replay_close(src->replay);
+	if (src->proc)
+		proc_close(src->proc);
+}
+
+/* Refresh, derive, print: count times, until the target exits, or until
+ * a recording's last sample. */
 static int run_batch(const struct mt_options *o, struct mt_error *err)
 {
 	struct batch_options bo = { .json = o->json, .regions = o->regions };
+	struct batch_source src;
 	struct mt_snapshot snap[2];
 	struct mt_model model;
-	struct mt_proc *proc;
 	struct timespec next;
 	int rc = MT_EXIT_OK, cur = 0;
 
-	if (proc_open(&proc, o->pid, err))
+	if (source_open(&src, o, err)) {
+		source_close(&src);
 		return err->code;
+	}
+	catch_stop_signals();
 	snapshot_init(&snap[0]);
 	snapshot_init(&snap[1]);
 	model_init(&model);
 	clock_gettime(CLOCK_MONOTONIC, &next);
-	for (long i = 0; o->count == 0 || i < o->count; i++) {
-		if (i > 0)
+	for (long i = 0; (o->count == 0 || i < o->count) && !batch_stop; i++) {
+		if (i > 0 && !src.replay)
 			sleep_until(&next);
+		if (batch_stop)
+			break;
 		timespec_add(&next, o->delay);
-		if (proc_read(proc, &snap[cur], rss_flags(o), err)) {
-			rc = err->code;
+		int got = source_read(&src, &snap[cur], err);
+		if (got) {
+			rc = got > 0 ? MT_EXIT_OK : (int)err->code;
 			break;
 		}
 		if (model_update(&model, i ? &snap[!cur] : NULL, &snap[cur])) {
@@ -285,6 +392,7 @@ static int run_batch(const struct mt_options *o, struct mt_error *err)
 			rc = MT_EXIT_FAILURE;
 			break;
 		}
+		source_record(&src, &model, &snap[cur]);
 		if (o->json)
 			batch_print_json(stdout, &model, &snap[cur], &bo);
 		else
@@ -296,7 +404,7 @@ static int run_batch(const struct mt_options *o, struct mt_error *err)
 	model_free(&model);
 	snapshot_free(&snap[0]);
 	snapshot_free(&snap[1]);
-	proc_close(proc);
+	source_close(&src);
 	return rc;
 }
 

@@ -15,5 +15,11 @@ char *format_size(char *out, size_t n, uint64_t bytes);
 char *format_delta_size(char *out, size_t n, int64_t bytes);
 /* Duration: "45s", "12m05s", "3h12m", "4d07h". Negative → "-". */
 char *format_duration(char *out, size_t n, double seconds);
+/*
+ * A time the user typed, in local time, as epoch seconds: "HH:MM" or
+ * "HH:MM:SS" on the local day of ref (epoch seconds), or
+ * "YYYY-MM-DD HH:MM[:SS]".  0, or -1 when text is none of these.
+ */
+int format_parse_when(const char *text, double ref, double *out);
 
 #endif

@@ -20,6 +20,9 @@ struct mt_options {
 	bool demo;          /* --demo: start the bundled demo and watch it */
 	bool no_freeze;     /* --no-freeze: scan without stopping the target */
 	const char *refs;   /* --refs TARGET: ADDR, START-END or START+LEN */
+	const char *write;  /* -w FILE: record the session into FILE */
+	const char *read;   /* -r FILE: replay a recording instead of a process */
+	size_t session;     /* --session N: which session of FILE (0: the last) */
 	/* Resident sizes: always, never, or adaptively (default). */
 	enum { MT_RSS_AUTO, MT_RSS_ALWAYS, MT_RSS_NEVER } rss;
 };

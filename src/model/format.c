@@ -3,6 +3,8 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "memtop/format.h"
 
@@ -59,4 +61,51 @@ char *format_duration(char *out, size_t n, double seconds)
 	else
 		snprintf(out, n, "%" PRIu64 "d%02" PRIu64 "h", s / 86400, s / 3600 % 24);
 	return out;
+}
+
+/* "HH:MM[:SS]" at *text, all of it: 0 or -1. */
+static int parse_clock(const char *text, struct tm *tm)
+{
+	int h, m, sec = 0, n = 0;
+	if (sscanf(text, "%2d:%2d%n", &h, &m, &n) != 2 || n == 0)
+		return -1;
+	if (text[n] == ':') {
+		int k = 0;
+		if (sscanf(text + n + 1, "%2d%n", &sec, &k) != 1 || k != 2)
+			return -1;
+		n += 1 + k;
+	}
+	if (text[n] || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 60)
+		return -1;
+	tm->tm_hour = h;
+	tm->tm_min = m;
+	tm->tm_sec = sec;
+	return 0;
+}
+
+int format_parse_when(const char *text, double ref, double *out)
+{
+	struct tm tm;
+	time_t r = (time_t)ref;
+	int y, mo, d, n = 0;
+	if (!localtime_r(&r, &tm))
+		return -1;
+	while (*text == ' ')
+		text++;
+	if (sscanf(text, "%4d-%2d-%2d %n", &y, &mo, &d, &n) == 3 && n > 0) {
+		if (mo < 1 || mo > 12 || d < 1 || d > 31)
+			return -1;
+		tm.tm_year = y - 1900;
+		tm.tm_mon = mo - 1;
+		tm.tm_mday = d;
+		text += n;
+	}
+	if (parse_clock(text, &tm))
+		return -1;
+	tm.tm_isdst = -1; /* let mktime decide, as the clock on the wall did */
+	time_t t = mktime(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	*out = (double)t;
+	return 0;
 }

@@ -18,6 +18,9 @@
 #include "memtop/options.h"
 #include "memtop/proc.h"
 #include "memtop/proclist.h"
+#include "memtop/record.h"
+#include "memtop/replay.h"
+#include "memtop/scanstore.h"
 #include "memtop/regiondetail.h"
 #include "memtop/scan.h"
 #include "memtop/snapshot.h"
@@ -90,7 +93,7 @@ struct tui_stat_table {
 	size_t n;
 };
 
-enum tui_prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_FILTER };
+enum tui_prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_FILTER, PROMPT_JUMP };
 
 /* One step of the drill-down: who holds pointers into [lo, hi). */
 struct tui_step {
@@ -105,6 +108,7 @@ struct tui_step {
 	size_t not_stopped;
 	time_t taken;             /* the list is a snapshot of this moment */
 	size_t cursor, top;       /* where the list was, for the way back */
+	int64_t rec_id;           /* its id in the recording (-w, -r), 0 */
 };
 
 /* The drill-down, over a region's detail: a stack of steps, the last
@@ -146,6 +150,14 @@ struct tui_app {
 	char status[256];    /* a message for the user, "" if none */
 	bool status_warn;
 	double status_until; /* a refresh keeps the message until then */
+
+	/* -w: every refresh is recorded, and every scan. */
+	struct mt_recorder *rec;
+	/* -r: the snapshots come from a recording; the scans it holds. */
+	struct mt_replay *replay;
+	struct scanstore_info *scans;
+	size_t n_scans;
+	bool playing;        /* replay: a sample every delay (Space) */
 
 	/* What the TUI keeps across refreshes. */
 	struct tui_evlog log;
@@ -258,6 +270,9 @@ void footer_draw(struct tui_app *a, WINDOW *w, int width);
  * on the tab row, or -1. */
 int footer_action_at(struct tui_app *a, int x);
 int header_tab_at(struct tui_app *a, int x);
+
+/* Replay: index of the sample on screen. */
+size_t tui_replay_index(const struct tui_app *a);
 
 /* The scope the keys work in now (enum tui_scope). */
 unsigned tui_scope(const struct tui_app *a);

@@ -174,7 +174,7 @@ void detail_refresh(struct tui_app *a)
 	 * the same budget rule applies. */
 	bool due = a->rd.start != a->detail_start ||
 		   proc_smaps_due(a->rd.read_at, a->rd.read_cost, clock_mono());
-	if (!a->detail_gone && !a->exited && due) {
+	if (!a->detail_gone && !a->exited && !a->replay && due) {
 		struct mt_error err;
 		mt_error_clear(&err);
 		struct mt_region_detail *rd = malloc(sizeof(*rd));

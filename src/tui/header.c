@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "memtop/format.h"
 #include "app.h"
@@ -20,7 +21,7 @@ unsigned tui_scope(const struct tui_app *a)
 		return SC_TRACES;
 	if (refs_open(a))
 		return SC_REFS;
-	return a->detail ? SC_DETAIL : SC_MONITOR;
+	return (a->detail ? SC_DETAIL : SC_MONITOR) | (a->replay ? SC_REPLAY : 0u);
 }
 
 static void label(WINDOW *w, const char *l, const char *v)
@@ -77,16 +78,50 @@ static void meter(WINDOW *w, int y, int x, int width, const char *name, uint64_t
 	wattrset(w, theme(TC_NORMAL));
 }
 
+/* The right end of the first line: where the numbers come from. */
+static void process_rhs(struct tui_app *a, const struct mt_procinfo *pi, char *rhs, size_t cap,
+			const char **badge, attr_t *badge_at)
+{
+	char up[32];
+	format_duration(up, sizeof(up), pi->uptime);
+	*badge = NULL;
+	if (a->replay) {
+		/* Replay: which sample, and when it was taken. */
+		size_t i = tui_replay_index(a);
+		char when[32];
+		time_t t = (time_t)replay_time(a->replay, i);
+		struct tm tm;
+		localtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		snprintf(rhs, cap, "%d thr  up %s  %s  %zu/%zu", pi->threads, up, when, i + 1,
+			 replay_count(a->replay));
+		*badge = a->playing ? " PLAY " : " REPLAY ";
+		*badge_at = theme(TC_WARN) | A_REVERSE;
+		return;
+	}
+	snprintf(rhs, cap, "%d thr  up %s  every %.3gs", pi->threads, up, a->opt->delay);
+	if (a->exited) {
+		*badge = " EXITED ";
+		*badge_at = theme(TC_CRIT);
+	} else if (a->paused) {
+		*badge = " PAUSED ";
+		*badge_at = theme(TC_WARN) | A_REVERSE;
+	} else if (a->rec) {
+		*badge = " REC ";
+		*badge_at = theme(TC_CRIT) | A_REVERSE;
+	}
+}
+
 static void line_process(struct tui_app *a, WINDOW *w, int width)
 {
 	const struct mt_snapshot *s = app_snap(a);
 	const struct mt_procinfo *pi = &s->info;
-	char b[64], rhs[96];
-	int w_right;
+	char b[64], rhs[128];
+	const char *badge;
+	attr_t badge_at = 0;
 
-	format_duration(b, sizeof(b), pi->uptime);
-	snprintf(rhs, sizeof(rhs), "%d thr  up %s  every %.3gs", pi->threads, b, a->opt->delay);
-	w_right = (int)strlen(rhs) + (a->exited ? 8 : a->paused ? 8 : 0);
+	process_rhs(a, pi, rhs, sizeof(rhs), &badge, &badge_at);
+	int w_right = (int)strlen(rhs) + (badge ? (int)strlen(badge) : 0);
 	wmove(w, 0, 0);
 	snprintf(b, sizeof(b), "%d", a->pid);
 	label(w, "PID ", b);
@@ -99,15 +134,11 @@ static void line_process(struct tui_app *a, WINDOW *w, int width)
 	wattrset(w, theme(TC_VALUE));
 	waddstr(w, cmd);
 	wattrset(w, theme(TC_NORMAL));
-	int rx = width - w_right;
-	wmove(w, 0, rx);
-	waddstr(w, rhs);
-	if (a->exited) {
-		wattrset(w, theme(TC_CRIT));
-		waddstr(w, " EXITED ");
-	} else if (a->paused) {
-		wattrset(w, theme(TC_WARN) | A_REVERSE);
-		waddstr(w, " PAUSED ");
+	wmove(w, 0, width - w_right > 0 ? width - w_right : 0);
+	waddnstr(w, rhs, width);
+	if (badge) {
+		wattrset(w, badge_at);
+		waddnstr(w, badge, width - getcurx(w));
 	}
 	wattrset(w, theme(TC_NORMAL));
 }
@@ -258,7 +289,7 @@ static int bar_walk(struct tui_app *a, int width,
 	int x = 0;
 	for (size_t i = 0; i < tui_n_bindings; i++) {
 		const struct tui_binding *b = &tui_bindings[i];
-		if (!b->fbar || !(b->scope & scope))
+		if (!b->fbar || !(b->scope & scope) || keys_lookup(b->key, scope) != b->action)
 			continue;
 		int kw = (int)strlen(b->name), lw = (int)strlen(b->fbar);
 		if (lw < 6)
@@ -305,7 +336,8 @@ void footer_draw(struct tui_app *a, WINDOW *w, int width)
 	werase(w);
 	if (a->prompt != PROMPT_NONE) {
 		char fit[256];
-		const char *name = a->prompt == PROMPT_SEARCH ? "Search: " : "Filter: ";
+		const char *name = a->prompt == PROMPT_SEARCH ? "Search: " :
+			a->prompt == PROMPT_JUMP ? "Jump to (HH:MM[:SS], date, #N): " : "Filter: ";
 		wattrset(w, theme(TC_PROMPT));
 		mvwaddstr(w, 0, 0, name);
 		wattrset(w, theme(TC_NORMAL));

@@ -15,6 +15,14 @@
  * function bar shows the labelled bindings in this order.
  */
 const struct tui_binding tui_bindings[] = {
+	/* Time travel in a replay, in atop's keys; first, so that they win
+	 * over Home, End and b of the live screen. */
+	{ 't', ACT_STEP_NEXT, SC_REPLAY, "t", "replay: the next sample", "Next" },
+	{ 'T', ACT_STEP_PREV, SC_REPLAY, "T", "replay: the previous sample", "Prev" },
+	{ 'b', ACT_JUMP, SC_REPLAY, "b",
+	  "replay: jump to a time (HH:MM[:SS], YYYY-MM-DD HH:MM[:SS], or #N)", "Jump" },
+	{ KEY_HOME, ACT_FIRST, SC_REPLAY, "Home", "replay: the first sample", NULL },
+	{ KEY_END, ACT_LAST, SC_REPLAY, "End", "replay: the last sample", NULL },
 	{ KEY_F(1), ACT_HELP, SC_ALL, "F1", "show this help", "Help" },
 	{ 'h', ACT_HELP, SC_ALL, "h", NULL, NULL },
 	{ '?', ACT_HELP, SC_ALL, "?", NULL, NULL },
@@ -72,8 +80,8 @@ const struct tui_binding tui_bindings[] = {
 	{ KEY_BACKSPACE, ACT_BACK, SC_ALL, "Bksp", NULL, NULL },
 	{ 127, ACT_BACK, SC_ALL, NULL, NULL, NULL },
 	{ CTRL('h'), ACT_BACK, SC_ALL, NULL, NULL, NULL },
-	{ ' ', ACT_PAUSE, SC_MONITOR | SC_DETAIL, "Space", "pause or resume refreshing",
-	  "Pause" },
+	{ ' ', ACT_PAUSE, SC_MONITOR | SC_DETAIL, "Space",
+	  "pause or resume refreshing (in a replay: play or stop)", "Pause" },
 	{ KEY_F(5), ACT_PAUSE, SC_MONITOR | SC_DETAIL, "F5", NULL, NULL },
 	{ CTRL('l'), ACT_REDRAW, SC_ALL, "^L", "redraw the screen", NULL },
 	{ KEY_F(10), ACT_QUIT, SC_ALL, "F10", "quit", "Quit" },
@@ -120,7 +128,8 @@ int keys_help_line(unsigned scope, int i, char *keys, size_t cap, const char **h
 		const struct tui_binding *t = &tui_bindings[k];
 		if (t->action != first->action || (k > (size_t)b && t->help))
 			break;
-		if (!t->name || !(t->scope & scope))
+		/* A key shadowed by an earlier binding does something else. */
+		if (!t->name || !(t->scope & scope) || keys_lookup(t->key, scope) != t->action)
 			continue;
 		int w = snprintf(keys + o, cap - o, "%s%s", o ? " " : "", t->name);
 		if (w < 0 || (size_t)w >= cap - o)
@@ -142,6 +151,7 @@ void tui_print_keys(FILE *out)
 		{ SC_REFS, "In the references (the drill-down)" },
 		{ SC_TRACES, "In the backtraces" },
 		{ SC_PICKER, "In the process picker" },
+		{ SC_REPLAY, "In a replay (-r FILE), besides the keys on the screen" },
 	};
 	char keys[128];
 	const char *help;
@@ -152,7 +162,9 @@ void tui_print_keys(FILE *out)
 		for (int i = 0; keys_help_line(scope, i, keys, sizeof(keys), &help); i++) {
 			/* Keys that work everywhere are listed once, first. */
 			if (scope != SC_MONITOR &&
-			    (tui_bindings[help_binding(scope, i)].scope & SC_MONITOR))
+			    (tui_bindings[help_binding(scope, i)].scope & SC_MONITOR) &&
+			    keys_lookup(tui_bindings[help_binding(scope, i)].key, scope) ==
+			    tui_bindings[help_binding(scope, i)].action)
 				continue;
 			fprintf(out, "  %-20s %s\n", keys, help);
 		}

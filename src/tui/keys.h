@@ -38,6 +38,11 @@ enum tui_action {
 	ACT_BACK,
 	ACT_REFS,   /* region detail: who points into it; drill-down: again */
 	ACT_TRACES, /* backtraces of every thread */
+	ACT_STEP_NEXT, /* replay: the next sample */
+	ACT_STEP_PREV, /* replay: the previous sample */
+	ACT_JUMP,      /* replay: the sample at a time */
+	ACT_FIRST,     /* replay: the first sample */
+	ACT_LAST,      /* replay: the last sample */
 };
 
 /* Where a binding applies. */
@@ -47,7 +52,8 @@ enum tui_scope {
 	SC_PICKER = 1u << 2,  /* the process picker */
 	SC_REFS = 1u << 3,    /* the drill-down's references */
 	SC_TRACES = 1u << 4,  /* the backtraces of every thread */
-	SC_ALL = SC_MONITOR | SC_DETAIL | SC_PICKER | SC_REFS | SC_TRACES,
+	SC_REPLAY = 1u << 5,  /* added to the views and the detail in a replay */
+	SC_ALL = SC_MONITOR | SC_DETAIL | SC_PICKER | SC_REFS | SC_TRACES | SC_REPLAY,
 };
 
 struct tui_binding {
@@ -63,7 +69,8 @@ struct tui_binding {
 extern const struct tui_binding tui_bindings[];
 extern const size_t tui_n_bindings;
 
-/* The action of key in scope, ACT_NONE if it has none. */
+/* The action of key in scope, ACT_NONE if it has none.  The first
+ * binding in the table wins: a replay's keys shadow the live ones. */
 enum tui_action keys_lookup(int key, unsigned scope);
 
 /* Help line i (0-based) for scope: keys joined by spaces into keys (cap

@@ -300,6 +300,50 @@ static struct tui_step *step_new(uint64_t lo, uint64_t hi, const char *label)
 	return st;
 }
 
+/* Put st on screen: as a new step, or (replace) in place of the top one. */
+static void push_step(struct tui_app *a, struct tui_step *st, bool replace)
+{
+	struct tui_drill *d = &a->drill;
+	if (d->n == 0)
+		list_init(&d->list, refs_cols, RC_NCOLS, &refs_ops, a, -1);
+	if (replace) {
+		step_free(d->steps[d->n - 1]);
+		d->steps[d->n - 1] = st;
+	} else {
+		struct tui_step *cur = top_step(a);
+		if (cur) {
+			cur->cursor = d->list.cursor;
+			cur->top = d->list.top;
+		}
+		d->steps[d->n++] = st;
+	}
+	d->list.empty = st->res.cancelled ? "cancelled before anything was found" :
+		"no references: nothing outside the target points into it";
+	show_step(a, st);
+}
+
+/* With -w, the step goes into the recording, tied to the one it was
+ * followed from, so a replay can walk the same chain. */
+static void record_step(struct tui_app *a, struct tui_step *st, bool replace)
+{
+	struct tui_drill *d = &a->drill;
+	struct mt_error err;
+	size_t below = replace ? d->n - 1 : d->n; /* steps under the new one */
+	struct record_scan rs = {
+		.lo = st->lo, .hi = st->hi, .label = st->label, .frozen = st->frozen,
+		.stopped_ms = st->stopped_ms, .not_stopped = st->not_stopped,
+		.taken = (double)st->taken, .res = &st->res, .snap = &st->snap,
+		.parent = below ? d->steps[below - 1]->rec_id : 0,
+	};
+	mt_error_clear(&err);
+	if (a->rec && record_scan(a->rec, &rs, &st->rec_id, &err)) {
+		tui_status(a, "%s; monitoring goes on", err.msg);
+		a->status_warn = true;
+		record_close(a->rec);
+		a->rec = NULL;
+	}
+}
+
 /* Scan for [lo, hi) as a new step; when replace, in place of the step on
  * screen.  A scan that fails leaves the screen as it was and says why. */
 static void run_step(struct tui_app *a, uint64_t lo, uint64_t hi, const char *label,
@@ -323,22 +367,106 @@ static void run_step(struct tui_app *a, uint64_t lo, uint64_t hi, const char *la
 		step_free(st);
 		return;
 	}
-	if (d->n == 0)
-		list_init(&d->list, refs_cols, RC_NCOLS, &refs_ops, a, -1);
-	if (replace) {
-		step_free(d->steps[d->n - 1]);
-		d->steps[d->n - 1] = st;
-	} else {
-		struct tui_step *cur = top_step(a);
-		if (cur) {
-			cur->cursor = d->list.cursor;
-			cur->top = d->list.top;
+	record_step(a, st, replace);
+	push_step(a, st, replace);
+}
+
+/* ---- replay: the scans the recording holds -------------------------------- */
+
+/* Which recorded scan answers a step: one of a range starting inside
+ * [start, end), or (point) one whose range holds start. */
+struct scan_want {
+	uint64_t start, end;
+	bool point;
+	int64_t parent; /* the step it is followed from, preferred */
+};
+
+static bool scan_matches(const struct scanstore_info *s, const struct scan_want *w)
+{
+	if (w->point)
+		return s->lo <= w->start && w->start < s->hi;
+	return s->lo >= w->start && s->lo < w->end;
+}
+
+/* x before y: followed from the step on screen, then the latest taken at
+ * or before the sample on screen, then the first taken after it. */
+static bool scan_better(const struct scanstore_info *x, const struct scanstore_info *y,
+			int64_t parent, int64_t now)
+{
+	bool px = parent && x->parent == parent, py = parent && y->parent == parent;
+	if (px != py)
+		return px;
+	bool bx = x->sample <= now, by = y->sample <= now;
+	if (bx != by)
+		return bx;
+	return bx ? x->id > y->id : x->id < y->id;
+}
+
+static const struct scanstore_info *find_recorded(const struct tui_app *a,
+						  const struct scan_want *w)
+{
+	int64_t now = replay_sample_id(a->replay, tui_replay_index(a));
+	const struct scanstore_info *best = NULL;
+	for (size_t i = 0; i < a->n_scans; i++)
+		if (scan_matches(&a->scans[i], w) &&
+		    (!best || scan_better(&a->scans[i], best, w->parent, now)))
+			best = &a->scans[i];
+	return best;
+}
+
+/* A recorded scan as a step: the result and the regions it names move
+ * from the store into the step. */
+static struct tui_step *load_step(struct tui_app *a, const struct scanstore_info *info,
+				  struct mt_error *err)
+{
+	struct scanstore_scan sc;
+	struct tui_step *st = NULL;
+	if (scanstore_load(replay_db(a->replay), info->id, &sc, err) == 0 &&
+	    (st = step_new(info->lo, info->hi, info->label))) {
+		st->res = sc.res;
+		st->snap = sc.snap;
+		scan_result_init(&sc.res);
+		snapshot_init(&sc.snap);
+		st->region = sc.region;
+		st->frozen = sc.frozen;
+		st->stopped_ms = sc.stopped_ms;
+		st->not_stopped = sc.not_stopped;
+		st->taken = (time_t)info->taken;
+		st->rec_id = info->id;
+		if (drill_rows_build(&st->rows, &st->res, &st->snap) < 0) {
+			mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+			step_free(st);
+			st = NULL;
+		} else {
+			st->cursor = drill_rows_first_ref(&st->rows);
 		}
-		d->steps[d->n++] = st;
 	}
-	d->list.empty = st->res.cancelled ? "cancelled before anything was found" :
-		"no references: nothing outside the target points into it";
-	show_step(a, st);
+	scanstore_scan_free(&sc);
+	return st;
+}
+
+static void show_recorded(struct tui_app *a, const struct scan_want *w, const char *what)
+{
+	struct tui_drill *d = &a->drill;
+	struct mt_error err;
+	mt_error_clear(&err);
+	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
+	const struct scanstore_info *info = find_recorded(a, w);
+	if (!info) {
+		tui_status(a, "no scan of %s was recorded: a new scan needs a live process", what);
+		return;
+	}
+	if (VEC_RESERVE(d->steps, d->cap, d->n, 8))
+		return;
+	struct tui_step *st = load_step(a, info, &err);
+	if (!st) {
+		tui_status(a, "%s", err.msg);
+		return;
+	}
+	push_step(a, st, false);
+	long k = replay_find_id(a->replay, info->sample);
+	if (k >= 0 && (size_t)k != tui_replay_index(a))
+		tui_status(a, "this scan was recorded at sample %ld", k + 1);
 }
 
 void refs_start(struct tui_app *a)
@@ -348,6 +476,11 @@ void refs_start(struct tui_app *a)
 		tui_status(a, "the region has been unmapped: nothing to scan for");
 		return;
 	}
+	if (a->replay) {
+		struct scan_want w = { a->detail_region.start, a->detail_region.end, false, 0 };
+		show_recorded(a, &w, "this region");
+		return;
+	}
 	drill_region_label(label, sizeof(label), &a->detail_region);
 	run_step(a, a->detail_region.start, a->detail_region.end, label, false);
 }
@@ -355,6 +488,10 @@ void refs_start(struct tui_app *a)
 void refs_rescan(struct tui_app *a)
 {
 	const struct tui_step *st = top_step(a);
+	if (a->replay) {
+		tui_status(a, "a new scan needs a live process: this is a recording");
+		return;
+	}
 	if (st)
 		run_step(a, st->lo, st->hi, st->label, true);
 }
@@ -386,6 +523,11 @@ void refs_follow(struct tui_app *a)
 	const struct drill_row *dr = &st->rows.v[item];
 	if (dr->kind == DROW_GROUP) {
 		const struct mt_region *r = &st->snap.regions[st->res.groups[dr->group].region];
+		struct scan_want w = { r->start, r->end, false, st->rec_id };
+		if (a->replay) {
+			show_recorded(a, &w, "that region");
+			return;
+		}
 		drill_region_label(label, sizeof(label), r);
 		run_step(a, r->start, r->end, label, false);
 		return;
@@ -395,6 +537,12 @@ void refs_follow(struct tui_app *a)
 		return;
 	}
 	const struct scan_ref *ref = &st->res.refs[dr->index];
+	if (a->replay) {
+		/* Whatever was scanned live for this holder held its address. */
+		struct scan_want w = { ref->addr, ref->addr + 1, true, st->rec_id };
+		show_recorded(a, &w, "that holder");
+		return;
+	}
 	if (ref->holder == SCAN_HOLDER_GLOBAL && ref->symbol)
 		symbol_range(a, st, ref->addr, &sym_start, &sym_size);
 	drill_follow_range(ref, &st->snap, sym_start, sym_size, &lo, &hi, label, sizeof(label));

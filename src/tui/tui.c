@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "memtop/clock.h"
+#include "memtop/format.h"
 #include "memtop/tui.h"
 #include "app.h"
 #include "keys.h"
@@ -67,15 +68,41 @@ static void dirty_all(struct tui_app *a)
 /* ------------------------------------------------------------------ */
 /* The target. */
 
+/* The next snapshot, from the process or the recording: 0 or -1. */
+static int read_next(struct tui_app *a, struct mt_snapshot *next, struct mt_error *err)
+{
+	if (!a->replay)
+		return proc_read(a->proc, next, read_flags(a->opt), err);
+	int rc = replay_next(a->replay, next, err);
+	if (rc > 0)
+		mt_error_set(err, MT_EXIT_OK, 0, "the last sample of the recording");
+	return rc ? -1 : 0;
+}
+
+/* A sample that cannot be written (disk full) ends the recording, not
+ * the monitoring. */
+static void record(struct tui_app *a)
+{
+	struct mt_error err;
+	mt_error_clear(&err);
+	if (a->rec && record_sample(a->rec, &a->model, &a->snap[a->cur], &err)) {
+		tui_status(a, "%s; monitoring goes on", err.msg);
+		a->status_warn = true;
+		record_close(a->rec);
+		a->rec = NULL;
+	}
+}
+
 /*
  * Take a snapshot into the spare buffer and fold it into the model.  On
  * failure the spare buffer has been reset, so the previous snapshot is no
  * longer there to show gone regions from; the latest stays for reading.
+ * quiet: a step of a replay's jump, not shown: the lists wait.
  */
-static int refresh_target(struct tui_app *a, struct mt_error *err)
+static int fold_next(struct tui_app *a, bool quiet, struct mt_error *err)
 {
 	struct mt_snapshot *next = &a->snap[!a->cur];
-	int rc = proc_read(a->proc, next, read_flags(a->opt), err);
+	int rc = read_next(a, next, err);
 	if (rc == 0 && model_update(&a->model, a->have_snap ? &a->snap[a->cur] : NULL, next))
 		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 	if (rc) {
@@ -87,11 +114,109 @@ static int refresh_target(struct tui_app *a, struct mt_error *err)
 	a->have_prev = a->have_snap;
 	a->have_snap = true;
 	a->refreshes++;
+	record(a);
 	views_sample(a);
+	if (quiet)
+		return 0;
 	views_refresh(a);
 	if (a->detail)
 		detail_refresh(a);
 	return 0;
+}
+
+static int refresh_target(struct tui_app *a, struct mt_error *err)
+{
+	return fold_next(a, false, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Time travel in a replay. */
+
+/* Index of the sample on screen. */
+size_t tui_replay_index(const struct tui_app *a)
+{
+	size_t pos = replay_pos(a->replay);
+	return pos ? pos - 1 : 0;
+}
+
+/* Forget everything folded so far: the model and the TUI's own logs
+ * start again from the first sample, as they did when recording. */
+static void replay_restart(struct tui_app *a)
+{
+	views_free(a);
+	model_free(&a->model);
+	model_init(&a->model);
+	snapshot_reset(&a->snap[0]);
+	snapshot_reset(&a->snap[1]);
+	a->have_snap = a->have_prev = false;
+	a->refreshes = 0;
+	views_init(a);
+	replay_rewind(a->replay);
+}
+
+/* Show sample k: forwards from the one shown, or again from the first. */
+static void replay_goto(struct tui_app *a, size_t k)
+{
+	struct mt_error err;
+	size_t n = replay_count(a->replay);
+	mt_error_clear(&err);
+	if (k >= n)
+		k = n - 1;
+	if (a->have_snap && k == tui_replay_index(a))
+		return;
+	if (!a->have_snap || k < tui_replay_index(a))
+		replay_restart(a);
+	while (replay_pos(a->replay) < k + 1) {
+		bool last = replay_pos(a->replay) == k;
+		if (fold_next(a, !last, &err)) {
+			tui_status(a, "%s", err.msg);
+			a->status_warn = true;
+			a->playing = false;
+			break;
+		}
+	}
+	if (refs_open(a))
+		refs_close(a);
+	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
+}
+
+static void replay_step(struct tui_app *a, int dir)
+{
+	size_t i = tui_replay_index(a);
+	if (dir > 0 && i + 1 >= replay_count(a->replay)) {
+		tui_status(a, "this is the last sample (%zu)", i + 1);
+		a->playing = false;
+		return;
+	}
+	if (dir < 0 && i == 0) {
+		tui_status(a, "this is the first sample");
+		return;
+	}
+	replay_goto(a, dir > 0 ? i + 1 : i - 1);
+}
+
+/* The jump prompt's text: "#N", or a time (format_parse_when). */
+static void replay_jump(struct tui_app *a, const char *text)
+{
+	double t;
+	char *end;
+	if (text[0] == '#') {
+		unsigned long n = strtoul(text + 1, &end, 10);
+		if (end == text + 1 || *end || n == 0 || n > replay_count(a->replay)) {
+			tui_status(a, "no sample %s: the recording has %zu", text,
+				   replay_count(a->replay));
+			return;
+		}
+		replay_goto(a, n - 1);
+		return;
+	}
+	if (format_parse_when(text, replay_time(a->replay, tui_replay_index(a)), &t)) {
+		tui_status(a, "'%s' is not a time: HH:MM[:SS], YYYY-MM-DD HH:MM[:SS] or #N", text);
+		return;
+	}
+	if (t < replay_time(a->replay, 0))
+		tui_status(a, "the recording starts later: showing its first sample");
+	replay_goto(a, replay_find_time(a->replay, t));
 }
 
 static void tick(struct tui_app *a, double now)
@@ -101,6 +226,10 @@ static void tick(struct tui_app *a, double now)
 	a->next_refresh += a->opt->delay;
 	if (a->next_refresh < now) /* fell behind (suspended): no burst */
 		a->next_refresh = now + a->opt->delay;
+	if (a->replay) {
+		replay_step(a, 1);
+		return;
+	}
 	if (refresh_target(a, &err)) {
 		if (err.code == MT_EXIT_EXITED || err.code == MT_EXIT_NOPROC) {
 			a->exited = true;
@@ -125,12 +254,31 @@ static int attach(struct tui_app *a, pid_t pid, struct mt_error *err)
 		return -1;
 	a->proc = p;
 	a->pid = pid;
-	if (refresh_target(a, err)) {
+	/* Opened once the process is known to be watchable; the first
+	 * refresh is then its first sample. */
+	if ((a->opt->write && record_open(&a->rec, a->opt->write, a->opt->delay, err)) ||
+	    refresh_target(a, err)) {
 		proc_close(p);
 		a->proc = NULL;
 		return -1;
 	}
 	a->next_refresh = clock_mono() + a->opt->delay;
+	return 0;
+}
+
+/* Open the recording and show its first sample: 0, or -1 with err set. */
+static int open_replay(struct tui_app *a, struct mt_error *err)
+{
+	if (replay_open(&a->replay, a->opt->read, a->opt->session, err) ||
+	    scanstore_list(replay_db(a->replay), replay_session(a->replay)->id, &a->scans,
+			   &a->n_scans, err))
+		return -1;
+	a->pid = replay_session(a->replay)->pid;
+	replay_goto(a, 0);
+	if (!a->have_snap)
+		return mt_error_set(err, MT_EXIT_BADFILE, 0, "%s", a->status);
+	a->status[0] = '\0';
+	a->status_warn = false;
 	return 0;
 }
 
@@ -323,6 +471,11 @@ static bool perform(struct tui_app *a, enum tui_action act)
 		a->help = true;
 		break;
 	case ACT_PAUSE:
+		if (a->replay) {
+			a->playing = !a->playing;
+			a->next_refresh = clock_mono() + a->opt->delay;
+			break;
+		}
 		if (a->exited)
 			return true;
 		a->paused = !a->paused;
@@ -381,6 +534,14 @@ static bool perform(struct tui_app *a, enum tui_action act)
 	case ACT_TRACES:
 		traces_take(a);
 		break;
+	case ACT_STEP_NEXT: replay_step(a, 1); break;
+	case ACT_STEP_PREV: replay_step(a, -1); break;
+	case ACT_FIRST: replay_goto(a, 0); break;
+	case ACT_LAST: replay_goto(a, replay_count(a->replay) - 1); break;
+	case ACT_JUMP:
+		a->prompt = PROMPT_JUMP;
+		a->prompt_buf[0] = '\0';
+		break;
 	}
 	dirty_all(a);
 	return true;
@@ -397,12 +558,35 @@ static void drop_char(char *s)
 	s[n] = '\0';
 }
 
+/* Typing a time to jump to: it acts on Enter. */
+static void jump_key(struct tui_app *a, int ch)
+{
+	size_t n = strlen(a->prompt_buf);
+	if (ch == 27) {
+		a->prompt = PROMPT_NONE;
+	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		a->prompt = PROMPT_NONE;
+		if (a->prompt_buf[0])
+			replay_jump(a, a->prompt_buf);
+	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		drop_char(a->prompt_buf);
+	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(a->prompt_buf)) {
+		a->prompt_buf[n] = (char)ch;
+		a->prompt_buf[n + 1] = '\0';
+	}
+	dirty_all(a);
+}
+
 /* Typing into the search or filter prompt: both act as you type. */
 static void prompt_key(struct tui_app *a, int ch)
 {
 	struct tui_list *l = current_list(a);
 	size_t n = strlen(a->prompt_buf);
 	bool filter = a->prompt == PROMPT_FILTER;
+	if (a->prompt == PROMPT_JUMP) {
+		jump_key(a, ch);
+		return;
+	}
 	if (ch == 27) { /* cancel: a filter is dropped, a search stays put */
 		a->prompt = PROMPT_NONE;
 		if (filter)
@@ -492,7 +676,7 @@ static int wait_ms(const struct tui_app *a, double now)
 	double until;
 	if (a->picker)
 		until = a->next_picker;
-	else if (a->paused || a->exited)
+	else if (a->paused || a->exited || (a->replay && !a->playing))
 		until = now + 1.0;
 	else
 		until = a->next_refresh;
@@ -506,7 +690,7 @@ static void loop(struct tui_app *a)
 {
 	for (;;) {
 		draw(a);
-		if (a->opt->count > 0 && a->refreshes >= a->opt->count)
+		if (!a->replay && a->opt->count > 0 && a->refreshes >= a->opt->count)
 			return;
 		double now = clock_mono();
 		timeout(wait_ms(a, now));
@@ -520,7 +704,8 @@ static void loop(struct tui_app *a)
 			picker_refresh(a);
 			a->next_picker = now + (a->opt->delay > 1.0 ? a->opt->delay : 1.0);
 			a->dirty_body = a->dirty_hdr = true;
-		} else if (!a->picker && !a->paused && !a->exited && now >= a->next_refresh) {
+		} else if (!a->picker && !a->paused && !a->exited && now >= a->next_refresh &&
+			   (!a->replay || a->playing)) {
 			tick(a, now);
 		}
 	}
@@ -577,6 +762,9 @@ static void app_free(struct tui_app *a)
 	snapshot_free(&a->snap[1]);
 	if (a->proc)
 		proc_close(a->proc);
+	record_close(a->rec);
+	replay_close(a->replay);
+	free(a->scans);
 }
 
 int tui_run(const struct mt_options *opt, struct mt_error *err)
@@ -603,13 +791,13 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 
 	/* A process that cannot be watched is reported before the screen
 	 * is taken over. */
-	if (opt->pid && attach(a, opt->pid, err)) {
+	if ((opt->read && open_replay(a, err)) || (opt->pid && attach(a, opt->pid, err))) {
 		rc = err->code ? (int)err->code : MT_EXIT_FAILURE;
 		app_free(a);
 		free(a);
 		return rc;
 	}
-	a->picker = !opt->pid;
+	a->picker = !opt->pid && !opt->read;
 
 	quit_signal = 0;
 	install_signals(old);

@@ -1,0 +1,59 @@
+/*
+ * recfile.h - the recording file: an SQLite database that says it is
+ * memtop's (application_id) and which schema it holds (user_version).
+ * docs/recording.md describes the tables.  The recorder (sink/record.c),
+ * the reader (source/replay.c) and the scan store (analysis/scanstore.c)
+ * all open the file through here, so a file is identified one way.
+ */
+#ifndef MEMTOP_RECFILE_H
+#define MEMTOP_RECFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "memtop/error.h"
+
+struct sqlite3;
+
+/* "memt", at byte 68 of the database header. */
+#define RECFILE_APPLICATION_ID 0x6d656d74
+/* Bumped whenever a table changes; a reader refuses a newer schema. */
+#define RECFILE_SCHEMA_VERSION 1
+
+enum recfile_mode {
+	RECFILE_READ,   /* replay: the file must hold a recording */
+	RECFILE_WRITE,  /* record: created when missing or empty */
+};
+
+/*
+ * Open path as a recording.  Before SQLite sees the file its header is
+ * checked, so a file of another kind is never written to: not SQLite,
+ * another program's database, a newer schema, all MT_EXIT_BADFILE with
+ * a message naming the file.  RECFILE_WRITE creates the schema in a new
+ * or empty file and puts the database in WAL mode (each commit is an
+ * append, and a kill -9 loses nothing committed).  Returns 0 or -1.
+ */
+int recfile_open(struct sqlite3 **db, const char *path, enum recfile_mode mode,
+		 struct mt_error *err);
+
+/*
+ * Close, folding the WAL back into the file first when it was opened for
+ * writing, so the recording is one self-contained file again.
+ */
+void recfile_close(struct sqlite3 *db, bool writer);
+
+/* err from the last SQLite failure on db: MT_EXIT_BADFILE for a damaged
+ * file, MT_EXIT_FAILURE otherwise; `what` says what was being done. */
+int recfile_error(struct sqlite3 *db, const char *what, struct mt_error *err);
+
+/* SQLite keeps 64-bit signed integers: addresses and sizes are stored
+ * as their two's-complement bit pattern (docs/recording.md). */
+static inline int64_t recfile_u64(uint64_t v)
+{
+	return (int64_t)v;
+}
+
+/* MT_UNKNOWN and "unlimited" (UINT64_MAX) are stored as NULL. */
+#define RECFILE_NULL_U64 UINT64_MAX
+
+#endif

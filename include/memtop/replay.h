@@ -1,0 +1,68 @@
+/*
+ * replay.h - the recording as a source: it gives back, sample by sample,
+ * the snapshots a live session took, so the model, the batch printer and
+ * the TUI work on them as they did live (docs/recording.md).
+ *
+ * Samples are rebuilt forwards from region and thread lifetimes; going
+ * back means starting again from the first (replay_rewind), as the model
+ * must anyway: its baselines and trends are folded from the first sample.
+ */
+#ifndef MEMTOP_REPLAY_H
+#define MEMTOP_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memtop/error.h"
+#include "memtop/snapshot.h"
+
+struct mt_replay;
+struct sqlite3;
+
+struct replay_session {
+	int64_t id;
+	int pid;
+	char comm[64];
+	char host[64];
+	double started;  /* epoch seconds */
+	double ended;    /* 0: not closed cleanly (killed, or still recording) */
+	double delay;
+	size_t index;    /* 1-based among the file's sessions */
+	size_t count;    /* sessions in the file */
+};
+
+/*
+ * Open a recording and load session number `session` (1-based; 0 for the
+ * last one).  Everything read is validated: a file that is not a memtop
+ * recording, a damaged one, or a session number out of range fails with
+ * MT_EXIT_BADFILE (MT_EXIT_USAGE for the number) and a message.
+ */
+int replay_open(struct mt_replay **out, const char *path, size_t session,
+		struct mt_error *err);
+void replay_close(struct mt_replay *r);
+
+const struct replay_session *replay_session(const struct mt_replay *r);
+/* Samples in the session, and the index replay_next gives next. */
+size_t replay_count(const struct mt_replay *r);
+size_t replay_pos(const struct mt_replay *r);
+/* Wall-clock time (epoch seconds) and id of sample i < replay_count. */
+double replay_time(const struct mt_replay *r, size_t i);
+int64_t replay_sample_id(const struct mt_replay *r, size_t i);
+/* Index of the last sample taken at or before t (0 when t is earlier). */
+size_t replay_find_time(const struct mt_replay *r, double t);
+/* Index of the sample with id `id`, or -1. */
+long replay_find_id(const struct mt_replay *r, int64_t id);
+
+/* Back to the first sample. */
+void replay_rewind(struct mt_replay *r);
+/*
+ * Rebuild sample replay_pos() into s (reset first) and move on: 0; 1 when
+ * there is none left; -1 with err set (MT_EXIT_BADFILE) when the file is
+ * damaged there.
+ */
+int replay_next(struct mt_replay *r, struct mt_snapshot *s, struct mt_error *err);
+
+/* The database, for the scan store (scanstore.h). */
+struct sqlite3 *replay_db(struct mt_replay *r);
+
+#endif

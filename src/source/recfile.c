@@ -1,0 +1,283 @@
+/*
+ * recfile.c - opening a recording: identify the file by its header before
+ * SQLite touches it, create the schema, and turn SQLite's errors into
+ * messages a user can act on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "memtop/recfile.h"
+
+/*
+ * The schema, version RECFILE_SCHEMA_VERSION.  Regions and threads are
+ * stored as lifetimes (born .. died, sample ids) rather than once per
+ * sample, and per-region resident sizes only when they change: a steady
+ * process then costs one sample row a refresh.  Every size is in bytes.
+ * docs/recording.md explains each column; change both together.
+ */
+static const char schema_sql[] =
+	"CREATE TABLE session ("
+	" id INTEGER PRIMARY KEY,"
+	" pid INTEGER NOT NULL,"
+	" comm TEXT NOT NULL,"
+	" host TEXT NOT NULL,"
+	" kernel TEXT NOT NULL,"
+	" memtop TEXT NOT NULL,"      /* version that recorded it */
+	" delay REAL NOT NULL,"       /* -d */
+	" page_size INTEGER NOT NULL,"
+	" started REAL NOT NULL,"     /* epoch seconds */
+	" ended REAL);"               /* NULL: still recording, or killed */
+	"CREATE TABLE path (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE sample ("
+	" id INTEGER PRIMARY KEY,"
+	" session INTEGER NOT NULL REFERENCES session(id),"
+	" seq INTEGER NOT NULL,"      /* 0, 1, ... within the session */
+	" time REAL NOT NULL,"        /* wall clock, epoch seconds */
+	" mono REAL NOT NULL,"        /* CLOCK_MONOTONIC seconds: rates */
+	" map_count INTEGER NOT NULL, virt INTEGER NOT NULL, rss INTEGER,"
+	" largest_free INTEGER NOT NULL,"
+	" image_regions INTEGER, image_virt INTEGER, image_rss INTEGER,"
+	" heap_regions INTEGER, heap_virt INTEGER, heap_rss INTEGER,"
+	" stack_regions INTEGER, stack_virt INTEGER, stack_rss INTEGER,"
+	" file_regions INTEGER, file_virt INTEGER, file_rss INTEGER,"
+	" shared_regions INTEGER, shared_virt INTEGER, shared_rss INTEGER,"
+	" anon_regions INTEGER, anon_virt INTEGER, anon_rss INTEGER,"
+	" reserved_regions INTEGER, reserved_virt INTEGER, reserved_rss INTEGER,"
+	" kernel_regions INTEGER, kernel_virt INTEGER, kernel_rss INTEGER,"
+	/* Process facts; comm, cmdline and user only when they changed. */
+	" comm TEXT, cmdline TEXT, user TEXT,"
+	" state TEXT NOT NULL, threads INTEGER NOT NULL,"
+	" proc_rss INTEGER NOT NULL, vsz INTEGER NOT NULL,"
+	" start_time REAL NOT NULL, uptime REAL NOT NULL,"
+	" max_map_count INTEGER NOT NULL, rlimit_as INTEGER," /* NULL: unlimited */
+	" mmap_min_addr INTEGER NOT NULL,"
+	" rss_time REAL);"            /* when smaps was read; NULL: never */
+	"CREATE UNIQUE INDEX sample_seq ON sample(session, seq);"
+	"CREATE TABLE region ("
+	" id INTEGER PRIMARY KEY,"
+	" session INTEGER NOT NULL REFERENCES session(id),"
+	" born INTEGER NOT NULL,"     /* sample.id of the first sample holding it */
+	" died INTEGER,"              /* sample.id of the first without it; NULL */
+	" start INTEGER NOT NULL, end INTEGER NOT NULL,"
+	" perms TEXT NOT NULL,"       /* rwxp */
+	" offset INTEGER NOT NULL, dev_major INTEGER NOT NULL,"
+	" dev_minor INTEGER NOT NULL, inode INTEGER NOT NULL,"
+	" path INTEGER REFERENCES path(id)," /* NULL: anonymous */
+	" deleted INTEGER NOT NULL,"  /* 0; 1 name ends in (deleted); 3 file gone */
+	" category TEXT NOT NULL);"   /* when it appeared */
+	"CREATE TABLE region_rss ("   /* a row when a region's figures change */
+	" sample INTEGER NOT NULL, region INTEGER NOT NULL,"
+	" rss INTEGER, pss INTEGER, swap INTEGER, private_dirty INTEGER,"
+	" shared_dirty INTEGER, anon_huge INTEGER, locked INTEGER,"
+	" PRIMARY KEY (sample, region)) WITHOUT ROWID;"
+	"CREATE TABLE thread ("       /* a row per (name, state, sp) lifetime */
+	" id INTEGER PRIMARY KEY,"
+	" session INTEGER NOT NULL REFERENCES session(id),"
+	" born INTEGER NOT NULL, died INTEGER,"
+	" tid INTEGER NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL,"
+	" sp INTEGER NOT NULL);"
+	/* Reference scans (the drill-down), with what they found. */
+	"CREATE TABLE scan ("
+	" id INTEGER PRIMARY KEY,"
+	" session INTEGER NOT NULL REFERENCES session(id),"
+	" sample INTEGER NOT NULL,"   /* the latest sample when it was taken */
+	" parent INTEGER REFERENCES scan(id)," /* followed from; NULL: first step */
+	" taken REAL NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL,"
+	" label TEXT NOT NULL, frozen INTEGER NOT NULL, stopped_ms REAL NOT NULL,"
+	" not_stopped INTEGER NOT NULL, refs_total INTEGER NOT NULL,"
+	" internal INTEGER NOT NULL, scanned_bytes INTEGER NOT NULL,"
+	" absent_bytes INTEGER NOT NULL, scanned_regions INTEGER NOT NULL,"
+	" excluded_regions INTEGER NOT NULL, skipped_regions INTEGER NOT NULL,"
+	" seconds REAL NOT NULL, cancelled INTEGER NOT NULL,"
+	" walk_errors TEXT NOT NULL);" /* one per line */
+	"CREATE TABLE scan_region ("  /* the regions a scan's references name */
+	" scan INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	" start INTEGER NOT NULL, end INTEGER NOT NULL, perms TEXT NOT NULL,"
+	" offset INTEGER NOT NULL, inode INTEGER NOT NULL, path TEXT NOT NULL,"
+	" category TEXT NOT NULL, tid INTEGER NOT NULL,"
+	" PRIMARY KEY (scan, idx)) WITHOUT ROWID;"
+	"CREATE TABLE scan_ref ("
+	" scan INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	" addr INTEGER NOT NULL, value INTEGER NOT NULL,"
+	" region INTEGER NOT NULL,"   /* scan_region.idx */
+	" holder TEXT NOT NULL,"      /* region, heap, global, stack */
+	" chunk INTEGER, user INTEGER, size INTEGER, chunk_size INTEGER,"
+	" chunk_flags INTEGER,"       /* 1 in use, 2 top, 4 mmapped; free list << 4 */
+	" class TEXT, stale_free INTEGER NOT NULL,"
+	" symbol TEXT, symbol_offset INTEGER, module TEXT,"
+	" tid INTEGER NOT NULL, dead_stack INTEGER NOT NULL,"
+	" frame_index INTEGER NOT NULL, frame TEXT, frame_offset INTEGER,"
+	" PRIMARY KEY (scan, idx)) WITHOUT ROWID;"
+	"CREATE TABLE scan_frame ("   /* backtraces of the threads holding refs */
+	" scan INTEGER NOT NULL, tid INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	" ip INTEGER NOT NULL, sp INTEGER NOT NULL, func TEXT NOT NULL,"
+	" func_offset INTEGER NOT NULL, error TEXT,"
+	" PRIMARY KEY (scan, tid, idx)) WITHOUT ROWID;";
+
+static const char magic[16] = "SQLite format 3";
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * What the first 100 bytes say.  1: an empty or missing file (a new
+ * recording may go there); 0: a memtop recording we can read; -1 with
+ * err set otherwise.
+ */
+static int check_header(const char *path, enum recfile_mode mode, struct mt_error *err)
+{
+	unsigned char h[100];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT && mode == RECFILE_WRITE)
+			return 1;
+		return mt_error_set(err, MT_EXIT_BADFILE, errno, "%s: %s", path, strerror(errno));
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+				    "%s is not a regular file: a recording must be one", path);
+	}
+	ssize_t n = read(fd, h, sizeof(h));
+	close(fd);
+	if (n == 0 && mode == RECFILE_WRITE)
+		return 1;
+	if (n == 0)
+		return mt_error_set(err, MT_EXIT_BADFILE, 0, "%s is empty: no recording in it", path);
+	const char *verb = mode == RECFILE_WRITE ? "memtop will not write to it" :
+		"memtop cannot replay it";
+	if (n < (ssize_t)sizeof(h) || memcmp(h, magic, sizeof(magic)) != 0)
+		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+				    "%s is not a memtop recording (not an SQLite database); %s",
+				    path, verb);
+	uint32_t app = be32(h + 68), version = be32(h + 60);
+	if (app != RECFILE_APPLICATION_ID)
+		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+				    "%s is an SQLite database of another program, not a memtop "
+				    "recording; %s", path, verb);
+	if (version > RECFILE_SCHEMA_VERSION)
+		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+				    "%s was recorded by a newer memtop (schema %u; this one "
+				    "knows up to %d): use a newer memtop", path, version,
+				    RECFILE_SCHEMA_VERSION);
+	if (version == 0)
+		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+				    "%s is a damaged memtop recording (no schema version)", path);
+	return 0;
+}
+
+int recfile_error(sqlite3 *db, const char *what, struct mt_error *err)
+{
+	int code = db ? sqlite3_errcode(db) : SQLITE_NOMEM;
+	const char *msg = db ? sqlite3_errmsg(db) : "out of memory";
+	switch (code & 0xff) {
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_FORMAT:
+	case SQLITE_SCHEMA:
+	case SQLITE_ERROR: /* a table or column missing: not our schema */
+		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+				    "the recording is damaged or not memtop's (%s: %s)", what, msg);
+	case SQLITE_FULL:
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOSPC,
+				    "the disk is full (%s)", what);
+	case SQLITE_READONLY:
+		return mt_error_set(err, MT_EXIT_FAILURE, EROFS,
+				    "the recording cannot be written (%s: %s)", what, msg);
+	default:
+		return mt_error_set(err, MT_EXIT_FAILURE, 0, "%s: %s", what, msg);
+	}
+}
+
+/* New files: the schema and the identity go in before WAL is turned on,
+ * so the main file's header says "memtop" even if memtop dies at once. */
+static int create_schema(sqlite3 *db, const char *path, struct mt_error *err)
+{
+	char pragma[96];
+	snprintf(pragma, sizeof(pragma), "PRAGMA application_id=%d; PRAGMA user_version=%d;",
+		 RECFILE_APPLICATION_ID, RECFILE_SCHEMA_VERSION);
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		recfile_error(db, "creating the recording", err);
+		err->code = MT_EXIT_FAILURE;
+		size_t n = strlen(err->msg);
+		snprintf(err->msg + n, sizeof(err->msg) - n, " in %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int setup_writer(sqlite3 *db, struct mt_error *err)
+{
+	/* WAL with synchronous=NORMAL: a commit is one append, durable
+	 * against memtop's death (not the machine's, which loses at most
+	 * the last samples, never the file). */
+	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return recfile_error(db, "preparing the recording", err);
+	return 0;
+}
+
+int recfile_open(sqlite3 **out, const char *path, enum recfile_mode mode, struct mt_error *err)
+{
+	sqlite3 *db = NULL;
+	*out = NULL;
+	int fresh = check_header(path, mode, err);
+	if (fresh < 0)
+		return -1;
+	int flags = mode == RECFILE_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE :
+		SQLITE_OPEN_READWRITE;
+	int rc = sqlite3_open_v2(path, &db, flags, NULL);
+	if (rc != SQLITE_OK && mode == RECFILE_READ) {
+		/* A read-only place: still replayable when no WAL waits. */
+		sqlite3_close(db);
+		db = NULL;
+		rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		int e = errno;
+		mt_error_set(err, mode == RECFILE_WRITE ? MT_EXIT_FAILURE : MT_EXIT_BADFILE, e,
+			     "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_extended_result_codes(db, 0);
+	/* A locked file (another memtop writing) is waited for, briefly. */
+	sqlite3_busy_timeout(db, 2000);
+	if (mode == RECFILE_WRITE) {
+		if ((fresh && create_schema(db, path, err)) || setup_writer(db, err)) {
+			sqlite3_close(db);
+			return -1;
+		}
+	}
+	/* The header said memtop; the tables must agree. */
+	if (sqlite3_exec(db, "SELECT count(*) FROM session", NULL, NULL, NULL) != SQLITE_OK) {
+		recfile_error(db, path, err);
+		sqlite3_close(db);
+		return -1;
+	}
+	*out = db;
+	return 0;
+}
+
+void recfile_close(sqlite3 *db, bool writer)
+{
+	if (!db)
+		return;
+	/* Fold the WAL in and drop it: the recording is one file again, to
+	 * be copied anywhere.  Fails harmlessly while a reader holds it. */
+	if (writer)
+		sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;",
+			     NULL, NULL, NULL);
+	sqlite3_close(db);
+}

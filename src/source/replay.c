@@ -1,0 +1,795 @@
+/*
+ * replay.c - the recording reader.  At open it loads the session's
+ * samples and the lifetimes of its regions and threads (small: one row
+ * per lifetime, not per sample); each replay_next then applies the
+ * births, deaths and resident-size changes of one sample to the set it
+ * keeps, and copies that set into a snapshot.
+ *
+ * The file is untrusted input: every value is type-checked and range-
+ * checked on the way in, and a sample whose regions would overlap or
+ * whose rows name a region that is not alive is reported as damage, so
+ * what reaches the model is as well-formed as a live snapshot.
+ */
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memtop/recfile.h"
+#include "memtop/replay.h"
+#include "memtop/vec.h"
+
+#define RSS_FIELDS 7
+#define PATH_MAX_STORED 65536
+#define THREADS_MAX_SAMPLE 1000000
+#define NONE SIZE_MAX
+
+struct rp_sample {
+	int64_t id;
+	double time, mono;
+	char *comm, *cmdline, *user; /* NULL: as in the sample before */
+	char state;
+	int threads;
+	uint64_t proc_rss, vsz;
+	double start_time, uptime;
+	uint64_t max_map_count, rlimit_as, mmap_min_addr;
+	bool have_rss;
+	double rss_time;
+};
+
+struct rp_region {
+	int64_t id;
+	size_t born, died; /* sample indexes; died NONE: alive at the end */
+	uint64_t start, end, offset, inode;
+	uint32_t dev_major, dev_minor;
+	uint8_t perms;
+	bool deleted_suffix, deleted;
+	char *path;
+	uint32_t path_len;
+	uint64_t rss[RSS_FIELDS];
+};
+
+struct rp_thread {
+	size_t born, died;
+	int tid;
+	char name[16];
+	char state;
+	uint64_t sp;
+};
+
+/* Lifetimes alive at the current sample, as indexes, and the cursor into
+ * the list sorted by birth. */
+struct rp_alive {
+	size_t *v;
+	size_t n, cap;
+	size_t *by_born;
+	size_t next_born;
+};
+
+struct mt_replay {
+	sqlite3 *db;
+	struct replay_session session;
+	struct rp_sample *samples;
+	size_t n_samples;
+	struct rp_region *regions; /* sorted by id */
+	size_t n_regions;
+	struct rp_thread *threads;
+	size_t n_threads;
+	struct rp_alive ralive, talive;
+	size_t pos;
+	uint64_t page_size;
+	sqlite3_stmt *rss_stmt;
+	char comm[64], cmdline[256], user[64];
+};
+
+/* ---- reading columns, suspiciously ------------------------------------- */
+
+__attribute__((format(printf, 2, 3)))
+static int damaged(struct mt_error *err, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return mt_error_set(err, MT_EXIT_BADFILE, 0, "the recording is damaged: %s", what);
+}
+
+static bool col_i64(sqlite3_stmt *st, int i, int64_t *v)
+{
+	if (sqlite3_column_type(st, i) != SQLITE_INTEGER)
+		return false;
+	*v = sqlite3_column_int64(st, i);
+	return true;
+}
+
+static bool col_u64(sqlite3_stmt *st, int i, uint64_t *v)
+{
+	int64_t x;
+	if (!col_i64(st, i, &x))
+		return false;
+	*v = (uint64_t)x;
+	return true;
+}
+
+/* NULL is MT_UNKNOWN (or unlimited). */
+static bool col_opt(sqlite3_stmt *st, int i, uint64_t *v)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+		*v = RECFILE_NULL_U64;
+		return true;
+	}
+	return col_u64(st, i, v);
+}
+
+static bool col_real(sqlite3_stmt *st, int i, double *v)
+{
+	int t = sqlite3_column_type(st, i);
+	if (t != SQLITE_FLOAT && t != SQLITE_INTEGER)
+		return false;
+	*v = sqlite3_column_double(st, i);
+	return isfinite(*v);
+}
+
+static bool col_int(sqlite3_stmt *st, int i, int64_t lo, int64_t hi, int64_t *v)
+{
+	return col_i64(st, i, v) && *v >= lo && *v <= hi;
+}
+
+/* TEXT without NUL bytes, at most max bytes; NULL when the column is. */
+static bool col_text(sqlite3_stmt *st, int i, size_t max, const char **t, size_t *len)
+{
+	int type = sqlite3_column_type(st, i);
+	*t = NULL;
+	*len = 0;
+	if (type == SQLITE_NULL)
+		return true;
+	if (type != SQLITE_TEXT)
+		return false;
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	int n = sqlite3_column_bytes(st, i);
+	if (!s || n < 0 || (size_t)n > max || memchr(s, '\0', (size_t)n))
+		return false;
+	*t = s;
+	*len = (size_t)n;
+	return true;
+}
+
+/* Text into a fixed buffer (cut to fit), "" for NULL. */
+static bool col_buf(sqlite3_stmt *st, int i, char *buf, size_t cap)
+{
+	const char *t;
+	size_t len;
+	if (!col_text(st, i, PATH_MAX_STORED, &t, &len))
+		return false;
+	snprintf(buf, cap, "%.*s", (int)len, t ? t : "");
+	return true;
+}
+
+static bool col_dup(sqlite3_stmt *st, int i, size_t max, char **out, bool *oom)
+{
+	const char *t;
+	size_t len;
+	*out = NULL;
+	if (!col_text(st, i, max, &t, &len))
+		return false;
+	if (t && !(*out = strndup(t, len)))
+		*oom = true;
+	return true;
+}
+
+static bool parse_perms(const char *p, size_t len, uint8_t *out)
+{
+	static const char yes[4] = { 'r', 'w', 'x', 's' }, no[4] = { '-', '-', '-', 'p' };
+	*out = 0;
+	if (!p || len != 4)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		if (p[i] == yes[i])
+			*out |= (uint8_t)(1u << i);
+		else if (p[i] != no[i])
+			return false;
+	}
+	return true;
+}
+
+static int prepare(struct mt_replay *r, const char *sql, sqlite3_stmt **st, struct mt_error *err)
+{
+	if (sqlite3_prepare_v2(r->db, sql, -1, st, NULL) != SQLITE_OK)
+		return recfile_error(r->db, "reading the recording", err);
+	return 0;
+}
+
+/* ---- sessions ----------------------------------------------------------- */
+
+static int load_session(struct mt_replay *r, size_t want, struct mt_error *err)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc;
+	if (prepare(r, "SELECT id, pid, comm, host, started, ended, delay, page_size FROM session"
+		    " ORDER BY id", &st, err))
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		if (want && n != want)
+			continue;
+		struct replay_session *s = &r->session;
+		int64_t pid;
+		memset(s, 0, sizeof(*s));
+		if (!col_i64(st, 0, &s->id) || !col_int(st, 1, 0, INT32_MAX, &pid) ||
+		    !col_buf(st, 2, s->comm, sizeof(s->comm)) ||
+		    !col_buf(st, 3, s->host, sizeof(s->host)) || !col_real(st, 4, &s->started) ||
+		    (sqlite3_column_type(st, 5) != SQLITE_NULL && !col_real(st, 5, &s->ended)) ||
+		    !col_real(st, 6, &s->delay) || !col_u64(st, 7, &r->page_size) ||
+		    r->page_size < 1024 || (r->page_size & (r->page_size - 1))) {
+			sqlite3_finalize(st);
+			return damaged(err, "session %zu has bad values", n);
+		}
+		s->pid = (int)pid;
+		s->index = n;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return recfile_error(r->db, "reading the sessions", err);
+	if (n == 0)
+		return mt_error_set(err, MT_EXIT_BADFILE, 0, "the recording holds no session yet");
+	if (want > n)
+		return mt_error_set(err, MT_EXIT_USAGE, 0, "--session %zu: the recording holds %zu "
+				    "session%s", want, n, n == 1 ? "" : "s");
+	r->session.count = n;
+	return 0;
+}
+
+/* ---- samples ------------------------------------------------------------ */
+
+static int read_sample(sqlite3_stmt *st, struct rp_sample *p, bool *oom)
+{
+	int64_t threads;
+	const char *state;
+	size_t slen;
+	memset(p, 0, sizeof(*p));
+	if (!col_i64(st, 0, &p->id) || !col_real(st, 2, &p->time) || !col_real(st, 3, &p->mono) ||
+	    !col_dup(st, 4, 63, &p->comm, oom) || !col_dup(st, 5, 255, &p->cmdline, oom) ||
+	    !col_dup(st, 6, 63, &p->user, oom) || !col_text(st, 7, 1, &state, &slen) ||
+	    !col_int(st, 8, 0, INT32_MAX, &threads) || !col_u64(st, 9, &p->proc_rss) ||
+	    !col_u64(st, 10, &p->vsz) || !col_real(st, 11, &p->start_time) ||
+	    !col_real(st, 12, &p->uptime) || !col_u64(st, 13, &p->max_map_count) ||
+	    !col_opt(st, 14, &p->rlimit_as) || !col_u64(st, 15, &p->mmap_min_addr))
+		return -1;
+	p->state = state && slen ? state[0] : '\0';
+	p->threads = (int)threads;
+	if (sqlite3_column_type(st, 16) != SQLITE_NULL) {
+		if (!col_real(st, 16, &p->rss_time))
+			return -1;
+		p->have_rss = true;
+	}
+	return 0;
+}
+
+static void sample_free(struct rp_sample *p)
+{
+	free(p->comm);
+	free(p->cmdline);
+	free(p->user);
+}
+
+static int load_samples(struct mt_replay *r, struct mt_error *err)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+	bool oom = false;
+	if (prepare(r, "SELECT id, seq, time, mono, comm, cmdline, user, state, threads,"
+		    " proc_rss, vsz, start_time, uptime, max_map_count, rlimit_as, mmap_min_addr,"
+		    " rss_time FROM sample WHERE session = ? ORDER BY seq", &st, err))
+		return -1;
+	sqlite3_bind_int64(st, 1, r->session.id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq;
+		if (VEC_RESERVE(r->samples, cap, r->n_samples, 256)) {
+			oom = true;
+			break;
+		}
+		struct rp_sample *p = &r->samples[r->n_samples];
+		int bad = read_sample(st, p, &oom);
+		r->n_samples++;
+		const struct rp_sample *q = r->n_samples > 1 ? p - 1 : NULL;
+		if (bad || !col_i64(st, 1, &seq) || seq != (int64_t)r->n_samples - 1 ||
+		    (q && (p->id <= q->id || p->mono <= q->mono))) {
+			sqlite3_finalize(st);
+			return damaged(err, "sample %zu of session %zu is out of order or has bad "
+				       "values", r->n_samples - 1, r->session.index);
+		}
+		if (oom)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (oom)
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	if (rc != SQLITE_DONE)
+		return recfile_error(r->db, "reading the samples", err);
+	if (r->n_samples == 0)
+		return damaged(err, "session %zu holds no sample", r->session.index);
+	return 0;
+}
+
+long replay_find_id(const struct mt_replay *r, int64_t id)
+{
+	size_t lo = 0, hi = r->n_samples;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->samples[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->n_samples && r->samples[lo].id == id ? (long)lo : -1;
+}
+
+/* born and died (sample ids) as indexes: born a sample of the session,
+ * died NULL or a later one. */
+static bool col_life(const struct mt_replay *r, sqlite3_stmt *st, int i, size_t *born,
+		     size_t *died)
+{
+	int64_t b, d;
+	long bi, di;
+	if (!col_i64(st, i, &b) || (bi = replay_find_id(r, b)) < 0)
+		return false;
+	*born = (size_t)bi;
+	*died = NONE;
+	if (sqlite3_column_type(st, i + 1) == SQLITE_NULL)
+		return true;
+	if (!col_i64(st, i + 1, &d) || (di = replay_find_id(r, d)) <= bi)
+		return false;
+	*died = (size_t)di;
+	return true;
+}
+
+/* ---- lifetimes ---------------------------------------------------------- */
+
+static int read_region(const struct mt_replay *r, sqlite3_stmt *st, struct rp_region *g,
+		       bool *oom)
+{
+	int64_t dmaj, dmin, deleted;
+	const char *perms, *path;
+	size_t plen, len;
+	memset(g, 0, sizeof(*g));
+	if (!col_i64(st, 0, &g->id) || !col_life(r, st, 1, &g->born, &g->died) ||
+	    !col_u64(st, 3, &g->start) || !col_u64(st, 4, &g->end) || g->start >= g->end ||
+	    !col_text(st, 5, 4, &perms, &plen) || !parse_perms(perms, plen, &g->perms) ||
+	    !col_u64(st, 6, &g->offset) || !col_int(st, 7, 0, UINT32_MAX, &dmaj) ||
+	    !col_int(st, 8, 0, UINT32_MAX, &dmin) || !col_u64(st, 9, &g->inode) ||
+	    !col_text(st, 10, PATH_MAX_STORED, &path, &len) || !col_int(st, 11, 0, 3, &deleted))
+		return -1;
+	g->dev_major = (uint32_t)dmaj;
+	g->dev_minor = (uint32_t)dmin;
+	g->deleted_suffix = deleted & 1;
+	g->deleted = deleted & 2;
+	for (int f = 0; f < RSS_FIELDS; f++)
+		g->rss[f] = MT_UNKNOWN;
+	if (path && len) {
+		if (!(g->path = strndup(path, len)))
+			*oom = true;
+		g->path_len = (uint32_t)len;
+	}
+	return 0;
+}
+
+static int load_regions(struct mt_replay *r, struct mt_error *err)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+	bool oom = false;
+	if (prepare(r, "SELECT r.id, born, died, start, end, perms, offset, dev_major, dev_minor,"
+		    " inode, p.name, deleted FROM region r LEFT JOIN path p ON p.id = r.path"
+		    " WHERE session = ? ORDER BY r.id", &st, err))
+		return -1;
+	sqlite3_bind_int64(st, 1, r->session.id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !oom) {
+		if (VEC_RESERVE(r->regions, cap, r->n_regions, 1024)) {
+			oom = true;
+			break;
+		}
+		struct rp_region *g = &r->regions[r->n_regions++];
+		if (read_region(r, st, g, &oom)) {
+			int64_t id = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+			return damaged(err, "region row %lld has bad values", (long long)id);
+		}
+	}
+	sqlite3_finalize(st);
+	if (oom)
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	if (rc != SQLITE_DONE)
+		return recfile_error(r->db, "reading the regions", err);
+	return 0;
+}
+
+static int load_threads(struct mt_replay *r, struct mt_error *err)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+	if (prepare(r, "SELECT born, died, tid, name, state, sp FROM thread WHERE session = ?"
+		    " ORDER BY id", &st, err))
+		return -1;
+	sqlite3_bind_int64(st, 1, r->session.id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t tid;
+		const char *state;
+		size_t slen;
+		if (VEC_RESERVE(r->threads, cap, r->n_threads, 64)) {
+			sqlite3_finalize(st);
+			return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		}
+		struct rp_thread *t = &r->threads[r->n_threads++];
+		memset(t, 0, sizeof(*t));
+		if (!col_life(r, st, 0, &t->born, &t->died) || !col_int(st, 2, 1, INT32_MAX, &tid) ||
+		    !col_buf(st, 3, t->name, sizeof(t->name)) || !col_text(st, 4, 1, &state, &slen) ||
+		    !col_u64(st, 5, &t->sp)) {
+			sqlite3_finalize(st);
+			return damaged(err, "thread row %zu has bad values", r->n_threads);
+		}
+		t->tid = (int)tid;
+		t->state = state && slen ? state[0] : '\0';
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return recfile_error(r->db, "reading the threads", err);
+	return 0;
+}
+
+/* ---- the alive sets ----------------------------------------------------- */
+
+/* qsort has no context argument: the arrays being sorted, per call. */
+static __thread const struct mt_replay *sort_ctx;
+
+static int cmp_region_born(const void *a, const void *b)
+{
+	const struct rp_region *x = &sort_ctx->regions[*(const size_t *)a];
+	const struct rp_region *y = &sort_ctx->regions[*(const size_t *)b];
+	if (x->born != y->born)
+		return x->born < y->born ? -1 : 1;
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+static int cmp_region_start(const void *a, const void *b)
+{
+	const struct rp_region *x = &sort_ctx->regions[*(const size_t *)a];
+	const struct rp_region *y = &sort_ctx->regions[*(const size_t *)b];
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+static int cmp_thread_born(const void *a, const void *b)
+{
+	const struct rp_thread *x = &sort_ctx->threads[*(const size_t *)a];
+	const struct rp_thread *y = &sort_ctx->threads[*(const size_t *)b];
+	if (x->born != y->born)
+		return x->born < y->born ? -1 : 1;
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static int cmp_thread_tid(const void *a, const void *b)
+{
+	const struct rp_thread *x = &sort_ctx->threads[*(const size_t *)a];
+	const struct rp_thread *y = &sort_ctx->threads[*(const size_t *)b];
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static int alive_init(struct rp_alive *al, size_t n, const struct mt_replay *r,
+		      int (*cmp)(const void *, const void *))
+{
+	al->by_born = malloc((n ? n : 1) * sizeof(size_t));
+	if (!al->by_born)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		al->by_born[i] = i;
+	sort_ctx = r;
+	qsort(al->by_born, n, sizeof(size_t), cmp);
+	return 0;
+}
+
+/* A lifetime's first sample and the first without it (NONE: none). */
+typedef void (*life_fn)(const struct mt_replay *r, size_t i, size_t *born, size_t *died);
+
+static void region_life(const struct mt_replay *r, size_t i, size_t *born, size_t *died)
+{
+	*born = r->regions[i].born;
+	*died = r->regions[i].died;
+}
+
+static void thread_life(const struct mt_replay *r, size_t i, size_t *born, size_t *died)
+{
+	*born = r->threads[i].born;
+	*died = r->threads[i].died;
+}
+
+/*
+ * Move the set to sample k, the one after the last: drop lifetimes that
+ * died at k, add those born at k, and keep it sorted by cmp.
+ */
+static int alive_step(struct rp_alive *al, size_t k, size_t total, life_fn life,
+		      const struct mt_replay *r, int (*cmp)(const void *, const void *))
+{
+	size_t n = 0, born, died;
+	for (size_t i = 0; i < al->n; i++) {
+		life(r, al->v[i], &born, &died);
+		if (died > k)
+			al->v[n++] = al->v[i];
+	}
+	al->n = n;
+	bool added = false;
+	for (; al->next_born < total; al->next_born++) {
+		size_t i = al->by_born[al->next_born];
+		life(r, i, &born, &died);
+		if (born > k)
+			break;
+		if (VEC_RESERVE(al->v, al->cap, al->n, 256))
+			return -ENOMEM;
+		al->v[al->n++] = i;
+		added = true;
+	}
+	if (added) {
+		sort_ctx = r;
+		qsort(al->v, al->n, sizeof(size_t), cmp);
+	}
+	return 0;
+}
+
+static void alive_reset(struct rp_alive *al)
+{
+	al->n = 0;
+	al->next_born = 0;
+}
+
+static void alive_free(struct rp_alive *al)
+{
+	free(al->v);
+	free(al->by_born);
+	memset(al, 0, sizeof(*al));
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+int replay_open(struct mt_replay **out, const char *path, size_t session, struct mt_error *err)
+{
+	struct mt_replay *r = calloc(1, sizeof(*r));
+	*out = NULL;
+	if (!r)
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	if (recfile_open(&r->db, path, RECFILE_READ, err) || load_session(r, session, err) ||
+	    load_samples(r, err) || load_regions(r, err) || load_threads(r, err) ||
+	    prepare(r, "SELECT region, rss, pss, swap, private_dirty, shared_dirty, anon_huge,"
+		    " locked FROM region_rss WHERE sample = ?", &r->rss_stmt, err)) {
+		replay_close(r);
+		return -1;
+	}
+	if (alive_init(&r->ralive, r->n_regions, r, cmp_region_born) ||
+	    alive_init(&r->talive, r->n_threads, r, cmp_thread_born)) {
+		replay_close(r);
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	}
+	*out = r;
+	return 0;
+}
+
+void replay_close(struct mt_replay *r)
+{
+	if (!r)
+		return;
+	sqlite3_finalize(r->rss_stmt);
+	recfile_close(r->db, false);
+	for (size_t i = 0; i < r->n_samples; i++)
+		sample_free(&r->samples[i]);
+	for (size_t i = 0; i < r->n_regions; i++)
+		free(r->regions[i].path);
+	free(r->samples);
+	free(r->regions);
+	free(r->threads);
+	alive_free(&r->ralive);
+	alive_free(&r->talive);
+	free(r);
+}
+
+const struct replay_session *replay_session(const struct mt_replay *r)
+{
+	return &r->session;
+}
+
+size_t replay_count(const struct mt_replay *r)
+{
+	return r->n_samples;
+}
+
+size_t replay_pos(const struct mt_replay *r)
+{
+	return r->pos;
+}
+
+double replay_time(const struct mt_replay *r, size_t i)
+{
+	return r->samples[i].time;
+}
+
+int64_t replay_sample_id(const struct mt_replay *r, size_t i)
+{
+	return r->samples[i].id;
+}
+
+size_t replay_find_time(const struct mt_replay *r, double t)
+{
+	size_t lo = 0, hi = r->n_samples;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->samples[mid].time <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : 0;
+}
+
+struct sqlite3 *replay_db(struct mt_replay *r)
+{
+	return r->db;
+}
+
+void replay_rewind(struct mt_replay *r)
+{
+	r->pos = 0;
+	alive_reset(&r->ralive);
+	alive_reset(&r->talive);
+	r->comm[0] = r->cmdline[0] = r->user[0] = '\0';
+	for (size_t i = 0; i < r->n_regions; i++)
+		for (int f = 0; f < RSS_FIELDS; f++)
+			r->regions[i].rss[f] = MT_UNKNOWN;
+}
+
+/* ---- one sample --------------------------------------------------------- */
+
+static struct rp_region *region_by_id(struct mt_replay *r, int64_t id)
+{
+	size_t lo = 0, hi = r->n_regions;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->regions[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->n_regions && r->regions[lo].id == id ? &r->regions[lo] : NULL;
+}
+
+/* The resident figures that changed at sample k. */
+static int apply_rss(struct mt_replay *r, size_t k, struct mt_error *err)
+{
+	sqlite3_stmt *st = r->rss_stmt;
+	int rc;
+	sqlite3_bind_int64(st, 1, r->samples[k].id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id;
+		uint64_t v[RSS_FIELDS];
+		struct rp_region *g = col_i64(st, 0, &id) ? region_by_id(r, id) : NULL;
+		bool ok = g && g->born <= k && g->died > k;
+		for (int f = 0; ok && f < RSS_FIELDS; f++)
+			ok = col_opt(st, 1 + f, &v[f]);
+		if (!ok) {
+			sqlite3_reset(st);
+			return damaged(err, "sample %zu has resident sizes for a region not "
+				       "mapped then", k);
+		}
+		memcpy(g->rss, v, sizeof(v));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return recfile_error(r->db, "reading resident sizes", err);
+	return 0;
+}
+
+static int fill_regions(struct mt_replay *r, struct mt_snapshot *s, size_t k,
+			struct mt_error *err)
+{
+	uint64_t last_end = 0;
+	for (size_t i = 0; i < r->ralive.n; i++) {
+		const struct rp_region *g = &r->regions[r->ralive.v[i]];
+		if (i > 0 && g->start < last_end)
+			return damaged(err, "regions overlap at 0x%llx in sample %zu",
+				       (unsigned long long)g->start, k);
+		last_end = g->end;
+		struct mt_region *d = snapshot_add_region(s);
+		if (!d || (g->path && !(d->path = snapshot_intern(s, g->path, g->path_len))))
+			return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		d->start = g->start;
+		d->end = g->end;
+		d->offset = g->offset;
+		d->inode = g->inode;
+		d->dev_major = g->dev_major;
+		d->dev_minor = g->dev_minor;
+		d->perms = g->perms;
+		d->deleted_suffix = g->deleted_suffix;
+		d->deleted = g->deleted;
+		d->path_len = g->path_len;
+		d->rss = g->rss[0];
+		d->pss = g->rss[1];
+		d->swap = g->rss[2];
+		d->private_dirty = g->rss[3];
+		d->shared_dirty = g->rss[4];
+		d->anon_huge = g->rss[5];
+		d->locked = g->rss[6];
+	}
+	return 0;
+}
+
+static int fill_threads(struct mt_replay *r, struct mt_snapshot *s, size_t k,
+			struct mt_error *err)
+{
+	size_t n = r->talive.n;
+	if (n > THREADS_MAX_SAMPLE)
+		return damaged(err, "sample %zu has %zu threads", k, n);
+	struct mt_thread *v = realloc(s->threads, (n ? n : 1) * sizeof(*v));
+	if (!v)
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	s->threads = v;
+	for (size_t i = 0; i < n; i++) {
+		const struct rp_thread *t = &r->threads[r->talive.v[i]];
+		if (i > 0 && t->tid == v[i - 1].tid)
+			return damaged(err, "thread %d is listed twice in sample %zu", t->tid, k);
+		memset(&v[i], 0, sizeof(v[i]));
+		v[i].tid = t->tid;
+		memcpy(v[i].name, t->name, sizeof(v[i].name));
+		v[i].state = t->state;
+		v[i].sp = t->sp;
+		v[i].stack_region = -1;
+	}
+	s->n_threads = n;
+	return 0;
+}
+
+static void fill_facts(struct mt_replay *r, struct mt_snapshot *s, const struct rp_sample *p)
+{
+	if (p->comm)
+		snprintf(r->comm, sizeof(r->comm), "%s", p->comm);
+	if (p->cmdline)
+		snprintf(r->cmdline, sizeof(r->cmdline), "%s", p->cmdline);
+	if (p->user)
+		snprintf(r->user, sizeof(r->user), "%s", p->user);
+	s->pid = r->session.pid;
+	s->time = p->time;
+	s->mono = p->mono;
+	snprintf(s->info.comm, sizeof(s->info.comm), "%s", r->comm);
+	snprintf(s->info.cmdline, sizeof(s->info.cmdline), "%s", r->cmdline);
+	snprintf(s->info.user, sizeof(s->info.user), "%s", r->user);
+	s->info.state = p->state;
+	s->info.threads = p->threads;
+	s->info.rss = p->proc_rss;
+	s->info.vsz = p->vsz;
+	s->info.start_time = p->start_time;
+	s->info.uptime = p->uptime;
+	s->max_map_count = p->max_map_count;
+	s->rlimit_as = p->rlimit_as;
+	s->mmap_min_addr = p->mmap_min_addr;
+	s->page_size = r->page_size;
+	s->have_rss = p->have_rss;
+	s->rss_time = p->rss_time;
+}
+
+int replay_next(struct mt_replay *r, struct mt_snapshot *s, struct mt_error *err)
+{
+	size_t k = r->pos;
+	if (k >= r->n_samples)
+		return 1;
+	snapshot_reset(s);
+	if (alive_step(&r->ralive, k, r->n_regions, region_life, r, cmp_region_start) ||
+	    alive_step(&r->talive, k, r->n_threads, thread_life, r, cmp_thread_tid))
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	if (apply_rss(r, k, err) || fill_regions(r, s, k, err) || fill_threads(r, s, k, err))
+		return -1;
+	fill_facts(r, s, &r->samples[k]);
+	r->pos = k + 1;
+	return 0;
+}
