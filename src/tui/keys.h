@@ -52,8 +52,10 @@ enum tui_scope {
 	SC_PICKER = 1u << 2,  /* the process picker */
 	SC_REFS = 1u << 3,    /* the drill-down's references */
 	SC_TRACES = 1u << 4,  /* the backtraces of every thread */
-	SC_REPLAY = 1u << 5,  /* added to the views and the detail in a replay */
-	SC_ALL = SC_MONITOR | SC_DETAIL | SC_PICKER | SC_REFS | SC_TRACES | SC_REPLAY,
+	/* Added to the views' and the detail's scope in a replay; its keys
+	 * come first in the table, so they win over the live ones. */
+	SC_REPLAY = 1u << 5,
+	SC_ALL = SC_MONITOR | SC_DETAIL | SC_PICKER | SC_REFS | SC_TRACES,
 };
 
 struct tui_binding {

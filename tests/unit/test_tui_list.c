@@ -280,9 +280,19 @@ static void keys_htop_basics(void **state)
 	assert_int_equal(keys_lookup(27, SC_TRACES), ACT_BACK);
 	assert_int_equal(keys_lookup(' ', SC_PICKER), ACT_NONE);
 	assert_int_equal(keys_lookup('x', SC_ALL), ACT_NONE);
+	/* A replay: atop's time travel over Home, End and b of the views. */
+	assert_int_equal(keys_lookup(KEY_HOME, SC_MONITOR | SC_REPLAY), ACT_FIRST);
+	assert_int_equal(keys_lookup(KEY_END, SC_DETAIL | SC_REPLAY), ACT_LAST);
+	assert_int_equal(keys_lookup('b', SC_MONITOR | SC_REPLAY), ACT_JUMP);
+	assert_int_equal(keys_lookup('t', SC_MONITOR | SC_REPLAY), ACT_STEP_NEXT);
+	assert_int_equal(keys_lookup('T', SC_MONITOR | SC_REPLAY), ACT_STEP_PREV);
+	assert_int_equal(keys_lookup('g', SC_MONITOR | SC_REPLAY), ACT_HOME);
+	assert_int_equal(keys_lookup(KEY_HOME, SC_MONITOR), ACT_HOME);
+	assert_int_equal(keys_lookup('t', SC_MONITOR), ACT_NONE);
 }
 
-/* One key, one meaning per scope: no binding is shadowed by another. */
+/* One key, one meaning per scope: no binding is shadowed by another
+ * (a replay's keys are a scope of their own, looked up first). */
 static void keys_no_shadowed_binding(void **state)
 {
 	(void)state;
