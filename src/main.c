@@ -433,6 +433,10 @@ int main(int argc, char **argv)
 		}
 		opt.pid = demo;
 	}
+	/* A write past RLIMIT_FSIZE then fails with EFBIG, which stops the
+	 * recording, instead of SIGXFSZ killing memtop mid-watch. */
+	if (opt.write)
+		signal(SIGXFSZ, SIG_IGN);
 	if (opt.refs)
 		rc = refs_report(stdout, &opt, &err);
 	else if (opt.batch)

@@ -6,7 +6,6 @@
  * the model derives the same numbers from it.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -229,9 +228,6 @@ int record_open(struct mt_recorder **out, const char *path, double delay, struct
 			return -1;
 		}
 	}
-	/* A write past RLIMIT_FSIZE then fails with EFBIG, which stops the
-	 * recording, instead of killing memtop and what it watches with it. */
-	signal(SIGXFSZ, SIG_IGN);
 	*out = r;
 	return 0;
 }

@@ -446,51 +446,47 @@ static int load_threads(struct mt_replay *r, struct mt_error *err)
 
 /* ---- the alive sets ----------------------------------------------------- */
 
-/* qsort has no context argument: the arrays being sorted, per call. */
-static __thread const struct mt_replay *sort_ctx;
-
-static int cmp_region_born(const void *a, const void *b)
+static int cmp_region_born(const void *a, const void *b, void *ctx)
 {
-	const struct rp_region *x = &sort_ctx->regions[*(const size_t *)a];
-	const struct rp_region *y = &sort_ctx->regions[*(const size_t *)b];
+	const struct rp_region *x = &((const struct mt_replay *)ctx)->regions[*(const size_t *)a];
+	const struct rp_region *y = &((const struct mt_replay *)ctx)->regions[*(const size_t *)b];
 	if (x->born != y->born)
 		return x->born < y->born ? -1 : 1;
 	return (x->start > y->start) - (x->start < y->start);
 }
 
-static int cmp_region_start(const void *a, const void *b)
+static int cmp_region_start(const void *a, const void *b, void *ctx)
 {
-	const struct rp_region *x = &sort_ctx->regions[*(const size_t *)a];
-	const struct rp_region *y = &sort_ctx->regions[*(const size_t *)b];
+	const struct rp_region *x = &((const struct mt_replay *)ctx)->regions[*(const size_t *)a];
+	const struct rp_region *y = &((const struct mt_replay *)ctx)->regions[*(const size_t *)b];
 	return (x->start > y->start) - (x->start < y->start);
 }
 
-static int cmp_thread_born(const void *a, const void *b)
+static int cmp_thread_born(const void *a, const void *b, void *ctx)
 {
-	const struct rp_thread *x = &sort_ctx->threads[*(const size_t *)a];
-	const struct rp_thread *y = &sort_ctx->threads[*(const size_t *)b];
+	const struct rp_thread *x = &((const struct mt_replay *)ctx)->threads[*(const size_t *)a];
+	const struct rp_thread *y = &((const struct mt_replay *)ctx)->threads[*(const size_t *)b];
 	if (x->born != y->born)
 		return x->born < y->born ? -1 : 1;
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
-static int cmp_thread_tid(const void *a, const void *b)
+static int cmp_thread_tid(const void *a, const void *b, void *ctx)
 {
-	const struct rp_thread *x = &sort_ctx->threads[*(const size_t *)a];
-	const struct rp_thread *y = &sort_ctx->threads[*(const size_t *)b];
+	const struct rp_thread *x = &((const struct mt_replay *)ctx)->threads[*(const size_t *)a];
+	const struct rp_thread *y = &((const struct mt_replay *)ctx)->threads[*(const size_t *)b];
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
 static int alive_init(struct rp_alive *al, size_t n, const struct mt_replay *r,
-		      int (*cmp)(const void *, const void *))
+		      int (*cmp)(const void *, const void *, void *))
 {
 	al->by_born = malloc((n ? n : 1) * sizeof(size_t));
 	if (!al->by_born)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		al->by_born[i] = i;
-	sort_ctx = r;
-	qsort(al->by_born, n, sizeof(size_t), cmp);
+	qsort_r(al->by_born, n, sizeof(size_t), cmp, (void *)r);
 	return 0;
 }
 
@@ -514,7 +510,7 @@ static void thread_life(const struct mt_replay *r, size_t i, size_t *born, size_
  * died at k, add those born at k, and keep it sorted by cmp.
  */
 static int alive_step(struct rp_alive *al, size_t k, size_t total, life_fn life,
-		      const struct mt_replay *r, int (*cmp)(const void *, const void *))
+		      const struct mt_replay *r, int (*cmp)(const void *, const void *, void *))
 {
 	size_t n = 0, born, died;
 	for (size_t i = 0; i < al->n; i++) {
@@ -534,10 +530,8 @@ static int alive_step(struct rp_alive *al, size_t k, size_t total, life_fn life,
 		al->v[al->n++] = i;
 		added = true;
 	}
-	if (added) {
-		sort_ctx = r;
-		qsort(al->v, al->n, sizeof(size_t), cmp);
-	}
+	if (added)
+		qsort_r(al->v, al->n, sizeof(size_t), cmp, (void *)r);
 	return 0;
 }
 
