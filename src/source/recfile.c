@@ -217,14 +217,14 @@ static int create_schema(sqlite3 *db, const char *path, struct mt_error *err)
 	return 0;
 }
 
-static int setup_writer(sqlite3 *db, struct mt_error *err)
+static int setup_writer(sqlite3 *db, const char *path, struct mt_error *err)
 {
 	/* WAL with synchronous=NORMAL: a commit is one append, durable
 	 * against memtop's death (not the machine's, which loses at most
 	 * the last samples, never the file). */
 	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
 			 NULL) != SQLITE_OK)
-		return recfile_error(db, "preparing the recording", err);
+		return recfile_error(db, path, err);
 	return 0;
 }
 
@@ -245,9 +245,13 @@ int recfile_open(sqlite3 **out, const char *path, enum recfile_mode mode, struct
 		rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 	}
 	if (rc != SQLITE_OK) {
-		int e = errno;
+		/* SQLite's "unable to open database file" hides the reason;
+		 * the system's errno says it (read-only file system, no such
+		 * directory, permission denied). */
+		int e = db ? sqlite3_system_errno(db) : ENOMEM;
 		mt_error_set(err, mode == RECFILE_WRITE ? MT_EXIT_FAILURE : MT_EXIT_BADFILE, e,
-			     "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+			     "cannot %s %s: %s", mode == RECFILE_WRITE ? "write to" : "open", path,
+			     e ? strerror(e) : sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return -1;
 	}
@@ -255,7 +259,7 @@ int recfile_open(sqlite3 **out, const char *path, enum recfile_mode mode, struct
 	/* A locked file (another memtop writing) is waited for, briefly. */
 	sqlite3_busy_timeout(db, 2000);
 	if (mode == RECFILE_WRITE) {
-		if ((fresh && create_schema(db, path, err)) || setup_writer(db, err)) {
+		if ((fresh && create_schema(db, path, err)) || setup_writer(db, path, err)) {
 			sqlite3_close(db);
 			return -1;
 		}
