@@ -222,8 +222,12 @@ static int setup_writer(sqlite3 *db, const char *path, struct mt_error *err)
 	/* WAL with synchronous=NORMAL: a commit is one append, durable
 	 * against memtop's death (not the machine's, which loses at most
 	 * the last samples, never the file). */
-	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
-			 NULL) != SQLITE_OK)
+	/* A checkpoint every 256 pages and a WAL cut back to 1 MiB after
+	 * it keep the file beside the recording small (the default lets it
+	 * sit at 4 MiB, more than an hour of a steady process). */
+	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 " PRAGMA wal_autocheckpoint=256; PRAGMA journal_size_limit=1048576;",
+			 NULL, NULL, NULL) != SQLITE_OK)
 		return recfile_error(db, path, err);
 	return 0;
 }
@@ -235,14 +239,16 @@ int recfile_open(sqlite3 **out, const char *path, enum recfile_mode mode, struct
 	int fresh = check_header(path, mode, err);
 	if (fresh < 0)
 		return -1;
-	int flags = mode == RECFILE_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE :
-		SQLITE_OPEN_READWRITE;
+	/* One connection, used by one thread: SQLite's own locking is waste
+	 * (~7% of a big first sample). */
+	int flags = (mode == RECFILE_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE :
+		     SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
 	int rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK && mode == RECFILE_READ) {
 		/* A read-only place: still replayable when no WAL waits. */
 		sqlite3_close(db);
 		db = NULL;
-		rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+		rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 	}
 	if (rc != SQLITE_OK) {
 		/* SQLite's "unable to open database file" hides the reason;
