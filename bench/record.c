@@ -280,7 +280,13 @@ static struct mt_recorder *rec_open(const char *path)
 	return rec;
 }
 
-static double rec_sample(struct mt_recorder *rec, const struct refresher *r)
+/*
+ * One sample: the seconds record_sample held the caller (the diff and the
+ * queueing: what a refresh waits for), and in *written the seconds until
+ * the writer thread had it in the file (record_flush), which the bench
+ * waits for so that samples do not overlap.
+ */
+static double rec_sample(struct mt_recorder *rec, const struct refresher *r, double *written)
 {
 	struct mt_error err;
 	double t0 = clock_mono();
@@ -288,7 +294,14 @@ static double rec_sample(struct mt_recorder *rec, const struct refresher *r)
 		fprintf(stderr, "record_sample: %s\n", err.msg);
 		exit(1);
 	}
-	return clock_mono() - t0;
+	double t1 = clock_mono();
+	if (record_flush(rec, &err) < 0) {
+		fprintf(stderr, "record_flush: %s\n", err.msg);
+		exit(1);
+	}
+	if (written)
+		*written = clock_mono() - t0;
+	return t1 - t0;
 }
 
 /* Bytes this process has handed to write() and the like so far. */
@@ -493,18 +506,19 @@ static void bench_steady(const char *dir, int samples)
 	/* A recording of the first sample alone: what any recording costs. */
 	struct mt_recorder *rec = rec_open(one);
 	refresh(&r, PROC_READ_RSS_ALWAYS);
-	rec_sample(rec, &r);
+	rec_sample(rec, &r, NULL);
 	record_close(rec);
 	long long size1 = file_size(one);
 
-	double *ref = calloc((size_t)samples * 2, sizeof(double)), *wr = ref + samples;
+	double *ref = calloc((size_t)samples * 3, sizeof(double)), *wr = ref + samples;
+	double *wt = wr + samples;
 	rec = rec_open(many);
 	long long w0 = wchar();
 	double t0 = clock_mono();
 	for (int i = 0; i < samples; i++) {
 		churn(&t);
 		ref[i] = refresh(&r, PROC_READ_RSS_ALWAYS);
-		wr[i] = rec_sample(rec, &r);
+		wr[i] = rec_sample(rec, &r, &wt[i]);
 	}
 	double secs = clock_mono() - t0;
 	long long written = wchar() - w0;
@@ -549,9 +563,12 @@ static void bench_steady(const char *dir, int samples)
 	       verdict(hour <= BUDGET_MIB_HOUR));
 	double mref = median(ref, samples), mwr = median(wr, samples);
 	double p90 = quantile(wr, samples, 0.9), mx = wr[samples - 1];
+	double mwt = median(wt, samples), p90t = quantile(wt, samples, 0.9);
 	printf("  refresh (proc_read+model) %8.3f ms  median\n", mref * 1e3);
-	printf("  record_sample             %8.3f ms  median, p90 %.3f ms, max %.1f ms;"
-	       " record/refresh = %.2f\n\n", mwr * 1e3, p90 * 1e3, mx * 1e3, mwr / mref);
+	printf("  record_sample (caller)    %8.3f ms  median, p90 %.3f ms, max %.1f ms;"
+	       " record/refresh = %.2f\n", mwr * 1e3, p90 * 1e3, mx * 1e3, mwr / mref);
+	printf("  in the file (writer)      %8.3f ms  median, p90 %.3f ms, max %.1f ms\n\n",
+	       mwt * 1e3, p90t * 1e3, wt[samples - 1] * 1e3);
 	free(ref);
 	remove_recording(one);
 	remove_recording(many);
@@ -561,6 +578,7 @@ static void bench_steady(const char *dir, int samples)
 
 struct run {
 	double ref_med, wr_med, wr_p90, wr_max;
+	double wt_med, wt_p90; /* until in the file */
 	long long size, wal;
 };
 
@@ -568,15 +586,16 @@ struct run {
 static void rounds_of(struct target *t, struct refresher *r, const char *path, unsigned flags,
 		      bool changes, int rounds, struct run *out)
 {
-	double *ref = calloc((size_t)rounds * 2, sizeof(double)), *wr = ref + rounds;
+	double *ref = calloc((size_t)rounds * 3, sizeof(double)), *wr = ref + rounds;
+	double *wt = wr + rounds;
 	struct mt_recorder *rec = rec_open(path);
 	refresh(r, flags);
-	rec_sample(rec, r);
+	rec_sample(rec, r, NULL);
 	for (int i = 0; i < rounds; i++) {
 		if (changes)
 			churn(t);
 		ref[i] = refresh(r, flags);
-		wr[i] = rec_sample(rec, r);
+		wr[i] = rec_sample(rec, r, &wt[i]);
 	}
 	char wal[PATH_MAX + 40];
 	snprintf(wal, sizeof(wal), "%s-wal", path);
@@ -587,6 +606,8 @@ static void rounds_of(struct target *t, struct refresher *r, const char *path, u
 	out->wr_med = median(wr, rounds);
 	out->wr_p90 = quantile(wr, rounds, 0.9);
 	out->wr_max = wr[rounds - 1];
+	out->wt_med = median(wt, rounds);
+	out->wt_p90 = quantile(wt, rounds, 0.9);
 	free(ref);
 	remove_recording(path);
 }
@@ -594,20 +615,21 @@ static void rounds_of(struct target *t, struct refresher *r, const char *path, u
 /* The first sample of the latest snapshot, FIRST_REPS times into fresh
  * files, interleaved with the raw floor: medians into rec and raw. */
 static void first_of(struct refresher *r, const char *dir, bool rss, double *rec_med,
-		     double *raw_med)
+		     double *written_med, double *raw_med)
 {
-	double rec[FIRST_REPS], raw[FIRST_REPS];
+	double rec[FIRST_REPS], written[FIRST_REPS], raw[FIRST_REPS];
 	char path[PATH_MAX + 32];
 	for (int i = 0; i < FIRST_REPS; i++) {
 		snprintf(path, sizeof(path), "%s/first.memtop", dir);
 		struct mt_recorder *w = rec_open(path);
-		rec[i] = rec_sample(w, r);
+		rec[i] = rec_sample(w, r, &written[i]);
 		record_close(w);
 		remove_recording(path);
 		snprintf(path, sizeof(path), "%s/raw.memtop", dir);
 		raw[i] = raw_floor(path, latest(r), rss);
 	}
 	*rec_med = median(rec, FIRST_REPS);
+	*written_med = median(written, FIRST_REPS);
 	*raw_med = median(raw, FIRST_REPS);
 }
 
@@ -618,7 +640,7 @@ static void bench_big(const char *dir, int rounds)
 	struct target t;
 	struct refresher r;
 	char path[PATH_MAX + 32];
-	double first_n, raw_n, first_r, raw_r;
+	double first_n, raw_n, first_r, raw_r, wrote_n, wrote_r;
 	struct run none, rss, changed;
 	if (start(&t, &f) < 0)
 		exit(1);
@@ -626,10 +648,10 @@ static void bench_big(const char *dir, int rounds)
 	snprintf(path, sizeof(path), "%s/big.memtop", dir);
 
 	refresh(&r, PROC_READ_RSS_NEVER);
-	first_of(&r, dir, false, &first_n, &raw_n);
+	first_of(&r, dir, false, &first_n, &wrote_n, &raw_n);
 	rounds_of(&t, &r, path, PROC_READ_RSS_NEVER, false, rounds, &none);
 	refresh(&r, PROC_READ_RSS_ALWAYS);
-	first_of(&r, dir, true, &first_r, &raw_r);
+	first_of(&r, dir, true, &first_r, &wrote_r, &raw_r);
 	rounds_of(&t, &r, path, PROC_READ_RSS_ALWAYS, false, rounds, &rss);
 	rounds_of(&t, &r, path, PROC_READ_RSS_ALWAYS, true, rounds, &changed);
 	size_t regions = latest(&r)->n_regions;
@@ -637,12 +659,14 @@ static void bench_big(const char *dir, int rounds)
 	stop(&t);
 
 	printf("%zu regions, %d rounds, medians (p90, max)\n", regions, rounds);
-	printf("  first sample, no rss      %8.1f ms  raw SQLite, %zu region rows: %.1f ms"
-	       "  ratio %.2f  budget <= %.0f ms  %s\n", first_n * 1e3, regions, raw_n * 1e3,
-	       first_n / raw_n, BUDGET_MS, verdict(first_n * 1e3 <= BUDGET_MS));
-	printf("  first sample, rss         %8.1f ms  raw SQLite, %zu region + rss rows: %.1f ms"
-	       "  ratio %.2f  budget <= %.0f ms  %s\n", first_r * 1e3, regions, raw_r * 1e3,
-	       first_r / raw_r, BUDGET_MS, verdict(first_r * 1e3 <= BUDGET_MS));
+	printf("  first sample, no rss      caller %6.1f ms  budget <= %.0f ms  %s;  in the file"
+	       " %6.1f ms, raw SQLite for %zu region rows %.1f ms, ratio %.2f\n", first_n * 1e3,
+	       BUDGET_MS, verdict(first_n * 1e3 <= BUDGET_MS), wrote_n * 1e3, regions,
+	       raw_n * 1e3, wrote_n / raw_n);
+	printf("  first sample, rss         caller %6.1f ms  budget <= %.0f ms  %s;  in the file"
+	       " %6.1f ms, raw SQLite for %zu region + rss rows %.1f ms, ratio %.2f\n",
+	       first_r * 1e3, BUDGET_MS, verdict(first_r * 1e3 <= BUDGET_MS), wrote_r * 1e3,
+	       regions, raw_r * 1e3, wrote_r / raw_r);
 	const struct { const char *name; struct run *v; } runs[] = {
 		{ "no rss, steady ", &none },
 		{ "rss, steady    ", &rss },
@@ -650,10 +674,12 @@ static void bench_big(const char *dir, int rounds)
 	};
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
 		struct run *v = runs[i].v;
-		printf("  %s  refresh %6.1f ms  record_sample %6.2f ms (%.2f, %.2f)"
-		       "  record/refresh %.3f  budget <= %.0f ms  %s\n", runs[i].name,
-		       v->ref_med * 1e3, v->wr_med * 1e3, v->wr_p90 * 1e3, v->wr_max * 1e3,
-		       v->wr_med / v->ref_med, BUDGET_MS, verdict(v->wr_p90 * 1e3 <= BUDGET_MS));
+		printf("  %s  refresh %6.1f ms  caller %5.2f ms (%.2f, %.2f)"
+		       "  record/refresh %.3f  budget <= %.0f ms  %s;  in the file %.2f ms (%.2f)\n",
+		       runs[i].name, v->ref_med * 1e3, v->wr_med * 1e3, v->wr_p90 * 1e3,
+		       v->wr_max * 1e3, v->wr_med / v->ref_med, BUDGET_MS,
+		       verdict(v->wr_p90 * 1e3 <= BUDGET_MS && v->wt_p90 * 1e3 <= BUDGET_MS),
+		       v->wt_med * 1e3, v->wt_p90 * 1e3);
 	}
 	printf("  files (1 + %d samples)    no rss %.1f MiB, rss %.1f MiB, rss 1%% changed %.1f MiB"
 	       " (%.0f B per changed region)\n", rounds, none.size / 1048576.0,

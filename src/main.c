@@ -350,6 +350,9 @@ static void source_record(struct batch_source *src, const struct mt_model *m,
 
 static void source_close(struct batch_source *src)
 {
+	struct mt_error err;
+	if (src->rec && record_flush(src->rec, &err))
+		fprintf(stderr, "memtop: %s\n", err.msg);
 	record_close(src->rec);
 	replay_close(src->replay);
 	if (src->proc)

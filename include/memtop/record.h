@@ -6,6 +6,12 @@
  * it goes; per-region resident sizes only when they change.  Each sample
  * is one transaction: a recording killed at any moment replays every
  * sample committed before.
+ *
+ * The recorder writes on a thread of its own: record_sample diffs the
+ * snapshot and queues the changes, so the disk never holds up a refresh.
+ * A write that fails (disk full) is reported by the next record_sample,
+ * or by record_flush.  All the functions are for one thread, the one that
+ * opened the recorder.
  */
 #ifndef MEMTOP_RECORD_H
 #define MEMTOP_RECORD_H
@@ -33,13 +39,18 @@ void record_close(struct mt_recorder *r);
 
 /*
  * Append the snapshot s, already folded into m, as the next sample.
- * On failure (disk full, I/O error) nothing of this sample is kept and
- * err says why; the caller should stop recording (record_close).
+ * Fails (err says why; the caller should stop recording with
+ * record_close) when an earlier sample could not be written: nothing of
+ * that sample and none after it is kept.
  */
 int record_sample(struct mt_recorder *r, const struct mt_model *m,
 		  const struct mt_snapshot *s, struct mt_error *err);
 
-/* Samples written so far in this session. */
+/* Wait until every queued sample is in the file: 0, or -1 with err set
+ * when one could not be written. */
+int record_flush(struct mt_recorder *r, struct mt_error *err);
+
+/* Samples queued so far in this session. */
 unsigned long record_samples(const struct mt_recorder *r);
 const char *record_path(const struct mt_recorder *r);
 
@@ -59,6 +70,7 @@ struct record_scan {
 /*
  * Store a scan and its result, tied to the latest sample; *id is its
  * id, to pass as the parent of the next step.  Needs one sample first.
+ * Written before it returns (sc points into the caller's step).
  */
 int record_scan(struct mt_recorder *r, const struct record_scan *sc, int64_t *id,
 		struct mt_error *err);
