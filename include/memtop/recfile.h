@@ -9,11 +9,13 @@
 #define MEMTOP_RECFILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "memtop/error.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 /* "memt", at byte 68 of the database header. */
 #define RECFILE_APPLICATION_ID 0x6d656d74
@@ -55,5 +57,23 @@ static inline int64_t recfile_u64(uint64_t v)
 
 /* MT_UNKNOWN and "unlimited" (UINT64_MAX) are stored as NULL. */
 #define RECFILE_NULL_U64 UINT64_MAX
+
+/*
+ * Reading a column of a recording, suspiciously: the file may be damaged
+ * or hostile, and SQLite converts between types without a word.  Each
+ * returns false when the value is not of the type memtop wrote there, or
+ * out of range; the caller reports the row as damaged.
+ */
+bool recfile_col_i64(struct sqlite3_stmt *st, int i, int64_t *v);
+bool recfile_col_u64(struct sqlite3_stmt *st, int i, uint64_t *v);
+bool recfile_col_int(struct sqlite3_stmt *st, int i, int64_t lo, int64_t hi, int64_t *v);
+/* A finite number (an integer is fine). */
+bool recfile_col_real(struct sqlite3_stmt *st, int i, double *v);
+/* TEXT without NUL bytes, at most max bytes; *t NULL for a NULL column,
+ * which only null_ok accepts. */
+bool recfile_col_text(struct sqlite3_stmt *st, int i, bool null_ok, size_t max,
+		      const char **t, size_t *len);
+/* "rwxp" back into enum mt_perm bits. */
+bool recfile_parse_perms(const char *p, size_t len, uint8_t *out);
 
 #endif

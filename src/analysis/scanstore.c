@@ -357,32 +357,10 @@ static int no_memory(const struct loader *l)
 			    (long long)l->id);
 }
 
-static bool col_i64(sqlite3_stmt *st, int i, int64_t *v)
-{
-	if (sqlite3_column_type(st, i) != SQLITE_INTEGER)
-		return false;
-	*v = sqlite3_column_int64(st, i);
-	return true;
-}
-
-static bool col_u64(sqlite3_stmt *st, int i, uint64_t *v)
-{
-	int64_t x;
-	if (!col_i64(st, i, &x))
-		return false;
-	*v = (uint64_t)x;
-	return true;
-}
-
-static bool col_int(sqlite3_stmt *st, int i, int64_t lo, int64_t hi, int64_t *v)
-{
-	return col_i64(st, i, v) && *v >= lo && *v <= hi;
-}
-
 static bool col_bool(sqlite3_stmt *st, int i, bool *v)
 {
 	int64_t x;
-	if (!col_int(st, i, 0, 1, &x))
+	if (!recfile_col_int(st, i, 0, 1, &x))
 		return false;
 	*v = x != 0;
 	return true;
@@ -392,7 +370,7 @@ static bool col_bool(sqlite3_stmt *st, int i, bool *v)
 static bool col_size(sqlite3_stmt *st, int i, size_t *v)
 {
 	int64_t x;
-	if (!col_int(st, i, 0, INT64_MAX, &x))
+	if (!recfile_col_int(st, i, 0, INT64_MAX, &x))
 		return false;
 	*v = (size_t)x;
 	return true;
@@ -403,41 +381,7 @@ static bool col_opt_u64(sqlite3_stmt *st, int i, uint64_t *v, bool *present)
 {
 	*v = 0;
 	*present = sqlite3_column_type(st, i) != SQLITE_NULL;
-	return !*present || col_u64(st, i, v);
-}
-
-static bool col_real(sqlite3_stmt *st, int i, double *v)
-{
-	int t = sqlite3_column_type(st, i);
-	if (t != SQLITE_FLOAT && t != SQLITE_INTEGER)
-		return false;
-	*v = sqlite3_column_double(st, i);
-	return isfinite(*v);
-}
-
-/*
- * TEXT without NUL bytes, at most max bytes; *t NULL when the column is
- * NULL and that is allowed.  A BLOB or a number is refused: the writer
- * only ever stores text there.
- */
-static bool col_text(sqlite3_stmt *st, int i, bool null_ok, size_t max, const char **t,
-		     size_t *len)
-{
-	int type = sqlite3_column_type(st, i);
-	*t = NULL;
-	*len = 0;
-	if (type == SQLITE_NULL)
-		return null_ok;
-	if (type != SQLITE_TEXT)
-		return false;
-	/* NULL here is SQLite out of memory: refused like damage, safely. */
-	const char *s = (const char *)sqlite3_column_text(st, i);
-	int n = sqlite3_column_bytes(st, i);
-	if (!s || n < 0 || (size_t)n > max || memchr(s, '\0', (size_t)n))
-		return false;
-	*t = s;
-	*len = (size_t)n;
-	return true;
+	return !*present || recfile_col_u64(st, i, v);
 }
 
 /* Text into a fixed buffer, which it must fit (NUL included). */
@@ -445,25 +389,10 @@ static bool col_fixed(sqlite3_stmt *st, int i, bool null_ok, char *buf, size_t c
 {
 	const char *t;
 	size_t len;
-	if (!col_text(st, i, null_ok, cap - 1, &t, &len))
+	if (!recfile_col_text(st, i, null_ok, cap - 1, &t, &len))
 		return false;
 	memcpy(buf, t ? t : "", len);
 	buf[len] = '\0';
-	return true;
-}
-
-static bool parse_perms(const char *p, size_t len, uint8_t *out)
-{
-	static const char yes[4] = { 'r', 'w', 'x', 's' }, no[4] = { '-', '-', '-', 'p' };
-	*out = 0;
-	if (!p || len != 4)
-		return false;
-	for (int i = 0; i < 4; i++) {
-		if (p[i] == yes[i])
-			*out |= (uint8_t)(1u << i);
-		else if (p[i] != no[i])
-			return false;
-	}
 	return true;
 }
 
@@ -574,17 +503,17 @@ static int read_info(struct loader *l, sqlite3_stmt *st, struct scanstore_info *
 	const char *label;
 	size_t len;
 	memset(in, 0, sizeof(*in));
-	if (!col_int(st, 0, 1, INT64_MAX, &in->id))
+	if (!recfile_col_int(st, 0, 1, INT64_MAX, &in->id))
 		return damaged(l, "bad id");
 	l->id = in->id;
 	if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
-	    !col_int(st, 1, 1, in->id - 1, &in->parent))
+	    !recfile_col_int(st, 1, 1, in->id - 1, &in->parent))
 		return damaged(l, "bad parent");
-	if (!col_int(st, 2, 0, INT64_MAX, &in->sample) || !col_real(st, 3, &in->taken))
+	if (!recfile_col_int(st, 2, 0, INT64_MAX, &in->sample) || !recfile_col_real(st, 3, &in->taken))
 		return damaged(l, "bad sample or time");
-	if (!col_u64(st, 4, &in->lo) || !col_u64(st, 5, &in->hi) || in->lo >= in->hi)
+	if (!recfile_col_u64(st, 4, &in->lo) || !recfile_col_u64(st, 5, &in->hi) || in->lo >= in->hi)
 		return damaged(l, "bad range");
-	if (!col_text(st, 6, false, INT_MAX, &label, &len))
+	if (!recfile_col_text(st, 6, false, INT_MAX, &label, &len))
 		return damaged(l, "the label is not text");
 	copy_label(in->label, sizeof(in->label), label, len);
 	return 0;
@@ -645,13 +574,15 @@ static int read_scan(struct loader *l, sqlite3_stmt *st)
 		return -1;
 	res->lo = s->info.lo;
 	res->hi = s->info.hi;
-	if (!col_bool(st, 7, &s->frozen) || !col_real(st, 8, &s->stopped_ms) ||
+	if (!col_bool(st, 7, &s->frozen) || !recfile_col_real(st, 8, &s->stopped_ms) ||
 	    s->stopped_ms < 0 || !col_size(st, 9, &s->not_stopped))
 		return damaged(l, "bad freeze figures");
-	if (!col_u64(st, 10, &res->refs_total) || !col_u64(st, 11, &res->internal) ||
-	    !col_u64(st, 12, &res->scanned_bytes) || !col_u64(st, 13, &res->absent_bytes) ||
+	if (!recfile_col_u64(st, 10, &res->refs_total) ||
+	    !recfile_col_u64(st, 11, &res->internal) ||
+	    !recfile_col_u64(st, 12, &res->scanned_bytes) ||
+	    !recfile_col_u64(st, 13, &res->absent_bytes) ||
 	    !col_size(st, 14, &res->scanned_regions) || !col_size(st, 15, &res->excluded_regions) ||
-	    !col_size(st, 16, &res->skipped_regions) || !col_real(st, 17, &res->seconds) ||
+	    !col_size(st, 16, &res->skipped_regions) || !recfile_col_real(st, 17, &res->seconds) ||
 	    res->seconds < 0 || !col_bool(st, 18, &res->cancelled))
 		return damaged(l, "bad counters");
 	return 0;
@@ -707,7 +638,7 @@ static int load_scan(struct loader *l)
 		rc = -1;
 	else if (l->out->info.id != id)
 		rc = damaged(l, "stored as scan %lld", (long long)l->out->info.id);
-	else if (!col_text(st, 19, false, (size_t)MAX_WALK_ERRORS * (MAX_NAME + 1), &t, &len))
+	else if (!recfile_col_text(st, 19, false, (size_t)MAX_WALK_ERRORS * (MAX_NAME + 1), &t, &len))
 		rc = damaged(l, "walk_errors is not text");
 	else
 		rc = split_errors(l, t, len);
@@ -729,16 +660,16 @@ static int region_row(struct loader *l, sqlite3_stmt *st, size_t i)
 	enum mt_category c;
 	if (i >= MAX_REGIONS)
 		return damaged(l, "more than %d regions", MAX_REGIONS);
-	if (!col_i64(st, 0, &idx) || idx != (int64_t)i)
+	if (!recfile_col_i64(st, 0, &idx) || idx != (int64_t)i)
 		return damaged(l, "region %zu is missing", i);
-	if (!col_u64(st, 1, &start) || !col_u64(st, 2, &end) || start >= end ||
+	if (!recfile_col_u64(st, 1, &start) || !recfile_col_u64(st, 2, &end) || start >= end ||
 	    (i > 0 && start < snap->regions[i - 1].end))
 		return damaged(l, "region %zu is empty, out of order or overlaps", i);
-	if (!col_text(st, 3, false, 4, &perms, &plen) || !parse_perms(perms, plen, &p) ||
-	    !col_u64(st, 4, &offset) || !col_u64(st, 5, &inode) ||
-	    !col_text(st, 6, false, MAX_PATH, &path, &len) ||
-	    !col_text(st, 7, false, 16, &cat, &clen) || !parse_category(cat, clen, &c) ||
-	    !col_int(st, 8, 0, INT_MAX, &tid))
+	if (!recfile_col_text(st, 3, false, 4, &perms, &plen) || !recfile_parse_perms(perms, plen, &p) ||
+	    !recfile_col_u64(st, 4, &offset) || !recfile_col_u64(st, 5, &inode) ||
+	    !recfile_col_text(st, 6, false, MAX_PATH, &path, &len) ||
+	    !recfile_col_text(st, 7, false, 16, &cat, &clen) || !parse_category(cat, clen, &c) ||
+	    !recfile_col_int(st, 8, 0, INT_MAX, &tid))
 		return damaged(l, "region %zu has bad values", i);
 	struct mt_region *r = snapshot_add_region(snap);
 	if (!r)
@@ -787,7 +718,8 @@ static int frame_row(struct loader *l, sqlite3_stmt *st, size_t i)
 	int64_t tid, idx;
 	struct unwind_frame f;
 	char error[sizeof(res->stacks->error)];
-	if (!col_int(st, 0, 1, INT_MAX, &tid) || !col_int(st, 1, -1, UNWIND_MAX_FRAMES, &idx))
+	if (!recfile_col_int(st, 0, 1, INT_MAX, &tid) ||
+	    !recfile_col_int(st, 1, -1, UNWIND_MAX_FRAMES, &idx))
 		return damaged(l, "backtrace row %zu has a bad thread or index", i);
 	if (!res->n_stacks || res->stacks[res->n_stacks - 1].tid != tid) {
 		if (new_stack(l, tid))
@@ -801,8 +733,8 @@ static int frame_row(struct loader *l, sqlite3_stmt *st, size_t i)
 	if (idx >= UNWIND_MAX_FRAMES)
 		return damaged(l, "thread %lld: too many frames", (long long)tid);
 	memset(&f, 0, sizeof(f));
-	if (!col_u64(st, 2, &f.ip) || !col_u64(st, 3, &f.sp) ||
-	    !col_fixed(st, 4, false, f.func, sizeof(f.func)) || !col_u64(st, 5, &f.func_offset) ||
+	if (!recfile_col_u64(st, 2, &f.ip) || !recfile_col_u64(st, 3, &f.sp) ||
+	    !col_fixed(st, 4, false, f.func, sizeof(f.func)) || !recfile_col_u64(st, 5, &f.func_offset) ||
 	    !col_fixed(st, 6, true, error, sizeof(error)) || (idx > 0 && error[0]))
 		return damaged(l, "thread %lld: frame %lld has bad values", (long long)tid,
 			       (long long)idx);
@@ -865,13 +797,13 @@ static int read_names(struct loader *l, sqlite3_stmt *st, struct scan_ref *r)
 	size_t clen, slen, mlen, flen;
 	int64_t tid, fi;
 	bool has_off;
-	if (!col_text(st, 10, true, MAX_NAME, &cls, &clen) || !col_bool(st, 11, &r->stale_free) ||
-	    !col_text(st, 12, true, MAX_NAME, &sym, &slen) ||
+	if (!recfile_col_text(st, 10, true, MAX_NAME, &cls, &clen) || !col_bool(st, 11, &r->stale_free) ||
+	    !recfile_col_text(st, 12, true, MAX_NAME, &sym, &slen) ||
 	    !col_opt_u64(st, 13, &r->symbol_offset, &has_off) ||
-	    !col_text(st, 14, true, MAX_PATH, &mod, &mlen) ||
-	    !col_int(st, 15, 0, INT_MAX, &tid) || !col_bool(st, 16, &r->dead_stack) ||
-	    !col_int(st, 17, -1, UNWIND_MAX_FRAMES, &fi) ||
-	    !col_text(st, 18, true, MAX_NAME, &frame, &flen) ||
+	    !recfile_col_text(st, 14, true, MAX_PATH, &mod, &mlen) ||
+	    !recfile_col_int(st, 15, 0, INT_MAX, &tid) || !col_bool(st, 16, &r->dead_stack) ||
+	    !recfile_col_int(st, 17, -1, UNWIND_MAX_FRAMES, &fi) ||
+	    !recfile_col_text(st, 18, true, MAX_NAME, &frame, &flen) ||
 	    !col_opt_u64(st, 19, &r->frame_offset, &has_off))
 		return 1;
 	r->tid = (int)tid;
@@ -896,19 +828,19 @@ static int ref_row(struct loader *l, sqlite3_stmt *st, size_t i)
 	size_t hlen;
 	if (i >= MAX_REFS)
 		return damaged(l, "more than %d references", MAX_REFS);
-	if (!col_i64(st, 0, &idx) || idx != (int64_t)i)
+	if (!recfile_col_i64(st, 0, &idx) || idx != (int64_t)i)
 		return damaged(l, "reference %zu is missing", i);
 	if (VEC_RESERVE(res->refs, res->cap_refs, res->n_refs, 64))
 		return no_memory(l);
 	struct scan_ref *r = &res->refs[i];
 	memset(r, 0, sizeof(*r));
-	if (!col_u64(st, 1, &r->addr) || !col_u64(st, 2, &r->value) ||
-	    !col_int(st, 3, 0, (int64_t)snap->n_regions - 1, &region) ||
+	if (!recfile_col_u64(st, 1, &r->addr) || !recfile_col_u64(st, 2, &r->value) ||
+	    !recfile_col_int(st, 3, 0, (int64_t)snap->n_regions - 1, &region) ||
 	    r->addr < snap->regions[region].start || r->addr >= snap->regions[region].end)
 		return damaged(l, "reference %zu: bad address or region", i);
 	r->region = (long)region;
 	r->region_offset = r->addr - snap->regions[region].start;
-	if (!col_text(st, 4, false, 8, &holder, &hlen) || !parse_holder(holder, hlen, &r->holder))
+	if (!recfile_col_text(st, 4, false, 8, &holder, &hlen) || !parse_holder(holder, hlen, &r->holder))
 		return damaged(l, "reference %zu: bad holder", i);
 	if (!read_chunk(st, r))
 		return damaged(l, "reference %zu: bad chunk", i);

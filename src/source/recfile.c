@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -290,4 +291,72 @@ void recfile_close(sqlite3 *db, bool writer)
 		sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;",
 			     NULL, NULL, NULL);
 	sqlite3_close(db);
+}
+
+/* ---- reading columns ---------------------------------------------------- */
+
+bool recfile_col_i64(sqlite3_stmt *st, int i, int64_t *v)
+{
+	if (sqlite3_column_type(st, i) != SQLITE_INTEGER)
+		return false;
+	*v = sqlite3_column_int64(st, i);
+	return true;
+}
+
+bool recfile_col_u64(sqlite3_stmt *st, int i, uint64_t *v)
+{
+	int64_t x;
+	if (!recfile_col_i64(st, i, &x))
+		return false;
+	*v = (uint64_t)x;
+	return true;
+}
+
+bool recfile_col_int(sqlite3_stmt *st, int i, int64_t lo, int64_t hi, int64_t *v)
+{
+	return recfile_col_i64(st, i, v) && *v >= lo && *v <= hi;
+}
+
+bool recfile_col_real(sqlite3_stmt *st, int i, double *v)
+{
+	int t = sqlite3_column_type(st, i);
+	if (t != SQLITE_FLOAT && t != SQLITE_INTEGER)
+		return false;
+	*v = sqlite3_column_double(st, i);
+	return isfinite(*v);
+}
+
+bool recfile_col_text(sqlite3_stmt *st, int i, bool null_ok, size_t max, const char **t,
+		      size_t *len)
+{
+	int type = sqlite3_column_type(st, i);
+	*t = NULL;
+	*len = 0;
+	if (type == SQLITE_NULL)
+		return null_ok;
+	if (type != SQLITE_TEXT)
+		return false;
+	/* NULL here is SQLite out of memory: refused like damage, safely. */
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	int n = sqlite3_column_bytes(st, i);
+	if (!s || n < 0 || (size_t)n > max || memchr(s, '\0', (size_t)n))
+		return false;
+	*t = s;
+	*len = (size_t)n;
+	return true;
+}
+
+bool recfile_parse_perms(const char *p, size_t len, uint8_t *out)
+{
+	static const char yes[4] = { 'r', 'w', 'x', 's' }, no[4] = { '-', '-', '-', 'p' };
+	*out = 0;
+	if (!p || len != 4)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		if (p[i] == yes[i])
+			*out |= (uint8_t)(1u << i);
+		else if (p[i] != no[i])
+			return false;
+	}
+	return true;
 }

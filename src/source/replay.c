@@ -85,7 +85,7 @@ struct mt_replay {
 	char comm[64], cmdline[256], user[64];
 };
 
-/* ---- reading columns, suspiciously ------------------------------------- */
+/* ---- reading columns (recfile.h checks their types) --------------------- */
 
 __attribute__((format(printf, 2, 3)))
 static int damaged(struct mt_error *err, const char *fmt, ...)
@@ -98,23 +98,6 @@ static int damaged(struct mt_error *err, const char *fmt, ...)
 	return mt_error_set(err, MT_EXIT_BADFILE, 0, "the recording is damaged: %s", what);
 }
 
-static bool col_i64(sqlite3_stmt *st, int i, int64_t *v)
-{
-	if (sqlite3_column_type(st, i) != SQLITE_INTEGER)
-		return false;
-	*v = sqlite3_column_int64(st, i);
-	return true;
-}
-
-static bool col_u64(sqlite3_stmt *st, int i, uint64_t *v)
-{
-	int64_t x;
-	if (!col_i64(st, i, &x))
-		return false;
-	*v = (uint64_t)x;
-	return true;
-}
-
 /* NULL is MT_UNKNOWN (or unlimited). */
 static bool col_opt(sqlite3_stmt *st, int i, uint64_t *v)
 {
@@ -122,40 +105,7 @@ static bool col_opt(sqlite3_stmt *st, int i, uint64_t *v)
 		*v = RECFILE_NULL_U64;
 		return true;
 	}
-	return col_u64(st, i, v);
-}
-
-static bool col_real(sqlite3_stmt *st, int i, double *v)
-{
-	int t = sqlite3_column_type(st, i);
-	if (t != SQLITE_FLOAT && t != SQLITE_INTEGER)
-		return false;
-	*v = sqlite3_column_double(st, i);
-	return isfinite(*v);
-}
-
-static bool col_int(sqlite3_stmt *st, int i, int64_t lo, int64_t hi, int64_t *v)
-{
-	return col_i64(st, i, v) && *v >= lo && *v <= hi;
-}
-
-/* TEXT without NUL bytes, at most max bytes; NULL when the column is. */
-static bool col_text(sqlite3_stmt *st, int i, size_t max, const char **t, size_t *len)
-{
-	int type = sqlite3_column_type(st, i);
-	*t = NULL;
-	*len = 0;
-	if (type == SQLITE_NULL)
-		return true;
-	if (type != SQLITE_TEXT)
-		return false;
-	const char *s = (const char *)sqlite3_column_text(st, i);
-	int n = sqlite3_column_bytes(st, i);
-	if (!s || n < 0 || (size_t)n > max || memchr(s, '\0', (size_t)n))
-		return false;
-	*t = s;
-	*len = (size_t)n;
-	return true;
+	return recfile_col_u64(st, i, v);
 }
 
 /* Text into a fixed buffer (cut to fit), "" for NULL. */
@@ -163,7 +113,7 @@ static bool col_buf(sqlite3_stmt *st, int i, char *buf, size_t cap)
 {
 	const char *t;
 	size_t len;
-	if (!col_text(st, i, PATH_MAX_STORED, &t, &len))
+	if (!recfile_col_text(st, i, true, PATH_MAX_STORED, &t, &len))
 		return false;
 	snprintf(buf, cap, "%.*s", (int)len, t ? t : "");
 	return true;
@@ -174,25 +124,10 @@ static bool col_dup(sqlite3_stmt *st, int i, size_t max, char **out, bool *oom)
 	const char *t;
 	size_t len;
 	*out = NULL;
-	if (!col_text(st, i, max, &t, &len))
+	if (!recfile_col_text(st, i, true, max, &t, &len))
 		return false;
 	if (t && !(*out = strndup(t, len)))
 		*oom = true;
-	return true;
-}
-
-static bool parse_perms(const char *p, size_t len, uint8_t *out)
-{
-	static const char yes[4] = { 'r', 'w', 'x', 's' }, no[4] = { '-', '-', '-', 'p' };
-	*out = 0;
-	if (!p || len != 4)
-		return false;
-	for (int i = 0; i < 4; i++) {
-		if (p[i] == yes[i])
-			*out |= (uint8_t)(1u << i);
-		else if (p[i] != no[i])
-			return false;
-	}
 	return true;
 }
 
@@ -220,11 +155,11 @@ static int load_session(struct mt_replay *r, size_t want, struct mt_error *err)
 		struct replay_session *s = &r->session;
 		int64_t pid;
 		memset(s, 0, sizeof(*s));
-		if (!col_i64(st, 0, &s->id) || !col_int(st, 1, 0, INT32_MAX, &pid) ||
+		if (!recfile_col_i64(st, 0, &s->id) || !recfile_col_int(st, 1, 0, INT32_MAX, &pid) ||
 		    !col_buf(st, 2, s->comm, sizeof(s->comm)) ||
-		    !col_buf(st, 3, s->host, sizeof(s->host)) || !col_real(st, 4, &s->started) ||
-		    (sqlite3_column_type(st, 5) != SQLITE_NULL && !col_real(st, 5, &s->ended)) ||
-		    !col_real(st, 6, &s->delay) || !col_u64(st, 7, &r->page_size) ||
+		    !col_buf(st, 3, s->host, sizeof(s->host)) || !recfile_col_real(st, 4, &s->started) ||
+		    (sqlite3_column_type(st, 5) != SQLITE_NULL && !recfile_col_real(st, 5, &s->ended)) ||
+		    !recfile_col_real(st, 6, &s->delay) || !recfile_col_u64(st, 7, &r->page_size) ||
 		    r->page_size < 1024 || (r->page_size & (r->page_size - 1))) {
 			sqlite3_finalize(st);
 			return damaged(err, "session %zu has bad values", n);
@@ -252,18 +187,20 @@ static int read_sample(sqlite3_stmt *st, struct rp_sample *p, bool *oom)
 	const char *state;
 	size_t slen;
 	memset(p, 0, sizeof(*p));
-	if (!col_i64(st, 0, &p->id) || !col_real(st, 2, &p->time) || !col_real(st, 3, &p->mono) ||
-	    !col_dup(st, 4, 63, &p->comm, oom) || !col_dup(st, 5, 255, &p->cmdline, oom) ||
-	    !col_dup(st, 6, 63, &p->user, oom) || !col_text(st, 7, 1, &state, &slen) ||
-	    !col_int(st, 8, 0, INT32_MAX, &threads) || !col_u64(st, 9, &p->proc_rss) ||
-	    !col_u64(st, 10, &p->vsz) || !col_real(st, 11, &p->start_time) ||
-	    !col_real(st, 12, &p->uptime) || !col_u64(st, 13, &p->max_map_count) ||
-	    !col_opt(st, 14, &p->rlimit_as) || !col_u64(st, 15, &p->mmap_min_addr))
+	if (!recfile_col_i64(st, 0, &p->id) || !recfile_col_real(st, 2, &p->time) ||
+	    !recfile_col_real(st, 3, &p->mono) || !col_dup(st, 4, 63, &p->comm, oom) ||
+	    !col_dup(st, 5, 255, &p->cmdline, oom) || !col_dup(st, 6, 63, &p->user, oom) ||
+	    !recfile_col_text(st, 7, true, 1, &state, &slen) ||
+	    !recfile_col_int(st, 8, 0, INT32_MAX, &threads) ||
+	    !recfile_col_u64(st, 9, &p->proc_rss) || !recfile_col_u64(st, 10, &p->vsz) ||
+	    !recfile_col_real(st, 11, &p->start_time) || !recfile_col_real(st, 12, &p->uptime) ||
+	    !recfile_col_u64(st, 13, &p->max_map_count) ||
+	    !col_opt(st, 14, &p->rlimit_as) || !recfile_col_u64(st, 15, &p->mmap_min_addr))
 		return -1;
 	p->state = state && slen ? state[0] : '\0';
 	p->threads = (int)threads;
 	if (sqlite3_column_type(st, 16) != SQLITE_NULL) {
-		if (!col_real(st, 16, &p->rss_time))
+		if (!recfile_col_real(st, 16, &p->rss_time))
 			return -1;
 		p->have_rss = true;
 	}
@@ -298,7 +235,7 @@ static int load_samples(struct mt_replay *r, struct mt_error *err)
 		int bad = read_sample(st, p, &oom);
 		r->n_samples++;
 		const struct rp_sample *q = r->n_samples > 1 ? p - 1 : NULL;
-		if (bad || !col_i64(st, 1, &seq) || seq != (int64_t)r->n_samples - 1 ||
+		if (bad || !recfile_col_i64(st, 1, &seq) || seq != (int64_t)r->n_samples - 1 ||
 		    (q && (p->id <= q->id || p->mono <= q->mono))) {
 			sqlite3_finalize(st);
 			return damaged(err, "sample %zu of session %zu is out of order or has bad "
@@ -337,13 +274,13 @@ static bool col_life(const struct mt_replay *r, sqlite3_stmt *st, int i, size_t 
 {
 	int64_t b, d;
 	long bi, di;
-	if (!col_i64(st, i, &b) || (bi = replay_find_id(r, b)) < 0)
+	if (!recfile_col_i64(st, i, &b) || (bi = replay_find_id(r, b)) < 0)
 		return false;
 	*born = (size_t)bi;
 	*died = NONE;
 	if (sqlite3_column_type(st, i + 1) == SQLITE_NULL)
 		return true;
-	if (!col_i64(st, i + 1, &d) || (di = replay_find_id(r, d)) <= bi)
+	if (!recfile_col_i64(st, i + 1, &d) || (di = replay_find_id(r, d)) <= bi)
 		return false;
 	*died = (size_t)di;
 	return true;
@@ -358,12 +295,14 @@ static int read_region(const struct mt_replay *r, sqlite3_stmt *st, struct rp_re
 	const char *perms, *path;
 	size_t plen, len;
 	memset(g, 0, sizeof(*g));
-	if (!col_i64(st, 0, &g->id) || !col_life(r, st, 1, &g->born, &g->died) ||
-	    !col_u64(st, 3, &g->start) || !col_u64(st, 4, &g->end) || g->start >= g->end ||
-	    !col_text(st, 5, 4, &perms, &plen) || !parse_perms(perms, plen, &g->perms) ||
-	    !col_u64(st, 6, &g->offset) || !col_int(st, 7, 0, UINT32_MAX, &dmaj) ||
-	    !col_int(st, 8, 0, UINT32_MAX, &dmin) || !col_u64(st, 9, &g->inode) ||
-	    !col_text(st, 10, PATH_MAX_STORED, &path, &len) || !col_int(st, 11, 0, 3, &deleted))
+	if (!recfile_col_i64(st, 0, &g->id) || !col_life(r, st, 1, &g->born, &g->died) ||
+	    !recfile_col_u64(st, 3, &g->start) || !recfile_col_u64(st, 4, &g->end) ||
+	    g->start >= g->end || !recfile_col_text(st, 5, false, 4, &perms, &plen) ||
+	    !recfile_parse_perms(perms, plen, &g->perms) || !recfile_col_u64(st, 6, &g->offset) ||
+	    !recfile_col_int(st, 7, 0, UINT32_MAX, &dmaj) ||
+	    !recfile_col_int(st, 8, 0, UINT32_MAX, &dmin) || !recfile_col_u64(st, 9, &g->inode) ||
+	    !recfile_col_text(st, 10, true, PATH_MAX_STORED, &path, &len) ||
+	    !recfile_col_int(st, 11, 0, 3, &deleted))
 		return -1;
 	g->dev_major = (uint32_t)dmaj;
 	g->dev_minor = (uint32_t)dmin;
@@ -429,9 +368,11 @@ static int load_threads(struct mt_replay *r, struct mt_error *err)
 		}
 		struct rp_thread *t = &r->threads[r->n_threads++];
 		memset(t, 0, sizeof(*t));
-		if (!col_life(r, st, 0, &t->born, &t->died) || !col_int(st, 2, 1, INT32_MAX, &tid) ||
-		    !col_buf(st, 3, t->name, sizeof(t->name)) || !col_text(st, 4, 1, &state, &slen) ||
-		    !col_u64(st, 5, &t->sp)) {
+		if (!col_life(r, st, 0, &t->born, &t->died) ||
+		    !recfile_col_int(st, 2, 1, INT32_MAX, &tid) ||
+		    !col_buf(st, 3, t->name, sizeof(t->name)) ||
+		    !recfile_col_text(st, 4, true, 1, &state, &slen) ||
+		    !recfile_col_u64(st, 5, &t->sp)) {
 			sqlite3_finalize(st);
 			return damaged(err, "thread row %zu has bad values", r->n_threads);
 		}
@@ -668,7 +609,7 @@ static int apply_rss(struct mt_replay *r, size_t k, struct mt_error *err)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id;
 		uint64_t v[RSS_FIELDS];
-		struct rp_region *g = col_i64(st, 0, &id) ? region_by_id(r, id) : NULL;
+		struct rp_region *g = recfile_col_i64(st, 0, &id) ? region_by_id(r, id) : NULL;
 		bool ok = g && g->born <= k && g->died > k;
 		for (int f = 0; ok && f < RSS_FIELDS; f++)
 			ok = col_opt(st, 1 + f, &v[f]);
