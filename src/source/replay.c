@@ -26,6 +26,9 @@
 #define PATH_MAX_STORED 65536
 #define THREADS_MAX_SAMPLE 1000000
 #define NONE SIZE_MAX
+/* Times beyond this (the year 5138) are damage: time_t and strftime
+ * would make nonsense of them. */
+#define TIME_MAX 1e11
 
 struct rp_sample {
 	int64_t id;
@@ -98,6 +101,11 @@ static int damaged(struct mt_error *err, const char *fmt, ...)
 	return mt_error_set(err, MT_EXIT_BADFILE, 0, "the recording is damaged: %s", what);
 }
 
+static bool in_time(double t)
+{
+	return t >= 0 && t < TIME_MAX;
+}
+
 /* NULL is MT_UNKNOWN (or unlimited). */
 static bool col_opt(sqlite3_stmt *st, int i, uint64_t *v)
 {
@@ -159,7 +167,9 @@ static int load_session(struct mt_replay *r, size_t want, struct mt_error *err)
 		    !col_buf(st, 2, s->comm, sizeof(s->comm)) ||
 		    !col_buf(st, 3, s->host, sizeof(s->host)) || !recfile_col_real(st, 4, &s->started) ||
 		    (sqlite3_column_type(st, 5) != SQLITE_NULL && !recfile_col_real(st, 5, &s->ended)) ||
-		    !recfile_col_real(st, 6, &s->delay) || !recfile_col_u64(st, 7, &r->page_size) ||
+		    !recfile_col_real(st, 6, &s->delay) || !(s->delay > 0 && s->delay <= 86400) ||
+		    !in_time(s->started) || !in_time(s->ended) ||
+		    !recfile_col_u64(st, 7, &r->page_size) ||
 		    r->page_size < 1024 || (r->page_size & (r->page_size - 1))) {
 			sqlite3_finalize(st);
 			return damaged(err, "session %zu has bad values", n);
@@ -204,6 +214,9 @@ static int read_sample(sqlite3_stmt *st, struct rp_sample *p, bool *oom)
 			return -1;
 		p->have_rss = true;
 	}
+	if (!in_time(p->time) || !in_time(p->mono) || !in_time(p->start_time) ||
+	    !in_time(p->uptime) || (p->have_rss && !in_time(p->rss_time)))
+		return -1;
 	return 0;
 }
 
@@ -288,6 +301,22 @@ static bool col_life(const struct mt_replay *r, sqlite3_stmt *st, int i, size_t 
 
 /* ---- lifetimes ---------------------------------------------------------- */
 
+/* The category a region had when it appeared: only informative (replay
+ * classifies again), but a name memtop never wrote is damage. */
+static bool col_category(sqlite3_stmt *st, int i)
+{
+	const char *t;
+	size_t len;
+	if (!recfile_col_text(st, i, false, 16, &t, &len))
+		return false;
+	for (int c = 0; c < MT_CAT_COUNT; c++) {
+		const char *name = region_category_name((enum mt_category)c);
+		if (strlen(name) == len && !memcmp(name, t, len))
+			return true;
+	}
+	return false;
+}
+
 static int read_region(const struct mt_replay *r, sqlite3_stmt *st, struct rp_region *g,
 		       bool *oom)
 {
@@ -302,7 +331,7 @@ static int read_region(const struct mt_replay *r, sqlite3_stmt *st, struct rp_re
 	    !recfile_col_int(st, 7, 0, UINT32_MAX, &dmaj) ||
 	    !recfile_col_int(st, 8, 0, UINT32_MAX, &dmin) || !recfile_col_u64(st, 9, &g->inode) ||
 	    !recfile_col_text(st, 10, true, PATH_MAX_STORED, &path, &len) ||
-	    !recfile_col_int(st, 11, 0, 3, &deleted))
+	    !recfile_col_int(st, 11, 0, 3, &deleted) || !col_category(st, 12))
 		return -1;
 	g->dev_major = (uint32_t)dmaj;
 	g->dev_minor = (uint32_t)dmin;
@@ -325,7 +354,7 @@ static int load_regions(struct mt_replay *r, struct mt_error *err)
 	int rc;
 	bool oom = false;
 	if (prepare(r, "SELECT r.id, born, died, start, end, perms, offset, dev_major, dev_minor,"
-		    " inode, p.name, deleted FROM region r LEFT JOIN path p ON p.id = r.path"
+		    " inode, p.name, deleted, category FROM region r LEFT JOIN path p ON p.id = r.path"
 		    " WHERE session = ? ORDER BY r.id", &st, err))
 		return -1;
 	sqlite3_bind_int64(st, 1, r->session.id);
@@ -610,13 +639,14 @@ static int apply_rss(struct mt_replay *r, size_t k, struct mt_error *err)
 		int64_t id;
 		uint64_t v[RSS_FIELDS];
 		struct rp_region *g = recfile_col_i64(st, 0, &id) ? region_by_id(r, id) : NULL;
-		bool ok = g && g->born <= k && g->died > k;
+		bool ok = true;
 		for (int f = 0; ok && f < RSS_FIELDS; f++)
 			ok = col_opt(st, 1 + f, &v[f]);
-		if (!ok) {
+		if (!ok || !g || g->born > k || g->died <= k) {
 			sqlite3_reset(st);
-			return damaged(err, "sample %zu has resident sizes for a region not "
-				       "mapped then", k);
+			return damaged(err, ok ? "sample %zu has resident sizes for a region not "
+				       "mapped then" : "sample %zu has resident sizes that are not "
+				       "numbers", k);
 		}
 		memcpy(g->rss, v, sizeof(v));
 	}

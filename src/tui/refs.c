@@ -373,8 +373,9 @@ static void run_step(struct tui_app *a, uint64_t lo, uint64_t hi, const char *la
 
 /* ---- replay: the scans the recording holds -------------------------------- */
 
-/* Which recorded scan answers a step: one of a range starting inside
- * [start, end), or (point) one whose range holds start. */
+/* Which recorded scan answers a step: one of the region starting at
+ * start (it may have grown or shrunk since), or (point) one whose range
+ * holds start. */
 struct scan_want {
 	uint64_t start, end;
 	bool point;
@@ -385,7 +386,7 @@ static bool scan_matches(const struct scanstore_info *s, const struct scan_want 
 {
 	if (w->point)
 		return s->lo <= w->start && w->start < s->hi;
-	return s->lo >= w->start && s->lo < w->end;
+	return s->lo == w->start;
 }
 
 /* x before y: followed from the step on screen, then the latest taken at

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "memtop/clock.h"
 #include "memtop/format.h"
@@ -799,6 +800,13 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	}
 	a->picker = !opt->pid && !opt->read;
 
+	/* Without a terminal the screen would wait for keys forever. */
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		app_free(a);
+		free(a);
+		return mt_error_set(err, MT_EXIT_FAILURE, 0, "the screen needs a terminal on stdin "
+				    "and stdout; use -b for reports"), MT_EXIT_FAILURE;
+	}
 	quit_signal = 0;
 	install_signals(old);
 	const char *term = getenv("TERM");

@@ -1,0 +1,235 @@
+"""The interactive screen on a recording (memtop -r FILE), through tmux.
+
+A live session of the demo is recorded with the screen (-w), with one
+drill-down scan in it; the replay must step through the samples (t, T,
+Home, End, b), say where it is in the header ("i/n REPLAY"), and show the
+recorded scan, the same as it was live, when s is pressed on the same
+region.  A damaged recording is refused before the screen is taken over.
+"""
+
+import os
+import re
+import sqlite3
+import subprocess
+import time
+
+import mtlib
+from tuilib import Tui
+
+BADFILE = 7
+
+
+def header(screen):
+    return screen.split("\n")[0]
+
+
+def position(screen):
+    """(i, n) from the first line's "YYYY-MM-DD HH:MM:SS  i/n REPLAY"."""
+    m = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  (\d+)/(\d+) (REPLAY|PLAY)\s*$",
+                  header(screen))
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def refs_block(screen):
+    """The References screen from Chain to the last reference row."""
+    lines = screen.split("\n")
+    start = next(i for i, l in enumerate(lines) if l.startswith("Chain"))
+    end = next(i for i, l in enumerate(lines) if l.startswith("Actions:"))
+    return [l.rstrip() for l in lines[start:end] if l.strip()]
+
+
+def chain(screen):
+    m = re.search(r"(?m)^Chain\s+(.*?)\s*$", screen)
+    return m.group(1).split(" \u203a ") if m else None
+
+
+INTO = re.compile(r"(?m)^Into\s+(0x[0-9a-f]+)-(0x[0-9a-f]+) .*: (\d+) references?\s*$")
+
+
+class ReplayTui(mtlib.MemtopTestCase):
+
+    def setUp(self):
+        super().setUp()
+        if not mtlib.DEMO or not os.access(mtlib.DEMO, os.X_OK):
+            self.fail("MEMTOP_DEMO=%r is not an executable (is demo/ built?)" % mtlib.DEMO)
+        self.dir = self.tempdir()
+
+    def tui(self, args, **kw):
+        t = Tui(args, **kw)
+        self.addCleanup(t.close)
+        return t
+
+    def start_demo(self):
+        ddir = os.path.join(self.dir, "demo")
+        os.mkdir(ddir)
+        proc = mtlib._popen([mtlib.DEMO, "--dir", ddir, "--rate", "20", "--threads",
+                             "--quiet"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+        self.addCleanup(mtlib._kill, proc)
+        messages = os.path.join(ddir, "messages.dat").encode()
+        mtlib.wait_until(lambda: proc.poll() is None and any(
+            m["path"] == messages for m in mtlib.parse_maps(proc.pid)),
+            what="the demo's first window")
+        return proc
+
+    def open_detail(self, t, text):
+        """From anywhere but a detail: the Regions view, the first row
+        holding text, its detail; returns the detail's "Region" range."""
+        t.keys("2")
+        t.wait_for("ADDRESS")
+        # (Not Home first: in a replay Home is the first sample.  The
+        # search wraps around anyway.)
+        t.keys("/")
+        t.type(text)
+        t.keys("Enter", "Enter")
+        s = t.wait_for("scan for references")
+        m = re.search(r"(?m)^Region\s+(0x[0-9a-f]+)-(0x[0-9a-f]+)", s)
+        self.assertIsNotNone(m, s)
+        return m.group(1), m.group(2)
+
+    def goto(self, t, keys, want, n):
+        """Press keys, wait for sample want of n in the header."""
+        t.keys(*keys)
+        return t.wait_for(lambda s: position(s) == (want, n), timeout=20)
+
+    def test_record_live_then_replay(self):
+        demo = self.start_demo()
+        f = os.path.join(self.dir, "rec.db")
+
+        # --- live, recording ---------------------------------------------
+        t = self.tui(["-p", demo.pid, "-w", f, "-d", "0.3"], height=36)
+        s = t.wait_for("CATEGORY")
+        self.assertIn("REC", header(s))
+        lo, hi = self.open_detail(t, "messages.dat")
+        t.keys("s")
+        live = t.wait_for(lambda s: "Scanning" not in s and INTO.search(s)
+                          and INTO.search(s).group(1) == lo)
+        into = INTO.search(live)
+        self.assertEqual(into.group(2), hi)
+        self.assertIn("MMFSerializer", live)
+        live_block = refs_block(live)
+        # Follow the holder: a second step, stored as the first's child.
+        t.keys("Enter")
+        live2 = t.wait_for(lambda s: "Scanning" not in s and chain(s) == [
+            "messages.dat", "mmf::MMFSerializer"] and INTO.search(s))
+        live2_block = refs_block(live2)
+        t.keys("Escape")
+        t.wait_for(lambda s: chain(s) == ["messages.dat"])
+        # Enough samples for the stepping below.
+        mtlib.wait_until(lambda: os.path.exists(f) and self.samples(f) >= 10, timeout=30,
+                         what="10 recorded samples")
+        t.keys("q")
+        self.assertEqual(t.exit_code(), 0)
+        # Closed cleanly: one file.
+        self.assertEqual(sorted(x for x in os.listdir(self.dir) if x.startswith("rec")),
+                         ["rec.db"])
+        n = self.samples(f)
+        c = sqlite3.connect("file:%s?mode=ro" % f, uri=True)
+        scans = c.execute("SELECT s.seq, scan.lo, scan.refs_total FROM scan"
+                          " JOIN sample s ON s.id = scan.sample"
+                          " WHERE scan.parent IS NULL").fetchall()
+        children = c.execute("SELECT count(*) FROM scan WHERE parent IS NOT NULL").fetchone()[0]
+        c.close()
+        self.assertEqual(len(scans), 1, scans)
+        self.assertEqual(children, 1)
+        scan_seq, scan_lo, refs_total = scans[0]
+        self.assertEqual(scan_lo & 0xFFFFFFFFFFFFFFFF, int(lo, 16))
+        self.assertEqual(refs_total, int(into.group(3)))
+
+        # --- replay --------------------------------------------------------
+        t = self.tui(["-r", f], height=36)
+        s = t.wait_for(lambda s: position(s) == (1, n))
+        self.assertRegex(header(s), r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  1/%d REPLAY$" % n)
+        self.assertIn(str(demo.pid), header(s))
+        self.goto(t, ["t"], 2, n)
+        self.goto(t, ["End"], n, n)
+        self.goto(t, ["T"], n - 1, n)
+        self.goto(t, ["Home"], 1, n)
+        t.keys("b")
+        t.wait_for("Jump to")
+        t.type("#3")
+        self.goto(t, ["Enter"], 3, n)
+        # The sample the scan was tied to: its region is there.
+        t.keys("b")
+        t.wait_for("Jump to")
+        t.type("#%d" % (scan_seq + 1))
+        self.goto(t, ["Enter"], scan_seq + 1, n)
+        # (The search matches a row's text: its address without "0x".)
+        self.assertEqual(self.open_detail(t, lo[2:]), (lo, hi))
+        t.keys("s")
+        s = t.wait_for(lambda s: INTO.search(s) is not None)
+        self.assertEqual(INTO.search(s).group(0), into.group(0))
+        self.assertEqual(refs_block(s), live_block)
+        # A rescan is live-only.
+        t.keys("s")
+        t.wait_for("needs a live process")
+        # Enter follows the holder as it was followed live: the stored step.
+        t.keys("Enter")
+        s = t.wait_for(lambda s: chain(s) == ["messages.dat", "mmf::MMFSerializer"])
+        self.assertEqual(refs_block(s), live2_block)
+        t.keys("Escape")
+        t.wait_for(lambda s: chain(s) == ["messages.dat"])
+        # Back to the list; a region nobody scanned.
+        t.keys("Escape")
+        t.wait_for(lambda s: "scan for references" in s and "Chain" not in s)
+        t.keys("Escape")
+        t.wait_for("ADDRESS")
+        self.open_detail(t, "libc.so")  # (not [heap]: the followed step is in it)
+        t.keys("s")
+        s = t.wait_for("no scan of this region was recorded")
+        self.assertIn("a new scan needs a live process", s)
+        self.assertNotIn("Chain", s)
+        # Stepping on from a detail keeps the position honest, then quit.
+        self.goto(t, ["End"], n, n)
+        t.keys("q")
+        self.assertEqual(t.exit_code(), 0)
+        self.assertTrue(demo.poll() is None, "the replay touched the demo?")
+
+    def samples(self, f):
+        c = sqlite3.connect("file:%s?mode=ro" % f, uri=True, timeout=5)
+        try:
+            return c.execute("SELECT count(*) FROM sample").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0  # not created yet
+        finally:
+            c.close()
+
+    def test_damaged_recording(self):
+        demo = self.start_demo()
+        f = os.path.join(self.dir, "rec.db")
+        res = mtlib.run_memtop(["-p", demo.pid, "-b", "-n", "3", "-d", "0.1", "-w", f],
+                               timeout=60)
+        self.assertEqual(res.rc, 0, res)
+
+        newer = os.path.join(self.dir, "newer.db")
+        with open(f, "rb") as src, open(newer, "wb") as dst:
+            dst.write(src.read())
+        c = sqlite3.connect(newer)
+        c.execute("PRAGMA user_version=99")
+        c.commit()
+        c.close()
+        cut = os.path.join(self.dir, "cut.db")
+        with open(f, "rb") as src, open(cut, "wb") as dst:
+            dst.write(src.read()[:4096])
+        text = os.path.join(self.dir, "notes.txt")
+        with open(text, "w") as fh:
+            fh.write("not a recording\n")
+
+        for path, what in ((newer, "newer memtop"), (cut, "damaged"),
+                           (text, "not a memtop recording")):
+            with self.subTest(path=os.path.basename(path)):
+                t = self.tui(["-r", path])
+                self.assertEqual(t.exit_code(), BADFILE)
+                s = t.screen()
+                self.assertFalse(t.alternate_screen())
+                msg = [l for l in s.split("\n") if l.startswith("memtop: ")]
+                self.assertEqual(len(msg), 1, s)
+                self.assertIn(what, msg[0])
+                # Nothing of the screen was drawn: no header, no views.
+                self.assertNotIn("REPLAY", s)
+                self.assertNotIn("Summary", s)
+                t.close()
+
+
+if __name__ == "__main__":
+    mtlib.main()
