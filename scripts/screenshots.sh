@@ -48,9 +48,11 @@ unset LC_ALL NO_COLOR
 demo=$!
 sleep 1
 
-# memtop on the demo, then (after q) the process picker.
+# memtop on the demo (recording it), then (after q) the process picker,
+# then (after q) the replay of the recording.
 tmux -L "$sock" -f /dev/null new-session -d -s shots -x 100 -y 30 \
-	"'$build/memtop' -p $demo -d 1; '$build/memtop'"
+	"'$build/memtop' -p $demo -d 1 -w '$work/demo.mtrec'; '$build/memtop';
+	 '$build/memtop' -r '$work/demo.mtrec'"
 tmux -L "$sock" set-option -g status off
 DISPLAY=$display xterm -u8 -geometry 100x30+0+0 -fa 'DejaVu Sans Mono' -fs 11 \
 	-bg '#1c1c1c' -fg '#d0d0d0' -bc -b 8 -xrm 'XTerm*cursorColor: #1c1c1c' \
@@ -85,4 +87,8 @@ keys Escape; keys Escape; keys Escape; keys Escape
 keys Escape; keys F1; shot help
 keys q; keys q
 sleep 2; keys '\'; keys -l memtop; keys Enter; shot picker
+keys q
+# The replay: the Files view a few samples before the end, and the
+# recorded scan of the window scanned live.
+sleep 2; keys 3; keys End; keys T; keys T; shot replay
 keys q
