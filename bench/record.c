@@ -55,6 +55,7 @@
 #include "memtop/proc.h"
 #include "memtop/recfile.h"
 #include "memtop/record.h"
+#include "memtop/replay.h"
 
 #define BIG_REGIONS 65000
 #define BIG_FILE_MAPS 500
@@ -487,6 +488,42 @@ static double kib(long long bytes)
 
 /* ---- the steady process ------------------------------------------------- */
 
+/*
+ * Replaying: every sample of path rebuilt (replay_next) and folded into a
+ * model, as a replay's step back does from the first sample.  Seconds a
+ * sample, median of 3 passes.
+ */
+static double replay_cost(const char *path, size_t *samples)
+{
+	double t[3];
+	for (int pass = 0; pass < 3; pass++) {
+		struct mt_replay *rp;
+		struct mt_error err;
+		struct mt_snapshot s[2];
+		struct mt_model m;
+		if (replay_open(&rp, path, 0, &err) < 0) {
+			fprintf(stderr, "replay_open: %s\n", err.msg);
+			exit(1);
+		}
+		snapshot_init(&s[0]);
+		snapshot_init(&s[1]);
+		model_init(&m);
+		double t0 = clock_mono();
+		size_t n = 0;
+		while (replay_next(rp, &s[n & 1], &err) == 0) {
+			model_update(&m, n ? &s[!(n & 1)] : NULL, &s[n & 1]);
+			n++;
+		}
+		t[pass] = (clock_mono() - t0) / (double)(n ? n : 1);
+		*samples = n;
+		model_free(&m);
+		snapshot_free(&s[0]);
+		snapshot_free(&s[1]);
+		replay_close(rp);
+	}
+	return median(t, 3);
+}
+
 static void bench_steady(const char *dir, int samples)
 {
 	struct fixture f = { .regions = STEADY_REGIONS, .file_maps = STEADY_FILE_MAPS,
@@ -567,8 +604,12 @@ static void bench_steady(const char *dir, int samples)
 	printf("  refresh (proc_read+model) %8.3f ms  median\n", mref * 1e3);
 	printf("  record_sample (caller)    %8.3f ms  median, p90 %.3f ms, max %.1f ms;"
 	       " record/refresh = %.2f\n", mwr * 1e3, p90 * 1e3, mx * 1e3, mwr / mref);
-	printf("  in the file (writer)      %8.3f ms  median, p90 %.3f ms, max %.1f ms\n\n",
+	printf("  in the file (writer)      %8.3f ms  median, p90 %.3f ms, max %.1f ms\n",
 	       mwt * 1e3, p90t * 1e3, wt[samples - 1] * 1e3);
+	size_t replayed;
+	double per_sample = replay_cost(many, &replayed);
+	printf("  replay (rebuild + model)  %8.3f ms a sample (%zu samples); an hour at -d 1 in"
+	       " %.2f s\n\n", per_sample * 1e3, replayed, per_sample * 3600);
 	free(ref);
 	remove_recording(one);
 	remove_recording(many);
