@@ -271,7 +271,21 @@ void footer_draw(struct tui_app *a, WINDOW *w, int width);
 int footer_action_at(struct tui_app *a, int x);
 int header_tab_at(struct tui_app *a, int x);
 
-/* Replay: index of the sample on screen. */
+/*
+ * Take the next snapshot (from the process or the recording), fold it into
+ * the model, record it with -w; quiet leaves the lists alone (a replay's
+ * jump).  0, or -1 with err set.
+ */
+int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err);
+
+/* timetravel.c: a replay.  Open it and show its first sample (0, or -1
+ * with err set); show sample k; one step either way; jump to the time or
+ * "#N" typed at the prompt.  Failures go to the status line. */
+int timetravel_open(struct tui_app *a, struct mt_error *err);
+void timetravel_goto(struct tui_app *a, size_t k);
+void timetravel_step(struct tui_app *a, int dir);
+void timetravel_jump(struct tui_app *a, const char *text);
+/* Index of the sample on screen. */
 size_t tui_replay_index(const struct tui_app *a);
 
 /* The scope the keys work in now (enum tui_scope). */

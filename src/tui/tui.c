@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "memtop/clock.h"
-#include "memtop/format.h"
 #include "memtop/tui.h"
 #include "app.h"
 #include "keys.h"
@@ -100,7 +99,7 @@ static void record(struct tui_app *a)
  * longer there to show gone regions from; the latest stays for reading.
  * quiet: a step of a replay's jump, not shown: the lists wait.
  */
-static int fold_next(struct tui_app *a, bool quiet, struct mt_error *err)
+int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err)
 {
 	struct mt_snapshot *next = &a->snap[!a->cur];
 	int rc = read_next(a, next, err);
@@ -127,97 +126,7 @@ static int fold_next(struct tui_app *a, bool quiet, struct mt_error *err)
 
 static int refresh_target(struct tui_app *a, struct mt_error *err)
 {
-	return fold_next(a, false, err);
-}
-
-/* ------------------------------------------------------------------ */
-/* Time travel in a replay. */
-
-/* Index of the sample on screen. */
-size_t tui_replay_index(const struct tui_app *a)
-{
-	size_t pos = replay_pos(a->replay);
-	return pos ? pos - 1 : 0;
-}
-
-/* Forget everything folded so far: the model and the TUI's own logs
- * start again from the first sample, as they did when recording. */
-static void replay_restart(struct tui_app *a)
-{
-	views_free(a);
-	model_free(&a->model);
-	model_init(&a->model);
-	snapshot_reset(&a->snap[0]);
-	snapshot_reset(&a->snap[1]);
-	a->have_snap = a->have_prev = false;
-	a->refreshes = 0;
-	views_init(a);
-	replay_rewind(a->replay);
-}
-
-/* Show sample k: forwards from the one shown, or again from the first. */
-static void replay_goto(struct tui_app *a, size_t k)
-{
-	struct mt_error err;
-	size_t n = replay_count(a->replay);
-	mt_error_clear(&err);
-	if (k >= n)
-		k = n - 1;
-	if (a->have_snap && k == tui_replay_index(a))
-		return;
-	if (!a->have_snap || k < tui_replay_index(a))
-		replay_restart(a);
-	while (replay_pos(a->replay) < k + 1) {
-		bool last = replay_pos(a->replay) == k;
-		if (fold_next(a, !last, &err)) {
-			tui_status(a, "%s", err.msg);
-			a->status_warn = true;
-			a->playing = false;
-			break;
-		}
-	}
-	if (refs_open(a))
-		refs_close(a);
-	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
-}
-
-static void replay_step(struct tui_app *a, int dir)
-{
-	size_t i = tui_replay_index(a);
-	if (dir > 0 && i + 1 >= replay_count(a->replay)) {
-		tui_status(a, "this is the last sample (%zu)", i + 1);
-		a->playing = false;
-		return;
-	}
-	if (dir < 0 && i == 0) {
-		tui_status(a, "this is the first sample");
-		return;
-	}
-	replay_goto(a, dir > 0 ? i + 1 : i - 1);
-}
-
-/* The jump prompt's text: "#N", or a time (format_parse_when). */
-static void replay_jump(struct tui_app *a, const char *text)
-{
-	double t;
-	char *end;
-	if (text[0] == '#') {
-		unsigned long n = strtoul(text + 1, &end, 10);
-		if (end == text + 1 || *end || n == 0 || n > replay_count(a->replay)) {
-			tui_status(a, "no sample %s: the recording has %zu", text,
-				   replay_count(a->replay));
-			return;
-		}
-		replay_goto(a, n - 1);
-		return;
-	}
-	if (format_parse_when(text, replay_time(a->replay, tui_replay_index(a)), &t)) {
-		tui_status(a, "'%s' is not a time: HH:MM[:SS], YYYY-MM-DD HH:MM[:SS] or #N", text);
-		return;
-	}
-	if (t < replay_time(a->replay, 0))
-		tui_status(a, "the recording starts later: showing its first sample");
-	replay_goto(a, replay_find_time(a->replay, t));
+	return tui_fold(a, false, err);
 }
 
 static void tick(struct tui_app *a, double now)
@@ -228,7 +137,7 @@ static void tick(struct tui_app *a, double now)
 	if (a->next_refresh < now) /* fell behind (suspended): no burst */
 		a->next_refresh = now + a->opt->delay;
 	if (a->replay) {
-		replay_step(a, 1);
+		timetravel_step(a, 1);
 		return;
 	}
 	if (refresh_target(a, &err)) {
@@ -264,22 +173,6 @@ static int attach(struct tui_app *a, pid_t pid, struct mt_error *err)
 		return -1;
 	}
 	a->next_refresh = clock_mono() + a->opt->delay;
-	return 0;
-}
-
-/* Open the recording and show its first sample: 0, or -1 with err set. */
-static int open_replay(struct tui_app *a, struct mt_error *err)
-{
-	if (replay_open(&a->replay, a->opt->read, a->opt->session, err) ||
-	    scanstore_list(replay_db(a->replay), replay_session(a->replay)->id, &a->scans,
-			   &a->n_scans, err))
-		return -1;
-	a->pid = replay_session(a->replay)->pid;
-	replay_goto(a, 0);
-	if (!a->have_snap)
-		return mt_error_set(err, MT_EXIT_BADFILE, 0, "%s", a->status);
-	a->status[0] = '\0';
-	a->status_warn = false;
 	return 0;
 }
 
@@ -535,10 +428,10 @@ static bool perform(struct tui_app *a, enum tui_action act)
 	case ACT_TRACES:
 		traces_take(a);
 		break;
-	case ACT_STEP_NEXT: replay_step(a, 1); break;
-	case ACT_STEP_PREV: replay_step(a, -1); break;
-	case ACT_FIRST: replay_goto(a, 0); break;
-	case ACT_LAST: replay_goto(a, replay_count(a->replay) - 1); break;
+	case ACT_STEP_NEXT: timetravel_step(a, 1); break;
+	case ACT_STEP_PREV: timetravel_step(a, -1); break;
+	case ACT_FIRST: timetravel_goto(a, 0); break;
+	case ACT_LAST: timetravel_goto(a, replay_count(a->replay) - 1); break;
 	case ACT_JUMP:
 		a->prompt = PROMPT_JUMP;
 		a->prompt_buf[0] = '\0';
@@ -568,7 +461,7 @@ static void jump_key(struct tui_app *a, int ch)
 	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
 		a->prompt = PROMPT_NONE;
 		if (a->prompt_buf[0])
-			replay_jump(a, a->prompt_buf);
+			timetravel_jump(a, a->prompt_buf);
 	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
 		drop_char(a->prompt_buf);
 	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(a->prompt_buf)) {
@@ -792,7 +685,7 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 
 	/* A process that cannot be watched is reported before the screen
 	 * is taken over. */
-	if ((opt->read && open_replay(a, err)) || (opt->pid && attach(a, opt->pid, err))) {
+	if ((opt->read && timetravel_open(a, err)) || (opt->pid && attach(a, opt->pid, err))) {
 		rc = err->code ? (int)err->code : MT_EXIT_FAILURE;
 		app_free(a);
 		free(a);
