@@ -9,9 +9,25 @@
  * rebuilt); docs/performance.md says what a step back costs.
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "memtop/format.h"
 #include "app.h"
+
+/* What is being replayed, for the first seconds. */
+static void say_session(struct tui_app *a)
+{
+	const struct replay_session *s = replay_session(a->replay);
+	char from[32], to[32];
+	time_t t0 = (time_t)replay_time(a->replay, 0);
+	time_t t1 = (time_t)replay_time(a->replay, replay_count(a->replay) - 1);
+	struct tm tm;
+	strftime(from, sizeof(from), "%Y-%m-%d %H:%M:%S", localtime_r(&t0, &tm));
+	strftime(to, sizeof(to), "%H:%M:%S", localtime_r(&t1, &tm));
+	tui_status(a, "session %zu of %zu: %s (pid %d) on %s, %zu samples from %s to %s%s",
+		   s->index, s->count, s->comm, s->pid, s->host, replay_count(a->replay), from,
+		   to, s->ended > 0 ? "" : " (not closed: memtop was killed?)");
+}
 
 /* Open the recording and show its first sample: 0, or -1 with err set. */
 int timetravel_open(struct tui_app *a, struct mt_error *err)
@@ -24,8 +40,8 @@ int timetravel_open(struct tui_app *a, struct mt_error *err)
 	timetravel_goto(a, 0);
 	if (!a->have_snap)
 		return mt_error_set(err, MT_EXIT_BADFILE, 0, "%s", a->status);
-	a->status[0] = '\0';
 	a->status_warn = false;
+	say_session(a);
 	return 0;
 }
 
