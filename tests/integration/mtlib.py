@@ -336,6 +336,23 @@ class MemtopTestCase(unittest.TestCase):
         self.addCleanup(shutil.rmtree, d, True)
         return d
 
+    def quiet_demo(self, rate=20):
+        """memtop-demo mapping and unmapping windows in a directory of its
+        own (--threads --quiet); its Popen, once its first window is
+        mapped."""
+        if not DEMO or not os.access(DEMO, os.X_OK):
+            self.fail("MEMTOP_DEMO=%r is not an executable (is demo/ built?)" % DEMO)
+        ddir = self.tempdir("memtop-demo-")
+        proc = _popen([DEMO, "--dir", ddir, "--rate", str(rate), "--threads", "--quiet"],
+                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL)
+        self.addCleanup(_kill, proc)
+        messages = os.path.join(ddir, "messages.dat").encode()
+        wait_until(lambda: proc.poll() is None and any(
+            m["path"] == messages for m in parse_maps(proc.pid)),
+            what="the demo's first window")
+        return proc
+
     def assertNoCrash(self, res):
         """memtop ended by itself: not killed by a signal, not hung."""
         self.assertIsNotNone(res.rc, "memtop hung: %r" % res)

@@ -49,24 +49,11 @@ class RecordTestCase(mtlib.MemtopTestCase):
 
     def setUp(self):
         super().setUp()
-        if not mtlib.DEMO or not os.access(mtlib.DEMO, os.X_OK):
-            self.fail("MEMTOP_DEMO=%r is not an executable (is demo/ built?)" % mtlib.DEMO)
         self.dir = self.tempdir()
 
     def start_demo(self, rate=20):
-        """The demo, mapping and unmapping windows; returns its pid once it
-        has mapped its first window."""
-        ddir = os.path.join(self.dir, "demo")
-        os.mkdir(ddir)
-        proc = mtlib._popen([mtlib.DEMO, "--dir", ddir, "--rate", str(rate), "--threads",
-                             "--quiet"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-        self.addCleanup(mtlib._kill, proc)
-        messages = os.path.join(ddir, "messages.dat").encode()
-        mtlib.wait_until(lambda: proc.poll() is None and any(
-            m["path"] == messages for m in mtlib.parse_maps(proc.pid)),
-            what="the demo's first window")
-        return proc.pid
+        """The demo's pid, once it has mapped its first window."""
+        return self.quiet_demo(rate).pid
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -108,7 +95,7 @@ class Identical(RecordTestCase):
         self.assertGreater(len({r["map_count"] for r in reps}), 1, "demo did not change")
         self.assertTrue(any(r["events"] for r in reps[1:]), "no map/unmap events")
         # Closed cleanly: one self-contained file, no WAL left.
-        self.assertEqual(sorted(os.listdir(self.dir)), ["demo", "rec.db"])
+        self.assertEqual(sorted(os.listdir(self.dir)), ["rec.db"])
         replay = self.run_rc(["-r", f, "-b", "--json"], OK)
         self.assertEqual(replay.stdout, live)
         self.assertEqual(replay.errtext, "")

@@ -50,8 +50,6 @@ class ReplayTui(mtlib.MemtopTestCase):
 
     def setUp(self):
         super().setUp()
-        if not mtlib.DEMO or not os.access(mtlib.DEMO, os.X_OK):
-            self.fail("MEMTOP_DEMO=%r is not an executable (is demo/ built?)" % mtlib.DEMO)
         self.dir = self.tempdir()
 
     def tui(self, args, **kw):
@@ -60,17 +58,7 @@ class ReplayTui(mtlib.MemtopTestCase):
         return t
 
     def start_demo(self):
-        ddir = os.path.join(self.dir, "demo")
-        os.mkdir(ddir)
-        proc = mtlib._popen([mtlib.DEMO, "--dir", ddir, "--rate", "20", "--threads",
-                             "--quiet"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-        self.addCleanup(mtlib._kill, proc)
-        messages = os.path.join(ddir, "messages.dat").encode()
-        mtlib.wait_until(lambda: proc.poll() is None and any(
-            m["path"] == messages for m in mtlib.parse_maps(proc.pid)),
-            what="the demo's first window")
-        return proc
+        return self.quiet_demo()
 
     def open_detail(self, t, text):
         """From anywhere but a detail: the Regions view, the first row
