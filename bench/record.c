@@ -57,6 +57,8 @@
 #include "memtop/record.h"
 #include "memtop/replay.h"
 
+#include "bench.h"
+
 #define BIG_REGIONS 65000
 #define BIG_FILE_MAPS 500
 #define BIG_CHURN 650            /* 1% of the regions a round */
@@ -80,20 +82,6 @@ struct fixture {
 	int heap_churn;       /* its pages touched per command */
 	int small_churn;      /* one-page regions touched per command */
 };
-
-static size_t count_lines(const char *path)
-{
-	static char buf[1 << 16];
-	size_t n = 0;
-	int fd = open(path, O_RDONLY);
-	ssize_t r;
-	while (fd >= 0 && (r = read(fd, buf, sizeof(buf))) > 0)
-		for (ssize_t i = 0; i < r; i++)
-			n += buf[i] == '\n';
-	if (fd >= 0)
-		close(fd);
-	return n;
-}
 
 static void *idle_thread(void *arg)
 {
@@ -141,7 +129,7 @@ static void child(const struct fixture *f, int cmd, int ready)
 		for (size_t i = 0; i < f->heap_pages / 4; i++) /* a quarter in use */
 			heap[i * (size_t)pg] = 1;
 	}
-	size_t have = count_lines("/proc/self/maps");
+	size_t have = bench_count_lines("/proc/self/maps");
 	size_t pages = (size_t)f->regions > have ? (size_t)f->regions - have : 1;
 	pages |= 1; /* read-only at both ends: no merging with a neighbour */
 	char *a = mmap(NULL, pages * (size_t)pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -456,26 +444,6 @@ static double raw_floor(const char *path, const struct mt_snapshot *s, bool rss)
 
 /* ---- statistics and printing -------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* Sorts v.  q in [0, 1]: nearest rank. */
-static double quantile(double *v, int n, double q)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	int i = (int)(q * n + 0.5) - 1;
-	return v[i < 0 ? 0 : i >= n ? n - 1 : i];
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static const char *verdict(bool ok)
 {
 	return ok ? "PASS" : "MISS";
@@ -521,7 +489,7 @@ static double replay_cost(const char *path, size_t *samples)
 		snapshot_free(&s[1]);
 		replay_close(rp);
 	}
-	return median(t, 3);
+	return bench_median(t, 3);
 }
 
 static void bench_steady(const char *dir, int samples)
@@ -598,9 +566,9 @@ static void bench_steady(const char *dir, int samples)
 	printf("  per hour at -d 1          %8.2f MiB  (first sample + 3600 steady)"
 	       "   budget <= %.0f MiB/h  %s\n", hour, BUDGET_MIB_HOUR,
 	       verdict(hour <= BUDGET_MIB_HOUR));
-	double mref = median(ref, samples), mwr = median(wr, samples);
-	double p90 = quantile(wr, samples, 0.9), mx = wr[samples - 1];
-	double mwt = median(wt, samples), p90t = quantile(wt, samples, 0.9);
+	double mref = bench_median(ref, samples), mwr = bench_median(wr, samples);
+	double p90 = bench_quantile(wr, samples, 0.9), mx = wr[samples - 1];
+	double mwt = bench_median(wt, samples), p90t = bench_quantile(wt, samples, 0.9);
 	printf("  refresh (proc_read+model) %8.3f ms  median\n", mref * 1e3);
 	printf("  record_sample (caller)    %8.3f ms  median, p90 %.3f ms, max %.1f ms;"
 	       " record/refresh = %.2f\n", mwr * 1e3, p90 * 1e3, mx * 1e3, mwr / mref);
@@ -643,12 +611,12 @@ static void rounds_of(struct target *t, struct refresher *r, const char *path, u
 	out->wal = file_size(wal);
 	record_close(rec);
 	out->size = file_size(path);
-	out->ref_med = median(ref, rounds);
-	out->wr_med = median(wr, rounds);
-	out->wr_p90 = quantile(wr, rounds, 0.9);
+	out->ref_med = bench_median(ref, rounds);
+	out->wr_med = bench_median(wr, rounds);
+	out->wr_p90 = bench_quantile(wr, rounds, 0.9);
 	out->wr_max = wr[rounds - 1];
-	out->wt_med = median(wt, rounds);
-	out->wt_p90 = quantile(wt, rounds, 0.9);
+	out->wt_med = bench_median(wt, rounds);
+	out->wt_p90 = bench_quantile(wt, rounds, 0.9);
 	free(ref);
 	remove_recording(path);
 }
@@ -669,9 +637,9 @@ static void first_of(struct refresher *r, const char *dir, bool rss, double *rec
 		snprintf(path, sizeof(path), "%s/raw.memtop", dir);
 		raw[i] = raw_floor(path, latest(r), rss);
 	}
-	*rec_med = median(rec, FIRST_REPS);
-	*written_med = median(written, FIRST_REPS);
-	*raw_med = median(raw, FIRST_REPS);
+	*rec_med = bench_median(rec, FIRST_REPS);
+	*written_med = bench_median(written, FIRST_REPS);
+	*raw_med = bench_median(raw, FIRST_REPS);
 }
 
 static void bench_big(const char *dir, int rounds)

@@ -35,25 +35,13 @@
 #include "memtop/model.h"
 #include "memtop/proc.h"
 
+#include "bench.h"
+
 #define TARGET_REGIONS 65000
 #define FILE_MAPS 500
 #define TARGET_B_A 1.5
 #define TARGET_D_C 1.3
 #define TARGET_RSS_MIB 64.0
-
-static size_t count_lines(const char *path)
-{
-	static char buf[1 << 16];
-	size_t n = 0;
-	int fd = open(path, O_RDONLY);
-	ssize_t r;
-	while (fd >= 0 && (r = read(fd, buf, sizeof(buf))) > 0)
-		for (ssize_t i = 0; i < r; i++)
-			n += buf[i] == '\n';
-	if (fd >= 0)
-		close(fd);
-	return n;
-}
 
 /* The child: make the mappings, say so on `ready`, wait to be killed. */
 static void child(int ready)
@@ -67,7 +55,7 @@ static void child(int ready)
 	for (int i = 0; i < FILE_MAPS; i++)
 		if (mmap(NULL, (size_t)pg, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED)
 			_exit(1);
-	size_t have = count_lines("/proc/self/maps");
+	size_t have = bench_count_lines("/proc/self/maps");
 	size_t pages = TARGET_REGIONS > have ? TARGET_REGIONS - have : 1;
 	char *a = mmap(NULL, pages * (size_t)pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (a == MAP_FAILED)
@@ -123,18 +111,6 @@ static double refresh(struct refresher *r, unsigned flags)
 	r->first = false;
 	r->cur = !r->cur;
 	return t;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Run argv with stdout to /dev/null; wall time, peak RSS (KiB), status. */
@@ -288,9 +264,9 @@ int main(int argc, char **argv)
 		snapshot_free(&s);
 	}
 	size_t regions = r.snap[!r.cur].n_regions;
-	double ma = median(a, rounds), mb = median(b, rounds);
-	double mc = median(cc, rounds), md = median(d, rounds), mp = median(parse, rounds);
-	double mm = median(model, rounds);
+	double ma = bench_median(a, rounds), mb = bench_median(b, rounds);
+	double mc = bench_median(cc, rounds), md = bench_median(d, rounds);
+	double mp = bench_median(parse, rounds), mm = bench_median(model, rounds);
 
 	printf("memtop refresh benchmark: %zu regions, %d rounds, medians\n", regions, rounds);
 	printf("  a  read maps              %8.1f ms  (%.1f MiB)\n", ma * 1e3,
