@@ -94,6 +94,8 @@ struct mt_growth {
 
 void growth_init(struct mt_growth *g);
 void growth_free(struct mt_growth *g);
+/* Deep copy into dst (initialised or freed): 0 or -ENOMEM (dst empty). */
+int growth_copy(struct mt_growth *dst, const struct mt_growth *src);
 /*
  * Fold snapshot cur (already classified) into g.  prev is the snapshot
  * before it (NULL for the first).  Computes files, buckets, and the
@@ -107,5 +109,7 @@ int growth_update(struct mt_growth *g, const struct mt_snapshot *prev,
 		  struct mt_snapshot *cur);
 void events_clear(struct mt_events *e);
 void events_free(struct mt_events *e);
+/* Deep copy of src's events into dst (initialised or freed): 0 or -ENOMEM. */
+int events_copy(struct mt_events *dst, const struct mt_events *src);
 
 #endif

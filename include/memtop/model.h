@@ -53,6 +53,9 @@ enum mt_type model_type_of(enum mt_category c);
 
 void model_init(struct mt_model *m);
 void model_free(struct mt_model *m);
+/* Deep copy into dst (initialised or freed), so that a replay can go
+ * back to it: 0 or -ENOMEM (dst empty). */
+int model_copy(struct mt_model *dst, const struct mt_model *src);
 /*
  * Classify cur and fold it into the model: categories and summaries,
  * gaps, headroom and its trend, growth and events against prev (NULL for

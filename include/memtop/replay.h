@@ -62,6 +62,18 @@ void replay_rewind(struct mt_replay *r);
  */
 int replay_next(struct mt_replay *r, struct mt_snapshot *s, struct mt_error *err);
 
+/*
+ * A mark: what replay_next needs to go on from replay_pos() (the regions
+ * and threads alive, their resident figures, the process names), so that
+ * a replay can come back to it without starting from the first sample.
+ * replay_mark returns NULL when out of memory; *bytes is its size.
+ */
+struct replay_mark;
+struct replay_mark *replay_mark(const struct mt_replay *r, size_t *bytes);
+/* Back to the mark's position (taken on this replay): 0 or -ENOMEM. */
+int replay_restore(struct mt_replay *r, const struct replay_mark *m);
+void replay_mark_free(struct replay_mark *m);
+
 /* The database, for the scan store (scanstore.h). */
 struct sqlite3 *replay_db(struct mt_replay *r);
 

@@ -8,6 +8,7 @@
  * walk over the two sorted region arrays.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,97 @@ void growth_free(struct mt_growth *g)
 		free(g->tables);
 	}
 	memset(g, 0, sizeof(*g));
+}
+
+/* A copy of n elements of v (NULL for none); *fail set when out of memory. */
+static void *dup_array(const void *v, size_t n, size_t size, bool *fail)
+{
+	if (!v || n == 0)
+		return NULL;
+	void *c = malloc(n * size);
+	if (!c)
+		*fail = true;
+	else
+		memcpy(c, v, n * size);
+	return c;
+}
+
+static char *dup_path(const char *p, bool *fail)
+{
+	char *c = p ? strdup(p) : NULL;
+	if (p && !c)
+		*fail = true;
+	return c;
+}
+
+static void buckets_copy(struct mt_buckets *dst, const struct mt_buckets *src, bool *fail)
+{
+	dst->v = dup_array(src->v, src->n, sizeof(*src->v), fail);
+	dst->n = dst->v ? src->n : 0;
+	dst->cap = dst->n;
+}
+
+int events_copy(struct mt_events *dst, const struct mt_events *src)
+{
+	bool fail = false;
+	memset(dst, 0, sizeof(*dst));
+	dst->v = dup_array(src->v, src->n, sizeof(*src->v), &fail);
+	for (size_t i = 0; dst->v && i < src->n; i++) {
+		dst->v[i].path = dup_path(src->v[i].path, &fail);
+		dst->n = i + 1;
+	}
+	dst->cap = dst->n;
+	if (fail) {
+		events_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * The lookup tables are copied as they are: they hold indexes into
+ * files and the bucket arrays, which the copy keeps in the same order.
+ */
+static struct mt_growth_tables *tables_copy(const struct mt_growth_tables *t, bool *fail)
+{
+	if (!t)
+		return NULL;
+	struct mt_growth_tables *c = calloc(1, sizeof(*c));
+	if (!c) {
+		*fail = true;
+		return NULL;
+	}
+	c->files = dup_array(t->files, t->files_cap, sizeof(*t->files), fail);
+	c->files_cap = c->files ? t->files_cap : 0;
+	c->buckets = dup_array(t->buckets, t->buckets_cap, sizeof(*t->buckets), fail);
+	c->buckets_cap = c->buckets ? t->buckets_cap : 0;
+	return c;
+}
+
+int growth_copy(struct mt_growth *dst, const struct mt_growth *src)
+{
+	bool fail = false;
+	*dst = *src;
+	dst->files = dup_array(src->files, src->n_files, sizeof(*src->files), &fail);
+	dst->n_files = dst->cap_files = dst->files ? src->n_files : 0;
+	for (size_t i = 0; i < dst->n_files; i++) {
+		struct mt_file *f = &dst->files[i];
+		f->path = NULL;
+		f->buckets.v = NULL;
+	}
+	for (size_t i = 0; i < dst->n_files; i++) {
+		dst->files[i].path = dup_path(src->files[i].path, &fail);
+		buckets_copy(&dst->files[i].buckets, &src->files[i].buckets, &fail);
+	}
+	buckets_copy(&dst->anon, &src->anon, &fail);
+	if (events_copy(&dst->events, &src->events))
+		fail = true;
+	dst->tables = tables_copy(src->tables, &fail);
+	if (fail) {
+		growth_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* ---- Events ---------------------------------------------------------- */

@@ -1,6 +1,8 @@
 /*
  * model.c - one refresh: classify, summarise, gaps, headroom, growth.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "memtop/classify.h"
@@ -18,6 +20,29 @@ void model_free(struct mt_model *m)
 	gaps_free(&m->gaps);
 	growth_free(&m->growth);
 	model_init(m);
+}
+
+int model_copy(struct mt_model *dst, const struct mt_model *src)
+{
+	*dst = *src;
+	dst->gaps.v = NULL;
+	dst->gaps.cap = 0;
+	growth_init(&dst->growth);
+	if (src->gaps.n) {
+		dst->gaps.v = malloc(src->gaps.n * sizeof(*src->gaps.v));
+		if (!dst->gaps.v) {
+			model_init(dst);
+			return -ENOMEM;
+		}
+		memcpy(dst->gaps.v, src->gaps.v, src->gaps.n * sizeof(*src->gaps.v));
+		dst->gaps.cap = src->gaps.n;
+	}
+	if (growth_copy(&dst->growth, &src->growth)) {
+		gaps_free(&dst->gaps);
+		model_init(dst);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 enum mt_type model_type_of(enum mt_category c)

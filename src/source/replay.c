@@ -758,3 +758,93 @@ int replay_next(struct mt_replay *r, struct mt_snapshot *s, struct mt_error *err
 	r->pos = k + 1;
 	return 0;
 }
+
+/* ---- marks -------------------------------------------------------------- */
+
+struct replay_mark {
+	size_t pos;
+	size_t *regions, n_regions, next_region; /* the alive sets */
+	size_t *threads, n_threads, next_thread;
+	uint64_t (*rss)[RSS_FIELDS];             /* of the alive regions */
+	char comm[64], cmdline[256], user[64];
+};
+
+void replay_mark_free(struct replay_mark *m)
+{
+	if (!m)
+		return;
+	free(m->regions);
+	free(m->threads);
+	free(m->rss);
+	free(m);
+}
+
+static size_t *dup_indexes(const size_t *v, size_t n)
+{
+	size_t *c = malloc((n ? n : 1) * sizeof(*c));
+	if (c && n)
+		memcpy(c, v, n * sizeof(*c));
+	return c;
+}
+
+struct replay_mark *replay_mark(const struct mt_replay *r, size_t *bytes)
+{
+	struct replay_mark *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->pos = r->pos;
+	m->n_regions = r->ralive.n;
+	m->next_region = r->ralive.next_born;
+	m->n_threads = r->talive.n;
+	m->next_thread = r->talive.next_born;
+	m->regions = dup_indexes(r->ralive.v, r->ralive.n);
+	m->threads = dup_indexes(r->talive.v, r->talive.n);
+	m->rss = malloc((m->n_regions ? m->n_regions : 1) * sizeof(*m->rss));
+	if (!m->regions || !m->threads || !m->rss) {
+		replay_mark_free(m);
+		return NULL;
+	}
+	for (size_t i = 0; i < m->n_regions; i++)
+		memcpy(m->rss[i], r->regions[m->regions[i]].rss, sizeof(m->rss[i]));
+	memcpy(m->comm, r->comm, sizeof(m->comm));
+	memcpy(m->cmdline, r->cmdline, sizeof(m->cmdline));
+	memcpy(m->user, r->user, sizeof(m->user));
+	*bytes = sizeof(*m) + m->n_regions * (sizeof(size_t) + sizeof(*m->rss)) +
+		 m->n_threads * sizeof(size_t);
+	return m;
+}
+
+static int alive_set(struct rp_alive *al, const size_t *v, size_t n, size_t next)
+{
+	if (n > al->cap) {
+		size_t *nv = realloc(al->v, n * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		al->v = nv;
+		al->cap = n;
+	}
+	if (n)
+		memcpy(al->v, v, n * sizeof(*v));
+	al->n = n;
+	al->next_born = next;
+	return 0;
+}
+
+int replay_restore(struct mt_replay *r, const struct replay_mark *m)
+{
+	if (alive_set(&r->ralive, m->regions, m->n_regions, m->next_region) ||
+	    alive_set(&r->talive, m->threads, m->n_threads, m->next_thread))
+		return -ENOMEM;
+	/* Regions born later start unmeasured again, as on the way there. */
+	for (size_t i = 0; i < r->n_regions; i++)
+		if (r->regions[i].born >= m->pos)
+			for (int f = 0; f < RSS_FIELDS; f++)
+				r->regions[i].rss[f] = MT_UNKNOWN;
+	for (size_t i = 0; i < m->n_regions; i++)
+		memcpy(r->regions[m->regions[i]].rss, m->rss[i], sizeof(m->rss[i]));
+	memcpy(r->comm, m->comm, sizeof(r->comm));
+	memcpy(r->cmdline, m->cmdline, sizeof(r->cmdline));
+	memcpy(r->user, m->user, sizeof(r->user));
+	r->pos = m->pos;
+	return 0;
+}

@@ -131,6 +131,8 @@ struct tui_traces {
 	struct tui_list list;
 };
 
+struct tui_checkpoint;
+
 struct tui_app {
 	const struct mt_options *opt;
 	const struct tui_glyphs *gl;
@@ -158,6 +160,8 @@ struct tui_app {
 	struct scanstore_info *scans;
 	size_t n_scans;
 	bool playing;        /* replay: a sample every delay (Space) */
+	struct tui_checkpoint **checkpoints; /* replay: by sample, timetravel.c */
+	size_t n_checkpoints, cap_checkpoints, checkpoint_bytes, checkpoint_every;
 
 	/* What the TUI keeps across refreshes. */
 	struct tui_evlog log;
@@ -285,6 +289,7 @@ int timetravel_open(struct tui_app *a, struct mt_error *err);
 void timetravel_goto(struct tui_app *a, size_t k);
 void timetravel_step(struct tui_app *a, int dir);
 void timetravel_jump(struct tui_app *a, const char *text);
+void timetravel_free(struct tui_app *a);
 /* Index of the sample on screen. */
 size_t tui_replay_index(const struct tui_app *a);
 

@@ -105,6 +105,39 @@ void eventlog_free(struct tui_evlog *l)
 	memset(l, 0, sizeof(*l));
 }
 
+int eventlog_copy(struct tui_evlog *dst, const struct tui_evlog *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!src->v)
+		return 0;
+	dst->v = calloc(src->cap, sizeof(*dst->v));
+	dst->seq = calloc(src->cap, sizeof(*dst->seq));
+	if (!dst->v || !dst->seq) {
+		eventlog_free(dst);
+		return -1;
+	}
+	dst->cap = src->cap;
+	dst->head = src->head;
+	dst->next_seq = src->next_seq;
+	memcpy(dst->seq, src->seq, src->cap * sizeof(*dst->seq));
+	for (size_t i = 0; i < src->n; i++) {
+		size_t k = evlog_slot(src, i);
+		dst->v[k] = src->v[k];
+		dst->v[k].path = strdup(src->v[k].path ? src->v[k].path : "");
+		if (!dst->v[k].path) {
+			/* Slots not reached are zeroed: free every one. */
+			for (size_t j = 0; j < dst->cap; j++)
+				free(dst->v[j].path);
+			free(dst->v);
+			free(dst->seq);
+			memset(dst, 0, sizeof(*dst));
+			return -1;
+		}
+	}
+	dst->n = src->n;
+	return 0;
+}
+
 /* Copy the latest refresh's events in; the oldest fall out when full. */
 void eventlog_add(struct tui_evlog *l, const struct mt_events *ev)
 {

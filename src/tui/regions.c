@@ -198,10 +198,14 @@ static void add_gone(struct tui_app *a, const struct mt_snapshot *s)
 	free(u);
 }
 
+void regions_sample(struct tui_app *a)
+{
+	carry_bases(a, app_snap(a));
+}
+
 void regions_update(struct tui_app *a)
 {
 	const struct mt_snapshot *s = app_snap(a);
-	carry_bases(a, s);
 	a->n_rrows = 0;
 	bool first = a->model.refreshes <= 1;
 	for (size_t i = 0; i < s->n_regions; i++) {

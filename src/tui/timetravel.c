@@ -4,15 +4,41 @@
  *
  * The model folds its baselines, trends and event log from the first
  * sample on, as it did live, so a sample is shown by folding the samples
- * before it: forwards from the one on screen, or again from the first to
- * go back.  The intermediate samples are folded quietly (no list is
- * rebuilt); docs/performance.md says what a step back costs.
+ * before it: forwards from the one on screen, or, to go back, forwards
+ * from the latest checkpoint before it (a deep copy of everything folded,
+ * taken on the way through every `every` samples, at most CHECKPOINTS_MAX
+ * of them and CHECKPOINT_BUDGET bytes), else from the first sample.  The
+ * samples in between are folded quietly (no list is rebuilt).
  */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "memtop/format.h"
+#include "memtop/vec.h"
 #include "app.h"
+#include "views.h"
+
+#define CHECKPOINTS_MAX 64
+#define CHECKPOINT_EVERY_MIN 64
+#define CHECKPOINT_BUDGET ((size_t)128 << 20)
+
+/* Everything folded up to a sample: what going back to it restores. */
+struct tui_checkpoint {
+	size_t index;   /* the sample shown */
+	size_t bytes;   /* about what it holds */
+	struct replay_mark *mark;
+	struct mt_model model;
+	struct mt_snapshot snap[2];
+	int cur;
+	bool have_prev;
+	long refreshes;
+	struct tui_evlog log;
+	struct tui_base *base;
+	size_t n_base;
+	uint32_t anon_spark[GROWTH_SPARK];
+	size_t anon_spark_head, anon_spark_n;
+};
 
 /* What is being replayed, for the first seconds. */
 static void say_session(struct tui_app *a)
@@ -37,6 +63,8 @@ int timetravel_open(struct tui_app *a, struct mt_error *err)
 			   &a->n_scans, err))
 		return -1;
 	a->pid = replay_session(a->replay)->pid;
+	size_t every = (replay_count(a->replay) + CHECKPOINTS_MAX - 1) / CHECKPOINTS_MAX;
+	a->checkpoint_every = every > CHECKPOINT_EVERY_MIN ? every : CHECKPOINT_EVERY_MIN;
 	timetravel_goto(a, 0);
 	if (!a->have_snap)
 		return mt_error_set(err, MT_EXIT_BADFILE, 0, "%s", a->status);
@@ -52,22 +80,161 @@ size_t tui_replay_index(const struct tui_app *a)
 	return pos ? pos - 1 : 0;
 }
 
+/* ---- checkpoints --------------------------------------------------------- */
+
+static void checkpoint_free(struct tui_checkpoint *c)
+{
+	if (!c)
+		return;
+	replay_mark_free(c->mark);
+	model_free(&c->model);
+	snapshot_free(&c->snap[0]);
+	snapshot_free(&c->snap[1]);
+	eventlog_free(&c->log);
+	free(c->base);
+	free(c);
+}
+
+void timetravel_free(struct tui_app *a)
+{
+	for (size_t i = 0; i < a->n_checkpoints; i++)
+		checkpoint_free(a->checkpoints[i]);
+	free(a->checkpoints);
+	a->checkpoints = NULL;
+	a->n_checkpoints = a->cap_checkpoints = a->checkpoint_bytes = 0;
+}
+
+static size_t snapshot_bytes(const struct mt_snapshot *s)
+{
+	return s->n_regions * (sizeof(*s->regions) + 48) + s->n_threads * sizeof(*s->threads);
+}
+
+/* A deep copy of the state after folding the sample on screen. */
+static struct tui_checkpoint *checkpoint_take(const struct tui_app *a)
+{
+	struct tui_checkpoint *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	size_t mark_bytes = 0;
+	c->index = tui_replay_index(a);
+	snapshot_init(&c->snap[0]);
+	snapshot_init(&c->snap[1]);
+	model_init(&c->model);
+	c->mark = replay_mark(a->replay, &mark_bytes);
+	c->base = a->n_base ? malloc(a->n_base * sizeof(*c->base)) : NULL;
+	if (!c->mark || (a->n_base && !c->base) || model_copy(&c->model, &a->model) ||
+	    snapshot_copy(&c->snap[0], &a->snap[0]) || snapshot_copy(&c->snap[1], &a->snap[1]) ||
+	    eventlog_copy(&c->log, &a->log)) {
+		checkpoint_free(c);
+		return NULL;
+	}
+	if (a->n_base)
+		memcpy(c->base, a->base, a->n_base * sizeof(*c->base));
+	c->n_base = a->n_base;
+	c->cur = a->cur;
+	c->have_prev = a->have_prev;
+	c->refreshes = a->refreshes;
+	memcpy(c->anon_spark, a->anon_spark, sizeof(c->anon_spark));
+	c->anon_spark_head = a->anon_spark_head;
+	c->anon_spark_n = a->anon_spark_n;
+	c->bytes = sizeof(*c) + mark_bytes + snapshot_bytes(&c->snap[0]) +
+		   snapshot_bytes(&c->snap[1]) + c->n_base * sizeof(*c->base) +
+		   c->log.n * (sizeof(*c->log.v) + 64) + c->model.growth.n_files * 256;
+	return c;
+}
+
+/* After folding sample i on the way through: keep a checkpoint every
+ * `every` samples while the budget lasts.  They are taken in order. */
+static void checkpoint_maybe(struct tui_app *a)
+{
+	size_t i = tui_replay_index(a);
+	size_t n = a->n_checkpoints;
+	if (i == 0 || i % a->checkpoint_every || n >= CHECKPOINTS_MAX ||
+	    a->checkpoint_bytes >= CHECKPOINT_BUDGET ||
+	    (n && a->checkpoints[n - 1]->index >= i))
+		return;
+	if (VEC_RESERVE(a->checkpoints, a->cap_checkpoints, a->n_checkpoints, 8))
+		return;
+	struct tui_checkpoint *c = checkpoint_take(a);
+	if (!c)
+		return;
+	a->checkpoints[a->n_checkpoints++] = c;
+	a->checkpoint_bytes += c->bytes;
+	/* A big process affords fewer: spread them over the whole replay. */
+	size_t afford = CHECKPOINT_BUDGET / (c->bytes ? c->bytes : 1);
+	if (n == 0 && afford < CHECKPOINTS_MAX) {
+		size_t every = (replay_count(a->replay) + afford) / (afford ? afford : 1);
+		if (every > a->checkpoint_every)
+			a->checkpoint_every = every;
+	}
+}
+
+/* The views' own logs, emptied (their lists keep cursor and sort). */
+static void forget_logs(struct tui_app *a)
+{
+	eventlog_free(&a->log);
+	free(a->base);
+	a->base = NULL;
+	a->n_base = a->cap_base = 0;
+	a->n_rrows = 0;
+	a->anon_spark_head = a->anon_spark_n = 0;
+}
+
 /* Forget everything folded so far: the model and the TUI's own logs
  * start again from the first sample, as they did when recording. */
 static void restart(struct tui_app *a)
 {
-	views_free(a);
+	forget_logs(a);
 	model_free(&a->model);
 	model_init(&a->model);
 	snapshot_reset(&a->snap[0]);
 	snapshot_reset(&a->snap[1]);
 	a->have_snap = a->have_prev = false;
 	a->refreshes = 0;
-	views_init(a);
 	replay_rewind(a->replay);
 }
 
-/* Show sample k: forwards from the one shown, or again from the first. */
+/* Back to checkpoint c: 0, or -1 (out of memory; restart instead). */
+static int checkpoint_restore(struct tui_app *a, const struct tui_checkpoint *c)
+{
+	forget_logs(a);
+	model_free(&a->model);
+	if (replay_restore(a->replay, c->mark) || model_copy(&a->model, &c->model) ||
+	    snapshot_copy(&a->snap[0], &c->snap[0]) || snapshot_copy(&a->snap[1], &c->snap[1]) ||
+	    eventlog_copy(&a->log, &c->log))
+		return -1;
+	if (c->n_base) {
+		a->base = malloc(c->n_base * sizeof(*a->base));
+		if (!a->base)
+			return -1;
+		memcpy(a->base, c->base, c->n_base * sizeof(*a->base));
+	}
+	a->n_base = a->cap_base = c->n_base;
+	a->cur = c->cur;
+	a->have_snap = true;
+	a->have_prev = c->have_prev;
+	a->refreshes = c->refreshes;
+	memcpy(a->anon_spark, c->anon_spark, sizeof(a->anon_spark));
+	a->anon_spark_head = c->anon_spark_head;
+	a->anon_spark_n = c->anon_spark_n;
+	return 0;
+}
+
+/* Start from the latest checkpoint at or before k, else the first sample. */
+static void go_back(struct tui_app *a, size_t k)
+{
+	const struct tui_checkpoint *best = NULL;
+	for (size_t i = 0; i < a->n_checkpoints && a->checkpoints[i]->index <= k; i++)
+		best = a->checkpoints[i];
+	if (best && checkpoint_restore(a, best) == 0)
+		return;
+	restart(a);
+}
+
+/* ---- moving ------------------------------------------------------------- */
+
+/* Show sample k: forwards from the one shown, or from the latest
+ * checkpoint before it. */
 void timetravel_goto(struct tui_app *a, size_t k)
 {
 	struct mt_error err;
@@ -78,15 +245,24 @@ void timetravel_goto(struct tui_app *a, size_t k)
 	if (a->have_snap && k == tui_replay_index(a))
 		return;
 	if (!a->have_snap || k < tui_replay_index(a))
-		restart(a);
-	while (replay_pos(a->replay) < k + 1) {
-		bool last = replay_pos(a->replay) == k;
-		if (tui_fold(a, !last, &err)) {
+		go_back(a, k);
+	bool shown = false;
+	while (!shown && replay_pos(a->replay) < k + 1) {
+		shown = replay_pos(a->replay) == k;
+		if (tui_fold(a, !shown, &err)) {
 			tui_status(a, "%s", err.msg);
 			a->status_warn = true;
 			a->playing = false;
 			break;
 		}
+		checkpoint_maybe(a);
+	}
+	/* Back at a checkpoint of k itself, or stopped short: the lists
+	 * still point into what was there before. */
+	if (!shown && a->have_snap) {
+		views_refresh(a);
+		if (a->detail)
+			detail_refresh(a);
 	}
 	if (refs_open(a))
 		refs_close(a);

@@ -657,6 +657,7 @@ static void app_free(struct tui_app *a)
 	if (a->proc)
 		proc_close(a->proc);
 	record_close(a->rec);
+	timetravel_free(a);
 	replay_close(a->replay);
 	free(a->scans);
 }

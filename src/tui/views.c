@@ -69,6 +69,7 @@ void views_sample(struct tui_app *a)
 		a->anon_spark_n++;
 	if (a->model.growth.have_prev)
 		eventlog_add(&a->log, &a->model.growth.events);
+	regions_sample(a);
 }
 
 struct tui_list *views_list(struct tui_app *a)

@@ -27,6 +27,9 @@ void summary_draw(struct tui_app *a, WINDOW *w, int h, int width);
 /* Regions: rows from the latest snapshot and the gone ones of the one
  * before; each region's first size, for GROWTH. */
 void regions_update(struct tui_app *a);
+/* Every refresh, shown or not (a replay's jump): carry each region's size
+ * when first seen, for the GROWTH column. */
+void regions_sample(struct tui_app *a);
 
 /* Files: Enter shows a file's regions. */
 void files_enter(struct tui_app *a, size_t item);
@@ -34,6 +37,8 @@ void files_enter(struct tui_app *a, size_t item);
 /* Events: the log the TUI keeps across refreshes. */
 void eventlog_add(struct tui_evlog *l, const struct mt_events *ev);
 void eventlog_free(struct tui_evlog *l);
+/* Deep copy into dst (not initialised): 0, or -1 with dst empty. */
+int eventlog_copy(struct tui_evlog *dst, const struct tui_evlog *src);
 /* Item 0 is the oldest event held. */
 const struct mt_event *eventlog_get(const struct tui_evlog *l, size_t item);
 

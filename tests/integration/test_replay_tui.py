@@ -173,6 +173,44 @@ class ReplayTui(mtlib.MemtopTestCase):
         self.assertEqual(t.exit_code(), 0)
         self.assertTrue(demo.poll() is None, "the replay touched the demo?")
 
+    def test_step_back_from_a_checkpoint(self):
+        """Going back starts from a checkpoint taken on the way (every 64
+        samples here): the views at sample n-1 reached by End, T must be
+        those reached by folding forwards from the first sample."""
+        demo = self.start_demo()
+        f = os.path.join(self.dir, "long.db")
+        n = 200
+        res = mtlib.run_memtop(["-p", demo.pid, "-b", "-n", n, "-d", "0.02", "-w", f],
+                               timeout=120)
+        self.assertEqual(res.rc, 0, res)
+        t = self.tui(["-r", f], height=40, width=130)
+        t.wait_for(lambda s: position(s) == (1, n))
+
+        def views():
+            out = {}
+            for v in "2345":
+                t.keys(v)
+                s = t.wait_for(lambda s: position(s) is not None)
+                time.sleep(0.3)
+                lines = t.screen().split("\n")
+                out[v] = lines[1:2] + lines[4:]
+            return out
+
+        self.goto(t, ["End"], n, n)
+        self.goto(t, ["T"], n - 1, n)
+        self.goto(t, ["T"], n - 2, n)
+        back = views()
+        self.goto(t, ["Home"], 1, n)
+        t.keys("b")
+        t.wait_for("Jump to")
+        t.type("#%d" % (n - 2))
+        self.goto(t, ["Enter"], n - 2, n)
+        forwards = views()
+        for v in back:
+            self.assertEqual(back[v], forwards[v], "view %s differs" % v)
+        t.keys("q")
+        self.assertEqual(t.exit_code(), 0)
+
     def samples(self, f):
         c = sqlite3.connect("file:%s?mode=ro" % f, uri=True, timeout=5)
         try:

@@ -184,6 +184,76 @@ static void test_replayed_json_is_the_live_json(void **state)
 	replay_close(r);
 }
 
+/* JSON of the model after folding the next sample of r into it. */
+static char *fold_json(struct mt_replay *r, struct mt_model *m, struct mt_snapshot *s,
+		       int *cur, bool first)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct mt_error e;
+	struct batch_options bo = { .json = true, .regions = true };
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(replay_next(r, &s[!*cur], &e), 0);
+	assert_int_equal(model_update(m, first ? NULL : &s[*cur], &s[!*cur]), 0);
+	*cur = !*cur;
+	batch_print_json(f, m, &s[*cur], &bo);
+	fclose(f);
+	return buf;
+}
+
+/* A replay that goes back to a mark (the reader's state, a copy of the
+ * model and of the snapshots) goes on exactly as it did the first time. */
+static void test_mark_and_restore_replay_the_same(void **state)
+{
+	(void)state;
+	struct mt_replay *r;
+	struct mt_error e;
+	struct mt_snapshot s[2], ks[2];
+	struct mt_model m, km;
+	char *first[RECFIX_SAMPLES] = { 0 };
+	int cur = 1, kcur;
+	size_t bytes = 0;
+	struct replay_mark *mark = NULL;
+
+	recfix_record(path, NULL);
+	assert_int_equal(replay_open(&r, path, 0, &e), 0);
+	for (int i = 0; i < 2; i++) {
+		snapshot_init(&s[i]);
+		snapshot_init(&ks[i]);
+	}
+	model_init(&m);
+	for (int i = 0; i < RECFIX_SAMPLES; i++) {
+		first[i] = fold_json(r, &m, s, &cur, i == 0);
+		if (i == 1) {
+			mark = replay_mark(r, &bytes);
+			assert_non_null(mark);
+			assert_true(bytes > 0);
+			assert_int_equal(model_copy(&km, &m), 0);
+			assert_int_equal(snapshot_copy(&ks[0], &s[0]), 0);
+			assert_int_equal(snapshot_copy(&ks[1], &s[1]), 0);
+			kcur = cur;
+		}
+	}
+	assert_int_equal(replay_restore(r, mark), 0);
+	assert_int_equal(replay_pos(r), 2);
+	model_free(&m);
+	for (int i = 2; i < RECFIX_SAMPLES; i++) {
+		char *again = fold_json(r, &km, ks, &kcur, false);
+		assert_string_equal(again, first[i]);
+		free(again);
+	}
+	for (int i = 0; i < RECFIX_SAMPLES; i++)
+		free(first[i]);
+	replay_mark_free(mark);
+	model_free(&km);
+	for (int i = 0; i < 2; i++) {
+		snapshot_free(&s[i]);
+		snapshot_free(&ks[i]);
+	}
+	replay_close(r);
+}
+
 static void test_sessions_stack_up(void **state)
 {
 	(void)state;
@@ -387,6 +457,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay_gives_the_recorded_snapshots, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_replayed_json_is_the_live_json, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mark_and_restore_replay_the_same, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_stack_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_and_id_lookups, setup, teardown),
