@@ -289,7 +289,7 @@ static int bar_walk(struct tui_app *a, int width,
 	int x = 0;
 	for (size_t i = 0; i < tui_n_bindings; i++) {
 		const struct tui_binding *b = &tui_bindings[i];
-		if (!b->fbar || !(b->scope & scope) || keys_lookup(b->key, scope) != b->action)
+		if (!b->fbar || !keys_in_force(i, scope))
 			continue;
 		int kw = (int)strlen(b->name), lw = (int)strlen(b->fbar);
 		if (lw < 6)

@@ -23,6 +23,8 @@ const struct tui_binding tui_bindings[] = {
 	  "replay: jump to a time (HH:MM[:SS], YYYY-MM-DD HH:MM[:SS], or #N)", "Jump" },
 	{ KEY_HOME, ACT_FIRST, SC_REPLAY, "Home", "replay: the first sample", NULL },
 	{ KEY_END, ACT_LAST, SC_REPLAY, "End", "replay: the last sample", NULL },
+	{ ' ', ACT_PAUSE, SC_REPLAY, "Space", "replay: play (a sample every -d seconds) or stop",
+	  "Play" },
 	{ KEY_F(1), ACT_HELP, SC_ALL, "F1", "show this help", "Help" },
 	{ 'h', ACT_HELP, SC_ALL, "h", NULL, NULL },
 	{ '?', ACT_HELP, SC_ALL, "?", NULL, NULL },
@@ -80,8 +82,8 @@ const struct tui_binding tui_bindings[] = {
 	{ KEY_BACKSPACE, ACT_BACK, SC_ALL, "Bksp", NULL, NULL },
 	{ 127, ACT_BACK, SC_ALL, NULL, NULL, NULL },
 	{ CTRL('h'), ACT_BACK, SC_ALL, NULL, NULL, NULL },
-	{ ' ', ACT_PAUSE, SC_MONITOR | SC_DETAIL, "Space",
-	  "pause or resume refreshing (in a replay: play or stop)", "Pause" },
+	{ ' ', ACT_PAUSE, SC_MONITOR | SC_DETAIL, "Space", "pause or resume refreshing",
+	  "Pause" },
 	{ KEY_F(5), ACT_PAUSE, SC_MONITOR | SC_DETAIL, "F5", NULL, NULL },
 	{ CTRL('l'), ACT_REDRAW, SC_ALL, "^L", "redraw the screen", NULL },
 	{ KEY_F(10), ACT_QUIT, SC_ALL, "F10", "quit", "Quit" },
@@ -98,11 +100,42 @@ enum tui_action keys_lookup(int key, unsigned scope)
 	return ACT_NONE;
 }
 
+int keys_in_force(size_t i, unsigned scope)
+{
+	if (!(tui_bindings[i].scope & scope))
+		return 0;
+	for (size_t j = 0; j < i; j++)
+		if (tui_bindings[j].key == tui_bindings[i].key && (tui_bindings[j].scope & scope))
+			return 0;
+	return 1;
+}
+
 /* Index of the i-th binding with help text in scope, or -1. */
+/* Binding b and its aliases: the run of same-action entries after it
+ * that have no help of their own.  One past its end. */
+static size_t alias_end(size_t b)
+{
+	size_t k = b + 1;
+	while (k < tui_n_bindings && tui_bindings[k].action == tui_bindings[b].action &&
+	       !tui_bindings[k].help)
+		k++;
+	return k;
+}
+
+/* Whether some key of b's run works in scope (a replay's keys may shadow
+ * them all: then the line is not shown). */
+static int run_in_force(size_t b, unsigned scope)
+{
+	for (size_t k = b; k < alias_end(b); k++)
+		if (tui_bindings[k].name && keys_in_force(k, scope))
+			return 1;
+	return 0;
+}
+
 static long help_binding(unsigned scope, int i)
 {
 	for (size_t b = 0; b < tui_n_bindings; b++)
-		if (tui_bindings[b].help && (tui_bindings[b].scope & scope) && i-- == 0)
+		if (tui_bindings[b].help && run_in_force(b, scope) && i-- == 0)
 			return (long)b;
 	return -1;
 }
@@ -120,23 +153,19 @@ int keys_help_line(unsigned scope, int i, char *keys, size_t cap, const char **h
 	long b = help_binding(scope, i);
 	if (b < 0)
 		return 0;
-	const struct tui_binding *first = &tui_bindings[b];
 	size_t o = 0;
 	keys[0] = '\0';
-	/* The binding and its aliases: the run of same-action entries. */
-	for (size_t k = (size_t)b; k < tui_n_bindings; k++) {
+	for (size_t k = (size_t)b; k < alias_end((size_t)b); k++) {
 		const struct tui_binding *t = &tui_bindings[k];
-		if (t->action != first->action || (k > (size_t)b && t->help))
-			break;
 		/* A key shadowed by an earlier binding does something else. */
-		if (!t->name || !(t->scope & scope) || keys_lookup(t->key, scope) != t->action)
+		if (!t->name || !keys_in_force(k, scope))
 			continue;
 		int w = snprintf(keys + o, cap - o, "%s%s", o ? " " : "", t->name);
 		if (w < 0 || (size_t)w >= cap - o)
 			break;
 		o += (size_t)w;
 	}
-	*help = first->help;
+	*help = tui_bindings[b].help;
 	return 1;
 }
 
@@ -161,10 +190,9 @@ void tui_print_keys(FILE *out)
 		fprintf(out, "\n%s:\n", sections[k].title);
 		for (int i = 0; keys_help_line(scope, i, keys, sizeof(keys), &help); i++) {
 			/* Keys that work everywhere are listed once, first. */
-			if (scope != SC_MONITOR &&
-			    (tui_bindings[help_binding(scope, i)].scope & SC_MONITOR) &&
-			    keys_lookup(tui_bindings[help_binding(scope, i)].key, scope) ==
-			    tui_bindings[help_binding(scope, i)].action)
+			long b = help_binding(scope, i);
+			if (scope != SC_MONITOR && (tui_bindings[b].scope & SC_MONITOR) &&
+			    keys_in_force((size_t)b, scope))
 				continue;
 			fprintf(out, "  %-20s %s\n", keys, help);
 		}

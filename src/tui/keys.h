@@ -75,6 +75,10 @@ extern const size_t tui_n_bindings;
  * binding in the table wins: a replay's keys shadow the live ones. */
 enum tui_action keys_lookup(int key, unsigned scope);
 
+/* Whether binding i is the one keys_lookup finds for its key in scope
+ * (a replay's keys shadow some live ones). */
+int keys_in_force(size_t i, unsigned scope);
+
 /* Help line i (0-based) for scope: keys joined by spaces into keys (cap
  * bytes) and the help text; false past the last line. */
 int keys_help_lines(unsigned scope);
