@@ -71,6 +71,8 @@ static const char schema_sql[] =
 	" path INTEGER REFERENCES path(id)," /* NULL: anonymous */
 	" deleted INTEGER NOT NULL,"  /* 0; 1 name ends in (deleted); 3 file gone */
 	" category TEXT NOT NULL);"   /* when it appeared */
+	/* The reader reads a sample's births, not every lifetime at once. */
+	"CREATE INDEX region_born ON region(session, born);"
 	"CREATE TABLE region_rss ("   /* a row when a region's figures change */
 	" sample INTEGER NOT NULL, region INTEGER NOT NULL,"
 	" rss INTEGER, pss INTEGER, swap INTEGER, private_dirty INTEGER,"
@@ -82,6 +84,7 @@ static const char schema_sql[] =
 	" born INTEGER NOT NULL, died INTEGER,"
 	" tid INTEGER NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL,"
 	" sp INTEGER NOT NULL);"
+	"CREATE INDEX thread_born ON thread(session, born);"
 	/* Reference scans (the drill-down), with what they found. */
 	"CREATE TABLE scan ("
 	" id INTEGER PRIMARY KEY,"

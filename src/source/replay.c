@@ -1,9 +1,11 @@
 /*
  * replay.c - the recording reader.  At open it loads the session's
- * samples and the lifetimes of its regions and threads (small: one row
- * per lifetime, not per sample); each replay_next then applies the
- * births, deaths and resident-size changes of one sample to the set it
- * keeps, and copies that set into a snapshot.
+ * samples (one small row each).  Regions and threads are lifetimes; the
+ * reader keeps only those alive at the current sample: each replay_next
+ * drops the ones that died at it, reads the ones born at it (an indexed
+ * query, so a day of a process that maps and unmaps all the time costs
+ * memory for what is mapped, not for all that ever was), applies the
+ * resident-size changes, and copies the set into a snapshot.
  *
  * The file is untrusted input: every value is type-checked and range-
  * checked on the way in, and a sample whose regions would overlap or
@@ -63,13 +65,17 @@ struct rp_thread {
 	uint64_t sp;
 };
 
-/* Lifetimes alive at the current sample, as indexes, and the cursor into
- * the list sorted by birth. */
-struct rp_alive {
-	size_t *v;
+/* The regions alive at the current sample, by start (for the snapshot)
+ * and by id (for the resident-size rows); each owned once. */
+struct rp_regions {
+	struct rp_region **by_start, **by_id;
 	size_t n, cap;
-	size_t *by_born;
-	size_t next_born;
+};
+
+/* The threads alive, by tid. */
+struct rp_threads {
+	struct rp_thread **v;
+	size_t n, cap;
 };
 
 struct mt_replay {
@@ -77,14 +83,11 @@ struct mt_replay {
 	struct replay_session session;
 	struct rp_sample *samples;
 	size_t n_samples;
-	struct rp_region *regions; /* sorted by id */
-	size_t n_regions;
-	struct rp_thread *threads;
-	size_t n_threads;
-	struct rp_alive ralive, talive;
+	struct rp_regions regions;
+	struct rp_threads threads;
 	size_t pos;
 	uint64_t page_size;
-	sqlite3_stmt *rss_stmt;
+	sqlite3_stmt *born_regions, *born_threads, *rss_stmt;
 	char comm[64], cmdline[256], user[64];
 };
 
@@ -299,6 +302,34 @@ static bool col_life(const struct mt_replay *r, sqlite3_stmt *st, int i, size_t 
 	return true;
 }
 
+/*
+ * Lifetimes whose birth or death is not a sample of the session, or dies
+ * before it is born: checked once at open (the births are read sample by
+ * sample, so a row born at no sample would otherwise never be seen).
+ */
+static int check_lifetimes(struct mt_replay *r, const char *table, struct mt_error *err)
+{
+	char sql[400];
+	sqlite3_stmt *st;
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE session = ?1 AND ("
+		 " born NOT IN (SELECT id FROM sample WHERE session = ?1) OR (died IS NOT NULL AND"
+		 " (died <= born OR died NOT IN (SELECT id FROM sample WHERE session = ?1))))",
+		 table);
+	if (prepare(r, sql, &st, err))
+		return -1;
+	sqlite3_bind_int64(st, 1, r->session.id);
+	int rc = sqlite3_step(st);
+	int64_t bad = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return recfile_error(r->db, "checking the lifetimes", err);
+	if (bad)
+		return damaged(err, "%lld %s row%s name%s samples not in session %zu",
+			       (long long)bad, table, bad == 1 ? "" : "s", bad == 1 ? "s" : "",
+			       r->session.index);
+	return 0;
+}
+
 /* ---- lifetimes ---------------------------------------------------------- */
 
 /* The category a region had when it appeared: only informative (replay
@@ -347,175 +378,188 @@ static int read_region(const struct mt_replay *r, sqlite3_stmt *st, struct rp_re
 	return 0;
 }
 
-static int load_regions(struct mt_replay *r, struct mt_error *err)
+static int read_thread(const struct mt_replay *r, sqlite3_stmt *st, struct rp_thread *t)
 {
-	sqlite3_stmt *st;
-	size_t cap = 0;
+	int64_t tid;
+	const char *state;
+	size_t slen;
+	memset(t, 0, sizeof(*t));
+	if (!col_life(r, st, 0, &t->born, &t->died) ||
+	    !recfile_col_int(st, 2, 1, INT32_MAX, &tid) ||
+	    !col_buf(st, 3, t->name, sizeof(t->name)) ||
+	    !recfile_col_text(st, 4, true, 1, &state, &slen) || !recfile_col_u64(st, 5, &t->sp))
+		return -1;
+	t->tid = (int)tid;
+	t->state = state && slen ? state[0] : '\0';
+	return 0;
+}
+
+static void region_free(struct rp_region *g)
+{
+	if (g) {
+		free(g->path);
+		free(g);
+	}
+}
+
+static int cmp_start(const void *a, const void *b)
+{
+	const struct rp_region *x = *(struct rp_region *const *)a;
+	const struct rp_region *y = *(struct rp_region *const *)b;
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	const struct rp_region *x = *(struct rp_region *const *)a;
+	const struct rp_region *y = *(struct rp_region *const *)b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_tid(const void *a, const void *b)
+{
+	const struct rp_thread *x = *(struct rp_thread *const *)a;
+	const struct rp_thread *y = *(struct rp_thread *const *)b;
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static int regions_add(struct rp_regions *rs, struct rp_region *g)
+{
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 256;
+		struct rp_region **a = realloc(rs->by_start, cap * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		rs->by_start = a;
+		struct rp_region **b = realloc(rs->by_id, cap * sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		rs->by_id = b;
+		rs->cap = cap;
+	}
+	rs->by_start[rs->n] = g;
+	rs->by_id[rs->n++] = g;
+	return 0;
+}
+
+static void regions_clear(struct rp_regions *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		region_free(rs->by_id[i]);
+	rs->n = 0;
+}
+
+static void regions_free(struct rp_regions *rs)
+{
+	regions_clear(rs);
+	free(rs->by_start);
+	free(rs->by_id);
+	memset(rs, 0, sizeof(*rs));
+}
+
+static int threads_add(struct rp_threads *ts, struct rp_thread *t)
+{
+	if (VEC_RESERVE(ts->v, ts->cap, ts->n, 16))
+		return -ENOMEM;
+	ts->v[ts->n++] = t;
+	return 0;
+}
+
+static void threads_clear(struct rp_threads *ts)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		free(ts->v[i]);
+	ts->n = 0;
+}
+
+/* Drop the lifetimes that died at sample k. */
+static void drop_dead(struct mt_replay *r, size_t k)
+{
+	struct rp_regions *rs = &r->regions;
+	size_t n = 0;
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->by_start[i]->died > k)
+			rs->by_start[n++] = rs->by_start[i];
+	n = 0;
+	for (size_t i = 0; i < rs->n; i++) {
+		if (rs->by_id[i]->died > k)
+			rs->by_id[n++] = rs->by_id[i];
+		else
+			region_free(rs->by_id[i]);
+	}
+	rs->n = n;
+	struct rp_threads *ts = &r->threads;
+	n = 0;
+	for (size_t i = 0; i < ts->n; i++) {
+		if (ts->v[i]->died > k)
+			ts->v[n++] = ts->v[i];
+		else
+			free(ts->v[i]);
+	}
+	ts->n = n;
+}
+
+/* Read the regions born at sample k into the alive set. */
+static int born_regions(struct mt_replay *r, size_t k, struct mt_error *err)
+{
+	sqlite3_stmt *st = r->born_regions;
+	struct rp_regions *rs = &r->regions;
+	size_t n0 = rs->n;
 	int rc;
 	bool oom = false;
-	if (prepare(r, "SELECT r.id, born, died, start, end, perms, offset, dev_major, dev_minor,"
-		    " inode, p.name, deleted, category FROM region r LEFT JOIN path p ON p.id = r.path"
-		    " WHERE session = ? ORDER BY r.id", &st, err))
-		return -1;
 	sqlite3_bind_int64(st, 1, r->session.id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !oom) {
-		if (VEC_RESERVE(r->regions, cap, r->n_regions, 1024)) {
-			oom = true;
-			break;
-		}
-		struct rp_region *g = &r->regions[r->n_regions++];
-		if (read_region(r, st, g, &oom)) {
-			int64_t id = sqlite3_column_int64(st, 0);
-			sqlite3_finalize(st);
-			return damaged(err, "region row %lld has bad values", (long long)id);
-		}
-	}
-	sqlite3_finalize(st);
-	if (oom)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
-	if (rc != SQLITE_DONE)
-		return recfile_error(r->db, "reading the regions", err);
-	return 0;
-}
-
-static int load_threads(struct mt_replay *r, struct mt_error *err)
-{
-	sqlite3_stmt *st;
-	size_t cap = 0;
-	int rc;
-	if (prepare(r, "SELECT born, died, tid, name, state, sp FROM thread WHERE session = ?"
-		    " ORDER BY id", &st, err))
-		return -1;
-	sqlite3_bind_int64(st, 1, r->session.id);
+	sqlite3_bind_int64(st, 2, r->samples[k].id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t tid;
-		const char *state;
-		size_t slen;
-		if (VEC_RESERVE(r->threads, cap, r->n_threads, 64)) {
-			sqlite3_finalize(st);
+		struct rp_region *g = malloc(sizeof(*g));
+		int64_t id = sqlite3_column_int64(st, 0);
+		bool bad = g && read_region(r, st, g, &oom);
+		if (!g || bad || oom || regions_add(rs, g)) {
+			sqlite3_reset(st);
+			region_free(g);
+			if (bad)
+				return damaged(err, "region row %lld has bad values", (long long)id);
 			return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 		}
-		struct rp_thread *t = &r->threads[r->n_threads++];
-		memset(t, 0, sizeof(*t));
-		if (!col_life(r, st, 0, &t->born, &t->died) ||
-		    !recfile_col_int(st, 2, 1, INT32_MAX, &tid) ||
-		    !col_buf(st, 3, t->name, sizeof(t->name)) ||
-		    !recfile_col_text(st, 4, true, 1, &state, &slen) ||
-		    !recfile_col_u64(st, 5, &t->sp)) {
-			sqlite3_finalize(st);
-			return damaged(err, "thread row %zu has bad values", r->n_threads);
-		}
-		t->tid = (int)tid;
-		t->state = state && slen ? state[0] : '\0';
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return recfile_error(r->db, "reading the regions", err);
+	if (rs->n > n0) {
+		qsort(rs->by_start, rs->n, sizeof(*rs->by_start), cmp_start);
+		/* Ids grow with the samples: the new ones sort last, unless
+		 * the file says otherwise. */
+		if (n0 && rs->by_id[n0]->id <= rs->by_id[n0 - 1]->id)
+			qsort(rs->by_id, rs->n, sizeof(*rs->by_id), cmp_id);
+		else
+			qsort(rs->by_id + n0, rs->n - n0, sizeof(*rs->by_id), cmp_id);
+	}
+	return 0;
+}
+
+static int born_threads(struct mt_replay *r, size_t k, struct mt_error *err)
+{
+	sqlite3_stmt *st = r->born_threads;
+	struct rp_threads *ts = &r->threads;
+	size_t n0 = ts->n;
+	int rc;
+	sqlite3_bind_int64(st, 1, r->session.id);
+	sqlite3_bind_int64(st, 2, r->samples[k].id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct rp_thread *t = malloc(sizeof(*t));
+		if (!t || read_thread(r, st, t) || threads_add(ts, t)) {
+			sqlite3_reset(st);
+			bool bad = t != NULL;
+			free(t);
+			return bad ? damaged(err, "a thread of sample %zu has bad values", k) :
+				mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		}
+	}
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return recfile_error(r->db, "reading the threads", err);
+	if (ts->n > n0)
+		qsort(ts->v, ts->n, sizeof(*ts->v), cmp_tid);
 	return 0;
-}
-
-/* ---- the alive sets ----------------------------------------------------- */
-
-static int cmp_region_born(const void *a, const void *b, void *ctx)
-{
-	const struct rp_region *x = &((const struct mt_replay *)ctx)->regions[*(const size_t *)a];
-	const struct rp_region *y = &((const struct mt_replay *)ctx)->regions[*(const size_t *)b];
-	if (x->born != y->born)
-		return x->born < y->born ? -1 : 1;
-	return (x->start > y->start) - (x->start < y->start);
-}
-
-static int cmp_region_start(const void *a, const void *b, void *ctx)
-{
-	const struct rp_region *x = &((const struct mt_replay *)ctx)->regions[*(const size_t *)a];
-	const struct rp_region *y = &((const struct mt_replay *)ctx)->regions[*(const size_t *)b];
-	return (x->start > y->start) - (x->start < y->start);
-}
-
-static int cmp_thread_born(const void *a, const void *b, void *ctx)
-{
-	const struct rp_thread *x = &((const struct mt_replay *)ctx)->threads[*(const size_t *)a];
-	const struct rp_thread *y = &((const struct mt_replay *)ctx)->threads[*(const size_t *)b];
-	if (x->born != y->born)
-		return x->born < y->born ? -1 : 1;
-	return (x->tid > y->tid) - (x->tid < y->tid);
-}
-
-static int cmp_thread_tid(const void *a, const void *b, void *ctx)
-{
-	const struct rp_thread *x = &((const struct mt_replay *)ctx)->threads[*(const size_t *)a];
-	const struct rp_thread *y = &((const struct mt_replay *)ctx)->threads[*(const size_t *)b];
-	return (x->tid > y->tid) - (x->tid < y->tid);
-}
-
-static int alive_init(struct rp_alive *al, size_t n, const struct mt_replay *r,
-		      int (*cmp)(const void *, const void *, void *))
-{
-	al->by_born = malloc((n ? n : 1) * sizeof(size_t));
-	if (!al->by_born)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		al->by_born[i] = i;
-	qsort_r(al->by_born, n, sizeof(size_t), cmp, (void *)r);
-	return 0;
-}
-
-/* A lifetime's first sample and the first without it (NONE: none). */
-typedef void (*life_fn)(const struct mt_replay *r, size_t i, size_t *born, size_t *died);
-
-static void region_life(const struct mt_replay *r, size_t i, size_t *born, size_t *died)
-{
-	*born = r->regions[i].born;
-	*died = r->regions[i].died;
-}
-
-static void thread_life(const struct mt_replay *r, size_t i, size_t *born, size_t *died)
-{
-	*born = r->threads[i].born;
-	*died = r->threads[i].died;
-}
-
-/*
- * Move the set to sample k, the one after the last: drop lifetimes that
- * died at k, add those born at k, and keep it sorted by cmp.
- */
-static int alive_step(struct rp_alive *al, size_t k, size_t total, life_fn life,
-		      const struct mt_replay *r, int (*cmp)(const void *, const void *, void *))
-{
-	size_t n = 0, born, died;
-	for (size_t i = 0; i < al->n; i++) {
-		life(r, al->v[i], &born, &died);
-		if (died > k)
-			al->v[n++] = al->v[i];
-	}
-	al->n = n;
-	bool added = false;
-	for (; al->next_born < total; al->next_born++) {
-		size_t i = al->by_born[al->next_born];
-		life(r, i, &born, &died);
-		if (born > k)
-			break;
-		if (VEC_RESERVE(al->v, al->cap, al->n, 256))
-			return -ENOMEM;
-		al->v[al->n++] = i;
-		added = true;
-	}
-	if (added)
-		qsort_r(al->v, al->n, sizeof(size_t), cmp, (void *)r);
-	return 0;
-}
-
-static void alive_reset(struct rp_alive *al)
-{
-	al->n = 0;
-	al->next_born = 0;
-}
-
-static void alive_free(struct rp_alive *al)
-{
-	free(al->v);
-	free(al->by_born);
-	memset(al, 0, sizeof(*al));
 }
 
 /* ---- opening ------------------------------------------------------------ */
@@ -527,16 +571,18 @@ int replay_open(struct mt_replay **out, const char *path, size_t session, struct
 	if (!r)
 		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 	if (recfile_open(&r->db, path, RECFILE_READ, err) || load_session(r, session, err) ||
-	    load_samples(r, err) || load_regions(r, err) || load_threads(r, err) ||
+	    load_samples(r, err) || check_lifetimes(r, "region", err) ||
+	    check_lifetimes(r, "thread", err) ||
+	    prepare(r, "SELECT r.id, born, died, start, end, perms, offset, dev_major, dev_minor,"
+		    " inode, p.name, deleted, category FROM region r LEFT JOIN path p"
+		    " ON p.id = r.path WHERE session = ? AND born = ? ORDER BY r.id",
+		    &r->born_regions, err) ||
+	    prepare(r, "SELECT born, died, tid, name, state, sp FROM thread"
+		    " WHERE session = ? AND born = ? ORDER BY id", &r->born_threads, err) ||
 	    prepare(r, "SELECT region, rss, pss, swap, private_dirty, shared_dirty, anon_huge,"
 		    " locked FROM region_rss WHERE sample = ?", &r->rss_stmt, err)) {
 		replay_close(r);
 		return -1;
-	}
-	if (alive_init(&r->ralive, r->n_regions, r, cmp_region_born) ||
-	    alive_init(&r->talive, r->n_threads, r, cmp_thread_born)) {
-		replay_close(r);
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 	}
 	*out = r;
 	return 0;
@@ -546,17 +592,16 @@ void replay_close(struct mt_replay *r)
 {
 	if (!r)
 		return;
+	sqlite3_finalize(r->born_regions);
+	sqlite3_finalize(r->born_threads);
 	sqlite3_finalize(r->rss_stmt);
 	recfile_close(r->db, false);
 	for (size_t i = 0; i < r->n_samples; i++)
 		sample_free(&r->samples[i]);
-	for (size_t i = 0; i < r->n_regions; i++)
-		free(r->regions[i].path);
 	free(r->samples);
-	free(r->regions);
-	free(r->threads);
-	alive_free(&r->ralive);
-	alive_free(&r->talive);
+	regions_free(&r->regions);
+	threads_clear(&r->threads);
+	free(r->threads.v);
 	free(r);
 }
 
@@ -606,27 +651,25 @@ struct sqlite3 *replay_db(struct mt_replay *r)
 void replay_rewind(struct mt_replay *r)
 {
 	r->pos = 0;
-	alive_reset(&r->ralive);
-	alive_reset(&r->talive);
+	regions_clear(&r->regions);
+	threads_clear(&r->threads);
 	r->comm[0] = r->cmdline[0] = r->user[0] = '\0';
-	for (size_t i = 0; i < r->n_regions; i++)
-		for (int f = 0; f < RSS_FIELDS; f++)
-			r->regions[i].rss[f] = MT_UNKNOWN;
 }
 
 /* ---- one sample --------------------------------------------------------- */
 
 static struct rp_region *region_by_id(struct mt_replay *r, int64_t id)
 {
-	size_t lo = 0, hi = r->n_regions;
+	const struct rp_regions *rs = &r->regions;
+	size_t lo = 0, hi = rs->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (r->regions[mid].id < id)
+		if (rs->by_id[mid]->id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < r->n_regions && r->regions[lo].id == id ? &r->regions[lo] : NULL;
+	return lo < rs->n && rs->by_id[lo]->id == id ? rs->by_id[lo] : NULL;
 }
 
 /* The resident figures that changed at sample k. */
@@ -642,7 +685,7 @@ static int apply_rss(struct mt_replay *r, size_t k, struct mt_error *err)
 		bool ok = true;
 		for (int f = 0; ok && f < RSS_FIELDS; f++)
 			ok = col_opt(st, 1 + f, &v[f]);
-		if (!ok || !g || g->born > k || g->died <= k) {
+		if (!ok || !g) {
 			sqlite3_reset(st);
 			return damaged(err, ok ? "sample %zu has resident sizes for a region not "
 				       "mapped then" : "sample %zu has resident sizes that are not "
@@ -660,8 +703,8 @@ static int fill_regions(struct mt_replay *r, struct mt_snapshot *s, size_t k,
 			struct mt_error *err)
 {
 	uint64_t last_end = 0;
-	for (size_t i = 0; i < r->ralive.n; i++) {
-		const struct rp_region *g = &r->regions[r->ralive.v[i]];
+	for (size_t i = 0; i < r->regions.n; i++) {
+		const struct rp_region *g = r->regions.by_start[i];
 		if (i > 0 && g->start < last_end)
 			return damaged(err, "regions overlap at 0x%llx in sample %zu",
 				       (unsigned long long)g->start, k);
@@ -693,7 +736,7 @@ static int fill_regions(struct mt_replay *r, struct mt_snapshot *s, size_t k,
 static int fill_threads(struct mt_replay *r, struct mt_snapshot *s, size_t k,
 			struct mt_error *err)
 {
-	size_t n = r->talive.n;
+	size_t n = r->threads.n;
 	if (n > THREADS_MAX_SAMPLE)
 		return damaged(err, "sample %zu has %zu threads", k, n);
 	struct mt_thread *v = realloc(s->threads, (n ? n : 1) * sizeof(*v));
@@ -701,7 +744,7 @@ static int fill_threads(struct mt_replay *r, struct mt_snapshot *s, size_t k,
 		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 	s->threads = v;
 	for (size_t i = 0; i < n; i++) {
-		const struct rp_thread *t = &r->threads[r->talive.v[i]];
+		const struct rp_thread *t = r->threads.v[i];
 		if (i > 0 && t->tid == v[i - 1].tid)
 			return damaged(err, "thread %d is listed twice in sample %zu", t->tid, k);
 		memset(&v[i], 0, sizeof(v[i]));
@@ -749,10 +792,9 @@ int replay_next(struct mt_replay *r, struct mt_snapshot *s, struct mt_error *err
 	if (k >= r->n_samples)
 		return 1;
 	snapshot_reset(s);
-	if (alive_step(&r->ralive, k, r->n_regions, region_life, r, cmp_region_start) ||
-	    alive_step(&r->talive, k, r->n_threads, thread_life, r, cmp_thread_tid))
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
-	if (apply_rss(r, k, err) || fill_regions(r, s, k, err) || fill_threads(r, s, k, err))
+	drop_dead(r, k);
+	if (born_regions(r, k, err) || born_threads(r, k, err) || apply_rss(r, k, err) ||
+	    fill_regions(r, s, k, err) || fill_threads(r, s, k, err))
 		return -1;
 	fill_facts(r, s, &r->samples[k]);
 	r->pos = k + 1;
@@ -763,9 +805,10 @@ int replay_next(struct mt_replay *r, struct mt_snapshot *s, struct mt_error *err
 
 struct replay_mark {
 	size_t pos;
-	size_t *regions, n_regions, next_region; /* the alive sets */
-	size_t *threads, n_threads, next_thread;
-	uint64_t (*rss)[RSS_FIELDS];             /* of the alive regions */
+	struct rp_region *regions; /* copies, paths owned, by id */
+	size_t n_regions;
+	struct rp_thread *threads; /* by tid */
+	size_t n_threads;
 	char comm[64], cmdline[256], user[64];
 };
 
@@ -773,75 +816,75 @@ void replay_mark_free(struct replay_mark *m)
 {
 	if (!m)
 		return;
+	for (size_t i = 0; i < m->n_regions; i++)
+		free(m->regions[i].path);
 	free(m->regions);
 	free(m->threads);
-	free(m->rss);
 	free(m);
-}
-
-static size_t *dup_indexes(const size_t *v, size_t n)
-{
-	size_t *c = malloc((n ? n : 1) * sizeof(*c));
-	if (c && n)
-		memcpy(c, v, n * sizeof(*c));
-	return c;
 }
 
 struct replay_mark *replay_mark(const struct mt_replay *r, size_t *bytes)
 {
+	const struct rp_regions *rs = &r->regions;
 	struct replay_mark *m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
 	m->pos = r->pos;
-	m->n_regions = r->ralive.n;
-	m->next_region = r->ralive.next_born;
-	m->n_threads = r->talive.n;
-	m->next_thread = r->talive.next_born;
-	m->regions = dup_indexes(r->ralive.v, r->ralive.n);
-	m->threads = dup_indexes(r->talive.v, r->talive.n);
-	m->rss = malloc((m->n_regions ? m->n_regions : 1) * sizeof(*m->rss));
-	if (!m->regions || !m->threads || !m->rss) {
+	m->regions = malloc((rs->n ? rs->n : 1) * sizeof(*m->regions));
+	m->threads = malloc((r->threads.n ? r->threads.n : 1) * sizeof(*m->threads));
+	if (!m->regions || !m->threads) {
 		replay_mark_free(m);
 		return NULL;
 	}
-	for (size_t i = 0; i < m->n_regions; i++)
-		memcpy(m->rss[i], r->regions[m->regions[i]].rss, sizeof(m->rss[i]));
+	*bytes = sizeof(*m);
+	for (size_t i = 0; i < rs->n; i++) {
+		m->regions[i] = *rs->by_id[i];
+		m->regions[i].path = NULL;
+		m->n_regions = i + 1;
+		if (rs->by_id[i]->path &&
+		    !(m->regions[i].path = strndup(rs->by_id[i]->path, rs->by_id[i]->path_len))) {
+			replay_mark_free(m);
+			return NULL;
+		}
+		*bytes += sizeof(*m->regions) + rs->by_id[i]->path_len;
+	}
+	for (size_t i = 0; i < r->threads.n; i++)
+		m->threads[i] = *r->threads.v[i];
+	m->n_threads = r->threads.n;
+	*bytes += m->n_threads * sizeof(*m->threads);
 	memcpy(m->comm, r->comm, sizeof(m->comm));
 	memcpy(m->cmdline, r->cmdline, sizeof(m->cmdline));
 	memcpy(m->user, r->user, sizeof(m->user));
-	*bytes = sizeof(*m) + m->n_regions * (sizeof(size_t) + sizeof(*m->rss)) +
-		 m->n_threads * sizeof(size_t);
 	return m;
-}
-
-static int alive_set(struct rp_alive *al, const size_t *v, size_t n, size_t next)
-{
-	if (n > al->cap) {
-		size_t *nv = realloc(al->v, n * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		al->v = nv;
-		al->cap = n;
-	}
-	if (n)
-		memcpy(al->v, v, n * sizeof(*v));
-	al->n = n;
-	al->next_born = next;
-	return 0;
 }
 
 int replay_restore(struct mt_replay *r, const struct replay_mark *m)
 {
-	if (alive_set(&r->ralive, m->regions, m->n_regions, m->next_region) ||
-	    alive_set(&r->talive, m->threads, m->n_threads, m->next_thread))
-		return -ENOMEM;
-	/* Regions born later start unmeasured again, as on the way there. */
-	for (size_t i = 0; i < r->n_regions; i++)
-		if (r->regions[i].born >= m->pos)
-			for (int f = 0; f < RSS_FIELDS; f++)
-				r->regions[i].rss[f] = MT_UNKNOWN;
-	for (size_t i = 0; i < m->n_regions; i++)
-		memcpy(r->regions[m->regions[i]].rss, m->rss[i], sizeof(m->rss[i]));
+	regions_clear(&r->regions);
+	threads_clear(&r->threads);
+	for (size_t i = 0; i < m->n_regions; i++) {
+		struct rp_region *g = malloc(sizeof(*g));
+		if (g) {
+			*g = m->regions[i];
+			g->path = NULL;
+		}
+		if (!g || (m->regions[i].path && !(g->path = strdup(m->regions[i].path))) ||
+		    regions_add(&r->regions, g)) {
+			region_free(g);
+			replay_rewind(r);
+			return -ENOMEM;
+		}
+	}
+	qsort(r->regions.by_start, r->regions.n, sizeof(*r->regions.by_start), cmp_start);
+	for (size_t i = 0; i < m->n_threads; i++) {
+		struct rp_thread *t = malloc(sizeof(*t));
+		if (!t || threads_add(&r->threads, t)) {
+			free(t);
+			replay_rewind(r);
+			return -ENOMEM;
+		}
+		*t = m->threads[i];
+	}
 	memcpy(r->comm, m->comm, sizeof(r->comm));
 	memcpy(r->cmdline, m->cmdline, sizeof(r->cmdline));
 	memcpy(r->user, m->user, sizeof(r->user));
