@@ -198,8 +198,6 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 		return usage_error(err, "--session chooses a session to replay: it needs -r FILE");
 	if (o->write && o->refs)
 		return usage_error(err, "-w records the screen or batch mode, not --refs");
-	if (o->write && !o->pid && !o->demo)
-		return usage_error(err, "-w needs the process to record: -p PID (or --demo)");
 	if (o->read)
 		return 0;
 	if ((o->batch || o->refs) && !o->pid && !o->demo)

@@ -184,6 +184,9 @@ static void detach(struct tui_app *a)
 	if (a->proc)
 		proc_close(a->proc);
 	a->proc = NULL;
+	/* The next process picked is a new session of the recording. */
+	record_close(a->rec);
+	a->rec = NULL;
 	views_free(a);
 	model_free(&a->model);
 	model_init(&a->model);

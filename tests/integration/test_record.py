@@ -473,7 +473,7 @@ class Usage(RecordTestCase):
     def test_usage_errors(self):
         f = self.path("rec.db")
         for args in (["-r", f, "-p", "1"], ["-r", f, "-b", "-p", "1"],
-                     ["-w", f], ["-w", f, "-b"], ["--session", "2"],
+                     ["-w", f, "-b"], ["--session", "2"],
                      ["-p", "1", "-b", "--session", "2"], ["-r", f, "-w", f],
                      ["-r", f, "--demo"], ["-p", "1", "-w", f, "--refs", "0x1000"]):
             with self.subTest(args=args):

@@ -211,6 +211,31 @@ class ReplayTui(mtlib.MemtopTestCase):
         t.keys("q")
         self.assertEqual(t.exit_code(), 0)
 
+    def test_record_from_the_picker(self):
+        """-w without -p: each process picked is a session of its own."""
+        demo = self.start_demo()
+        f = os.path.join(self.dir, "picked.db")
+        t = self.tui(["-w", f, "-d", "0.3"], height=30, width=120)
+        t.wait_for("choose a process")
+        for _ in range(2):
+            t.keys("\\")
+            t.type(str(demo.pid))
+            t.keys("Enter")
+            t.wait_for(lambda s: "choose a process" in s and
+                       re.search(r"(?m)^\s*%d\s" % demo.pid, s))
+            t.keys("Enter")
+            t.wait_for(lambda s: "REC" in header(s) and "PID %d" % demo.pid in header(s))
+            mtlib.wait_until(lambda: self.samples(f) > 0, timeout=30, what="a sample")
+            t.keys("Escape")  # back to the picker: the session ends
+            t.wait_for("choose a process")
+            t.keys("Escape")  # clear the filter
+        t.keys("q")
+        self.assertEqual(t.exit_code(), 0)
+        c = sqlite3.connect("file:%s?mode=ro" % f, uri=True)
+        rows = c.execute("SELECT pid, ended IS NOT NULL FROM session ORDER BY id").fetchall()
+        c.close()
+        self.assertEqual(rows, [(demo.pid, 1), (demo.pid, 1)])
+
     def samples(self, f):
         c = sqlite3.connect("file:%s?mode=ro" % f, uri=True, timeout=5)
         try:
