@@ -45,6 +45,30 @@ static const char *vmflag_meaning(const char *f)
 	return NULL;
 }
 
+/* In a replay: the scans of this region the recording holds (what s
+ * shows), by the sample they were taken at. */
+static void add_recorded_scans(struct tui_app *a, struct tui_lines *L,
+			       const struct mt_region *r)
+{
+	char at[160];
+	size_t n = 0, o = 0;
+	at[0] = '\0';
+	for (size_t i = 0; i < a->n_scans; i++) {
+		if (a->scans[i].lo != r->start || a->scans[i].parent)
+			continue;
+		long k = replay_find_id(a->replay, a->scans[i].sample);
+		if (n++ < 8 && o < sizeof(at))
+			o += (size_t)snprintf(at + o, sizeof(at) - o, "%s#%ld", o ? " " : "",
+					      k + 1);
+	}
+	if (n == 0)
+		lines_add(L, LINE_DIM, "Recorded scans", "%s",
+			  "none (a new scan needs a live process)");
+	else
+		lines_add(L, LINE_PLAIN, "Recorded scans", "%zu, at sample%s %s%s (s shows one)",
+			  n, n == 1 ? "" : "s", at, n > 8 ? " ..." : "");
+}
+
 static void add_region(struct tui_app *a, struct tui_lines *L)
 {
 	const struct mt_region *r = &a->detail_region;
@@ -76,6 +100,8 @@ static void add_region(struct tui_app *a, struct tui_lines *L)
 	if (s && r->first_seen > 0)
 		lines_add(L, LINE_PLAIN, "Age", "%s",
 			  format_duration(b, sizeof(b), s->mono - r->first_seen));
+	if (a->replay)
+		add_recorded_scans(a, L, r);
 }
 
 static void add_smaps(struct tui_app *a, struct tui_lines *L)

@@ -50,9 +50,10 @@ static void say_session(struct tui_app *a)
 	struct tm tm;
 	strftime(from, sizeof(from), "%Y-%m-%d %H:%M:%S", localtime_r(&t0, &tm));
 	strftime(to, sizeof(to), "%H:%M:%S", localtime_r(&t1, &tm));
-	tui_status(a, "session %zu of %zu: %s (pid %d) on %s, %zu samples from %s to %s%s",
-		   s->index, s->count, s->comm, s->pid, s->host, replay_count(a->replay), from,
-		   to, s->ended > 0 ? "" : " (not closed: memtop was killed?)");
+	tui_status(a, "session %zu of %zu: %s (pid %d) on %s, %zu samples from %s to %s, "
+		   "%zu scan%s%s", s->index, s->count, s->comm, s->pid, s->host,
+		   replay_count(a->replay), from, to, a->n_scans, a->n_scans == 1 ? "" : "s",
+		   s->ended > 0 ? "" : " (not closed: memtop was killed?)");
 }
 
 /* Open the recording and show its first sample: 0, or -1 with err set. */

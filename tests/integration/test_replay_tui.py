@@ -144,6 +144,8 @@ class ReplayTui(mtlib.MemtopTestCase):
         self.goto(t, ["Enter"], scan_seq + 1, n)
         # (The search matches a row's text: its address without "0x".)
         self.assertEqual(self.open_detail(t, lo[2:]), (lo, hi))
+        t.wait_for(lambda s: re.search(r"Recorded scans +1, at sample #%d \(s shows one\)"
+                                       % (scan_seq + 1), s))
         t.keys("s")
         s = t.wait_for(lambda s: INTO.search(s) is not None)
         self.assertEqual(INTO.search(s).group(0), into.group(0))
@@ -163,6 +165,7 @@ class ReplayTui(mtlib.MemtopTestCase):
         t.keys("Escape")
         t.wait_for("ADDRESS")
         self.open_detail(t, "libc.so")  # (not [heap]: the followed step is in it)
+        t.wait_for(lambda s: re.search(r"Recorded scans +none", s))
         t.keys("s")
         s = t.wait_for("no scan of this region was recorded")
         self.assertIn("a new scan needs a live process", s)
