@@ -124,11 +124,6 @@ int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err)
 	return 0;
 }
 
-static int refresh_target(struct tui_app *a, struct mt_error *err)
-{
-	return tui_fold(a, false, err);
-}
-
 static void tick(struct tui_app *a, double now)
 {
 	struct mt_error err;
@@ -140,7 +135,7 @@ static void tick(struct tui_app *a, double now)
 		timetravel_step(a, 1);
 		return;
 	}
-	if (refresh_target(a, &err)) {
+	if (tui_fold(a, false, &err)) {
 		if (err.code == MT_EXIT_EXITED || err.code == MT_EXIT_NOPROC) {
 			a->exited = true;
 			snprintf(a->status, sizeof(a->status),
@@ -167,7 +162,7 @@ static int attach(struct tui_app *a, pid_t pid, struct mt_error *err)
 	/* Opened once the process is known to be watchable; the first
 	 * refresh is then its first sample. */
 	if ((a->opt->write && record_open(&a->rec, a->opt->write, a->opt->delay, err)) ||
-	    refresh_target(a, err)) {
+	    tui_fold(a, false, err)) {
 		proc_close(p);
 		a->proc = NULL;
 		return -1;
