@@ -294,15 +294,6 @@ static void timespec_add(struct timespec *t, double secs)
 	}
 }
 
-static unsigned rss_flags(const struct mt_options *o)
-{
-	if (o->rss == MT_RSS_ALWAYS)
-		return PROC_READ_RSS_ALWAYS;
-	if (o->rss == MT_RSS_NEVER)
-		return PROC_READ_RSS_NEVER;
-	return 0;
-}
-
 /* Where batch mode takes snapshots: the process, or a recording. */
 struct batch_source {
 	struct mt_proc *proc;
@@ -315,7 +306,7 @@ static int source_open(struct batch_source *src, const struct mt_options *o,
 		       struct mt_error *err)
 {
 	memset(src, 0, sizeof(*src));
-	src->flags = rss_flags(o);
+	src->flags = proc_read_flags(o);
 	if (o->read)
 		return replay_open(&src->replay, o->read, o->session, err);
 	if (proc_open(&src->proc, o->pid, err))

@@ -51,15 +51,6 @@ void tui_status(struct tui_app *a, const char *fmt, ...)
 	a->dirty_hdr = true;
 }
 
-static unsigned read_flags(const struct mt_options *o)
-{
-	if (o->rss == MT_RSS_ALWAYS)
-		return PROC_READ_RSS_ALWAYS;
-	if (o->rss == MT_RSS_NEVER)
-		return PROC_READ_RSS_NEVER;
-	return 0;
-}
-
 static void dirty_all(struct tui_app *a)
 {
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
@@ -72,7 +63,7 @@ static void dirty_all(struct tui_app *a)
 static int read_next(struct tui_app *a, struct mt_snapshot *next, struct mt_error *err)
 {
 	if (!a->replay)
-		return proc_read(a->proc, next, read_flags(a->opt), err);
+		return proc_read(a->proc, next, proc_read_flags(a->opt), err);
 	int rc = replay_next(a->replay, next, err);
 	if (rc > 0)
 		mt_error_set(err, MT_EXIT_OK, 0, "the last sample of the recording");
