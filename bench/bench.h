@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static inline int bench_cmp_double(const void *a, const void *b)
@@ -44,6 +45,45 @@ static inline size_t bench_count_lines(const char *path)
 	if (fd >= 0)
 		close(fd);
 	return n;
+}
+
+/*
+ * For a fixture child: n one-page read-only mappings of one unlinked
+ * temporary file (n regions of one path).  _exit(1) on failure.
+ */
+static inline void bench_map_file_windows(int n)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char path[] = "/tmp/memtop_bench.XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || ftruncate(fd, pg) < 0)
+		_exit(1);
+	unlink(path);
+	for (int i = 0; i < n; i++)
+		if (mmap(NULL, (size_t)pg, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED)
+			_exit(1);
+}
+
+/*
+ * For a fixture child: as many more pages as it takes to have `regions`
+ * regions in all, alternately read-only and read-write so that none
+ * merges, read-only at both ends so that no neighbour merges either.
+ * Returns the first page; *pages their count.  _exit(1) on failure.
+ */
+static inline char *bench_fill_regions(size_t regions, size_t *pages)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t have = bench_count_lines("/proc/self/maps");
+	size_t n = regions > have ? regions - have : 1;
+	n |= 1;
+	char *a = mmap(NULL, n * (size_t)pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		_exit(1);
+	for (size_t i = 1; i < n; i += 2)
+		if (mprotect(a + i * (size_t)pg, (size_t)pg, PROT_READ | PROT_WRITE) < 0)
+			_exit(1);
+	*pages = n;
+	return a;
 }
 
 #endif

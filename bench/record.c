@@ -112,14 +112,7 @@ static void child(const struct fixture *f, int cmd, int ready)
 		if (pthread_create(&t, NULL, idle_thread, NULL))
 			_exit(1);
 	}
-	char path[] = "/tmp/bench_record.XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0 || ftruncate(fd, pg) < 0)
-		_exit(1);
-	unlink(path);
-	for (int i = 0; i < f->file_maps; i++)
-		if (mmap(NULL, (size_t)pg, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED)
-			_exit(1);
+	bench_map_file_windows(f->file_maps);
 	char *heap = NULL;
 	if (f->heap_pages) {
 		heap = mmap(NULL, f->heap_pages * (size_t)pg, PROT_READ | PROT_WRITE,
@@ -129,15 +122,8 @@ static void child(const struct fixture *f, int cmd, int ready)
 		for (size_t i = 0; i < f->heap_pages / 4; i++) /* a quarter in use */
 			heap[i * (size_t)pg] = 1;
 	}
-	size_t have = bench_count_lines("/proc/self/maps");
-	size_t pages = (size_t)f->regions > have ? (size_t)f->regions - have : 1;
-	pages |= 1; /* read-only at both ends: no merging with a neighbour */
-	char *a = mmap(NULL, pages * (size_t)pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (a == MAP_FAILED)
-		_exit(1);
-	for (size_t i = 1; i < pages; i += 2)
-		if (mprotect(a + i * (size_t)pg, (size_t)pg, PROT_READ | PROT_WRITE) < 0)
-			_exit(1);
+	size_t pages;
+	char *a = bench_fill_regions((size_t)f->regions, &pages);
 	if (write(ready, "x", 1) != 1)
 		_exit(1);
 	size_t heap_n = 0, small_n = 0, writable = pages / 2;

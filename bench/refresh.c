@@ -46,23 +46,9 @@
 /* The child: make the mappings, say so on `ready`, wait to be killed. */
 static void child(int ready)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-	char path[] = "/tmp/bench_refresh.XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0 || ftruncate(fd, pg) < 0)
-		_exit(1);
-	unlink(path);
-	for (int i = 0; i < FILE_MAPS; i++)
-		if (mmap(NULL, (size_t)pg, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED)
-			_exit(1);
-	size_t have = bench_count_lines("/proc/self/maps");
-	size_t pages = TARGET_REGIONS > have ? TARGET_REGIONS - have : 1;
-	char *a = mmap(NULL, pages * (size_t)pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (a == MAP_FAILED)
-		_exit(1);
-	for (size_t i = 1; i < pages; i += 2)
-		if (mprotect(a + i * (size_t)pg, (size_t)pg, PROT_READ | PROT_WRITE) < 0)
-			_exit(1);
+	size_t pages;
+	bench_map_file_windows(FILE_MAPS);
+	bench_fill_regions(TARGET_REGIONS, &pages);
 	if (write(ready, "x", 1) != 1)
 		_exit(1);
 	for (;;)
