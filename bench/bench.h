@@ -7,9 +7,16 @@
 #define MEMTOP_BENCH_H
 
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "memtop/clock.h"
+#include "memtop/model.h"
+#include "memtop/proc.h"
 
 static inline int bench_cmp_double(const void *a, const void *b)
 {
@@ -84,6 +91,64 @@ static inline char *bench_fill_regions(size_t regions, size_t *pages)
 			_exit(1);
 	*pages = n;
 	return a;
+}
+
+/* A live refresh as memtop does it: proc_read, then model_update. */
+struct bench_refresher {
+	struct mt_proc *proc;
+	struct mt_model model;
+	struct mt_snapshot snap[2];
+	int cur;
+	bool first;
+	double model_secs; /* of the last refresh */
+};
+
+static inline int bench_refresher_open(struct bench_refresher *r, pid_t pid,
+				       struct mt_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->first = true;
+	model_init(&r->model);
+	snapshot_init(&r->snap[0]);
+	snapshot_init(&r->snap[1]);
+	return proc_open(&r->proc, pid, err);
+}
+
+static inline void bench_refresher_close(struct bench_refresher *r)
+{
+	proc_close(r->proc);
+	model_free(&r->model);
+	snapshot_free(&r->snap[0]);
+	snapshot_free(&r->snap[1]);
+}
+
+/* One refresh: its seconds (model_secs: of those, the model's).  Exits
+ * on failure: a bench has nothing to measure then. */
+static inline double bench_refresh(struct bench_refresher *r, unsigned flags)
+{
+	struct mt_error err;
+	struct mt_snapshot *cur = &r->snap[r->cur], *prev = &r->snap[!r->cur];
+	double t0 = clock_mono();
+	if (proc_read(r->proc, cur, flags, &err) < 0) {
+		fprintf(stderr, "proc_read: %s\n", err.msg);
+		exit(1);
+	}
+	double t1 = clock_mono();
+	if (model_update(&r->model, r->first ? NULL : prev, cur) < 0) {
+		fprintf(stderr, "model_update: out of memory\n");
+		exit(1);
+	}
+	double t = clock_mono() - t0;
+	r->model_secs = clock_mono() - t1;
+	r->first = false;
+	r->cur = !r->cur;
+	return t;
+}
+
+/* The snapshot the last refresh took. */
+static inline const struct mt_snapshot *bench_latest(const struct bench_refresher *r)
+{
+	return &r->snap[!r->cur];
 }
 
 #endif

@@ -187,59 +187,13 @@ static void stop(struct target *t)
 
 /* ---- refreshing, as bench_refresh and run_batch do ---------------------- */
 
-struct refresher {
-	struct mt_proc *proc;
-	struct mt_model model;
-	struct mt_snapshot snap[2];
-	int cur;
-	bool first;
-};
-
-static void refresher_open(struct refresher *r, pid_t pid)
+static void refresher_open(struct bench_refresher *r, pid_t pid)
 {
 	struct mt_error err;
-	memset(r, 0, sizeof(*r));
-	r->first = true;
-	model_init(&r->model);
-	snapshot_init(&r->snap[0]);
-	snapshot_init(&r->snap[1]);
-	if (proc_open(&r->proc, pid, &err) < 0) {
+	if (bench_refresher_open(r, pid, &err) < 0) {
 		fprintf(stderr, "bench_record: %s\n", err.msg);
 		exit(1);
 	}
-}
-
-static void refresher_close(struct refresher *r)
-{
-	proc_close(r->proc);
-	model_free(&r->model);
-	snapshot_free(&r->snap[0]);
-	snapshot_free(&r->snap[1]);
-}
-
-/* proc_read + model_update; the snapshot taken is latest(r). */
-static double refresh(struct refresher *r, unsigned flags)
-{
-	struct mt_error err;
-	struct mt_snapshot *cur = &r->snap[r->cur], *prev = &r->snap[!r->cur];
-	double t0 = clock_mono();
-	if (proc_read(r->proc, cur, flags, &err) < 0) {
-		fprintf(stderr, "proc_read: %s\n", err.msg);
-		exit(1);
-	}
-	if (model_update(&r->model, r->first ? NULL : prev, cur) < 0) {
-		fprintf(stderr, "model_update: out of memory\n");
-		exit(1);
-	}
-	double t = clock_mono() - t0;
-	r->first = false;
-	r->cur = !r->cur;
-	return t;
-}
-
-static const struct mt_snapshot *latest(const struct refresher *r)
-{
-	return &r->snap[!r->cur];
 }
 
 /* ---- recording ---------------------------------------------------------- */
@@ -261,11 +215,11 @@ static struct mt_recorder *rec_open(const char *path)
  * the writer thread had it in the file (record_flush), which the bench
  * waits for so that samples do not overlap.
  */
-static double rec_sample(struct mt_recorder *rec, const struct refresher *r, double *written)
+static double rec_sample(struct mt_recorder *rec, const struct bench_refresher *r, double *written)
 {
 	struct mt_error err;
 	double t0 = clock_mono();
-	if (record_sample(rec, &r->model, latest(r), &err) < 0) {
+	if (record_sample(rec, &r->model, bench_latest(r), &err) < 0) {
 		fprintf(stderr, "record_sample: %s\n", err.msg);
 		exit(1);
 	}
@@ -485,7 +439,7 @@ static void bench_steady(const char *dir, int samples)
 			     .heap_churn = STEADY_HEAP_CHURN,
 			     .small_churn = STEADY_SMALL_CHURN };
 	struct target t;
-	struct refresher r;
+	struct bench_refresher r;
 	char one[PATH_MAX + 32], many[PATH_MAX + 32], wal[PATH_MAX + 40];
 	if (start(&t, &f) < 0)
 		exit(1);
@@ -496,7 +450,7 @@ static void bench_steady(const char *dir, int samples)
 
 	/* A recording of the first sample alone: what any recording costs. */
 	struct mt_recorder *rec = rec_open(one);
-	refresh(&r, PROC_READ_RSS_ALWAYS);
+	bench_refresh(&r, PROC_READ_RSS_ALWAYS);
 	rec_sample(rec, &r, NULL);
 	record_close(rec);
 	long long size1 = file_size(one);
@@ -508,7 +462,7 @@ static void bench_steady(const char *dir, int samples)
 	double t0 = clock_mono();
 	for (int i = 0; i < samples; i++) {
 		churn(&t);
-		ref[i] = refresh(&r, PROC_READ_RSS_ALWAYS);
+		ref[i] = bench_refresh(&r, PROC_READ_RSS_ALWAYS);
 		wr[i] = rec_sample(rec, &r, &wt[i]);
 	}
 	double secs = clock_mono() - t0;
@@ -521,8 +475,8 @@ static void bench_steady(const char *dir, int samples)
 	struct contents c1, cn;
 	contents(one, &c1);
 	contents(many, &cn);
-	size_t regions = latest(&r)->n_regions, threads = latest(&r)->n_threads;
-	refresher_close(&r);
+	size_t regions = bench_latest(&r)->n_regions, threads = bench_latest(&r)->n_threads;
+	bench_refresher_close(&r);
 	stop(&t);
 
 	int steady = samples - 1;
@@ -578,18 +532,18 @@ struct run {
 };
 
 /* A first sample, then rounds of (churn,) refresh, record. */
-static void rounds_of(struct target *t, struct refresher *r, const char *path, unsigned flags,
+static void rounds_of(struct target *t, struct bench_refresher *r, const char *path, unsigned flags,
 		      bool changes, int rounds, struct run *out)
 {
 	double *ref = calloc((size_t)rounds * 3, sizeof(double)), *wr = ref + rounds;
 	double *wt = wr + rounds;
 	struct mt_recorder *rec = rec_open(path);
-	refresh(r, flags);
+	bench_refresh(r, flags);
 	rec_sample(rec, r, NULL);
 	for (int i = 0; i < rounds; i++) {
 		if (changes)
 			churn(t);
-		ref[i] = refresh(r, flags);
+		ref[i] = bench_refresh(r, flags);
 		wr[i] = rec_sample(rec, r, &wt[i]);
 	}
 	char wal[PATH_MAX + 40];
@@ -609,7 +563,7 @@ static void rounds_of(struct target *t, struct refresher *r, const char *path, u
 
 /* The first sample of the latest snapshot, FIRST_REPS times into fresh
  * files, interleaved with the raw floor: medians into rec and raw. */
-static void first_of(struct refresher *r, const char *dir, bool rss, double *rec_med,
+static void first_of(struct bench_refresher *r, const char *dir, bool rss, double *rec_med,
 		     double *written_med, double *raw_med)
 {
 	double rec[FIRST_REPS], written[FIRST_REPS], raw[FIRST_REPS];
@@ -621,7 +575,7 @@ static void first_of(struct refresher *r, const char *dir, bool rss, double *rec
 		record_close(w);
 		remove_recording(path);
 		snprintf(path, sizeof(path), "%s/raw.memtop", dir);
-		raw[i] = raw_floor(path, latest(r), rss);
+		raw[i] = raw_floor(path, bench_latest(r), rss);
 	}
 	*rec_med = bench_median(rec, FIRST_REPS);
 	*written_med = bench_median(written, FIRST_REPS);
@@ -633,7 +587,7 @@ static void bench_big(const char *dir, int rounds)
 	struct fixture f = { .regions = BIG_REGIONS, .file_maps = BIG_FILE_MAPS,
 			     .small_churn = BIG_CHURN };
 	struct target t;
-	struct refresher r;
+	struct bench_refresher r;
 	char path[PATH_MAX + 32];
 	double first_n, raw_n, first_r, raw_r, wrote_n, wrote_r;
 	struct run none, rss, changed;
@@ -642,15 +596,15 @@ static void bench_big(const char *dir, int rounds)
 	refresher_open(&r, t.pid);
 	snprintf(path, sizeof(path), "%s/big.memtop", dir);
 
-	refresh(&r, PROC_READ_RSS_NEVER);
+	bench_refresh(&r, PROC_READ_RSS_NEVER);
 	first_of(&r, dir, false, &first_n, &wrote_n, &raw_n);
 	rounds_of(&t, &r, path, PROC_READ_RSS_NEVER, false, rounds, &none);
-	refresh(&r, PROC_READ_RSS_ALWAYS);
+	bench_refresh(&r, PROC_READ_RSS_ALWAYS);
 	first_of(&r, dir, true, &first_r, &wrote_r, &raw_r);
 	rounds_of(&t, &r, path, PROC_READ_RSS_ALWAYS, false, rounds, &rss);
 	rounds_of(&t, &r, path, PROC_READ_RSS_ALWAYS, true, rounds, &changed);
-	size_t regions = latest(&r)->n_regions;
-	refresher_close(&r);
+	size_t regions = bench_latest(&r)->n_regions;
+	bench_refresher_close(&r);
 	stop(&t);
 
 	printf("%zu regions, %d rounds, medians (p90, max)\n", regions, rounds);

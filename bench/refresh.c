@@ -69,36 +69,6 @@ static double raw_read(const char *path, char *buf, size_t cap, size_t *len)
 	return clock_mono() - t0;
 }
 
-struct refresher {
-	struct mt_proc *proc;
-	struct mt_model model;
-	struct mt_snapshot snap[2];
-	int cur;
-	bool first;
-	double model_secs; /* of the last refresh */
-};
-
-static double refresh(struct refresher *r, unsigned flags)
-{
-	struct mt_error err;
-	struct mt_snapshot *cur = &r->snap[r->cur], *prev = &r->snap[!r->cur];
-	double t0 = clock_mono();
-	if (proc_read(r->proc, cur, flags, &err) < 0) {
-		fprintf(stderr, "proc_read: %s\n", err.msg);
-		exit(1);
-	}
-	double t1 = clock_mono();
-	if (model_update(&r->model, r->first ? NULL : prev, cur) < 0) {
-		fprintf(stderr, "model_update: out of memory\n");
-		exit(1);
-	}
-	double t = clock_mono() - t0;
-	r->model_secs = clock_mono() - t1;
-	r->first = false;
-	r->cur = !r->cur;
-	return t;
-}
-
 /* Run argv with stdout to /dev/null; wall time, peak RSS (KiB), status. */
 static int run(char *const argv[], double *secs, long *maxrss_kib)
 {
@@ -220,12 +190,9 @@ int main(int argc, char **argv)
 	size_t cap = 256u << 20, len_maps = 0, len_smaps = 0;
 	char *buf = malloc(cap);
 
-	struct refresher r = { .first = true };
+	struct bench_refresher r;
 	struct mt_error err;
-	model_init(&r.model);
-	snapshot_init(&r.snap[0]);
-	snapshot_init(&r.snap[1]);
-	if (!buf || proc_open(&r.proc, pid, &err) < 0) {
+	if (!buf || bench_refresher_open(&r, pid, &err) < 0) {
 		fprintf(stderr, "bench_refresh: %s\n", buf ? err.msg : "out of memory");
 		kill(pid, SIGKILL);
 		return 1;
@@ -234,13 +201,13 @@ int main(int argc, char **argv)
 	double *a = calloc((size_t)rounds * 6, sizeof(double));
 	double *b = a + rounds, *cc = b + rounds, *d = cc + rounds, *parse = d + rounds;
 	double *model = parse + rounds;
-	refresh(&r, PROC_READ_RSS_NEVER); /* warm up: buffers, caches */
+	bench_refresh(&r, PROC_READ_RSS_NEVER); /* warm up: buffers, caches */
 	for (int i = 0; i < rounds; i++) {
 		a[i] = raw_read(maps, buf, cap, &len_maps);
-		b[i] = refresh(&r, PROC_READ_RSS_NEVER);
+		b[i] = bench_refresh(&r, PROC_READ_RSS_NEVER);
 		model[i] = r.model_secs;
 		cc[i] = raw_read(smaps, buf, cap, &len_smaps);
-		d[i] = refresh(&r, PROC_READ_RSS_ALWAYS);
+		d[i] = bench_refresh(&r, PROC_READ_RSS_ALWAYS);
 		/* The parser alone, on text already read (smaps is in buf). */
 		struct mt_snapshot s;
 		snapshot_init(&s);
@@ -249,7 +216,7 @@ int main(int argc, char **argv)
 		parse[i] = clock_mono() - t0;
 		snapshot_free(&s);
 	}
-	size_t regions = r.snap[!r.cur].n_regions;
+	size_t regions = bench_latest(&r)->n_regions;
 	double ma = bench_median(a, rounds), mb = bench_median(b, rounds);
 	double mc = bench_median(cc, rounds), md = bench_median(d, rounds);
 	double mp = bench_median(parse, rounds), mm = bench_median(model, rounds);
