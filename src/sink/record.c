@@ -91,12 +91,8 @@ struct rec_row {
 	double time, mono;
 	uint64_t regions, virt, rss, largest_free;
 	uint64_t cat[MT_CAT_COUNT][3];
-	char comm[64], cmdline[256], user[64];
+	struct mt_procinfo info;
 	bool comm_changed, cmdline_changed, user_changed;
-	char state;
-	int threads;
-	uint64_t proc_rss, vsz;
-	double start_time, uptime;
 	uint64_t max_map_count, rlimit_as, mmap_min_addr;
 	bool have_rss;
 	double rss_time;
@@ -244,7 +240,7 @@ static int write_session(struct mt_recorder *r, const struct rec_row *row)
 	if (uname(&u) < 0)
 		memset(&u, 0, sizeof(u));
 	bind_i64(st, 1, row->pid);
-	bind_text(st, 2, row->comm, strlen(row->comm));
+	bind_text(st, 2, row->info.comm, strlen(row->info.comm));
 	bind_text(st, 3, u.nodename, strlen(u.nodename));
 	bind_text(st, 4, u.release, strlen(u.release));
 	bind_text(st, 5, MEMTOP_VERSION, strlen(MEMTOP_VERSION));
@@ -283,15 +279,15 @@ static int write_sample(struct mt_recorder *r, const struct rec_batch *b)
 		bind_i64(st, i++, recfile_u64(w->cat[c][1]));
 		bind_opt(st, i++, w->cat[c][2]);
 	}
-	bind_if(st, i++, w->comm_changed, w->comm);
-	bind_if(st, i++, w->cmdline_changed, w->cmdline);
-	bind_if(st, i++, w->user_changed, w->user);
-	bind_text(st, i++, &w->state, w->state ? 1 : 0);
-	bind_i64(st, i++, w->threads);
-	bind_i64(st, i++, recfile_u64(w->proc_rss));
-	bind_i64(st, i++, recfile_u64(w->vsz));
-	sqlite3_bind_double(st, i++, w->start_time);
-	sqlite3_bind_double(st, i++, w->uptime);
+	bind_if(st, i++, w->comm_changed, w->info.comm);
+	bind_if(st, i++, w->cmdline_changed, w->info.cmdline);
+	bind_if(st, i++, w->user_changed, w->info.user);
+	bind_text(st, i++, &w->info.state, w->info.state ? 1 : 0);
+	bind_i64(st, i++, w->info.threads);
+	bind_i64(st, i++, recfile_u64(w->info.rss));
+	bind_i64(st, i++, recfile_u64(w->info.vsz));
+	sqlite3_bind_double(st, i++, w->info.start_time);
+	sqlite3_bind_double(st, i++, w->info.uptime);
 	bind_i64(st, i++, recfile_u64(w->max_map_count));
 	bind_opt(st, i++, w->rlimit_as);
 	bind_i64(st, i++, recfile_u64(w->mmap_min_addr));
@@ -803,9 +799,8 @@ static int diff_threads(struct mt_recorder *r, struct rec_batch *b, const struct
 }
 
 /* Text stored only when it changed since the last sample. */
-static bool changed(char *last, size_t cap, const char *now, char *out, size_t out_cap)
+static bool changed(char *last, size_t cap, const char *now)
 {
-	snprintf(out, out_cap, "%s", now);
 	if (!strcmp(last, now) && last[0])
 		return false;
 	snprintf(last, cap, "%s", now);
@@ -826,18 +821,10 @@ static void fill_row(struct mt_recorder *r, struct rec_row *w, const struct mt_m
 		w->cat[c][1] = m->cats[c].virt;
 		w->cat[c][2] = m->cats[c].rss;
 	}
-	w->comm_changed = changed(r->comm, sizeof(r->comm), s->info.comm, w->comm,
-				  sizeof(w->comm));
-	w->cmdline_changed = changed(r->cmdline, sizeof(r->cmdline), s->info.cmdline,
-				     w->cmdline, sizeof(w->cmdline));
-	w->user_changed = changed(r->user, sizeof(r->user), s->info.user, w->user,
-				  sizeof(w->user));
-	w->state = s->info.state;
-	w->threads = s->info.threads;
-	w->proc_rss = s->info.rss;
-	w->vsz = s->info.vsz;
-	w->start_time = s->info.start_time;
-	w->uptime = s->info.uptime;
+	w->info = s->info;
+	w->comm_changed = changed(r->comm, sizeof(r->comm), s->info.comm);
+	w->cmdline_changed = changed(r->cmdline, sizeof(r->cmdline), s->info.cmdline);
+	w->user_changed = changed(r->user, sizeof(r->user), s->info.user);
 	w->max_map_count = s->max_map_count;
 	w->rlimit_as = s->rlimit_as;
 	w->mmap_min_addr = s->mmap_min_addr;
