@@ -39,11 +39,15 @@ static inline unsigned proc_read_flags(const struct mt_options *o)
 }
 
 /*
- * Take a snapshot: maps, resident sizes from smaps (adaptively: every call
- * while smaps is cheap, then only when its cost falls below ~10% of the
- * time since the last read; s->rss_time tells the figures' age; figures of
- * the previous read are carried to regions that still exist), process
- * facts, threads with their stack pointers, limits.  The snapshot is reset
+ * Take a snapshot: maps, resident sizes, process facts, threads with their
+ * stack pointers, limits.  Resident sizes are read adaptively, so that a
+ * huge map costs a bounded share of the time: rss and swap from one
+ * PAGEMAP_SCAN ioctl (every call while it is cheap, at most 0.5% of the
+ * time, never older than PROC_RSS_AGE_MAX), Pss and the dirty figures from
+ * smaps (every call while cheap, at most ~0.1% of the time; without
+ * PAGEMAP_SCAN smaps gives all, at most ~10% of the time).  Figures of the
+ * previous read are carried to regions that still exist; s->rss_time says
+ * when rss was measured.  The snapshot is reset
  * first.  MT_EXIT_EXITED when the target has gone.
  */
 int proc_read(struct mt_proc *p, struct mt_snapshot *s, unsigned flags,
@@ -56,6 +60,18 @@ int proc_read(struct mt_proc *p, struct mt_snapshot *s, unsigned flags,
  * time goes to it, and small processes are read every refresh.
  */
 #define PROC_SMAPS_COST_RATIO 10.0
+/* When PAGEMAP_SCAN gives rss and swap, smaps is read for Pss and the
+ * dirty figures only, within ~0.1% of the time; at the first refresh only
+ * if it would cost less than PROC_SMAPS_FIRST_MAX seconds, estimated at
+ * PROC_SMAPS_REGION_COST seconds a region. */
+#define PROC_SMAPS_COST_RATIO_PAGEMAP 1000.0
+#define PROC_SMAPS_FIRST_MAX 0.01
+#define PROC_SMAPS_REGION_COST 3e-6
+/* PAGEMAP_SCAN (~0.25 us a region) is re-read when the time since the last
+ * read is this many times its cost, and at least every PROC_RSS_AGE_MAX
+ * seconds. */
+#define PROC_PAGEMAP_COST_RATIO 200.0
+#define PROC_RSS_AGE_MAX 10.0
 
 static inline bool proc_smaps_due(double last_at, double cost, double now)
 {

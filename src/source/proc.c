@@ -19,6 +19,7 @@
 
 #include "memtop/clock.h"
 #include "memtop/maps.h"
+#include "memtop/pagemap.h"
 #include "memtop/proc.h"
 #include "memtop/procinfo.h"
 #include "memtop/threads.h"
@@ -49,12 +50,20 @@ struct mt_proc {
 	char *buf;
 	size_t cap;
 	/* Adaptive smaps. */
-	bool smaps_read;
+	bool smaps_read;   /* or skipped at the first refresh as too dear */
 	double smaps_at;   /* mono of the last read */
-	double smaps_cost; /* seconds it took */
+	double smaps_cost; /* seconds it took (or would take) */
+	/* Adaptive PAGEMAP_SCAN; off once the kernel refuses it. */
+	struct mt_pagemap pagemap;
+	bool no_pagemap;
+	bool pagemap_read;
+	double pagemap_at;
+	double pagemap_cost;
+	/* The latest figures of each region, and when its rss was measured. */
 	struct rss_keep *keep;
 	size_t n_keep;
 	size_t cap_keep;
+	double rss_at;
 };
 
 long proc_read_file(const char *path, char *buf, size_t size)
@@ -338,6 +347,7 @@ void proc_close(struct mt_proc *p)
 	procinfo_close(p->info);
 	free(p->buf);
 	free(p->keep);
+	pagemap_free(&p->pagemap);
 	free(p);
 }
 
@@ -552,11 +562,11 @@ static int keep_rss(struct mt_proc *p, const struct mt_snapshot *s, double mono)
 			r->private_dirty, r->shared_dirty, r->anon_huge, r->locked };
 	}
 	p->n_keep = s->n_regions;
-	p->smaps_at = mono;
+	p->rss_at = mono;
 	return 0;
 }
 
-/* The last smaps figures onto regions with the same start and end. */
+/* The latest figures onto regions with the same start and end. */
 static void carry_rss(const struct mt_proc *p, struct mt_snapshot *s)
 {
 	size_t k = 0;
@@ -576,7 +586,7 @@ static void carry_rss(const struct mt_proc *p, struct mt_snapshot *s)
 		r->locked = f->locked;
 	}
 	s->have_rss = true;
-	s->rss_time = p->smaps_at;
+	s->rss_time = p->rss_at;
 }
 
 static bool smaps_due(const struct mt_proc *p, unsigned flags, double mono)
@@ -585,30 +595,103 @@ static bool smaps_due(const struct mt_proc *p, unsigned flags, double mono)
 		return false;
 	if ((flags & PROC_READ_RSS_ALWAYS) || !p->smaps_read)
 		return true;
-	return proc_smaps_due(p->smaps_at, p->smaps_cost, mono);
+	/* With rss and swap from pagemap, smaps only refreshes Pss and the
+	 * dirty figures: a hundredth of the budget. */
+	double ratio = p->no_pagemap ? PROC_SMAPS_COST_RATIO : PROC_SMAPS_COST_RATIO_PAGEMAP;
+	return mono - p->smaps_at >= ratio * p->smaps_cost;
 }
 
-/* Regions, with resident figures when smaps is due (or carried over). */
+/* Rss never gets older than PROC_RSS_AGE_MAX while pagemap works. */
+static bool pagemap_due(const struct mt_proc *p, double mono)
+{
+	if (p->no_pagemap)
+		return false;
+	if (!p->pagemap_read)
+		return true;
+	double every = PROC_PAGEMAP_COST_RATIO * p->pagemap_cost;
+	return mono - p->rss_at >= (every < PROC_RSS_AGE_MAX ? every : PROC_RSS_AGE_MAX);
+}
+
+/* rss and swap of every region of s from PAGEMAP_SCAN, now; false if the
+ * kernel cannot (then it is not asked again) or the read failed. */
+static bool pagemap_rss(struct mt_proc *p, struct mt_snapshot *s)
+{
+	double t0 = clock_mono();
+	int rc = pagemap_resident(&p->pagemap, p->maps_tid, s);
+	if (rc == 0) {
+		p->pagemap_read = true;
+		p->pagemap_at = s->mono;
+		p->pagemap_cost = clock_mono() - t0;
+		s->have_rss = true;
+		s->rss_time = s->mono;
+		return true;
+	}
+	for (size_t i = 0; i < s->n_regions; i++)
+		s->regions[i].rss = s->regions[i].swap = MT_UNKNOWN;
+	if (rc == -ENOTTY || rc == -EINVAL || rc == -EOPNOTSUPP || rc == -EACCES ||
+	    rc == -EPERM)
+		p->no_pagemap = true;
+	return false;
+}
+
+/* smaps of the whole map, or -errno (s reset then). */
+static int read_smaps(struct mt_proc *p, struct mt_snapshot *s)
+{
+	double t0 = clock_mono();
+	int rc = read_regions(p, s, true);
+	if (rc < 0) {
+		snapshot_reset(s);
+		return rc;
+	}
+	p->smaps_read = true;
+	p->smaps_cost = clock_mono() - t0;
+	p->smaps_at = s->mono;
+	s->rss_time = s->mono;
+	return keep_rss(p, s, s->mono);
+}
+
+/*
+ * Regions, with resident figures: from smaps when it is due; else maps,
+ * rss and swap from pagemap when due, the rest carried over from the last
+ * read.  At the first refresh of a large map (smaps estimated dearer than
+ * PROC_SMAPS_FIRST_MAX) smaps is left for later and pagemap gives rss.
+ */
 static int read_address_space(struct mt_proc *p, struct mt_snapshot *s, unsigned flags)
 {
-	if (smaps_due(p, flags, s->mono)) {
-		double t0 = clock_mono();
-		int rc = read_regions(p, s, true);
-		if (rc == 0) {
-			p->smaps_read = true;
-			p->smaps_cost = clock_mono() - t0;
-			s->rss_time = s->mono;
-			return keep_rss(p, s, s->mono);
-		}
+	bool first = !p->smaps_read;
+	if (smaps_due(p, flags, s->mono) &&
+	    (p->no_pagemap || !first || (flags & PROC_READ_RSS_ALWAYS))) {
+		int rc = read_smaps(p, s);
 		if (rc != -EACCES && rc != -EPERM)
 			return rc;
 		/* smaps refused (an LSM may treat it apart): plain maps. */
-		snapshot_reset(s);
 	}
 	int rc = read_regions(p, s, false);
-	if (rc == 0 && p->smaps_read && !(flags & PROC_READ_RSS_NEVER))
+	if (rc != 0 || (flags & PROC_READ_RSS_NEVER))
+		return rc;
+	if (first && !p->smaps_read) {
+		double cost = (double)s->n_regions * PROC_SMAPS_REGION_COST;
+		if (cost <= PROC_SMAPS_FIRST_MAX) {
+			snapshot_reset(s);
+			rc = read_smaps(p, s);
+			if (rc != -EACCES && rc != -EPERM)
+				return rc;
+			if ((rc = read_regions(p, s, false)) != 0)
+				return rc;
+		}
+		p->smaps_read = true;
+		p->smaps_at = s->mono;
+		p->smaps_cost = cost;
+	}
+	if (p->n_keep)
 		carry_rss(p, s);
-	return rc;
+	if (pagemap_due(p, s->mono)) {
+		if (pagemap_rss(p, s))
+			return keep_rss(p, s, s->mono);
+		if (p->n_keep)
+			carry_rss(p, s);
+	}
+	return 0;
 }
 
 /*
