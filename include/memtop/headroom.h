@@ -37,11 +37,14 @@ struct mt_headroom {
 	/* Largest mapping that could still succeed: the largest free block,
 	 * bounded by RLIMIT_AS - vsz; 0 when map_count has reached the max. */
 	uint64_t largest_mmap;
-	double maps_rate;  /* regions per second over the window (least squares) */
-	double vsz_rate;   /* bytes per second over the window */
+	/* Regions per second over the window (least squares); NaN while
+	 * unknown (fewer than two samples). */
+	double maps_rate;
+	double vsz_rate;   /* bytes per second over the window; NaN: unknown */
 	/* Seconds until map_count reaches max_map_count / vsz reaches
 	 * RLIMIT_AS at the present rate; negative when the trend does not
-	 * point there (flat, shrinking, no limit, or too few samples). */
+	 * point there (flat, shrinking, no limit, too few samples) or is
+	 * not significant (headroom.c: significant()). */
 	double maps_eta;
 	double vsz_eta;
 };
@@ -49,6 +52,9 @@ struct mt_headroom {
 /* Fewer samples, or a shorter span, are no trend: no ETA is given. */
 #define HEADROOM_MIN_SAMPLES 3
 #define HEADROOM_MIN_SPAN 2.0
+/* Growth over the window must exceed this many standard deviations of
+ * the samples about the fitted line to count as more than noise. */
+#define HEADROOM_NOISE_K 3.0
 
 /* The kernel's view of s: mappings counted against vm.max_map_count and
  * the size counted against RLIMIT_AS, both without the [vsyscall] gate

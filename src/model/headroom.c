@@ -1,6 +1,8 @@
 /*
  * headroom.c - distance to mmap failure and its trend.
  */
+#include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "memtop/headroom.h"
@@ -29,11 +31,17 @@ void headroom_history_push(struct mt_history *h, double mono,
 		h->n++;
 }
 
+/* A least-squares line through one series, and how sure it is. */
+struct line {
+	double slope;  /* per second */
+	double se;     /* standard error of the slope; 0 with too few points */
+	double resid;  /* standard deviation of the points about the line */
+};
+
 struct trend {
 	size_t n;
 	double span; /* seconds between the oldest and newest sample used */
-	double maps; /* slopes, per second */
-	double vsz;
+	struct line maps, vsz;
 };
 
 static const struct mt_sample *nth_newest(const struct mt_history *h, size_t k)
@@ -41,48 +49,111 @@ static const struct mt_sample *nth_newest(const struct mt_history *h, size_t k)
 	return &h->v[(h->head + HEADROOM_HISTORY - 1 - k) % HEADROOM_HISTORY];
 }
 
+struct sums {
+	double n, x, xx;
+};
+
+struct series {
+	double y, yy, xy;
+};
+
+static struct line solve(const struct sums *s, const struct series *v)
+{
+	struct line l = { 0 };
+	double sxx = s->xx - s->x * s->x / s->n;
+	if (s->n < 2 || !(sxx > 0))
+		return l;
+	double sxy = v->xy - s->x * v->y / s->n;
+	double syy = v->yy - v->y * v->y / s->n;
+	l.slope = sxy / sxx;
+	if (s->n > 2) {
+		double ssr = syy - l.slope * sxy;
+		double var = ssr > 0 ? ssr / (s->n - 2) : 0;
+		l.resid = sqrt(var);
+		l.se = sqrt(var / sxx);
+	}
+	return l;
+}
+
 /*
- * Least-squares slopes over the samples of the window.  Times and values
- * are taken relative to the newest sample so that doubles keep their
- * precision with uptimes of months and sizes of terabytes.
+ * Least-squares lines over the samples of the last `window` seconds.
+ * Times and values are taken relative to the newest sample so that
+ * doubles keep their precision with uptimes of months and sizes of
+ * terabytes.
  */
-static struct trend fit(const struct mt_history *h)
+static struct trend fit(const struct mt_history *h, double window)
 {
 	struct trend t = { 0 };
 	if (h->n == 0)
 		return t;
 	const struct mt_sample *last = nth_newest(h, 0);
-	double st = 0, sm = 0, sv = 0, stt = 0, stm = 0, stv = 0;
+	struct sums s = { 0 };
+	struct series m = { 0 }, v = { 0 };
 	for (size_t k = 0; k < h->n; k++) {
 		const struct mt_sample *p = nth_newest(h, k);
 		double x = p->mono - last->mono;
-		if (x < -HEADROOM_WINDOW_SECS || x > 0)
+		if (x < -window || x > 0)
 			break; /* out of the window, or the clock went back */
-		double m = (double)p->map_count - (double)last->map_count;
-		double v = (double)p->vsz - (double)last->vsz;
-		st += x;
-		sm += m;
-		sv += v;
-		stt += x * x;
-		stm += x * m;
-		stv += x * v;
+		double dm = (double)p->map_count - (double)last->map_count;
+		double dv = (double)p->vsz - (double)last->vsz;
+		s.n++;
+		s.x += x;
+		s.xx += x * x;
+		m.y += dm;
+		m.yy += dm * dm;
+		m.xy += x * dm;
+		v.y += dv;
+		v.yy += dv * dv;
+		v.xy += x * dv;
 		t.n++;
 		t.span = -x;
 	}
-	double den = (double)t.n * stt - st * st;
-	if (t.n < 2 || den <= 0)
-		return t;
-	t.maps = ((double)t.n * stm - st * sm) / den;
-	t.vsz = ((double)t.n * stv - st * sv) / den;
+	t.maps = solve(&s, &m);
+	t.vsz = solve(&s, &v);
 	return t;
 }
 
-/* Seconds until value reaches limit at rate; -1 when it is not heading
- * there or the trend is too thin to say. */
-static double eta(const struct trend *t, double rate, uint64_t value, uint64_t limit)
+/* Student's t at 97.5% (a two-sided 95% interval) for df degrees of
+ * freedom; past the table, an approximation good to 1%. */
+static double t975(size_t df)
 {
-	if (limit == 0 || limit == UINT64_MAX || t->n < HEADROOM_MIN_SAMPLES ||
-	    t->span < HEADROOM_MIN_SPAN || !(rate > 0))
+	static const double tab[] = { 0, 12.71, 4.30, 3.18, 2.78, 2.57,
+				      2.45, 2.36, 2.31, 2.26, 2.23 };
+	if (df < sizeof(tab) / sizeof(tab[0]))
+		return df ? tab[df] : INFINITY;
+	return 1.96 + 2.5 / (double)df;
+}
+
+/* The line rises beyond doubt: its 95% interval excludes zero. */
+static bool rising(const struct line *l, size_t n)
+{
+	return n >= HEADROOM_MIN_SAMPLES && l->slope - t975(n - 2) * l->se > 0;
+}
+
+/*
+ * A growth worth an ETA: over the window, the slope is surely positive
+ * and the growth it makes is more than the noise about the line (a
+ * process mapping and unmapping a few regions on and off, whose fit may
+ * lean one way by chance), and it still holds over the latest third of
+ * the window (a leak that has stopped is no trend, whatever came before).
+ */
+static bool significant(const struct trend *t, const struct line *all,
+			const struct line *recent, size_t n_recent, double span_recent)
+{
+	if (t->n < HEADROOM_MIN_SAMPLES || t->span < HEADROOM_MIN_SPAN || !rising(all, t->n))
+		return false;
+	if (all->slope * t->span <= HEADROOM_NOISE_K * all->resid)
+		return false;
+	if (n_recent >= HEADROOM_MIN_SAMPLES && span_recent >= HEADROOM_MIN_SPAN)
+		return rising(recent, n_recent);
+	return true;
+}
+
+/* Seconds until value reaches limit at rate; -1 when it is not heading
+ * there or the trend is not significant. */
+static double eta(bool sig, double rate, uint64_t value, uint64_t limit)
+{
+	if (limit == 0 || limit == UINT64_MAX || !sig || !(rate > 0))
 		return -1;
 	if (value >= limit)
 		return 0;
@@ -110,9 +181,13 @@ void headroom_compute(struct mt_headroom *hr, const struct mt_snapshot *s,
 	if (s->max_map_count && hr->map_count >= s->max_map_count)
 		hr->largest_mmap = 0;
 
-	struct trend t = fit(h);
-	hr->maps_rate = t.maps;
-	hr->vsz_rate = t.vsz;
-	hr->maps_eta = eta(&t, t.maps, hr->map_count, s->max_map_count);
-	hr->vsz_eta = eta(&t, t.vsz, hr->vsz, vsz_limit);
+	struct trend t = fit(h, HEADROOM_WINDOW_SECS);
+	struct trend r = fit(h, t.span / 3);
+	bool known = t.n >= 2 && t.span > 0;
+	hr->maps_rate = known ? t.maps.slope : NAN;
+	hr->vsz_rate = known ? t.vsz.slope : NAN;
+	hr->maps_eta = eta(significant(&t, &t.maps, &r.maps, r.n, r.span), t.maps.slope,
+			   hr->map_count, s->max_map_count);
+	hr->vsz_eta = eta(significant(&t, &t.vsz, &r.vsz, r.n, r.span), t.vsz.slope,
+			  hr->vsz, vsz_limit);
 }

@@ -244,8 +244,11 @@ static void text_header(FILE *out, const struct mt_model *m, const struct mt_sna
 		vsz, lim, rss);
 	fprintf(out, "Free: largest %s at 0x%" PRIx64 " in %zu gaps  largest mmap %s\n", free,
 		m->gaps.largest >= 0 ? m->gaps.v[m->gaps.largest].start : 0, m->gaps.n, mmap);
-	fprintf(out, "Trend: maps %+.1f/min  VSZ %+.1f MiB/min", hr->maps_rate * 60,
-		hr->vsz_rate * 60 / (1024.0 * 1024.0));
+	if (isnan(hr->maps_rate))
+		fputs("Trend: not known yet (one sample)", out);
+	else
+		fprintf(out, "Trend: maps %+.1f/min  VSZ %+.1f MiB/min", hr->maps_rate * 60,
+			hr->vsz_rate * 60 / (1024.0 * 1024.0));
 	if (hr->maps_eta >= 0) {
 		char eta[32];
 		fprintf(out, "  map count limit in %s", format_duration(eta, sizeof(eta), hr->maps_eta));

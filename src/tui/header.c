@@ -4,6 +4,7 @@
  * help screen, the last two generated from the key-binding table.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -201,6 +202,8 @@ static void line_headroom(struct tui_app *a, WINDOW *w, int width)
 		/* A limit days away is worth knowing, not worth alarm. */
 		right(w, 2, width, getcurx(w) + 1, t,
 		      theme(eta < 600 ? TC_CRIT : eta < 86400 ? TC_WARN : TC_NORMAL));
+	} else if (isnan(hr->maps_rate)) {
+		right(w, 2, width, getcurx(w) + 1, "trend: not known yet", theme(TC_DIM));
 	} else {
 		snprintf(t, sizeof(t), "maps %+.1f/min  vsz %s/min", hr->maps_rate * 60.0,
 			 format_delta_size(c, sizeof(c), (int64_t)(hr->vsz_rate * 60.0)));

@@ -1,7 +1,10 @@
 /*
  * test_headroom.c - distance to mmap failure and the ETA of its trend.
  */
+#include <math.h>
 #include <setjmp.h>
+#include <stdbool.h>
+#include <string.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -161,6 +164,69 @@ static void test_at_limit(void **state)
 	assert_float_equal(e->hr.maps_eta, 0.0, 0);
 }
 
+/* One sample: the rate is unknown (NaN), not zero. */
+static void test_rate_unknown(void **state)
+{
+	struct env *e = *state;
+	history(&e->h, 1, 0, 0);
+	headroom_compute(&e->hr, &e->s, &e->g, &e->h);
+	assert_true(isnan(e->hr.maps_rate));
+	assert_true(isnan(e->hr.vsz_rate));
+}
+
+/* A loop keeping 3 live maps (map and unmap every 0.7 s, sampled every
+ * second) leans one way by chance; it is no leak, at any point. */
+static void test_churner(void **state)
+{
+	struct env *e = *state;
+	for (int k = 0; k < 600; k++) {
+		double t = 1000 - 599 + k;
+		int phase = (int)(t / 0.7) % 4; /* 0..3 of the 3 maps live */
+		headroom_history_push(&e->h, t, 500 + (uint64_t)(phase > 3 ? 3 : phase),
+				      (uint64_t)1e9 + 4096 * (uint64_t)phase);
+		if (k < 2)
+			continue;
+		headroom_compute(&e->hr, &e->s, &e->g, &e->h);
+		assert_true(e->hr.maps_eta < 0);
+		assert_true(e->hr.vsz_eta < 0);
+	}
+}
+
+/* A steady leaker with churn on top: an ETA, once the growth is beyond
+ * the churn. */
+static void test_noisy_leaker(void **state)
+{
+	struct env *e = *state;
+	e->s.max_map_count = 100000;
+	bool seen = false;
+	for (int k = 0; k < 120; k++) {
+		double t = 1000 - 119 + k;
+		headroom_history_push(&e->h, t, 500 + (uint64_t)k + (uint64_t)(k % 3), 0);
+		headroom_compute(&e->hr, &e->s, &e->g, &e->h);
+		seen |= e->hr.maps_eta > 0;
+	}
+	assert_true(seen);
+	assert_true(e->hr.maps_eta > 0);
+	assert_float_equal(e->hr.maps_rate, 1.0, 0.05);
+}
+
+/* A leaker that stops: the ETA goes once the latest third of the window
+ * is flat, although the whole window still rises. */
+static void test_leaker_stops(void **state)
+{
+	struct env *e = *state;
+	e->s.max_map_count = 100000;
+	for (int k = 0; k < 60; k++)
+		headroom_history_push(&e->h, 900.0 + k, 500 + 2 * (uint64_t)k, 0);
+	headroom_compute(&e->hr, &e->s, &e->g, &e->h);
+	assert_true(e->hr.maps_eta > 0);
+	for (int k = 60; k < 100; k++)
+		headroom_history_push(&e->h, 900.0 + k, 500 + 2 * 59, 0);
+	headroom_compute(&e->hr, &e->s, &e->g, &e->h);
+	assert_true(e->hr.maps_rate > 0);
+	assert_true(e->hr.maps_eta < 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +236,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_thin_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_at_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rate_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_churner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_noisy_leaker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leaker_stops, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
