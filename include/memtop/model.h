@@ -64,6 +64,14 @@ int model_copy(struct mt_model *dst, const struct mt_model *src);
 int model_update(struct mt_model *m, const struct mt_snapshot *prev,
 		 struct mt_snapshot *cur);
 
+/* The resident size to show beside the tables: their total (the sum of
+ * the regions' rss) when per-region sizes are known, so that the header
+ * and the Summary agree; else the kernel's counter (VmRSS). */
+static inline uint64_t model_rss(const struct mt_model *m, const struct mt_snapshot *s)
+{
+	return m->total.rss != MT_UNKNOWN ? m->total.rss : s->info.rss;
+}
+
 const char *model_type_name(enum mt_type t);
 
 #endif

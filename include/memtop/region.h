@@ -82,6 +82,17 @@ static inline uint64_t mt_region_size(const struct mt_region *r)
 	return r->end - r->start;
 }
 
+/*
+ * The [vsyscall] gate page: above every user address limit, it is no
+ * mapping of the process (the kernel does not count it in map_count nor
+ * in VmSize).  memtop's one rule: it is listed with the regions, but no
+ * count, total, meter or trend includes it.
+ */
+static inline bool mt_region_is_gate(const struct mt_region *r)
+{
+	return r->start >= 0xfffffffffff000ULL;
+}
+
 static inline bool mt_region_is_anonymous(const struct mt_region *r)
 {
 	return r->inode == 0 && r->path_len == 0;

@@ -12,8 +12,7 @@
  * process's own (it is not even counted in map_count). */
 static bool is_gate(const struct mt_region *r)
 {
-	return r->start >= MT_X86_64_USER_LIMIT_5LVL ||
-	       (r->inode == 0 && strcmp(r->path, "[vsyscall]") == 0);
+	return mt_region_is_gate(r) || (r->inode == 0 && strcmp(r->path, "[vsyscall]") == 0);
 }
 
 uint64_t gaps_user_limit(const struct mt_snapshot *s)

@@ -227,7 +227,7 @@ static void text_header(FILE *out, const struct mt_model *m, const struct mt_sna
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	format_duration(up, sizeof(up), s->info.uptime);
 	format_size(vsz, sizeof(vsz), hr->vsz);
-	format_size(rss, sizeof(rss), s->info.rss);
+	format_size(rss, sizeof(rss), model_rss(m, s));
 	format_size(free, sizeof(free), gaps_largest_size(&m->gaps));
 	format_size(mmap, sizeof(mmap), hr->largest_mmap);
 	if (hr->rlimit_as == UINT64_MAX)

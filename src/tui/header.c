@@ -151,7 +151,7 @@ static void line_sizes(struct tui_app *a, WINDOW *w, int width)
 	char b[32];
 	wmove(w, 1, 0);
 	label(w, "VSZ ", format_size(b, sizeof(b), hr->vsz));
-	label(w, "  RSS ", format_size(b, sizeof(b), s->info.rss));
+	label(w, "  RSS ", format_size(b, sizeof(b), model_rss(&a->ses.model, s)));
 	waddstr(w, "  ");
 	int x = getcurx(w);
 	meter(w, 1, x, width - x, "Maps", hr->map_count, hr->max_map_count);

@@ -23,12 +23,12 @@ def leak_one(k):
     a = libc.mmap(None, 2 * pg, 1 + 2 * (k % 2), 0x22, -1, 0)
     libc.munmap(a + pg, pg)
     return a
-print("ready", flush=True)
 """
 
+# Steady from the start: 3 live maps before memtop looks.
 CHURNER = PRELUDE + r"""
-live = []
-k = 0
+live = [libc.mmap(None, pg, 3, 0x22, -1, 0) for _ in range(3)]
+print("ready", flush=True)
 while True:
     live.append(libc.mmap(None, pg, 3, 0x22, -1, 0))
     if len(live) > 3:
@@ -37,6 +37,7 @@ while True:
 """
 
 LEAKER = PRELUDE + r"""
+print("ready", flush=True)
 k = 0
 end = time.monotonic() + float(sys.argv[1])
 while time.monotonic() < end:
