@@ -34,8 +34,8 @@ static const char usage_text[] =
 	"  -d, --delay SECS     seconds between refreshes (default 1, may be fractional)\n"
 	"  -b, --batch          print reports instead of the interactive screen\n"
 	"  -n, --iterations N   stop after N refreshes (default: batch runs until ^C)\n"
-	"      --json           batch reports as one JSON object per line\n"
-	"      --regions        batch reports list every region\n"
+	"      --json           batch reports as one JSON object per line (implies -b)\n"
+	"      --regions        batch reports list every region (implies -b)\n"
 	"      --rss MODE       per-region resident sizes: auto (default: resident and\n"
 	"                       swapped pages from pagemap, Pss and dirty from smaps\n"
 	"                       while cheap, both less often on huge maps), always\n"
@@ -173,7 +173,8 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 	memset(o, 0, sizeof(*o));
 	o->delay = 1.0;
 	o->no_color = no_color && *no_color;
-	opterr = 1; /* getopt names the bad option itself */
+	opterr = 1; /* getopt names the bad option itself, after argv[0] */
+	argv[0] = "memtop";
 	while ((c = getopt_long(argc, argv, "p:d:bn:w:r:hV", long_options, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
@@ -190,6 +191,9 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 	}
 	if (optind < argc)
 		return usage_error(err, "unexpected argument '%s'", argv[optind]);
+	/* Options that only shape reports ask for reports (as top -b). */
+	if (o->json || o->regions)
+		o->batch = true;
 	if (o->pid && o->demo)
 		return usage_error(err, "-p and --demo both name the process to watch");
 	if (o->read && (o->pid || o->demo || o->write || o->refs))

@@ -265,29 +265,57 @@ static void text_header(FILE *out, const struct mt_model *m, const struct mt_sna
 	fputc('\n', out);
 }
 
+/* "1.3 MiB x 1, 332 KiB x 1": the two largest sizes of a table row. */
+static void text_sizes(char *sizes, size_t cap, const struct mt_buckets *bk)
+{
+	char one[32];
+	size_t used = 0;
+	sizes[0] = '\0';
+	for (size_t b = 0; b < bk->n && b < 2 && used < cap; b++) {
+		format_size(one, sizeof(one), bk->v[b].size);
+		used += (size_t)snprintf(sizes + used, cap - used, "%s%s x %" PRIu32,
+					 b ? ", " : "", one, bk->v[b].count);
+	}
+}
+
+static void text_file_row(FILE *out, uint64_t regions, uint64_t virt, int64_t dreg,
+			  int64_t dvirt, const struct mt_buckets *bk)
+{
+	char v[32], dv[32], sizes[64];
+	format_size(v, sizeof(v), virt);
+	format_delta_size(dv, sizeof(dv), dvirt);
+	text_sizes(sizes, sizeof(sizes), bk);
+	fprintf(out, "%8" PRIu64 " %11s %+8" PRId64 " %11s  %-28s ", regions, v, dreg, dv,
+		sizes);
+}
+
+/* The files with the largest growth, a line for those left out, and
+ * private anonymous memory as one more row, as on the screen. */
 static void text_files(FILE *out, const struct mt_growth *g, size_t max)
 {
 	fprintf(out, "\n%8s %11s %8s %11s  %-28s %s\n", "REGIONS", "VIRTUAL", "+REGIONS",
 		"+VIRTUAL", "SIZES", "FILE");
 	for (size_t i = 0; i < g->n_files && i < max; i++) {
 		const struct mt_file *f = &g->files[i];
-		char virt[32], dv[32], sizes[64] = "", one[32];
-		size_t used = 0;
-
-		format_size(virt, sizeof(virt), f->virt);
-		format_delta_size(dv, sizeof(dv), f->delta_virtual);
-		for (size_t b = 0; b < f->buckets.n && b < 2; b++) {
-			format_size(one, sizeof(one), f->buckets.v[b].size);
-			used += (size_t)snprintf(sizes + used, sizeof(sizes) - used, "%s%s x %" PRIu32,
-						 b ? ", " : "", one, f->buckets.v[b].count);
-			if (used >= sizeof(sizes))
-				break;
-		}
-		fprintf(out, "%8" PRIu32 " %11s %+8" PRId64 " %11s  %-28s ", f->regions, virt,
-			f->delta_regions, dv, sizes);
+		text_file_row(out, f->regions, f->virt, f->delta_regions, f->delta_virtual,
+			      &f->buckets);
 		text_write_bytes(out, f->path, f->path_len);
 		fputs(f->deleted ? " (deleted)\n" : "\n", out);
 	}
+	if (g->n_files > max)
+		fprintf(out, "%8s ... %zu more file%s (--json lists them all)\n", "",
+			g->n_files - max, g->n_files - max == 1 ? "" : "s");
+	uint64_t regions = 0, virt = 0;
+	int64_t dreg = 0, dvirt = 0;
+	for (size_t i = 0; i < g->anon.n; i++) {
+		const struct mt_bucket *b = &g->anon.v[i];
+		regions += b->count;
+		virt += b->size * b->count;
+		dreg += b->delta;
+		dvirt += b->delta * (int64_t)b->size;
+	}
+	text_file_row(out, regions, virt, dreg, dvirt, &g->anon);
+	fputs("(anonymous)\n", out);
 }
 
 static void text_events(FILE *out, const struct mt_events *e)

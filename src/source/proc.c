@@ -746,6 +746,10 @@ int proc_read(struct mt_proc *p, struct mt_snapshot *s, unsigned flags, struct m
 		return exited(p, ESRCH, "has exited", err);
 	if (began != p->began)
 		return exited(p, ESRCH, "has exited (its pid now belongs to another process)", err);
+	/* After an exec the process goes by its new name, also in the
+	 * message that says it has exited. */
+	if (s->info.comm[0])
+		snprintf(p->comm, sizeof(p->comm), "%s", s->info.comm);
 	rc = threads_read(p->pid, s);
 	if (rc == -ENOENT || rc == -ESRCH)
 		return exited(p, -rc, "has exited", err);

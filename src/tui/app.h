@@ -287,6 +287,10 @@ size_t tui_replay_index(const struct tui_app *a);
 /* The scope the keys work in now (enum tui_scope). */
 unsigned tui_scope(const struct tui_app *a);
 
+/* Whether the terminal can move its cursor (terminfo's cup), asked
+ * before curses starts. */
+bool tui_term_usable(void);
+
 /* Lines of a text screen. */
 struct tui_line *lines_add(struct tui_lines *l, int kind, const char *name,
 			   const char *fmt, ...) __attribute__((format(printf, 4, 5)));

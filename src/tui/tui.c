@@ -641,9 +641,16 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 		return mt_error_set(err, MT_EXIT_FAILURE, 0, "the screen needs a terminal on stdin "
 				    "and stdout; use -b for reports"), MT_EXIT_FAILURE;
 	}
+	const char *term = getenv("TERM");
+	if (!tui_term_usable()) {
+		app_free(a);
+		free(a);
+		return mt_error_set(err, MT_EXIT_FAILURE, 0, "no usable terminal: TERM=%s cannot "
+				    "move the cursor; set TERM (e.g. xterm) or use -b for reports",
+				    term ? term : "unset"), MT_EXIT_FAILURE;
+	}
 	quit_signal = 0;
 	install_signals(old);
-	const char *term = getenv("TERM");
 	SCREEN *scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
 		restore_signals(old);

@@ -53,6 +53,21 @@ class TextTest(mtlib.MemtopTestCase):
             self.assertEqual(len(row), 1, b)
             self.assertIn(b"256 KiB x %d" % len(self.fx.ready["data"]["windows"]), row[0])
 
+    def test_files_table_says_what_it_leaves_out(self):
+        """Ten files, a line counting the rest, and the (anonymous) row."""
+        rep = self.reports(["-p", self.fx.pid], 1)[0]
+        out = self.run_ok(["-p", self.fx.pid, "-b", "-n", "1"]).stdout
+        table = out.split(b"\n REGIONS", 1)[1].split(b"\n\n", 1)[0].split(b"\n")[1:]
+        n = len(rep["files"])
+        self.assertGreater(n, 10, "fx_layout maps more than ten files")
+        self.assertRegex(table[10], rb"^\s+\.\.\. %d more files \(--json lists them all\)$"
+                         % (n - 10))
+        anon = [c for c in rep["categories"] if c["name"] == "anon"][0]
+        self.assertTrue(table[11].endswith(b"(anonymous)"), table)
+        self.assertEqual(int(table[11].split()[0]),
+                         sum(b["count"] for b in rep["anon_sizes"]))
+        self.assertEqual(int(table[11].split()[0]), anon["regions"])
+
     def test_growth_shows_between_refreshes(self):
         m = self.memtop(["-p", self.fx.pid, "-b", "-d", "0.3", "-n", "0"])
         mtlib.wait_until(lambda: len(HEADER.findall(b"".join(m.out.lines))) >= 1,

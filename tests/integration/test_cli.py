@@ -27,6 +27,19 @@ class Cli(unittest.TestCase):
                      "Exit status:"):
             self.assertIn(line, r.stdout)
 
+    def test_json_implies_batch(self):
+        """--json (and --regions) without -b: reports, as --help says."""
+        r = run("--help")
+        self.assertRegex(r.stdout, r"--json .*\(implies -b\)")
+        self.assertRegex(r.stdout, r"--regions .*\(implies -b\)")
+        for opt in ("--json", "--regions"):
+            r = subprocess.run([MEMTOP, "-p", str(os.getpid()), opt, "-n", "1"],
+                               capture_output=True, text=True, timeout=20,
+                               stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("pid", r.stdout)
+            self.assertEqual(r.stderr, "")
+
     def test_version(self):
         r = run("--version")
         self.assertEqual(r.returncode, 0)

@@ -131,6 +131,44 @@ class ErrorsTest(mtlib.MemtopTestCase):
         self.assertEqual(rc, EXITED, m.stderr_text())
         self.assertRegex(m.stderr_text(), re.compile(r"\bexited\b", re.I))
 
+    def test_exit_message_names_the_process_after_exec(self):
+        """bash execs python3 while watched: the exit message says python3."""
+        p = mtlib._popen(["bash", "-c", "read x; exec python3 -c 'import sys; sys.stdin.read()'"],
+                         stdin=mtlib.subprocess.PIPE)
+        self.addCleanup(mtlib._kill, p)
+        m = self.memtop(["-p", p.pid, "-b", "--json", "-d", "0.2", "-n", "0"])
+        self.assertEqual(m.next_report()["comm"], "bash")
+        p.stdin.write(b"go\n")
+        p.stdin.flush()
+        m.wait_report(lambda r: r["comm"] == "python3", what="a report after the exec")
+        p.stdin.close()
+        rc = m.wait(30)
+        self.assertEqual(rc, EXITED, m.stderr_text())
+        self.assertIn("(python3)", m.stderr_text())
+        self.assertNotIn("(bash)", m.stderr_text())
+
+    def test_dumb_terminal_refused(self):
+        """A terminal that cannot move its cursor: exit 1 before curses
+        starts (the man page's "no usable terminal"), not a blank screen."""
+        import pty
+        fx = self.fixture("fx_threads", 1)
+        for term in ("dumb", "no-such-terminal"):
+            with self.subTest(term=term):
+                master, slave = pty.openpty()
+                env = dict(os.environ, TERM=term)
+                proc = mtlib._popen([mtlib.MEMTOP, "-p", str(fx.pid)], stdin=slave,
+                                    stdout=slave, stderr=mtlib.subprocess.PIPE, env=env)
+                self.addCleanup(mtlib._kill, proc)
+                os.close(slave)
+                try:
+                    rc = proc.wait(timeout=20)
+                finally:
+                    os.close(master)
+                err = proc.stderr.read().decode()
+                self.assertEqual(rc, 1, err)
+                self.assertIn("memtop: no usable terminal", err)
+                self.assertIn("TERM=%s" % term, err)
+
     def test_bad_options(self):
         fx = self.fixture("fx_threads", 1)
         pid = str(fx.pid)
@@ -157,6 +195,11 @@ class ErrorsTest(mtlib.MemtopTestCase):
             with self.subTest(args=args):
                 res = self.run_fail(args, USAGE)
                 self.assertRegex(res.errtext, re.compile(r"usage|--help", re.I))
+                # Every line names memtop, not the path it was run by
+                # (getopt's own messages included).
+                for line in res.errtext.splitlines():
+                    if line != "Try 'memtop --help'.":
+                        self.assertTrue(line.startswith("memtop: "), line)
                 self.assertEqual(res.stdout, b"", "nothing on stdout on a usage error")
         # The fixture is unharmed by all that.
         self.assertIsNone(fx.proc.poll())
