@@ -283,8 +283,10 @@ static struct tui_step *step_new(uint64_t lo, uint64_t hi, const char *label)
 static void push_step(struct tui_app *a, struct tui_step *st, bool replace)
 {
 	struct tui_drill *d = &a->drill;
-	if (d->n == 0)
+	if (d->n == 0) {
 		list_init(&d->list, drilldown_cols, RC_NCOLS, &drilldown_ops, a, -1);
+		screen_push(a, &drilldown_screen);
+	}
 	if (replace) {
 		step_free(d->steps[d->n - 1]);
 		d->steps[d->n - 1] = st;
@@ -538,6 +540,11 @@ void drilldown_back(struct tui_app *a)
 }
 
 void drilldown_close(struct tui_app *a)
+{
+	screen_close(a, &drilldown_screen);
+}
+
+void drilldown_free(struct tui_app *a)
 {
 	struct tui_drill *d = &a->drill;
 	while (d->n)
