@@ -539,9 +539,14 @@ void drilldown_back(struct tui_app *a)
 		show_step(a, top_step(a));
 }
 
+/* The screen and its state; also the state of a first step that failed
+ * before there was a screen (its process handle, its vector). */
 void drilldown_close(struct tui_app *a)
 {
-	screen_close(a, &drilldown_screen);
+	if (screen_open(a, &drilldown_screen))
+		screen_close(a, &drilldown_screen);
+	else
+		drilldown_free(a);
 }
 
 void drilldown_free(struct tui_app *a)

@@ -589,6 +589,7 @@ static void app_free(struct tui_app *a)
 {
 	while (a->depth)
 		screen_pop(a);
+	drilldown_close(a); /* what a first step that failed left */
 	symbols_cache_free(&a->symbols);
 	views_free(a);
 	list_free(&a->help_list);
