@@ -399,7 +399,7 @@ static struct tui_step *load_step(struct tui_app *a, const struct scanstore_info
 {
 	struct scanstore_scan sc;
 	struct tui_step *st = NULL;
-	if (scanstore_load(replay_db(a->ses.replay), info->id, &sc, err) == 0 &&
+	if (replay_load_scan(a->ses.replay, info->id, &sc, err) == 0 &&
 	    (st = step_new(info->lo, info->hi, info->label))) {
 		st->res = sc.res;
 		st->snap = sc.snap;

@@ -56,8 +56,7 @@ static void say_session(struct tui_app *a)
 int timetravel_open(struct tui_app *a, struct mt_error *err)
 {
 	if (session_open(&a->ses, a->opt, 0, err) ||
-	    scanstore_list(replay_db(a->ses.replay), replay_session(a->ses.replay)->id, &a->scans,
-			   &a->n_scans, err))
+	    replay_list_scans(a->ses.replay, &a->scans, &a->n_scans, err))
 		return -1;
 	size_t every = (replay_count(a->ses.replay) + CHECKPOINTS_MAX - 1) / CHECKPOINTS_MAX;
 	a->checkpoint_every = every > CHECKPOINT_EVERY_MIN ? every : CHECKPOINT_EVERY_MIN;
