@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "memtop/arch.h"
 #include "memtop/headroom.h"
 
 void headroom_measure(const struct mt_snapshot *s, uint64_t *map_count,
@@ -13,7 +14,7 @@ void headroom_measure(const struct mt_snapshot *s, uint64_t *map_count,
 	uint64_t n = 0, size = 0;
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct mt_region *r = &s->regions[i];
-		if (mt_region_is_gate(r))
+		if (arch_is_gate(r))
 			continue;
 		n++;
 		size += mt_region_size(r);

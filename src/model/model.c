@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memtop/arch.h"
 #include "memtop/classify.h"
 #include "memtop/model.h"
 
@@ -97,8 +98,8 @@ static void summarise(struct mt_model *m, const struct mt_snapshot *s, bool firs
 	memset(&m->total, 0, sizeof(m->total));
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct mt_region *r = &s->regions[i];
-		if (mt_region_is_gate(r))
-			continue; /* counted nowhere (region.h) */
+		if (arch_is_gate(r))
+			continue; /* counted nowhere (arch.h) */
 		stat_add(&m->cats[r->category], r);
 		stat_add(&m->types[model_type_of(r->category)], r);
 		stat_add(&m->prots[r->perms & 0x0f], r);

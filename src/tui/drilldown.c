@@ -1,16 +1,16 @@
 /*
- * refs.c - the drill-down on screen: from a region's detail, `s` scans the
- * whole process for pointers into the region and lists who holds them;
+ * drilldown.c - the drill-down on screen: from a region's detail, `s` scans
+ * the whole process for pointers into the region and lists who holds them;
  * Enter makes the selected holder the next target and scans again; Esc
  * steps back to the list before, as it was.
  *
- * Each step is one scan as docs/drilldown.md's recipe has it: the symbol
- * tables are read while the target runs, then freeze, maps, scan, release,
- * and only then draw.  Everything runs on this thread (the one that
- * froze the target does its ptrace work); the progress callback is the
- * only thing that runs while the target stands still, and it only draws a
- * bar and reads the keyboard without waiting, so Esc releases the target
- * at once.  freeze_end() is on the one path out of scan_step().
+ * Each step is one frozen_scan (frozen.h, docs/drilldown.md's recipe):
+ * the symbol tables are read while the target runs, then freeze, maps,
+ * scan, release, and only then draw.  Everything runs on this thread (the
+ * one that froze the target does its ptrace work); the progress callback
+ * is the only screen code that runs while the target stands still, and it
+ * only draws a bar and reads the keyboard without waiting, so Esc
+ * releases the target at once.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,13 +22,14 @@
 #include "memtop/clock.h"
 #include "memtop/format.h"
 #include "memtop/freeze.h"
+#include "memtop/frozen.h"
 #include "memtop/vec.h"
 #include "views.h"
 #include "keys.h"
 
 enum { RC_ADDR, RC_INTO, RC_HOLDER, RC_WHERE, RC_NCOLS };
 
-static const struct tui_column refs_cols[RC_NCOLS] = {
+static const struct tui_column drilldown_cols[RC_NCOLS] = {
 	[RC_ADDR] = { "STORED AT", 14, false, false, 0, false },
 	[RC_INTO] = { "INTO", 12, true, false, 0, false },
 	[RC_HOLDER] = { "HELD BY", 30, false, false, 0, false },
@@ -42,7 +43,7 @@ static struct tui_step *top_step(const struct tui_app *a)
 
 /* ---- the list ------------------------------------------------------------ */
 
-static size_t refs_count(void *ctx)
+static size_t drilldown_count(void *ctx)
 {
 	const struct tui_step *st = top_step(ctx);
 	return st ? st->rows.n : 0;
@@ -89,7 +90,7 @@ static void frame_text(char *b, size_t cap, const struct tui_step *st, const str
 		 dr->index, f->func[0] ? "" : "??", f->func, f->func_offset, f->ip, f->sp);
 }
 
-static void refs_row(void *ctx, const struct tui_row *row, size_t item)
+static void drilldown_row(void *ctx, const struct tui_row *row, size_t item)
 {
 	const struct tui_step *st = top_step(ctx);
 	const struct drill_row *dr = &st->rows.v[item];
@@ -118,7 +119,7 @@ static void refs_row(void *ctx, const struct tui_row *row, size_t item)
 	}
 }
 
-static void refs_text(void *ctx, size_t item, char *buf, size_t cap)
+static void drilldown_text(void *ctx, size_t item, char *buf, size_t cap)
 {
 	const struct tui_step *st = top_step(ctx);
 	const struct drill_row *dr = &st->rows.v[item];
@@ -140,10 +141,10 @@ static void refs_text(void *ctx, size_t item, char *buf, size_t cap)
 	}
 }
 
-static const struct tui_list_ops refs_ops = {
-	.count = refs_count,
-	.draw_row = refs_row,
-	.text = refs_text,
+static const struct tui_list_ops drilldown_ops = {
+	.count = drilldown_count,
+	.draw_row = drilldown_row,
+	.text = drilldown_text,
 };
 
 /* Show step st where it was left (or, new, on its first reference). */
@@ -216,59 +217,37 @@ static int on_progress(void *arg, uint64_t done, uint64_t total)
 	return 0;
 }
 
-/* Read the modules' symbol tables while the target still runs: in the
- * freeze they are then found in the cache by build id. */
-static int warm_symbols(struct tui_app *a, struct mt_snapshot *s, struct mt_error *err)
-{
-	if (proc_read(a->drill.proc, s, PROC_READ_RSS_NEVER, err) < 0)
-		return -1;
-	classify_run(s);
-	struct symbols_map m;
-	memset(&m, 0, sizeof(m));
-	symbols_map_build(&m, &a->symbols, s, a->ses.pid);
-	symbols_map_free(&m);
-	return 0;
-}
-
-/* One step's scan: freeze (unless --no-freeze), maps, scan, release. */
+/* One step's scan (frozen_scan: warm, freeze, maps, scan, release);
+ * keys typed meanwhile are kept for the loop. */
 static int scan_step(struct tui_app *a, struct tui_step *st, struct mt_error *err)
 {
 	struct tui_drill *d = &a->drill;
-	bool frozen = !a->opt->no_freeze;
-	struct freeze fz;
 	struct scan_ui u = { .a = a, .st = st };
-	memset(&fz, 0, sizeof(fz));
+	struct frozen_scan_info info;
 	scanbar_start(&u.bar, clock_mono());
 	draw_scanning(a, st, 0, 0, false);
 	if (!d->proc && proc_open(&d->proc, a->ses.pid, err) < 0)
 		return -1;
-	if (warm_symbols(a, &st->snap, err) < 0)
-		return -1;
-	if (frozen && freeze_begin(&fz, a->ses.pid, 0, err) < 0)
-		return -1;
-	timeout(0); /* the loop sets its own again */
-	/* The snapshot is taken while frozen, so the maps hold still. */
-	int rc = proc_read(d->proc, &st->snap, PROC_READ_RSS_NEVER, err);
-	if (rc == 0) {
-		classify_run(&st->snap);
-		struct scan_options o = {
-			.freeze = frozen ? &fz : NULL,
-			.symbols = &a->symbols,
-			.progress = on_progress,
-			.progress_arg = &u,
-		};
-		rc = scan_run(&st->snap, st->lo, st->hi, &o, &st->res, err);
-	}
-	freeze_end(&fz); /* at once, whatever happened */
+	struct frozen_scan_options o = {
+		.pid = a->ses.pid,
+		.proc = d->proc,
+		.spec = { .kind = SCAN_SPEC_RANGE, .start = st->lo, .end = st->hi },
+		.no_freeze = a->opt->no_freeze,
+		.symbols = &a->symbols,
+		.progress = on_progress,
+		.progress_arg = &u,
+	};
+	timeout(0); /* on_progress reads keys without waiting; the loop sets its own again */
+	int rc = frozen_scan(&o, &st->snap, &st->res, &info, err);
 	while (u.n_typed > 0) /* ungetch pushes in front: last first */
 		ungetch(u.typed[--u.n_typed]);
 	if (rc < 0)
 		return -1;
-	st->frozen = frozen;
-	st->stopped_ms = fz.stopped_ms;
-	st->not_stopped = fz.not_stopped;
+	st->frozen = info.stats.frozen;
+	st->stopped_ms = info.stats.stopped_ms;
+	st->not_stopped = info.stats.not_stopped;
 	st->taken = time(NULL);
-	st->region = snapshot_find(&st->snap, st->lo);
+	st->region = info.region;
 	if (drill_rows_build(&st->rows, &st->res, &st->snap) < 0)
 		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), -1;
 	st->cursor = drill_rows_first_ref(&st->rows);
@@ -304,8 +283,10 @@ static struct tui_step *step_new(uint64_t lo, uint64_t hi, const char *label)
 static void push_step(struct tui_app *a, struct tui_step *st, bool replace)
 {
 	struct tui_drill *d = &a->drill;
-	if (d->n == 0)
-		list_init(&d->list, refs_cols, RC_NCOLS, &refs_ops, a, -1);
+	if (d->n == 0) {
+		list_init(&d->list, drilldown_cols, RC_NCOLS, &drilldown_ops, a, -1);
+		screen_push(a, &drilldown_screen);
+	}
 	if (replace) {
 		step_free(d->steps[d->n - 1]);
 		d->steps[d->n - 1] = st;
@@ -335,13 +316,9 @@ static void record_step(struct tui_app *a, struct tui_step *st, bool replace)
 		.taken = (double)st->taken, .res = &st->res, .snap = &st->snap,
 		.parent = below ? d->steps[below - 1]->rec_id : 0,
 	};
-	mt_error_clear(&err);
-	if (a->ses.rec && record_scan(a->ses.rec, &rs, &st->rec_id, &err)) {
-		tui_status(a, "%s; monitoring goes on", err.msg);
-		a->status_warn = true;
-		record_close(a->ses.rec);
-		a->ses.rec = NULL;
-	}
+	session_record_scan(&a->ses, &rs, &st->rec_id);
+	if (session_record_lost(&a->ses, &err))
+		tui_warn(a, "%s; monitoring goes on", err.msg);
 }
 
 /* Scan for [lo, hi) as a new step; when replace, in place of the step on
@@ -406,7 +383,7 @@ static bool scan_better(const struct scanstore_info *x, const struct scanstore_i
 static const struct scanstore_info *find_recorded(const struct tui_app *a,
 						  const struct scan_want *w)
 {
-	int64_t now = replay_sample_id(a->ses.replay, tui_replay_index(a));
+	int64_t now = replay_sample_id(a->ses.replay, timetravel_index(a));
 	const struct scanstore_info *best = NULL;
 	for (size_t i = 0; i < a->n_scans; i++)
 		if (scan_matches(&a->scans[i], w) &&
@@ -422,7 +399,7 @@ static struct tui_step *load_step(struct tui_app *a, const struct scanstore_info
 {
 	struct scanstore_scan sc;
 	struct tui_step *st = NULL;
-	if (scanstore_load(replay_db(a->ses.replay), info->id, &sc, err) == 0 &&
+	if (replay_load_scan(a->ses.replay, info->id, &sc, err) == 0 &&
 	    (st = step_new(info->lo, info->hi, info->label))) {
 		st->res = sc.res;
 		st->snap = sc.snap;
@@ -466,11 +443,11 @@ static void show_recorded(struct tui_app *a, const struct scan_want *w, const ch
 	}
 	push_step(a, st, false);
 	long k = replay_find_id(a->ses.replay, info->sample);
-	if (k >= 0 && (size_t)k != tui_replay_index(a))
+	if (k >= 0 && (size_t)k != timetravel_index(a))
 		tui_status(a, "this scan was recorded at sample %ld", k + 1);
 }
 
-void refs_start(struct tui_app *a)
+void drilldown_start(struct tui_app *a)
 {
 	char label[96];
 	if (a->detail_gone) {
@@ -486,7 +463,7 @@ void refs_start(struct tui_app *a)
 	run_step(a, a->detail_region.start, a->detail_region.end, label, false);
 }
 
-void refs_rescan(struct tui_app *a)
+void drilldown_rescan(struct tui_app *a)
 {
 	const struct tui_step *st = top_step(a);
 	if (a->ses.replay) {
@@ -513,7 +490,7 @@ static void symbol_range(struct tui_app *a, const struct tui_step *st, uint64_t 
 	symbols_map_free(&m);
 }
 
-void refs_follow(struct tui_app *a)
+void drilldown_follow(struct tui_app *a)
 {
 	const struct tui_step *st = top_step(a);
 	size_t item;
@@ -550,19 +527,29 @@ void refs_follow(struct tui_app *a)
 	run_step(a, lo, hi, label, false);
 }
 
-void refs_back(struct tui_app *a)
+void drilldown_back(struct tui_app *a)
 {
 	struct tui_drill *d = &a->drill;
 	if (d->n == 0)
 		return;
 	step_free(d->steps[--d->n]);
 	if (d->n == 0)
-		refs_close(a);
+		drilldown_close(a);
 	else
 		show_step(a, top_step(a));
 }
 
-void refs_close(struct tui_app *a)
+/* The screen and its state; also the state of a first step that failed
+ * before there was a screen (its process handle, its vector). */
+void drilldown_close(struct tui_app *a)
+{
+	if (screen_open(a, &drilldown_screen))
+		screen_close(a, &drilldown_screen);
+	else
+		drilldown_free(a);
+}
+
+void drilldown_free(struct tui_app *a)
 {
 	struct tui_drill *d = &a->drill;
 	while (d->n)
@@ -688,7 +675,7 @@ static int draw_warnings(struct tui_app *a, WINDOW *w, int y, int width, int max
 	return y;
 }
 
-void refs_draw(struct tui_app *a, WINDOW *w, int h, int width)
+void drilldown_draw(struct tui_app *a, WINDOW *w, int h, int width)
 {
 	const struct tui_step *st = top_step(a);
 	if (!st)
