@@ -143,10 +143,29 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ENDED] = "UPDATE session SET ended = ? WHERE id = ?",
 };
 
-/* Row ids of the handles, grown as handles come. */
+/* Row ids of the path handles, grown as handles come (a path keeps its
+ * row for the whole session). */
 struct rowids {
 	int64_t *v;
 	size_t n, cap;
+};
+
+/*
+ * Row ids of the region and thread lifetimes alive: a hash map from
+ * handle to row id, an entry removed when its lifetime ends, so that
+ * memory follows what the target has mapped now, not all it ever had
+ * (a churning target makes hundreds of thousands of lifetimes a day).
+ * Open addressing, linear probing, deletion by backward shift.
+ */
+struct live_slot {
+	uint64_t handle; /* + 1: 0 is an empty slot */
+	int64_t id;
+};
+
+struct live_ids {
+	struct live_slot *v;
+	size_t cap; /* a power of two, or 0 */
+	size_t n;
 };
 
 struct mt_recorder {
@@ -169,7 +188,8 @@ struct mt_recorder {
 	sqlite3_stmt *st[ST_COUNT];
 	int64_t session;   /* 0 until the first sample */
 	int64_t sample;    /* id of the last sample written */
-	struct rowids region_ids, thread_ids, path_ids;
+	struct live_ids region_ids, thread_ids;
+	struct rowids path_ids;
 
 	/* Shared, under lock. */
 	pthread_mutex_t lock;
@@ -228,6 +248,85 @@ static int rowid_set(struct rowids *m, uint64_t handle, int64_t id)
 static int64_t rowid_get(const struct rowids *m, uint64_t handle)
 {
 	return handle < m->n ? m->v[handle] : 0;
+}
+
+static size_t live_hash(uint64_t handle, size_t cap)
+{
+	return (size_t)((handle * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
+}
+
+static struct live_slot *live_find(const struct live_ids *m, uint64_t handle)
+{
+	if (!m->cap)
+		return NULL;
+	for (size_t i = live_hash(handle, m->cap);; i = (i + 1) & (m->cap - 1)) {
+		struct live_slot *s = &m->v[i];
+		if (s->handle == handle + 1)
+			return s;
+		if (s->handle == 0)
+			return NULL;
+	}
+}
+
+static void live_insert(struct live_ids *m, uint64_t handle, int64_t id)
+{
+	size_t i = live_hash(handle, m->cap);
+	while (m->v[i].handle != 0 && m->v[i].handle != handle + 1)
+		i = (i + 1) & (m->cap - 1);
+	m->n += m->v[i].handle == 0;
+	m->v[i] = (struct live_slot){ handle + 1, id };
+}
+
+/* Grow at 1/2 full, shrink at 1/8: the table follows the live count. */
+static int live_resize(struct live_ids *m, size_t cap)
+{
+	struct live_ids t = { calloc(cap, sizeof(*t.v)), cap, 0 };
+	if (!t.v)
+		return -1;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->v[i].handle)
+			live_insert(&t, m->v[i].handle - 1, m->v[i].id);
+	free(m->v);
+	*m = t;
+	return 0;
+}
+
+static int live_set(struct live_ids *m, uint64_t handle, int64_t id)
+{
+	if ((m->n + 1) * 2 > m->cap && live_resize(m, m->cap ? m->cap * 2 : 1024))
+		return -1;
+	live_insert(m, handle, id);
+	return 0;
+}
+
+static int64_t live_get(const struct live_ids *m, uint64_t handle)
+{
+	const struct live_slot *s = live_find(m, handle);
+	return s ? s->id : 0;
+}
+
+/* The row id of a lifetime that has ended, forgotten. */
+static int64_t live_take(struct live_ids *m, uint64_t handle)
+{
+	struct live_slot *s = live_find(m, handle);
+	if (!s)
+		return 0;
+	int64_t id = s->id;
+	size_t i = (size_t)(s - m->v), mask = m->cap - 1;
+	/* Backward shift: move up each later entry of the run that may sit
+	 * in the hole, so no probe stops early. */
+	for (size_t j = (i + 1) & mask; m->v[j].handle; j = (j + 1) & mask) {
+		size_t home = live_hash(m->v[j].handle - 1, m->cap);
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			m->v[i] = m->v[j];
+			i = j;
+		}
+	}
+	m->v[i] = (struct live_slot){ 0, 0 };
+	m->n--;
+	if (m->cap > 1024 && m->n * 8 < m->cap)
+		live_resize(m, m->cap / 2); /* on failure the table just stays big */
+	return id;
 }
 
 /* ---- writing a batch (the writer thread) -------------------------------- */
@@ -339,7 +438,7 @@ static int write_born(struct mt_recorder *r, const struct rec_born *b)
 	bind_text(st, 12, cat, strlen(cat));
 	if (run(st))
 		return -1;
-	return rowid_set(&r->region_ids, k->handle, sqlite3_last_insert_rowid(r->db));
+	return live_set(&r->region_ids, k->handle, sqlite3_last_insert_rowid(r->db));
 }
 
 static int write_died(struct mt_recorder *r, enum stmt which, int64_t id)
@@ -354,7 +453,7 @@ static int write_rss(struct mt_recorder *r, const struct rec_rss *x)
 {
 	sqlite3_stmt *st = r->st[ST_RSS];
 	bind_i64(st, 1, r->sample);
-	bind_i64(st, 2, rowid_get(&r->region_ids, x->handle));
+	bind_i64(st, 2, live_get(&r->region_ids, x->handle));
 	for (int f = 0; f < MT_SMAPS_FIELDS; f++)
 		bind_opt(st, 3 + f, x->v.v[f]);
 	return run(st);
@@ -371,7 +470,7 @@ static int write_thread(struct mt_recorder *r, const struct rec_thread *t)
 	bind_i64(st, 6, recfile_u64(t->sp));
 	if (run(st))
 		return -1;
-	return rowid_set(&r->thread_ids, t->handle, sqlite3_last_insert_rowid(r->db));
+	return live_set(&r->thread_ids, t->handle, sqlite3_last_insert_rowid(r->db));
 }
 
 static int write_rows(struct mt_recorder *r, const struct rec_batch *b)
@@ -382,7 +481,7 @@ static int write_rows(struct mt_recorder *r, const struct rec_batch *b)
 		if (write_path(r, &b->paths[i]))
 			return -1;
 	for (size_t i = 0; i < b->n_died; i++)
-		if (write_died(r, ST_DIED, rowid_get(&r->region_ids, b->died[i])))
+		if (write_died(r, ST_DIED, live_take(&r->region_ids, b->died[i])))
 			return -1;
 	for (size_t i = 0; i < b->n_born; i++)
 		if (write_born(r, &b->born[i]))
@@ -391,7 +490,7 @@ static int write_rows(struct mt_recorder *r, const struct rec_batch *b)
 		if (write_rss(r, &b->rss[i]))
 			return -1;
 	for (size_t i = 0; i < b->n_tdied; i++)
-		if (write_died(r, ST_THREAD_DIED, rowid_get(&r->thread_ids, b->tdied[i])))
+		if (write_died(r, ST_THREAD_DIED, live_take(&r->thread_ids, b->tdied[i])))
 			return -1;
 	for (size_t i = 0; i < b->n_tborn; i++)
 		if (write_thread(r, &b->tborn[i]))
