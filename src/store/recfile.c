@@ -8,6 +8,7 @@
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -142,7 +143,11 @@ static int check_header(const char *path, enum recfile_mode mode, struct mt_erro
 	if (fd < 0) {
 		if (errno == ENOENT && mode == RECFILE_WRITE)
 			return 1;
-		return mt_error_set(err, MT_EXIT_BADFILE, errno, "%s: %s", path, strerror(errno));
+		/* Missing or unreadable is the system's business (exit 1 with its
+		 * reason); exit 7 is for a file that is there and no recording. */
+		return mt_error_set(err, MT_EXIT_FAILURE, errno, "cannot %s %s: %s",
+				    mode == RECFILE_WRITE ? "write to" : "read", path,
+				    strerror(errno));
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -204,15 +209,32 @@ int recfile_error(sqlite3 *db, const char *what, struct mt_error *err)
 
 /* New files: the schema and the identity go in before WAL is turned on,
  * so the main file's header says "memtop" even if memtop dies at once. */
+static int count_tables(void *out, int n, char **v, char **names)
+{
+	(void)names;
+	*(long *)out = n > 0 && v[0] ? atol(v[0]) : 0;
+	return 0;
+}
+
+/*
+ * Two memtops may create the same new file at once: the schema goes in
+ * under BEGIN IMMEDIATE (the second waits for the first's write lock),
+ * and only if no one put it there in the meantime; then both record
+ * their own session.
+ */
 static int create_schema(sqlite3 *db, const char *path, struct mt_error *err)
 {
 	char pragma[96];
+	long tables = -1;
 	snprintf(pragma, sizeof(pragma), "PRAGMA application_id=%d; PRAGMA user_version=%d;",
 		 RECFILE_APPLICATION_ID, RECFILE_SCHEMA_VERSION);
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", count_tables, &tables,
+			 NULL) != SQLITE_OK ||
+	    (tables == 0 && (sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+			     sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK)) ||
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		recfile_error(db, "creating the recording", err);
 		err->code = MT_EXIT_FAILURE;
 		size_t n = strlen(err->msg);
@@ -237,6 +259,33 @@ static int setup_writer(sqlite3 *db, const char *path, struct mt_error *err)
 	return 0;
 }
 
+static int reopen_immutable(sqlite3 **db, const char *path, struct mt_error *err)
+{
+	char wal[4096];
+	struct stat st;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &st) == 0 && st.st_size > 0)
+		return mt_error_set(err, MT_EXIT_FAILURE, EROFS, "%s: its last samples are in %s, "
+				    "which cannot be read from a read-only place: copy both files "
+				    "somewhere writable", path, wal);
+	/* In a URI, '%', '?' and '#' of the path are escaped. */
+	char uri[3 * 4096 + 32];
+	size_t n = 0;
+	n += (size_t)snprintf(uri, sizeof(uri), "file:");
+	for (const char *c = path; *c && n + 4 < sizeof(uri) - 16; c++)
+		n += (size_t)(strchr("%?#", *c) ? snprintf(uri + n, 4, "%%%02X", (unsigned char)*c) :
+			      snprintf(uri + n, 2, "%c", *c));
+	snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
+	sqlite3_close(*db);
+	*db = NULL;
+	int rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+				 SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		return recfile_error(*db, path, err);
+	sqlite3_extended_result_codes(*db, 0);
+	return 0;
+}
+
 int recfile_open(sqlite3 **out, const char *path, enum recfile_mode mode, struct mt_error *err)
 {
 	sqlite3 *db = NULL;
@@ -244,6 +293,16 @@ int recfile_open(sqlite3 **out, const char *path, enum recfile_mode mode, struct
 	int fresh = check_header(path, mode, err);
 	if (fresh < 0)
 		return -1;
+	/* SQLite falls back to read-only when it cannot open for writing and
+	 * then reports that fallback's errno (ENOENT on a read-only file
+	 * system): ask the system first, for the real reason. */
+	if (mode == RECFILE_WRITE) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return mt_error_set(err, MT_EXIT_FAILURE, errno, "cannot write to %s: %s",
+					    path, strerror(errno));
+		close(fd);
+	}
 	/* One connection, used by one thread: SQLite's own locking is waste
 	 * (~7% of a big first sample). */
 	int flags = (mode == RECFILE_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE :
@@ -260,7 +319,7 @@ int recfile_open(sqlite3 **out, const char *path, enum recfile_mode mode, struct
 		 * the system's errno says it (read-only file system, no such
 		 * directory, permission denied). */
 		int e = db ? sqlite3_system_errno(db) : ENOMEM;
-		mt_error_set(err, mode == RECFILE_WRITE ? MT_EXIT_FAILURE : MT_EXIT_BADFILE, e,
+		mt_error_set(err, MT_EXIT_FAILURE, e,
 			     "cannot %s %s: %s", mode == RECFILE_WRITE ? "write to" : "open", path,
 			     e ? strerror(e) : sqlite3_errmsg(db));
 		sqlite3_close(db);
@@ -275,6 +334,13 @@ int recfile_open(sqlite3 **out, const char *path, enum recfile_mode mode, struct
 			return -1;
 		}
 	}
+	/* A recording left in WAL mode (cut short before memtop could fold
+	 * the WAL in) in a place where the -shm file cannot be made: read it
+	 * as immutable, unless a WAL with samples waits beside it. */
+	if (mode == RECFILE_READ &&
+	    sqlite3_exec(db, "SELECT count(*) FROM session", NULL, NULL, NULL) == SQLITE_CANTOPEN &&
+	    reopen_immutable(&db, path, err))
+		return -1;
 	/* The header said memtop; the tables must agree. */
 	if (sqlite3_exec(db, "SELECT count(*) FROM session", NULL, NULL, NULL) != SQLITE_OK) {
 		recfile_error(db, path, err);

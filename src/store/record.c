@@ -662,7 +662,9 @@ void record_close(struct mt_recorder *r)
 	}
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(r->st[i]);
-	recfile_close(r->db, !r->failed);
+	/* Also after a failed write: the file must be left out of WAL mode,
+	 * replayable from a read-only place. */
+	recfile_close(r->db, true);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->wake);
 	pthread_cond_destroy(&r->idle);

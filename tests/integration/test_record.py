@@ -247,8 +247,10 @@ class Refusals(RecordTestCase):
     def test_missing_and_empty(self):
         pid = self.start_demo()
         missing = self.path("missing.db")
-        res = self.run_rc(["-r", missing, "-b"], BADFILE)
-        self.assert_message(res, "missing.db")
+        # Missing is the system's reason, exit 1; 7 is for a file that is
+        # there and is no recording (the empty file below).
+        res = self.run_rc(["-r", missing, "-b"], FAILURE)
+        self.assert_message(res, "missing.db: No such file or directory")
         self.assertFalse(os.path.exists(missing), "-r created the file")
         empty = self.path("empty.db")
         open(empty, "w").close()
@@ -264,6 +266,45 @@ class Refusals(RecordTestCase):
         res = self.run_rc(["-p", pid, "-b", "-n", "1", "-w", f], FAILURE)
         self.assert_message(res, re.escape(f))
         self.assertEqual(res.stdout, b"")
+
+    def test_permissions(self):
+        """As another user: a directory it cannot write to, a recording it
+        cannot read: exit 1 with the system's reason, not 7."""
+        pid = self.start_demo()
+        f = self.path("rec.db")
+        self.record(pid, f, 2)
+        os.chmod(f, 0o600)
+        os.chmod(self.dir, 0o755)
+        res = mtlib.run_memtop(["-r", f, "-b"], as_nobody=True, timeout=30)
+        self.assertEqual(res.rc, FAILURE, res)
+        self.assert_message(res, re.escape(f), "Permission denied")
+        nobody_proc = mtlib._popen(mtlib.NOBODY + ["sleep", "60"])
+        self.addCleanup(mtlib._kill, nobody_proc)
+        locked = self.path("locked")
+        os.mkdir(locked, 0o755)
+        res = mtlib.run_memtop(["-p", nobody_proc.pid, "-b", "-n", "1", "-w",
+                                os.path.join(locked, "rec.db")], as_nobody=True, timeout=30)
+        self.assertEqual(res.rc, FAILURE, res)
+        self.assert_message(res, "locked/rec.db", "Permission denied")
+        self.assertEqual(os.listdir(locked), [])
+
+    def test_two_writers_create_one_file(self):
+        """Two memtops creating the same new file at once: both sessions land."""
+        pid = self.start_demo()
+        for round in range(6):
+            f = self.path("race%d.db" % round)
+            procs = [mtlib._popen([mtlib.MEMTOP, "-p", str(pid), "-b", "-n", "2", "-d", "0.05",
+                                   "-w", f], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                     for _ in range(2)]
+            for p in procs:
+                self.addCleanup(mtlib._kill, p)
+            for p in procs:
+                self.assertEqual(p.wait(timeout=60), 0, p.stderr.read())
+            c = sqlite3.connect("file:%s?mode=ro" % f, uri=True, timeout=5)
+            try:
+                self.assertEqual(c.execute("SELECT count(*) FROM session").fetchone()[0], 2)
+            finally:
+                c.close()
 
     def test_no_such_process_leaves_no_file(self):
         f = self.path("rec.db")
@@ -435,6 +476,28 @@ class DiskFull(RecordTestCase):
         self.assertLess(len(got), n)
         self.assertEqual(len(got), sample_count(f))
         self.assertEqual(got, live[:len(got)])
+        # Cut short, yet out of WAL mode: replayable from a read-only place.
+        with open(f, "rb") as fh:
+            self.assertEqual(fh.read(20)[18:20], b"\x01\x01", "left in WAL mode")
+        subprocess.run(["mount", "-o", "remount,ro", d], check=True, timeout=30)
+        self.assertEqual(self.run_rc(["-r", f, "-b", "--json", "--regions"], OK).stdout,
+                         replay.stdout)
+
+    def test_wal_left_behind_read_only(self):
+        """A recording in WAL mode (an older memtop's, or one killed) on a
+        read-only file system, its WAL folded in: the reader cannot make
+        the -shm file, and replays it all the same."""
+        pid = self.start_demo()
+        d = self.mount("size=2m")
+        f = os.path.join(d, "rec.db")
+        live = self.record(pid, f, 3, "--json", delay="0.1")
+        c = sqlite3.connect(f)
+        c.execute("PRAGMA journal_mode=WAL")
+        c.close()
+        with open(f, "rb") as fh:
+            self.assertEqual(fh.read(20)[18:20], b"\x02\x02")
+        subprocess.run(["mount", "-o", "remount,ro", d], check=True, timeout=30)
+        self.assertEqual(self.run_rc(["-r", f, "-b", "--json"], OK).stdout, live)
 
     def test_read_only(self):
         pid = self.start_demo()
@@ -442,7 +505,7 @@ class DiskFull(RecordTestCase):
         f = os.path.join(d, "rec.db")
         res = self.run_rc(["-p", pid, "-b", "--json", "-n", "2", "-d", "0.1", "-w", f], FAILURE)
         self.assertEqual(res.stdout, b"", "a report although the recording cannot be made")
-        self.assert_message(res, re.escape(f))
+        self.assert_message(res, re.escape(f), "Read-only file system")
         self.assertFalse(os.path.exists(f))
 
     def test_read_only_existing_recording(self):
@@ -455,7 +518,7 @@ class DiskFull(RecordTestCase):
         subprocess.run(["mount", "-o", "remount,ro", d], check=True, timeout=30)
         res = self.run_rc(["-p", pid, "-b", "--json", "-n", "2", "-d", "0.1", "-w", f], FAILURE)
         self.assertEqual(res.stdout, b"")
-        self.assert_message(res, "cannot be written|read-only|readonly")
+        self.assert_message(res, "cannot be written|[Rr]ead-only|readonly")
         self.assertEqual(self.run_rc(["-r", f, "-b", "--json"], OK).stdout, live)
 
 
