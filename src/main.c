@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "memtop/batch.h"
+#include "memtop/replay.h"
 #include "memtop/error.h"
 #include "memtop/model.h"
 #include "memtop/options.h"
@@ -320,6 +321,15 @@ static int run_batch(const struct mt_options *o, struct mt_error *err)
 			break;
 		timespec_add(&next, o->delay);
 		int got = session_next(&ses, err);
+		/* At the end of a recording still being written: wait for
+		 * its next samples, as tail -f does. */
+		while (got == 1 && ses.replay && !batch_stop && replay_live(ses.replay)) {
+			struct timespec t;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			timespec_add(&t, replay_session(ses.replay)->delay);
+			sleep_until(&t);
+			got = replay_follow(ses.replay, err) < 0 ? -1 : session_next(&ses, err);
+		}
 		if (got) {
 			rc = got > 0 ? MT_EXIT_OK : (int)err->code;
 			break;

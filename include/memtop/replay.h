@@ -10,6 +10,7 @@
 #ifndef MEMTOP_REPLAY_H
 #define MEMTOP_REPLAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,16 @@ long replay_find_id(const struct mt_replay *r, int64_t id);
 
 /* Back to the first sample. */
 void replay_rewind(struct mt_replay *r);
+
+/*
+ * A recording still being written: see the samples committed since
+ * (the reader's snapshot moves on).  The number of new samples, 0, or -1
+ * with err set.  replay_live says whether a memtop is still writing the
+ * session (it has not ended and another process holds the file open), so
+ * that a reader at the end may wait for more, as tail -f does.
+ */
+int replay_follow(struct mt_replay *r, struct mt_error *err);
+bool replay_live(const struct mt_replay *r);
 /*
  * Rebuild sample replay_pos() into s (reset first) and move on: 0; 1 when
  * there is none left; -1 with err set (MT_EXIT_BADFILE) when the file is

@@ -13,12 +13,14 @@
  * what reaches the model is as well-formed as a live snapshot.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "memtop/recfile.h"
 #include "memtop/replay.h"
@@ -58,6 +60,7 @@ struct rp_region {
 };
 
 struct rp_thread {
+	int64_t id;
 	size_t born, died;
 	int tid;
 	char name[16];
@@ -78,11 +81,22 @@ struct rp_threads {
 	size_t n, cap;
 };
 
+/* A lifetime that ended in samples read after it was (replay_follow). */
+struct rp_late {
+	int64_t id;
+	size_t died;
+};
+
 struct mt_replay {
 	sqlite3 *db;
+	char *path;
+	/* Deaths learnt by replay_follow, by id: marks taken before still
+	 * hold those lifetimes alive. */
+	struct rp_late *late_regions, *late_threads;
+	size_t n_late_regions, n_late_threads, cap_late_regions, cap_late_threads;
 	struct replay_session session;
 	struct rp_sample *samples;
-	size_t n_samples;
+	size_t n_samples, cap_samples;
 	struct rp_regions regions;
 	struct rp_threads threads;
 	size_t pos;
@@ -230,17 +244,19 @@ static void sample_free(struct rp_sample *p)
 	free(p->user);
 }
 
+/* The samples of the session from seq n_samples on, appended. */
 static int load_samples(struct mt_replay *r, struct mt_error *err)
 {
 	sqlite3_stmt *st;
-	size_t cap = 0;
+	size_t cap = r->cap_samples;
 	int rc;
 	bool oom = false;
 	if (prepare(r, "SELECT id, seq, time, mono, comm, cmdline, user, state, threads,"
 		    " proc_rss, vsz, start_time, uptime, max_map_count, rlimit_as, mmap_min_addr,"
-		    " rss_time FROM sample WHERE session = ? ORDER BY seq", &st, err))
+		    " rss_time FROM sample WHERE session = ? AND seq >= ? ORDER BY seq", &st, err))
 		return -1;
 	sqlite3_bind_int64(st, 1, r->session.id);
+	sqlite3_bind_int64(st, 2, (int64_t)r->n_samples);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t seq;
 		if (VEC_RESERVE(r->samples, cap, r->n_samples, 256)) {
@@ -261,6 +277,7 @@ static int load_samples(struct mt_replay *r, struct mt_error *err)
 			break;
 	}
 	sqlite3_finalize(st);
+	r->cap_samples = cap;
 	if (oom)
 		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 	if (rc != SQLITE_DONE)
@@ -391,6 +408,7 @@ static int read_thread(const struct mt_replay *r, sqlite3_stmt *st, struct rp_th
 		return -1;
 	t->tid = (int)tid;
 	t->state = state && slen ? state[0] : '\0';
+	t->id = sqlite3_column_int64(st, 6);
 	return 0;
 }
 
@@ -570,14 +588,21 @@ int replay_open(struct mt_replay **out, const char *path, size_t session, struct
 	*out = NULL;
 	if (!r)
 		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
-	if (recfile_open(&r->db, path, RECFILE_READ, err) || load_session(r, session, err) ||
+	/* One read transaction for all that is read, so that a recording
+	 * still being written is seen as it was at one commit (WAL keeps
+	 * that snapshot for the reader); replay_follow moves it on. */
+	if (!(r->path = strdup(path)))
+		return replay_close(r), mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	if (recfile_open(&r->db, path, RECFILE_READ, err) ||
+	    sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    load_session(r, session, err) ||
 	    load_samples(r, err) || check_lifetimes(r, "region", err) ||
 	    check_lifetimes(r, "thread", err) ||
 	    prepare(r, "SELECT r.id, born, died, start, end, perms, offset, dev_major, dev_minor,"
 		    " inode, p.name, deleted, category FROM region r LEFT JOIN path p"
 		    " ON p.id = r.path WHERE session = ? AND born = ? ORDER BY r.id",
 		    &r->born_regions, err) ||
-	    prepare(r, "SELECT born, died, tid, name, state, sp FROM thread"
+	    prepare(r, "SELECT born, died, tid, name, state, sp, id FROM thread"
 		    " WHERE session = ? AND born = ? ORDER BY id", &r->born_threads, err) ||
 	    prepare(r, "SELECT region, rss, pss, swap, private_dirty, shared_dirty, anon_huge,"
 		    " locked FROM region_rss WHERE sample = ?", &r->rss_stmt, err)) {
@@ -596,6 +621,9 @@ void replay_close(struct mt_replay *r)
 	sqlite3_finalize(r->born_threads);
 	sqlite3_finalize(r->rss_stmt);
 	recfile_close(r->db, false);
+	free(r->path);
+	free(r->late_regions);
+	free(r->late_threads);
 	for (size_t i = 0; i < r->n_samples; i++)
 		sample_free(&r->samples[i]);
 	free(r->samples);
@@ -795,6 +823,8 @@ int replay_next(struct mt_replay *r, struct mt_snapshot *s, struct mt_error *err
 	return 0;
 }
 
+static void apply_late(struct mt_replay *r);
+
 /* ---- marks -------------------------------------------------------------- */
 
 struct replay_mark {
@@ -883,6 +913,7 @@ int replay_restore(struct mt_replay *r, const struct replay_mark *m)
 	memcpy(r->cmdline, m->cmdline, sizeof(r->cmdline));
 	memcpy(r->user, m->user, sizeof(r->user));
 	r->pos = m->pos;
+	apply_late(r);
 	return 0;
 }
 
@@ -896,4 +927,134 @@ int replay_load_scan(struct mt_replay *r, int64_t id, struct scanstore_scan *out
 		     struct mt_error *err)
 {
 	return scanstore_load(r->db, id, out, err);
+}
+
+/* ---- following a recording still being written -------------------------- */
+
+static int late_add(struct rp_late **v, size_t *n, size_t *cap, int64_t id, size_t died)
+{
+	if (VEC_RESERVE(*v, *cap, *n, 64))
+		return -1;
+	(*v)[(*n)++] = (struct rp_late){ id, died };
+	return 0;
+}
+
+static const struct rp_late *late_find(const struct rp_late *v, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].id == id)
+			return &v[mid];
+		if (v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int cmp_late(const void *a, const void *b)
+{
+	const struct rp_late *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Lifetimes of table that ended at samples from index `from` on: into
+ * the alive set and the late list. */
+static int late_deaths(struct mt_replay *r, bool regions, size_t from, struct mt_error *err)
+{
+	sqlite3_stmt *st;
+	if (prepare(r, regions ? "SELECT id, died FROM region WHERE session = ? AND died >= ?" :
+		    "SELECT id, died FROM thread WHERE session = ? AND died >= ?", &st, err))
+		return -1;
+	sqlite3_bind_int64(st, 1, r->session.id);
+	sqlite3_bind_int64(st, 2, r->samples[from].id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		long died = replay_find_id(r, sqlite3_column_int64(st, 1));
+		if (died < 0) {
+			sqlite3_finalize(st);
+			return damaged(err, "a lifetime ends at a sample not in session %zu",
+				       r->session.index);
+		}
+		int bad = regions ? late_add(&r->late_regions, &r->n_late_regions,
+					     &r->cap_late_regions, id, (size_t)died) :
+			late_add(&r->late_threads, &r->n_late_threads, &r->cap_late_threads, id,
+				 (size_t)died);
+		if (bad) {
+			sqlite3_finalize(st);
+			return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return recfile_error(r->db, "following the recording", err);
+	if (regions)
+		qsort(r->late_regions, r->n_late_regions, sizeof(*r->late_regions), cmp_late);
+	else
+		qsort(r->late_threads, r->n_late_threads, sizeof(*r->late_threads), cmp_late);
+	return 0;
+}
+
+/* Deaths learnt late, onto the alive set (after a follow or a restore). */
+static void apply_late(struct mt_replay *r)
+{
+	for (size_t i = 0; i < r->regions.n; i++) {
+		struct rp_region *g = r->regions.by_id[i];
+		const struct rp_late *l = g->died == NONE ? late_find(r->late_regions,
+								      r->n_late_regions, g->id) : NULL;
+		if (l)
+			g->died = l->died;
+	}
+	for (size_t i = 0; i < r->threads.n; i++) {
+		struct rp_thread *t = r->threads.v[i];
+		const struct rp_late *l = t->died == NONE ? late_find(r->late_threads,
+								      r->n_late_threads, t->id) : NULL;
+		if (l)
+			t->died = l->died;
+	}
+}
+
+int replay_follow(struct mt_replay *r, struct mt_error *err)
+{
+	size_t before = r->n_samples;
+	if (sqlite3_exec(r->db, "COMMIT; BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return recfile_error(r->db, "following the recording", err);
+	sqlite3_stmt *st;
+	if (prepare(r, "SELECT ended FROM session WHERE id = ?", &st, err))
+		return -1;
+	sqlite3_bind_int64(st, 1, r->session.id);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		recfile_col_real(st, 0, &r->session.ended);
+	sqlite3_finalize(st);
+	if (load_samples(r, err))
+		return -1;
+	if (r->n_samples == before)
+		return 0;
+	if (late_deaths(r, true, before, err) || late_deaths(r, false, before, err))
+		return -1;
+	apply_late(r);
+	return (int)(r->n_samples - before);
+}
+
+/*
+ * Whether a memtop is writing the session now: it has not ended, and
+ * another process holds the recording open (every SQLite connection to a
+ * WAL database holds a shared lock on the -shm file's DMS byte, 128).
+ */
+bool replay_live(const struct mt_replay *r)
+{
+	if (r->session.ended > 0)
+		return false;
+	char shm[4096];
+	snprintf(shm, sizeof(shm), "%s-shm", r->path);
+	int fd = open(shm, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 128, .l_len = 1 };
+	bool held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	close(fd);
+	return held;
 }

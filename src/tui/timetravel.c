@@ -239,9 +239,17 @@ void timetravel_goto(struct tui_app *a, size_t k)
 void timetravel_step(struct tui_app *a, int dir)
 {
 	size_t i = timetravel_index(a);
+	struct mt_error err;
+	/* At the end of a recording still being written, look for the
+	 * samples committed since (Play then follows it as tail -f). */
+	if (dir > 0 && i + 1 >= replay_count(a->ses.replay) &&
+	    replay_live(a->ses.replay) && replay_follow(a->ses.replay, &err) < 0)
+		tui_warn(a, "%s", err.msg);
 	if (dir > 0 && i + 1 >= replay_count(a->ses.replay)) {
-		tui_status(a, "this is the last sample (%zu)", i + 1);
-		a->playing = false;
+		if (!(a->playing && replay_live(a->ses.replay))) {
+			tui_status(a, "this is the last sample (%zu)", i + 1);
+			a->playing = false;
+		}
 		return;
 	}
 	if (dir < 0 && i == 0) {
