@@ -49,7 +49,8 @@ size_t replay_pos(const struct mt_replay *r);
 /* Wall-clock time (epoch seconds) and id of sample i < replay_count. */
 double replay_time(const struct mt_replay *r, size_t i);
 int64_t replay_sample_id(const struct mt_replay *r, size_t i);
-/* Index of the last sample taken at or before t (0 when t is earlier). */
+/* Index of the first sample taken at or after t (the last when t is
+ * later than all). */
 size_t replay_find_time(const struct mt_replay *r, double t);
 /* Index of the sample with id `id`, or -1. */
 long replay_find_id(const struct mt_replay *r, int64_t id);

@@ -663,12 +663,12 @@ size_t replay_find_time(const struct mt_replay *r, double t)
 	size_t lo = 0, hi = r->n_samples;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (r->samples[mid].time <= t)
+		if (r->samples[mid].time < t)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo ? lo - 1 : 0;
+	return lo < r->n_samples ? lo : r->n_samples - 1;
 }
 
 struct sqlite3 *replay_db(struct mt_replay *r)

@@ -158,12 +158,6 @@ static void line_headroom(struct tui_app *a, WINDOW *w, int width)
 	const struct mt_headroom *hr = &a->ses.model.headroom;
 	char b[32], c[32], t[160];
 	wmove(w, 2, 0);
-	if (a->status[0]) {
-		wattrset(w, theme(a->status_warn ? TC_CRIT : TC_WARN));
-		waddnstr(w, a->status, width);
-		wattrset(w, theme(TC_NORMAL));
-		return;
-	}
 	label(w, "Largest free ", format_size(b, sizeof(b), hr->largest_free));
 	/* RLIMIT_AS or the map count limit can make the largest mapping
 	 * that would still succeed smaller than the largest free block. */
@@ -347,6 +341,17 @@ void footer_draw(struct tui_app *a, WINDOW *w, int width)
 		wattrset(w, theme(TC_DIM));
 		right(w, 0, width, cx + 2, "Enter: done  Esc: cancel", theme(TC_DIM));
 		wmove(w, 0, cx);
+		return;
+	}
+	/* A message takes the function bar's place while it lasts, so that
+	 * the header (time to a limit included) stays whole. */
+	if (a->status[0]) {
+		wattrset(w, theme(a->status_warn ? TC_CRIT : TC_WARN));
+		mvwaddnstr(w, 0, 0, a->status, width);
+		int x = getcurx(w);
+		if (x > 0 && x < width)
+			wprintw(w, "%*s", width - x, "");
+		wattrset(w, theme(TC_NORMAL));
 		return;
 	}
 	bar_walk(a, width, bar_draw_item, w);

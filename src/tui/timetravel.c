@@ -280,5 +280,7 @@ void timetravel_jump(struct tui_app *a, const char *text)
 	}
 	if (t < replay_time(a->ses.replay, 0))
 		tui_status(a, "the recording starts later: showing its first sample");
+	else if (t > replay_time(a->ses.replay, replay_count(a->ses.replay) - 1))
+		tui_status(a, "the recording ends earlier: showing its last sample");
 	timetravel_goto(a, replay_find_time(a->ses.replay, t));
 }

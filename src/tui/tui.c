@@ -54,7 +54,7 @@ static void status_vset(struct tui_app *a, bool warn, const char *fmt, va_list a
 	a->status_until = clock_mono() + STATUS_SECONDS;
 	if (warn)
 		a->status_warn = true;
-	a->dirty_hdr = true;
+	a->dirty_foot = true; /* the message takes the function bar's place */
 }
 
 void tui_status(struct tui_app *a, const char *fmt, ...)
@@ -77,7 +77,7 @@ void tui_status_clear(struct tui_app *a)
 {
 	a->status[0] = '\0';
 	a->status_warn = false;
-	a->dirty_hdr = true;
+	a->dirty_foot = true;
 }
 
 /* A refresh drops a message whose time is up. */

@@ -284,7 +284,12 @@ static void test_time_and_id_lookups(void **state)
 	double t0 = replay_time(r, 0);
 	assert_int_equal(replay_find_time(r, t0 - 100), 0);
 	assert_int_equal(replay_find_time(r, t0), 0);
-	assert_int_equal(replay_find_time(r, t0 + 1.6), 1);
+	/* The first sample at or after the time asked (b 15:23:25 with a
+	 * sample at 15:23:25.750 goes there, not to the one before). */
+	assert_int_equal(replay_find_time(r, t0 + 0.1), 1);
+	assert_int_equal(replay_find_time(r, t0 + 1.5), 1);
+	assert_int_equal(replay_find_time(r, t0 + 1.6), 2);
+	/* Past the end: the last sample. */
 	assert_int_equal(replay_find_time(r, t0 + 1e6), RECFIX_SAMPLES - 1);
 	for (size_t i = 0; i < RECFIX_SAMPLES; i++)
 		assert_int_equal(replay_find_id(r, replay_sample_id(r, i)), (long)i);
