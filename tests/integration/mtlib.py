@@ -145,6 +145,22 @@ class Fixture:
         self.ready = self._read("ready line")
         if not self.ready.get("ready"):
             raise RuntimeError("%s: not a ready line: %r" % (name, self.ready))
+        self._settle()
+
+    def _settle(self, timeout=2.0):
+        """A fixture answers, then goes back to reading its stdin: wait (a
+        while at most) until its main thread sleeps there, so that memtop
+        finds the quiet process the test means, on a loaded machine too."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open("/proc/%d/stat" % self.pid, "rb") as f:
+                    state = f.read().rsplit(b")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                return
+            if state != b"R":
+                return
+            time.sleep(0.005)
 
     def _read(self, what, timeout=START_TIMEOUT):
         try:
@@ -165,6 +181,7 @@ class Fixture:
         ans = self._read("answer to %r" % line, timeout)
         if not ans.get("ok"):
             raise RuntimeError("%s: command %r failed: %r" % (self.argv[0], line, ans))
+        self._settle()
         return ans
 
     def exit_now(self, timeout=START_TIMEOUT):
