@@ -251,7 +251,12 @@ void header_draw(struct tui_app *a, WINDOW *w, int width)
 		wattrset(w, theme(TC_NORMAL));
 		waddstr(w, ": choose a process to watch (Enter), sorted by resident size");
 		wattrset(w, theme(TC_LABEL));
-		mvwprintw(w, 1, 0, "%zu processes", a->procs.n);
+		/* A filter shows some: say how many of how many. */
+		if (a->picker_list.filter[0])
+			mvwprintw(w, 1, 0, "%zu of %zu processes (filter: %s)",
+				  a->picker_list.n_rows, a->procs.n, a->picker_list.filter);
+		else
+			mvwprintw(w, 1, 0, "%zu processes", a->procs.n);
 		if (a->status[0]) {
 			wattrset(w, theme(TC_CRIT));
 			mvwaddnstr(w, 2, 0, a->status, width);

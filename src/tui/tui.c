@@ -203,20 +203,37 @@ static void make_windows(struct tui_app *a)
 	dirty_all(a);
 }
 
+/* The message, word-wrapped to the width and centred: at 40x12 it must
+ * be read whole, not cut. */
 static void draw_too_small(struct tui_app *a)
 {
-	char msg[96];
+	char msg[128];
+	const char *lines[16];
+	int lens[16], n = 0;
 	werase(stdscr);
-	snprintf(msg, sizeof(msg), "terminal too small: %dx%d, memtop needs %dx%d", a->cols,
-		 a->lines, TUI_MIN_COLS, TUI_MIN_LINES);
-	int len = (int)strlen(msg);
-	int y = a->lines / 2, x = len < a->cols ? (a->cols - len) / 2 : 0;
+	snprintf(msg, sizeof(msg), "terminal too small: %dx%d, memtop needs %dx%d (q to quit)",
+		 a->cols, a->lines, TUI_MIN_COLS, TUI_MIN_LINES);
+	int width = a->cols > 0 ? a->cols : 1;
+	for (const char *p = msg; *p && n < 16;) {
+		int len = (int)strlen(p), cut = len;
+		if (len > width) {
+			cut = width;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = width; /* one word wider than the screen */
+		}
+		lines[n] = p;
+		lens[n++] = cut;
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
+	int y = (a->lines - n) / 2;
 	wattrset(stdscr, theme(TC_WARN));
-	mvwaddnstr(stdscr, y > 0 ? y - 1 : 0, x, msg, a->cols);
+	for (int i = 0; i < n; i++)
+		mvwaddnstr(stdscr, (y > 0 ? y : 0) + i, (width - lens[i]) / 2, lines[i], lens[i]);
 	wattrset(stdscr, theme(TC_NORMAL));
-	if (a->lines > 2)
-		mvwaddnstr(stdscr, y, a->cols > 12 ? (a->cols - 12) / 2 : 0, "(q to quit)",
-			   a->cols);
 	wnoutrefresh(stdscr);
 }
 

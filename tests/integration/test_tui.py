@@ -309,6 +309,13 @@ class Navigation(TuiTestCase):
         self.assertTrue(all(len(l) <= 80 for l in s.split("\n")))
         t.resize(79, 24)
         t.wait_for("terminal too small")
+        # Narrow: the whole message, wrapped, none of it cut.
+        for w, h in ((40, 12), (20, 10)):
+            t.resize(w, h)
+            s = t.wait_for("%dx%d" % (w, h))
+            words = " ".join(s.split())
+            self.assertIn("terminal too small: %dx%d, memtop needs 80x24 (q to quit)"
+                          % (w, h), words)
         t.resize(120, 40)
         s = t.wait_for("CATEGORY")
         self.assertIn("F1Help", s.split("\n")[39])
@@ -445,7 +452,11 @@ class Picker(TuiTestCase):
         t.keys("\\")
         t.type(str(fx.pid))
         t.keys("Enter")
-        t.wait_for(lambda s: len([l for l in s.split("\n") if "fx_layout" in l]) == 1)
+        s = t.wait_for(lambda s: len([l for l in s.split("\n") if "fx_layout" in l]) == 1)
+        # The header counts what the filter shows, of all.
+        m = re.match(r"^(\d+) of (\d+) processes \(filter: %d\)" % fx.pid, s.split("\n")[1])
+        self.assertIsNotNone(m, s)
+        self.assertLess(int(m.group(1)), int(m.group(2)))
         t.keys("Enter")
         s = t.wait_for("CATEGORY")
         self.assertIn("PID %d" % fx.pid, s)
