@@ -47,7 +47,7 @@ enum tui_view {
 };
 
 /* A row of the Regions screen: a region of the latest snapshot, or one
- * of the refresh before that is gone now (shown struck once). */
+ * of the refresh before that is gone now (shown once, marked "-"). */
 struct tui_rrow {
 	const struct mt_region *r;
 	uint64_t growth_base; /* its size when first seen at this start (growth.h) */

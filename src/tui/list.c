@@ -266,33 +266,6 @@ void list_span(const struct tui_row *row, const char *text, attr_t attr, enum te
 	    row->selected ? theme(TC_CURSOR) : attr);
 }
 
-void list_cell_struck(const struct tui_row *row, int col, const char *text, attr_t attr,
-		      enum text_cut cut)
-{
-	const struct tui_list *l = row->list;
-	if (!glyphs()->utf8) {
-		list_cell(row, col, text, attr, cut);
-		return;
-	}
-	if (col < 0 || col >= l->ncols || !l->col_w[col])
-		return;
-	char buf[1024], out[3 * sizeof(buf)];
-	int w = l->col_w[col];
-	int used = text_fit(buf, sizeof(buf), text, strlen(text), w, cut, true);
-	size_t o = 0;
-	for (const char *p = buf; *p && o + 8 < sizeof(out);) {
-		/* One character: its lead byte and continuation bytes. */
-		do
-			out[o++] = *p++;
-		while (((unsigned char)*p & 0xc0) == 0x80);
-		memcpy(out + o, "\u0336", 2);
-		o += 2;
-	}
-	out[o] = '\0';
-	put(row->win, row->y, l->win_x + l->col_x[col], w, out, used, l->cols[col].right,
-	    row->selected ? theme(TC_CURSOR) : attr);
-}
-
 bool list_selected(const struct tui_list *l, size_t *item)
 {
 	if (l->n_rows == 0 || l->cursor >= l->n_rows)

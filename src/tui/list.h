@@ -92,10 +92,6 @@ void list_draw(struct tui_list *l, WINDOW *w, int y, int x, int height, int widt
  * column col, in attr unless the row is selected. */
 void list_cell(const struct tui_row *row, int col, const char *text, attr_t attr,
 	       enum text_cut cut);
-/* list_cell with the text struck through (a combining long stroke after
- * each character) where the terminal is UTF-8; plain list_cell otherwise. */
-void list_cell_struck(const struct tui_row *row, int col, const char *text, attr_t attr,
-		      enum text_cut cut);
 
 /* Draw a row across every column: a group's title between the rows it
  * holds. */

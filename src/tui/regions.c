@@ -1,6 +1,6 @@
 /*
  * regions.c - the Regions view: every region, new ones marked, those
- * unmapped since the last refresh struck once.
+ * unmapped since the last refresh marked once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,9 @@
 enum { RC_MARK, RC_ADDR, RC_SIZE, RC_RSS, RC_GROWTH, RC_PERM, RC_CAT, RC_AGE, RC_PATH,
        RC_NCOLS };
 
-static const struct tui_column region_cols[RC_NCOLS] = {
+/* Not const: ADDRESS widens to the widest address shown ([vsyscall]'s
+ * 0xffffffffff600000 takes 18 columns), regions_update sets it. */
+static struct tui_column region_cols[RC_NCOLS] = {
 	[RC_MARK] = { "", 1, false, false, 0, false },
 	[RC_ADDR] = { "ADDRESS", 14, false, false, 0, true },
 	[RC_SIZE] = { "SIZE", 9, true, true, 0, true },
@@ -64,9 +66,10 @@ static void regions_row(void *ctx, const struct tui_row *row, size_t item)
 	const struct mt_region *r = rr->r;
 	char b[64], perms[5], name[600];
 	attr_t base = rr->gone ? theme(TC_GONE) : theme(TC_NORMAL);
-	/* A region unmapped since the last refresh: struck, shown once. */
-	void (*cell)(const struct tui_row *, int, const char *, attr_t, enum text_cut) =
-		rr->gone ? list_cell_struck : list_cell;
+	/* A region unmapped since the last refresh, shown once: marked "-",
+	 * in its colour, "gone" for its age; its text stays plain, to be
+	 * copied as it is (no strike-through characters in it). */
+	void (*cell)(const struct tui_row *, int, const char *, attr_t, enum text_cut) = list_cell;
 
 	list_cell(row, RC_MARK, rr->gone ? "-" : rr->fresh ? "+" : " ",
 		  rr->gone ? theme(TC_GONE) : theme(TC_NEW), TEXT_CLIP);
@@ -147,7 +150,7 @@ static bool unmapped(const struct mt_gap *u, size_t n, const struct mt_region *r
 }
 
 /* Regions of the previous snapshot that this refresh's unmap events
- * cover: shown once more, struck. */
+ * cover: shown once more, marked. */
 static void add_gone(struct tui_app *a, const struct mt_snapshot *s)
 {
 	const struct mt_snapshot *p = &a->ses.snap[!a->ses.cur];
@@ -185,6 +188,10 @@ void regions_update(struct tui_app *a)
 	}
 	if (a->ses.have_prev)
 		add_gone(a, s);
+	char b[32];
+	uint64_t top = s->n_regions ? s->regions[s->n_regions - 1].start : 0;
+	int w = (int)strlen(addr_str(b, sizeof(b), top));
+	region_cols[RC_ADDR].width = (short)(w > 14 ? w : 14);
 }
 
 void regions_view_init(struct tui_app *a)

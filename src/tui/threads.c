@@ -62,8 +62,13 @@ static void threads_row(void *ctx, const struct tui_row *row, size_t item)
 	list_cell(row, TH_SP, t->sp ? addr_str(b, sizeof(b), t->sp) : "running", t->sp ?
 		  theme(TC_NORMAL) : theme(TC_DIM), TEXT_CLIP);
 	if (r) {
-		snprintf(b, sizeof(b), "%012" PRIx64 "-%012" PRIx64, r->start, r->end);
-		list_cell(row, TH_STACK, b, theme_cat(MT_CAT_STACK), TEXT_CLIP);
+		/* The range when it fits (25 columns); at 80 columns the start
+		 * alone (STACK says how big), never an address cut short. */
+		if (row->list->col_w[TH_STACK] >= 25)
+			snprintf(b, sizeof(b), "%012" PRIx64 "-%012" PRIx64, r->start, r->end);
+		else
+			addr_str(b, sizeof(b), r->start);
+		list_cell(row, TH_STACK, b, theme_cat(MT_CAT_STACK), TEXT_CUT_RIGHT);
 		list_cell(row, TH_SSIZE, format_size(b, sizeof(b), mt_region_size(r)),
 			  theme(TC_NORMAL), TEXT_CUT_RIGHT);
 		list_cell(row, TH_SRSS, size_or_dash(b, sizeof(b), r->rss), theme(TC_NORMAL),
