@@ -175,6 +175,8 @@ struct tui_app {
 	const struct tui_screen *stack[TUI_STACK_MAX];
 	size_t depth;
 	enum tui_view view;
+	/* Regions filtered by Enter on a file: Esc goes back to Files. */
+	bool from_files;
 	struct tui_list lists[VIEW_COUNT];
 	bool stale[VIEW_COUNT]; /* items changed since the list was rebuilt */
 	struct tui_rrow *rrows;

@@ -161,6 +161,7 @@ void files_enter(struct tui_app *a, size_t item)
 	struct file_fig f;
 	file_fig(a, item, &f);
 	a->view = VIEW_REGIONS;
+	a->from_files = true;
 	list_set_filter(views_list(a), item < a->ses.model.growth.n_files ? f.path : "[anon]");
 }
 

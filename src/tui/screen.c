@@ -103,14 +103,23 @@ static unsigned views_scope(const struct tui_app *a)
 	return SC_MONITOR | replay_bit(a);
 }
 
-/* Esc: drop the filter, else back to the picker that opened the views. */
+/* Esc: drop the filter (and, when Enter on a file made it, go back to
+ * Files, where the user came from); else back to the picker that opened
+ * the views. */
 static void views_back(struct tui_app *a)
 {
 	struct tui_list *l = views_list(a);
-	if (l->filter[0])
+	bool from_files = a->from_files && a->view == VIEW_REGIONS;
+	a->from_files = false;
+	if (l->filter[0]) {
 		list_set_filter(l, "");
-	else if (a->depth >= 2 && a->stack[a->depth - 2] == &picker_screen)
+		if (from_files) {
+			a->view = VIEW_FILES;
+			a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
+		}
+	} else if (a->depth >= 2 && a->stack[a->depth - 2] == &picker_screen) {
 		tui_leave(a);
+	}
 }
 
 const struct tui_screen views_screen = {

@@ -165,6 +165,18 @@ class Views(TuiTestCase):
         s = t.wait_for("filter: ")
         self.assertIn("ADDRESS", s)
         t.wait_for(lambda s: len(rows_with(s, "data.dat")) == 6)
+        # Esc: back to Files, where Enter was pressed, the filter gone.
+        t.keys("Escape")
+        s = t.wait_for("HISTORY")
+        self.assertNotIn("filter: ", s)
+        # Esc in Regions reached otherwise only clears the filter.
+        t.keys("2", "\\")
+        t.type("data.dat")
+        t.keys("Enter")
+        t.wait_for("filter: ")
+        t.keys("Escape")
+        s = t.wait_for(lambda s: "filter: " not in s)
+        self.assertIn("ADDRESS", s)
 
     def test_free_view(self):
         t = self.t
