@@ -21,7 +21,7 @@ static struct tui_column region_cols[RC_NCOLS] = {
 	[RC_GROWTH] = { "GROWTH", 9, true, true, 100, true },
 	[RC_PERM] = { "PERM", 4, false, false, 0, true },
 	[RC_CAT] = { "CATEGORY", 8, false, false, 0, true },
-	[RC_AGE] = { "AGE", 6, true, false, 0, true },
+	[RC_AGE] = { "AGE", 7, true, false, 0, true },
 	[RC_PATH] = { "PATH", 0, false, false, 0, true },
 };
 
@@ -34,6 +34,18 @@ static double region_age(const struct tui_app *a, const struct mt_region *r)
 {
 	const struct mt_snapshot *s = app_snap(a);
 	return s && r->first_seen > 0 ? s->mono - r->first_seen : 0;
+}
+
+/* A region there at the first snapshot is older than the watch: its age
+ * is at least the watch's ("\u2265" 12s), not the watch's. */
+static const char *age_str(const struct tui_app *a, const struct mt_region *r, char *b,
+			   size_t n)
+{
+	char d[32];
+	format_duration(d, sizeof(d), region_age(a, r));
+	bool before = r->first_seen > 0 && r->first_seen <= a->ses.model.t0;
+	snprintf(b, n, "%s%s", before ? (a->gl->utf8 ? "\u2265" : ">=") : "", d);
+	return b;
 }
 
 static int64_t region_growth(const struct tui_rrow *rr)
@@ -85,8 +97,8 @@ static void regions_row(void *ctx, const struct tui_row *row, size_t item)
 	cell(row, RC_PERM, perms, base, TEXT_CLIP);
 	cell(row, RC_CAT, region_category_name(r->category),
 	     rr->gone ? base : theme_cat(r->category), TEXT_CLIP);
-	list_cell(row, RC_AGE, rr->gone ? "gone" : format_duration(b, sizeof(b), region_age(a, r)),
-		  base, TEXT_CUT_RIGHT);
+	list_cell(row, RC_AGE, rr->gone ? "gone" : age_str(a, r, b, sizeof(b)), base,
+		  TEXT_CUT_RIGHT);
 	snprintf(name, sizeof(name), "%s%s", region_name(r, b, sizeof(b)),
 		 r->deleted ? " (deleted)" : "");
 	attr_t pa = rr->gone ? base : r->path_len ? base : theme(TC_DIM);

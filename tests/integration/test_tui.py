@@ -97,13 +97,19 @@ class Views(TuiTestCase):
         t.type("data.dat")
         t.keys("Enter")
         t.wait_for(lambda s: len(rows_with(s, "data.dat")) == 4)
+        # Regions there before memtop attached are older than the watch.
+        s = t.screen()
+        self.assertTrue(all(re.search(r" \u2265\d+[smhd]", l) for l in rows_with(s, "data.dat")),
+                        s)
         self.fx.cmd("map 3")
         # New regions are marked "+" for one refresh.
         s = t.wait_for(lambda s: len([l for l in rows_with(s, "data.dat")
                                       if l.startswith("+")]) == 3)
         self.assertEqual(len(rows_with(s, "data.dat")), 7)
-        t.wait_for(lambda s: len(rows_with(s, "data.dat")) == 7 and
-                   not any(l.startswith("+") for l in rows_with(s, "data.dat")))
+        s = t.wait_for(lambda s: len(rows_with(s, "data.dat")) == 7 and
+                       not any(l.startswith("+") for l in rows_with(s, "data.dat")))
+        # ... and those mapped since have an age of their own.
+        self.assertEqual(len([l for l in rows_with(s, "data.dat") if "\u2265" in l]), 4, s)
         self.fx.cmd("unmap 2")
         # Gone ones are shown once, marked "-" and "gone", then dropped; their
         # text copies as it is (no strike-through combining characters).
