@@ -40,6 +40,25 @@ class Cli(unittest.TestCase):
             self.assertIn("pid", r.stdout)
             self.assertEqual(r.stderr, "")
 
+    def test_man_page_paragraphs(self):
+        """Text after an indented block (.RE) starts a paragraph: no
+        example runs into the next one's description."""
+        with open(MAN, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        for i, l in enumerate(lines[:-1]):
+            if l == ".RE":
+                self.assertRegex(lines[i + 1], r"^\.(PP|SH|TP|RS|RE)|^$",
+                                 "line %d of memtop.1" % (i + 2))
+
+    def test_readme_says_how_to_install_and_what_a_scan_costs(self):
+        with open(os.path.join(os.path.dirname(MAN), "..", "README.md"), encoding="utf-8") as f:
+            readme = f.read()
+        self.assertIn("cmake --install", readme)
+        self.assertIn("## Permissions", readme)
+        self.assertIn("ptrace_scope", readme)
+        self.assertNotIn("few milliseconds", readme.split("## What it costs")[1].split("scan")[0])
+        self.assertRegex(readme, r"2 GiB stands still\s+for about 0\.4 s|2 GiB for about 0\.4 s")
+
     def test_version(self):
         r = run("--version")
         self.assertEqual(r.returncode, 0)
