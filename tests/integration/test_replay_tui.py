@@ -176,6 +176,31 @@ class ReplayTui(mtlib.MemtopTestCase):
         self.assertEqual(t.exit_code(), 0)
         self.assertTrue(demo.poll() is None, "the replay touched the demo?")
 
+    def test_header_keeps_time_to_limit_beside_the_session_line(self):
+        """A leak's "map count limit in ..." and the session line, both on
+        screen; b HH:MM:SS goes to the first sample at or after it."""
+        demo = self.quiet_demo(rate=200)
+        f = os.path.join(self.dir, "leak.db")
+        res = mtlib.run_memtop(["-p", demo.pid, "-b", "-d", "0.25", "-n", "24", "-w", f],
+                               timeout=60)
+        self.assertEqual(res.rc, 0, res)
+        t = self.tui(["-r", f], width=120, height=30)
+        t.wait_for("CATEGORY")
+        t.keys("End")
+        s = t.wait_for(lambda s: position(s) == (24, 24))
+        self.assertRegex(s, r"map count limit in \S+ \(\+\d")
+        self.assertIn("session 1 of 1:", s)
+        # b: the first sample at or after the second given.
+        c = sqlite3.connect("file:%s?mode=ro" % f, uri=True)
+        times = [r[0] for r in c.execute("SELECT time FROM sample ORDER BY seq")]
+        c.close()
+        k = next(i for i in range(1, len(times)) if int(times[i]) > int(times[i - 1]))
+        want = next(i for i, x in enumerate(times) if x >= int(times[k]))
+        t.keys("b")
+        t.type(time.strftime("%H:%M:%S", time.localtime(int(times[k]))))
+        t.keys("Enter")
+        t.wait_for(lambda s: position(s) == (want + 1, 24))
+
     def test_step_back_from_a_checkpoint(self):
         """Going back starts from a checkpoint taken on the way (every 64
         samples here): the views at sample n-1 reached by End, T must be
