@@ -146,7 +146,7 @@ struct tui_screen {
 #define TUI_STACK_MAX 8
 
 extern const struct tui_screen picker_screen, views_screen, detail_screen, drilldown_screen,
-	traces_screen, help_screen;
+	traces_screen, help_screen, scans_screen;
 
 struct tui_app {
 	const struct mt_options *opt;
@@ -164,6 +164,7 @@ struct tui_app {
 	/* -r: the scans the recording holds. */
 	struct scanstore_info *scans;
 	size_t n_scans;
+	struct tui_list scans_list; /* L: the list of them */
 	bool playing;        /* replay: a sample every delay (Space) */
 	struct tui_checkpoint **checkpoints; /* replay: by sample, timetravel.c */
 	size_t n_checkpoints, cap_checkpoints, checkpoint_bytes, checkpoint_every;
@@ -252,6 +253,8 @@ void views_enter(struct tui_app *a);
 const char *views_title(enum tui_view v);
 
 void detail_open(struct tui_app *a, const struct mt_region *r);
+/* L in a replay: the recorded scans, listed (scans.c). */
+void scans_open(struct tui_app *a);
 void detail_close(struct tui_app *a);
 void detail_free(struct tui_app *a);
 void detail_refresh(struct tui_app *a);

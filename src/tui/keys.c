@@ -21,6 +21,8 @@ const struct tui_binding tui_bindings[] = {
 	{ 'T', ACT_STEP_PREV, SC_REPLAY, "T", "replay: the previous sample", "Prev" },
 	{ 'b', ACT_JUMP, SC_REPLAY, "b",
 	  "replay: jump to a time (HH:MM[:SS], YYYY-MM-DD HH:MM[:SS], or #N)", "Jump" },
+	{ 'L', ACT_SCANS, SC_REPLAY, "L",
+	  "replay: list the recorded scans (Enter: go to one)", NULL },
 	{ KEY_HOME, ACT_FIRST, SC_REPLAY, "Home", "replay: the first sample", NULL },
 	{ KEY_END, ACT_LAST, SC_REPLAY, "End", "replay: the last sample", NULL },
 	{ ' ', ACT_PAUSE, SC_REPLAY, "Space", "replay: play (a sample every -d seconds) or stop",
@@ -71,6 +73,10 @@ const struct tui_binding tui_bindings[] = {
 	/* The drill-down: scan for references into a region, then follow
 	 * the holders one by one (Esc steps back). */
 	{ 's', ACT_REFS, SC_DETAIL, "s", "scan for references into this region", "Refs" },
+	{ '\n', ACT_ENTER, SC_SCANS, "Enter", "the scan's sample and region (s shows it)",
+	  "Go" },
+	{ KEY_ENTER, ACT_ENTER, SC_SCANS, NULL, NULL, NULL },
+	{ '\r', ACT_ENTER, SC_SCANS, NULL, NULL, NULL },
 	{ '\n', ACT_ENTER, SC_REFS, "Enter", "follow: scan for the selected holder", "Follow" },
 	{ KEY_ENTER, ACT_ENTER, SC_REFS, NULL, NULL, NULL },
 	{ '\r', ACT_ENTER, SC_REFS, NULL, NULL, NULL },
@@ -181,6 +187,7 @@ void tui_print_keys(FILE *out)
 		{ SC_TRACES, "In the backtraces" },
 		{ SC_PICKER, "In the process picker" },
 		{ SC_REPLAY, "In a replay (-r FILE), besides the keys on the screen" },
+		{ SC_SCANS, "In a replay's list of recorded scans (L)" },
 	};
 	char keys[128];
 	const char *help;

@@ -56,6 +56,7 @@ enum tui_action {
 	ACT_JUMP,      /* replay: the sample at a time */
 	ACT_FIRST,     /* replay: the first sample */
 	ACT_LAST,      /* replay: the last sample */
+	ACT_SCANS,     /* replay: the list of recorded scans */
 };
 
 /* Where a binding applies. */
@@ -68,7 +69,8 @@ enum tui_scope {
 	/* Added to the views' and the detail's scope in a replay; its keys
 	 * come first in the table, so they win over the live ones. */
 	SC_REPLAY = 1u << 5,
-	SC_ALL = SC_MONITOR | SC_DETAIL | SC_PICKER | SC_REFS | SC_TRACES,
+	SC_SCANS = 1u << 6,   /* a replay's list of recorded scans */
+	SC_ALL = SC_MONITOR | SC_DETAIL | SC_PICKER | SC_REFS | SC_TRACES | SC_SCANS,
 };
 
 struct tui_binding {

@@ -400,6 +400,9 @@ static bool perform(struct tui_app *a, enum tui_action act)
 		a->prompt = PROMPT_JUMP;
 		a->prompt_buf[0] = '\0';
 		break;
+	case ACT_SCANS:
+		scans_open(a);
+		break;
 	}
 	dirty_all(a);
 	return true;

@@ -170,6 +170,21 @@ class ReplayTui(mtlib.MemtopTestCase):
         s = t.wait_for("no scan of this region was recorded")
         self.assertIn("a new scan needs a live process", s)
         self.assertNotIn("Chain", s)
+        # L lists the recorded scans; Enter goes to the first one's sample
+        # and region.
+        t.keys("Escape")
+        t.wait_for("ADDRESS")
+        t.keys("L")
+        s = t.wait_for("Recorded scans: 2")
+        rows = [l for l in s.split("\n") if re.match(r"^\d{4}-\d\d-\d\d ", l)]
+        self.assertEqual(len(rows), 2, s)
+        self.assertIn("#%d" % (scan_seq + 1), rows[0])
+        self.assertIn("first", rows[0])
+        self.assertIn(lo, rows[0])
+        self.assertIn("next", rows[1])
+        t.keys("Home", "Enter")
+        s = t.wait_for(lambda s: re.search(r"(?m)^Region\s+%s-%s" % (lo, hi), s))
+        self.assertEqual(position(s), (scan_seq + 1, n))
         # Stepping on from a detail keeps the position honest, then quit.
         self.goto(t, ["End"], n, n)
         t.keys("q")
