@@ -31,7 +31,8 @@ struct mt_region_detail {
 	struct mt_smaps_field fields[MT_DETAIL_FIELDS]; /* in smaps order */
 	size_t n_fields;
 	char vmflags[128]; /* "rd wr mr mw me ac", "" if the kernel has none */
-	uint8_t bytes[MT_DETAIL_BYTES]; /* the region's first bytes */
+	uint8_t bytes[MT_DETAIL_BYTES]; /* the bytes from bytes_at on */
+	uint64_t bytes_at; /* the region's start, or the stack pointer asked for */
 	size_t n_bytes;
 	int bytes_errno;   /* why fewer bytes were read (EFAULT: not readable) */
 	double read_at;    /* CLOCK_MONOTONIC when it was read */
@@ -40,11 +41,13 @@ struct mt_region_detail {
 
 /*
  * Read the smaps entry of the region of pid starting at start, and up to
- * MT_DETAIL_BYTES of its memory.  Returns 0, 1 when no region starts
+ * MT_DETAIL_BYTES of its memory from `from` (0: the region's start; a
+ * stack's live part starts at its stack pointer, its lowest bytes are
+ * unused zeros), bounded by the region.  Returns 0, 1 when no region starts
  * there any more, or -1 with err set (MT_EXIT_NOPROC when pid is gone,
  * MT_EXIT_PERM, MT_EXIT_FAILURE).
  */
-int regiondetail_read(pid_t pid, uint64_t start, struct mt_region_detail *d,
+int regiondetail_read(pid_t pid, uint64_t start, uint64_t from, struct mt_region_detail *d,
 		      struct mt_error *err);
 
 /* Value of the named field (e.g. "Rss"), or -1 when absent. */

@@ -163,13 +163,14 @@ static int read_smaps(pid_t pid, uint64_t start, struct mt_region_detail *d,
 	return found;
 }
 
-static void read_bytes(pid_t pid, struct mt_region_detail *d)
+static void read_bytes(pid_t pid, struct mt_region_detail *d, uint64_t from)
 {
-	uint64_t want = d->end - d->start;
+	d->bytes_at = from > d->start && from < d->end ? from : d->start;
+	uint64_t want = d->end - d->bytes_at;
 	if (want > MT_DETAIL_BYTES)
 		want = MT_DETAIL_BYTES;
 	struct iovec local = { .iov_base = d->bytes, .iov_len = want };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)d->start, .iov_len = want };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)d->bytes_at, .iov_len = want };
 	ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
 	if (got < 0) {
 		d->bytes_errno = errno;
@@ -180,7 +181,7 @@ static void read_bytes(pid_t pid, struct mt_region_detail *d)
 		d->bytes_errno = EFAULT;
 }
 
-int regiondetail_read(pid_t pid, uint64_t start, struct mt_region_detail *d,
+int regiondetail_read(pid_t pid, uint64_t start, uint64_t from, struct mt_region_detail *d,
 		      struct mt_error *err)
 {
 	memset(d, 0, sizeof(*d));
@@ -188,7 +189,7 @@ int regiondetail_read(pid_t pid, uint64_t start, struct mt_region_detail *d,
 	int rc = read_smaps(pid, start, d, err);
 	if (rc != 0)
 		return rc;
-	read_bytes(pid, d);
+	read_bytes(pid, d, from);
 	d->read_cost = clock_mono() - d->read_at;
 	return 0;
 }

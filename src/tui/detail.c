@@ -138,11 +138,30 @@ static void add_smaps(struct tui_app *a, struct tui_lines *L)
 		lines_add(L, LINE_DIM, "", "%s", line);
 }
 
-/* xxd's layout: offset, 16 bytes in pairs, their printable form. */
+/* A stack's live part starts at its thread's stack pointer (16-byte
+ * aligned, for the dump's rows): the address to dump from, or 0. */
+static uint64_t stack_pointer(const struct tui_app *a)
+{
+	const struct mt_region *r = &a->detail_region;
+	const struct mt_snapshot *s = app_snap(a);
+	if (r->category != MT_CAT_STACK || !s)
+		return 0;
+	for (size_t i = 0; i < s->n_threads; i++) {
+		uint64_t sp = s->threads[i].sp;
+		if (sp >= r->start && sp < r->end)
+			return sp & ~(uint64_t)15;
+	}
+	return 0;
+}
+
+/* xxd's layout: the address, 16 bytes in pairs, their printable form. */
 static void add_bytes(struct tui_app *a, struct tui_lines *L)
 {
 	const struct mt_region_detail *d = &a->rd;
-	lines_add(L, LINE_TITLE, "Memory", "first %zu bytes", d->n_bytes);
+	if (d->bytes_at != d->start)
+		lines_add(L, LINE_TITLE, "Memory", "%zu bytes from the stack pointer", d->n_bytes);
+	else
+		lines_add(L, LINE_TITLE, "Memory", "first %zu bytes", d->n_bytes);
 	if (d->n_bytes == 0) {
 		lines_add(L, LINE_DIM, "", "not readable: %s",
 			  d->bytes_errno == 0 ? "empty" :
@@ -166,7 +185,7 @@ static void add_bytes(struct tui_app *a, struct tui_lines *L)
 				h += (size_t)snprintf(hex + h, sizeof(hex) - h, " ");
 		}
 		char name[24];
-		snprintf(name, sizeof(name), "%08zx", off);
+		snprintf(name, sizeof(name), "%012" PRIx64, d->bytes_at + off);
 		lines_add(L, LINE_PLAIN, name, "%s %s", hex, asc);
 	}
 }
@@ -205,7 +224,8 @@ void detail_refresh(struct tui_app *a)
 		mt_error_clear(&err);
 		struct mt_region_detail *rd = malloc(sizeof(*rd));
 		if (rd) {
-			int rc = regiondetail_read(a->ses.pid, a->detail_start, rd, &err);
+			int rc = regiondetail_read(a->ses.pid, a->detail_start,
+						   stack_pointer(a), rd, &err);
 			if (rc == 0)
 				a->rd = *rd;
 			else if (rc == 1)

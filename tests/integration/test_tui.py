@@ -244,10 +244,12 @@ class Detail(TuiTestCase):
         t.type("VmFlags")
         t.keys("Enter")
         t.wait_for(lambda s: re.search(r"(?m)^VmFlags +rd ", s))
-        # At the end: the region's first bytes, read from the target.
+        # At the end: the region's first bytes, read from the target, at
+        # their absolute addresses.
+        m = re.search(r"(?m)^Region\s+0x([0-9a-f]+)-", s)
         t.keys("End")
-        s = t.wait_for("00000000")
-        self.assertIn("Memory", s)
+        s = t.wait_for(lambda s: re.search(r"(?m)^%s  " % m.group(1), s))
+        self.assertIn("first 256 bytes", s)
         t.keys("Escape")
         t.wait_for(lambda s: "ADDRESS" in s and "VmFlags" not in s)
 
@@ -281,6 +283,25 @@ class Threads(TuiTestCase):
         # Enter on a thread opens its stack region.
         t.keys("Down", "Enter")
         t.wait_for(lambda s: re.search(r"Category\s+stack", s))
+
+    def test_stack_dump_starts_at_the_stack_pointer(self):
+        """A thread's stack: the bytes from its stack pointer, not the
+        lowest (unused) ones, at absolute addresses."""
+        fx = self.fixture("fx_threads", 2)
+        t = self.tui(["-p", fx.pid, "-d", "0.5"], height=40)
+        t.wait_for("CATEGORY")
+        t.keys("6")
+        th = fx.ready["threads"][0]
+        s = t.wait_for(lambda s: str(th["tid"]) in s and "running" not in s)
+        row = [l for l in s.split("\n") if l.strip().startswith("%d " % th["tid"])][0]
+        sp = int(re.search(r"0x([0-9a-f]{12})", row).group(1), 16)
+        t.keys("/")
+        t.type(str(th["tid"]))
+        t.keys("Enter", "Enter")
+        t.wait_for(lambda s: re.search(r"Category\s+stack", s))
+        t.keys("End")
+        s = t.wait_for("from the stack pointer")
+        self.assertRegex(s, r"(?m)^%012x  " % (sp & ~15))
 
     def test_threads_at_80_columns(self):
         """No stack address cut mid-way at 80 columns: the start whole."""
