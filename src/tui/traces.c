@@ -93,31 +93,91 @@ static const struct mt_thread *thread_of(const struct mt_snapshot *s, int tid)
 	return NULL;
 }
 
+/* Two threads stopped in the same code: the same frames (by ip) and the
+ * same end of the walk. */
+static bool same_stack(const struct unwind_stack *x, const struct unwind_stack *y)
+{
+	if (x->n != y->n || strcmp(x->error, y->error) != 0)
+		return false;
+	for (size_t k = 0; k < x->n; k++)
+		if (x->frames[k].ip != y->frames[k].ip)
+			return false;
+	return true;
+}
+
+/* The module holding ip, as eu-stack names it: the file's base name. */
+static const char *module_of(const struct mt_snapshot *s, uint64_t ip)
+{
+	long k = s ? snapshot_find(s, ip) : -1;
+	if (k < 0 || ip >= s->regions[k].end || !s->regions[k].path[0])
+		return "";
+	const char *p = s->regions[k].path, *slash = strrchr(p, '/');
+	return slash ? slash + 1 : p;
+}
+
+/* "101 102 103 ...": the threads of a group, as many as fit. */
+static void tids_of(const struct tui_traces *t, size_t first, char *out, size_t cap)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t j = first; j < t->n && o + 16 < cap; j++)
+		if (j == first || same_stack(&t->v[first], &t->v[j]))
+			o += (size_t)snprintf(out + o, cap - o, "%s%d", o ? " " : "", t->v[j].tid);
+}
+
+/*
+ * One block per distinct stack, as pstack and eu-stack users group them:
+ * identical stacks (24 workers waiting on one queue) once, with their
+ * count and threads; each frame with its module.
+ */
 static void build_lines(struct tui_app *a)
 {
 	struct tui_traces *t = &a->traces;
 	struct tui_lines *L = &t->lines;
-	char when[16], name[32];
+	const struct mt_snapshot *s = app_snap(a);
+	char when[16], name[32], tids[200];
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&t->taken));
 	L->n = 0;
-	lines_add(L, LINE_DIM, "", "%zu thread%s as of %s, target stopped %.0f ms "
-		  "(b takes them again)", t->n, t->n == 1 ? "" : "s", when, t->stopped_ms);
+	size_t groups = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t j = 0;
+		while (j < i && !same_stack(&t->v[j], &t->v[i]))
+			j++;
+		groups += j == i;
+	}
+	lines_add(L, LINE_DIM, "", "%zu thread%s, %zu distinct stack%s, as of %s, target "
+		  "stopped %.0f ms (b takes them again)", t->n, t->n == 1 ? "" : "s", groups,
+		  groups == 1 ? "" : "s", when, t->stopped_ms);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct unwind_stack *st = &t->v[i];
-		const struct mt_thread *th = thread_of(app_snap(a), st->tid);
+		size_t same = 0, j = 0;
+		while (j < i && !same_stack(&t->v[j], st))
+			j++;
+		if (j < i)
+			continue; /* shown with the first thread of its group */
+		for (size_t k = i; k < t->n; k++)
+			same += same_stack(&t->v[k], st);
+		const struct mt_thread *th = thread_of(s, st->tid);
 		char comm[64] = "";
 		if (th)
 			text_fit(comm, sizeof(comm), th->name, strnlen(th->name, sizeof(th->name)),
 				 16, TEXT_CUT_RIGHT, a->gl->utf8);
 		snprintf(name, sizeof(name), "thread %d", st->tid);
-		lines_add(L, LINE_TITLE, name, "%s%s%zu frame%s", comm, comm[0] ? "  " : "",
-			  st->n, st->n == 1 ? "" : "s");
+		if (same > 1) {
+			tids_of(t, i, tids, sizeof(tids));
+			lines_add(L, LINE_TITLE, name, "%s%s%zu threads with this stack: %s",
+				  comm, comm[0] ? "  " : "", same, tids);
+		} else {
+			lines_add(L, LINE_TITLE, name, "%s%s%zu frame%s", comm, comm[0] ? "  " : "",
+				  st->n, st->n == 1 ? "" : "s");
+		}
 		for (size_t k = 0; k < st->n; k++) {
 			const struct unwind_frame *f = &st->frames[k];
+			const char *mod = module_of(s, f->ip);
 			snprintf(name, sizeof(name), "  #%zu", k);
-			lines_add(L, LINE_PLAIN, name, "%s+0x%" PRIx64 "   ip 0x%" PRIx64
+			lines_add(L, LINE_PLAIN, name, "%s+0x%" PRIx64 "%s%s%s   ip 0x%" PRIx64
 				  " sp 0x%" PRIx64, f->func[0] ? f->func : "??", f->func_offset,
-				  f->ip, f->sp);
+				  mod[0] ? " (" : "", mod, mod[0] ? ")" : "", f->ip, f->sp);
 		}
 		if (st->error[0])
 			lines_add(L, LINE_WARN, "", "%s", st->error);

@@ -229,9 +229,11 @@ class Backtraces(DrillTestCase):
         t.keys("b")
         s = t.wait_for("Backtraces")
         self.assertTrue(released(fx.pid), s)
-        self.assertRegex(s, r"\d+ threads as of \d\d:\d\d:\d\d, target stopped \d+ ms")
+        self.assertRegex(s, r"\d+ threads, \d+ distinct stacks?, as of \d\d:\d\d:\d\d, "
+                            r"target stopped \d+ ms")
         for task in os.listdir("/proc/%d/task" % fx.pid):
-            self.assertIn("thread %s" % task, s)
+            self.assertRegex(s, r"thread %s\b|threads with this stack: [\d ]*\b%s\b"
+                             % (task, task))
         block = s[s.index("thread %d" % tid):]
         funcs = re.findall(r"(?m)^\s+#\d+\s+(\S+?)\+0x", block)
         i = funcs.index("block_here")
@@ -242,6 +244,24 @@ class Backtraces(DrillTestCase):
         self.assertTrue(released(fx.pid))
         t.keys("Escape")
         t.wait_for(lambda s: "STACK REGION" in s and "Backtraces" not in s)
+
+    def test_identical_stacks_grouped_with_modules(self):
+        """fx_threads 8: threads i and i+4 block in the same call; each
+        such stack is shown once with its count, frames name their module."""
+        fx = self.fixture("fx_threads", 8)
+        t = self.tui(["-p", fx.pid, "-d", "0.5"], width=120, height=60)
+        t.wait_for("CATEGORY")
+        t.keys("6", "b")
+        s = t.wait_for("Backtraces")
+        self.assertTrue(released(fx.pid), s)
+        self.assertRegex(s, r"9 threads, 5 distinct stacks")
+        groups = re.findall(r"2 threads with this stack: (\d+) (\d+)", s)
+        self.assertEqual(len(groups), 4, s)
+        by_index = {th["tid"]: i for i, th in enumerate(fx.ready["threads"])}
+        for a, b in groups:
+            self.assertEqual(by_index[int(a)] % 4, by_index[int(b)] % 4)
+        self.assertRegex(s, r"\+0x[0-9a-f]+ \(libc\.so\.6\)")
+        self.assertRegex(s, r"thread_main\+0x[0-9a-f]+ \(fx_threads\)")
 
     def test_not_with_no_freeze(self):
         fx = self.fixture("refs_plant")
