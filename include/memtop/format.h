@@ -13,6 +13,11 @@
 char *format_size(char *out, size_t n, uint64_t bytes);
 /* Signed change: "+8", "-1.2 MiB", "0". */
 char *format_delta_size(char *out, size_t n, int64_t bytes);
+/* The same for a column of figures, with one precision rule so that
+ * figures beside each other compare at a glance: below 100 of a unit
+ * one decimal, exact or not ("3.0 MiB" beside "4.2 MiB", never "3 MiB"). */
+char *format_size_col(char *out, size_t n, uint64_t bytes);
+char *format_delta_size_col(char *out, size_t n, int64_t bytes);
 /* Duration: "45s", "12m05s", "3h12m", "4d07h". Negative → "-". */
 char *format_duration(char *out, size_t n, double seconds);
 /*

@@ -2,13 +2,26 @@
  * format.c - human-readable sizes and durations.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "memtop/format.h"
 
+static char *size_str(char *out, size_t n, uint64_t bytes, bool column);
+
 char *format_size(char *out, size_t n, uint64_t bytes)
+{
+	return size_str(out, n, bytes, false);
+}
+
+char *format_size_col(char *out, size_t n, uint64_t bytes)
+{
+	return size_str(out, n, bytes, true);
+}
+
+static char *size_str(char *out, size_t n, uint64_t bytes, bool column)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 	unsigned u = 0;
@@ -18,7 +31,7 @@ char *format_size(char *out, size_t n, uint64_t bytes)
 		whole /= 1024;
 		u++;
 	}
-	if (u == 0 || bytes % ((uint64_t)1 << (10 * u)) == 0) {
+	if (u == 0 || (bytes % ((uint64_t)1 << (10 * u)) == 0 && (!column || whole >= 100))) {
 		snprintf(out, n, "%" PRIu64 " %s", whole, unit[u]);
 	} else {
 		double v = (double)bytes / (double)((uint64_t)1 << (10 * u));
@@ -32,7 +45,7 @@ char *format_size(char *out, size_t n, uint64_t bytes)
 	return out;
 }
 
-char *format_delta_size(char *out, size_t n, int64_t bytes)
+static char *delta_str(char *out, size_t n, int64_t bytes, bool column)
 {
 	if (bytes == 0) {
 		snprintf(out, n, "0");
@@ -40,9 +53,19 @@ char *format_delta_size(char *out, size_t n, int64_t bytes)
 	}
 	uint64_t mag = bytes < 0 ? (uint64_t)0 - (uint64_t)bytes : (uint64_t)bytes;
 	char buf[32];
-	format_size(buf, sizeof(buf), mag);
+	size_str(buf, sizeof(buf), mag, column);
 	snprintf(out, n, "%c%s", bytes < 0 ? '-' : '+', buf);
 	return out;
+}
+
+char *format_delta_size(char *out, size_t n, int64_t bytes)
+{
+	return delta_str(out, n, bytes, false);
+}
+
+char *format_delta_size_col(char *out, size_t n, int64_t bytes)
+{
+	return delta_str(out, n, bytes, true);
 }
 
 char *format_duration(char *out, size_t n, double seconds)

@@ -60,7 +60,7 @@ static void events_row(void *ctx, const struct tui_row *row, size_t item)
 	list_cell(row, EC_TIME, b, theme(TC_DIM), TEXT_CLIP);
 	list_cell(row, EC_KIND, map ? "map" : "unmap", ka, TEXT_CLIP);
 	list_cell(row, EC_START, addr_str(b, sizeof(b), e->start), theme(TC_NORMAL), TEXT_CLIP);
-	list_cell(row, EC_SIZE, format_size(b, sizeof(b), e->end - e->start), theme(TC_NORMAL),
+	list_cell(row, EC_SIZE, format_size_col(b, sizeof(b), e->end - e->start), theme(TC_NORMAL),
 		  TEXT_CUT_RIGHT);
 	region_perms_str(e->perms, perms);
 	list_cell(row, EC_PERM, perms, theme(TC_NORMAL), TEXT_CLIP);

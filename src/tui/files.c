@@ -13,9 +13,9 @@ static const struct tui_column file_cols[FC_NCOLS] = {
 	[FC_REGIONS] = { "REGIONS", 7, true, true, 0, true },
 	[FC_DREG] = { "+-REG", 6, true, true, 0, true },
 	[FC_VIRT] = { "VIRTUAL", 9, true, true, 0, true },
-	[FC_RATE] = { "/MIN", 6, true, true, 0, true },
+	[FC_RATE] = { "REG/MIN", 7, true, true, 0, true },
 	[FC_SPARK] = { "HISTORY", 12, false, false, 0, false },
-	[FC_SIZES] = { "SIZES", 16, false, false, 0, false },
+	[FC_SIZES] = { "SIZES", 20, false, false, 0, false },
 	[FC_PATH] = { "FILE", 0, false, false, 0, true },
 };
 
@@ -69,23 +69,25 @@ static int files_compare(void *ctx, size_t ia, size_t ib, int col)
 	return 0;
 }
 
-/* "256 KiB × 1800  4 KiB × 2": the buckets that fit in cols columns
- * whole; "+N" says how many sizes more there are. */
+/* "256 KiB × 1800  4.0 KiB × 2": the buckets that fit in cols columns
+ * whole; "+N sizes" says how many sizes more there are (a count of
+ * sizes, not a growth: the growth is +-REG's). */
 static void sizes_str(const struct tui_app *a, const struct mt_buckets *b, int cols,
 		      char *out, size_t cap)
 {
 	size_t o = 0;
 	out[0] = '\0';
 	for (size_t i = 0; i < b->n; i++) {
-		char sz[24], item[64], more[16];
+		char sz[24], item[64], more[24];
 		snprintf(item, sizeof(item), "%s%s %s %" PRIu32, i ? "  " : "",
-			 format_size(sz, sizeof(sz), b->v[i].size), a->gl->times, b->v[i].count);
-		snprintf(more, sizeof(more), " +%zu", b->n - i - 1);
+			 format_size_col(sz, sizeof(sz), b->v[i].size), a->gl->times, b->v[i].count);
+		snprintf(more, sizeof(more), " +%zu size%s", b->n - i - 1,
+			 b->n - i - 1 == 1 ? "" : "s");
 		int used = text_width(out, o, a->gl->utf8);
 		int need = text_width(item, strlen(item), a->gl->utf8) +
 			   (i + 1 < b->n ? (int)strlen(more) : 0);
 		if (i > 0 && used + need > cols) {
-			snprintf(out + o, cap - o, " +%zu", b->n - i);
+			snprintf(out + o, cap - o, " +%zu size%s", b->n - i, b->n - i == 1 ? "" : "s");
 			return;
 		}
 		int w = snprintf(out + o, cap - o, "%s", item);
@@ -107,7 +109,7 @@ static void files_row(void *ctx, const struct tui_row *row, size_t item)
 	list_cell(row, FC_REGIONS, b, base, TEXT_CUT_RIGHT);
 	list_cell(row, FC_DREG, count_delta(b, sizeof(b), f.dreg), delta_attr(f.dreg),
 		  TEXT_CUT_RIGHT);
-	list_cell(row, FC_VIRT, format_size(b, sizeof(b), f.virt), base, TEXT_CUT_RIGHT);
+	list_cell(row, FC_VIRT, format_size_col(b, sizeof(b), f.virt), base, TEXT_CUT_RIGHT);
 	snprintf(b, sizeof(b), f.rate == 0 ? "0" : "%+.1f", f.rate);
 	list_cell(row, FC_RATE, b, delta_attr((int64_t)(f.rate * 10)), TEXT_CUT_RIGHT);
 

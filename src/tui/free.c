@@ -52,7 +52,7 @@ static void gaps_row(void *ctx, const struct tui_row *row, size_t item)
 	bool largest = (long)item == a->ses.model.gaps.largest;
 	attr_t at = largest ? theme(TC_LARGEST) : theme(TC_NORMAL);
 	char b[256];
-	list_cell(row, GC_SIZE, format_size(b, sizeof(b), gp->end - gp->start), at,
+	list_cell(row, GC_SIZE, format_size_col(b, sizeof(b), gp->end - gp->start), at,
 		  TEXT_CUT_RIGHT);
 	list_cell(row, GC_START, addr_str(b, sizeof(b), gp->start), at, TEXT_CLIP);
 	list_cell(row, GC_END, addr_str(b, sizeof(b), gp->end), at, TEXT_CLIP);

@@ -87,11 +87,11 @@ static void regions_row(void *ctx, const struct tui_row *row, size_t item)
 		  rr->gone ? theme(TC_GONE) : theme(TC_NEW), TEXT_CLIP);
 	cell(row, RC_ADDR, addr_str(b, sizeof(b), r->start), rr->fresh ? theme(TC_NEW) : base,
 	     TEXT_CLIP);
-	cell(row, RC_SIZE, format_size(b, sizeof(b), mt_region_size(r)), base, TEXT_CUT_RIGHT);
+	cell(row, RC_SIZE, format_size_col(b, sizeof(b), mt_region_size(r)), base, TEXT_CUT_RIGHT);
 	list_cell(row, RC_RSS, rr->gone ? "" : size_or_dash(b, sizeof(b), r->rss), base,
 		  TEXT_CUT_RIGHT);
 	int64_t g = region_growth(rr);
-	list_cell(row, RC_GROWTH, g ? format_delta_size(b, sizeof(b), g) : "", delta_attr(g),
+	list_cell(row, RC_GROWTH, g ? format_delta_size_col(b, sizeof(b), g) : "", delta_attr(g),
 		  TEXT_CUT_RIGHT);
 	region_perms_str(r->perms, perms);
 	cell(row, RC_PERM, perms, base, TEXT_CLIP);

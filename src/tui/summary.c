@@ -16,7 +16,7 @@ enum { SC_NAME, SC_REGIONS, SC_VIRT, SC_RSS, SC_DREG, SC_DVIRT, SC_RATE, SC_NCOL
 	{ "RESIDENT", 10, true, true, 0, true },                             \
 	{ "+-REGIONS", 9, true, true, 60, true },                            \
 	{ "+-VIRTUAL", 10, true, true, 60, true },                           \
-	{ "RATE/MIN", 11, true, true, 72, true }
+	{ "VIRT/MIN", 11, true, true, 72, true }
 
 static const struct tui_column cat_cols[SC_NCOLS] = { STAT_COLUMNS("CATEGORY") };
 static const struct tui_column type_cols[SC_NCOLS] = { STAT_COLUMNS("TYPE") };
@@ -54,14 +54,14 @@ static void stat_row(void *ctx, const struct tui_row *row, size_t item)
 	list_cell(row, SC_NAME, t->name[item], name_attr, TEXT_CUT_RIGHT);
 	snprintf(b, sizeof(b), "%" PRIu64, st->regions);
 	list_cell(row, SC_REGIONS, b, fig, TEXT_CUT_RIGHT);
-	list_cell(row, SC_VIRT, format_size(b, sizeof(b), st->virt), fig, TEXT_CUT_RIGHT);
+	list_cell(row, SC_VIRT, format_size_col(b, sizeof(b), st->virt), fig, TEXT_CUT_RIGHT);
 	list_cell(row, SC_RSS, size_or_dash(b, sizeof(b), st->rss), fig, TEXT_CUT_RIGHT);
 	list_cell(row, SC_DREG, count_delta(b, sizeof(b), st->delta_regions),
 		  delta_attr(st->delta_regions), TEXT_CUT_RIGHT);
-	list_cell(row, SC_DVIRT, format_delta_size(b, sizeof(b), st->delta_virtual),
+	list_cell(row, SC_DVIRT, format_delta_size_col(b, sizeof(b), st->delta_virtual),
 		  delta_attr(st->delta_virtual), TEXT_CUT_RIGHT);
 	char r[32];
-	format_delta_size(r, sizeof(r), (int64_t)st->rate);
+	format_delta_size_col(r, sizeof(r), (int64_t)st->rate);
 	list_cell(row, SC_RATE, r, delta_attr((int64_t)st->rate), TEXT_CUT_RIGHT);
 }
 

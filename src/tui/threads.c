@@ -69,7 +69,7 @@ static void threads_row(void *ctx, const struct tui_row *row, size_t item)
 		else
 			addr_str(b, sizeof(b), r->start);
 		list_cell(row, TH_STACK, b, theme_cat(MT_CAT_STACK), TEXT_CUT_RIGHT);
-		list_cell(row, TH_SSIZE, format_size(b, sizeof(b), mt_region_size(r)),
+		list_cell(row, TH_SSIZE, format_size_col(b, sizeof(b), mt_region_size(r)),
 			  theme(TC_NORMAL), TEXT_CUT_RIGHT);
 		list_cell(row, TH_SRSS, size_or_dash(b, sizeof(b), r->rss), theme(TC_NORMAL),
 			  TEXT_CUT_RIGHT);

@@ -48,7 +48,7 @@ static inline const char *size_or_dash(char *b, size_t n, uint64_t v)
 {
 	if (v == MT_UNKNOWN)
 		return "-";
-	return format_size(b, n, v);
+	return format_size_col(b, n, v);
 }
 
 static inline const char *addr_str(char *b, size_t n, uint64_t a)

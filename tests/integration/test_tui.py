@@ -68,6 +68,11 @@ class Views(TuiTestCase):
         for cat in mtlib.CATEGORIES:
             self.assertTrue(re.search(r"^%s\s+\d+" % cat, s, re.M), cat)
         self.assertRegex(s, r"(?m)^total\s+\d+")
+        # Units in the headers: the rate is of virtual size (bytes).
+        self.assertRegex(s, r"(?m)^CATEGORY .*\bVIRT/MIN")
+        # One precision rule in the figures: no "3 MiB" beside "4.2 MiB".
+        figs = re.findall(r"\b(\d+(?:\.\d)?) (?:KiB|MiB|GiB)\b", s.split("CATEGORY", 1)[1])
+        self.assertTrue(all("." in f or int(f) >= 100 for f in figs), figs)
         self.assertIn("Address space", s)
         self.assertIn("largest free block", s)
         for t in ("private", "shared", "file"):
@@ -161,6 +166,9 @@ class Views(TuiTestCase):
                                      for l in s.split("\n")))
         self.assertIn("HISTORY", s)
         self.assertIn("(anonymous)", s)
+        # Regions per minute, said so; more sizes are counted as sizes.
+        self.assertIn("REG/MIN", s)
+        self.assertNotRegex(s, r"\u00d7 \d+ \+\d+(?! size)")
         self.fx.cmd("map 2")
         t.wait_for(lambda s: any("data.dat" in l and "256 KiB \u00d7 6" in l and "+2" in l
                                  for l in s.split("\n")))

@@ -21,6 +21,13 @@ static void test_sizes(void **state)
 	assert_string_equal(format_size(b, sizeof(b), 1024 * 1024 - 1), "1.0 MiB");
 	assert_string_equal(format_size(b, sizeof(b), 0x7ffffffff000ULL), "128 TiB");
 	assert_string_equal(format_size(b, sizeof(b), UINT64_MAX), "16.0 EiB");
+	/* In a column, one precision rule: one decimal below 100 of a unit,
+	 * exact or not, so "3 MiB" never stands beside "4.2 MiB". */
+	assert_string_equal(format_size_col(b, sizeof(b), 3u << 20), "3.0 MiB");
+	assert_string_equal(format_size_col(b, sizeof(b), 4404019), "4.2 MiB");
+	assert_string_equal(format_size_col(b, sizeof(b), 256 * 1024), "256 KiB");
+	assert_string_equal(format_size_col(b, sizeof(b), 512), "512 B");
+	assert_string_equal(format_delta_size_col(b, sizeof(b), -(4 << 10)), "-4.0 KiB");
 }
 
 static void test_deltas(void **state)
