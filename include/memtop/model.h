@@ -18,6 +18,10 @@
 struct mt_stat {
 	uint64_t regions;
 	uint64_t virt;
+	/* virt less PROT_NONE reservations (---p, ---s): what the process can
+	 * touch, WinDbg's committed beside reserved (glibc's arenas reserve
+	 * 64 MiB each and commit a few). */
+	uint64_t committed;
 	uint64_t rss;    /* MT_UNKNOWN when no figure is known */
 	int64_t delta_regions; /* since monitoring began */
 	int64_t delta_virtual;

@@ -73,6 +73,8 @@ static void stat_add(struct mt_stat *st, const struct mt_region *r)
 {
 	st->regions++;
 	st->virt += mt_region_size(r);
+	if (r->perms & (MT_PERM_R | MT_PERM_W | MT_PERM_X))
+		st->committed += mt_region_size(r);
 	if (r->rss != MT_UNKNOWN)
 		st->rss += r->rss;
 }

@@ -22,6 +22,7 @@ static void json_stat(struct json *j, const char *name, const struct mt_stat *st
 	json_str(j, "name", name);
 	json_u64(j, "regions", st->regions);
 	json_u64(j, "virtual", st->virt);
+	json_u64(j, "committed", st->committed);
 	json_size(j, "resident", st->rss);
 	json_i64(j, "delta_regions", st->delta_regions);
 	json_i64(j, "delta_virtual", st->delta_virtual);
@@ -204,16 +205,17 @@ void batch_print_json(FILE *out, const struct mt_model *m,
 
 static void text_stat_row(FILE *out, const char *name, const struct mt_stat *st)
 {
-	char virt[32], rss[32], dv[32];
+	char virt[32], com[32], rss[32], dv[32];
 
-	format_size(virt, sizeof(virt), st->virt);
+	format_size_col(virt, sizeof(virt), st->virt);
+	format_size_col(com, sizeof(com), st->committed);
 	if (st->rss == MT_UNKNOWN)
 		snprintf(rss, sizeof(rss), "?");
 	else
-		format_size(rss, sizeof(rss), st->rss);
-	format_delta_size(dv, sizeof(dv), st->delta_virtual);
-	fprintf(out, "%-10s %8" PRIu64 " %11s %11s %+9" PRId64 " %11s\n", name,
-		st->regions, virt, rss, st->delta_regions, dv);
+		format_size_col(rss, sizeof(rss), st->rss);
+	format_delta_size_col(dv, sizeof(dv), st->delta_virtual);
+	fprintf(out, "%-10s %8" PRIu64 " %11s %11s %11s %+9" PRId64 " %11s\n", name,
+		st->regions, virt, com, rss, st->delta_regions, dv);
 }
 
 static void text_header(FILE *out, const struct mt_model *m, const struct mt_snapshot *s)
@@ -359,8 +361,8 @@ void batch_print_text(FILE *out, const struct mt_model *m,
 		      const struct mt_snapshot *s, const struct batch_options *o)
 {
 	text_header(out, m, s);
-	fprintf(out, "\n%-10s %8s %11s %11s %9s %11s\n", "CATEGORY", "REGIONS", "VIRTUAL",
-		"RESIDENT", "+REGIONS", "+VIRTUAL");
+	fprintf(out, "\n%-10s %8s %11s %11s %11s %9s %11s\n", "CATEGORY", "REGIONS", "VIRTUAL",
+		"COMMITTED", "RESIDENT", "+REGIONS", "+VIRTUAL");
 	for (int c = 0; c < MT_CAT_COUNT; c++)
 		text_stat_row(out, region_category_name(c), &m->cats[c]);
 	text_stat_row(out, "total", &m->total);

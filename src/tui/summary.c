@@ -7,16 +7,18 @@
 #include "strip.h"
 #include "views.h"
 
-enum { SC_NAME, SC_REGIONS, SC_VIRT, SC_RSS, SC_DREG, SC_DVIRT, SC_RATE, SC_NCOLS };
+enum { SC_NAME, SC_REGIONS, SC_VIRT, SC_COMMIT, SC_RSS, SC_DREG, SC_DVIRT, SC_RATE,
+       SC_NCOLS };
 
 #define STAT_COLUMNS(first)                                                 \
 	{ first, 10, false, false, 0, false },                               \
 	{ "REGIONS", 7, true, true, 0, true },                               \
 	{ "VIRTUAL", 10, true, true, 0, true },                              \
+	{ "COMMITTED", 10, true, true, 0, true },                            \
 	{ "RESIDENT", 10, true, true, 0, true },                             \
 	{ "+-REGIONS", 9, true, true, 60, true },                            \
 	{ "+-VIRTUAL", 10, true, true, 60, true },                           \
-	{ "VIRT/MIN", 11, true, true, 72, true }
+	{ "VIRT/MIN", 11, true, true, 86, true }
 
 static const struct tui_column cat_cols[SC_NCOLS] = { STAT_COLUMNS("CATEGORY") };
 static const struct tui_column type_cols[SC_NCOLS] = { STAT_COLUMNS("TYPE") };
@@ -34,6 +36,7 @@ static int stat_compare(void *ctx, size_t a, size_t b, int col)
 	switch (col) {
 	case SC_REGIONS: return cmp_u64(x->regions, y->regions);
 	case SC_VIRT: return cmp_u64(x->virt, y->virt);
+	case SC_COMMIT: return cmp_u64(x->committed, y->committed);
 	case SC_RSS: return cmp_u64(x->rss + 1, y->rss + 1); /* unknown first */
 	case SC_DREG: return cmp_i64(x->delta_regions, y->delta_regions);
 	case SC_DVIRT: return cmp_i64(x->delta_virtual, y->delta_virtual);
@@ -55,6 +58,8 @@ static void stat_row(void *ctx, const struct tui_row *row, size_t item)
 	snprintf(b, sizeof(b), "%" PRIu64, st->regions);
 	list_cell(row, SC_REGIONS, b, fig, TEXT_CUT_RIGHT);
 	list_cell(row, SC_VIRT, format_size_col(b, sizeof(b), st->virt), fig, TEXT_CUT_RIGHT);
+	list_cell(row, SC_COMMIT, format_size_col(b, sizeof(b), st->committed), fig,
+		  TEXT_CUT_RIGHT);
 	list_cell(row, SC_RSS, size_or_dash(b, sizeof(b), st->rss), fig, TEXT_CUT_RIGHT);
 	list_cell(row, SC_DREG, count_delta(b, sizeof(b), st->delta_regions),
 		  delta_attr(st->delta_regions), TEXT_CUT_RIGHT);

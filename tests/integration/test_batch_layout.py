@@ -28,7 +28,8 @@ TOP_KEYS = {
     "protections": list, "files": list, "anon_sizes": list, "events": list,
     "regions": list,
 }
-FIGURE_KEYS = {"name": str, "regions": int, "virtual": int, "resident": (int, type(None)),
+FIGURE_KEYS = {"name": str, "regions": int, "virtual": int, "committed": int,
+               "resident": (int, type(None)),
                "delta_regions": int, "delta_virtual": int}
 FILE_KEYS = {"path": str, "deleted": bool, "dev": str, "inode": int, "regions": int,
              "virtual": int, "resident": (int, type(None)), "delta_regions": int,
@@ -206,6 +207,12 @@ class LayoutTest(mtlib.MemtopTestCase):
             mine = [x for x in regs if x["category"] == c["name"]]
             self.assertEqual(c["regions"], len(mine), c)
             self.assertEqual(c["virtual"], sum(x["size"] for x in mine), c)
+            # Committed: less the PROT_NONE reservations.
+            self.assertEqual(c["committed"],
+                             sum(x["size"] for x in mine if x["perms"][:3] != "---"), c)
+        reserved = [c for c in rep["categories"] if c["name"] == "reserved"][0]
+        self.assertGreater(reserved["virtual"], 0)
+        self.assertEqual(reserved["committed"], 0)
         by_perm = {}
         for x in regs:
             by_perm.setdefault(x["perms"], []).append(x)

@@ -75,6 +75,11 @@ class ThreadsTest(mtlib.MemtopTestCase):
             for x in inside:
                 self.assertEqual(x["category"], "heap", "arena at 0x%x: %r" % (base, x))
         self.assertEqual(len(bases), len(self.r["threads"]), "one arena per thread")
+        # Committed apart from reserved: the arenas' 64 MiB each are mostly
+        # reserve, so the heap's committed size is a small part of it.
+        heap = [c for c in rep["categories"] if c["name"] == "heap"][0]
+        self.assertGreaterEqual(heap["virtual"], len(bases) * ARENA)
+        self.assertLess(heap["committed"], heap["virtual"] // 4, heap)
         main = region_at(rep, addr(self.r["main"]["heap_ptr"]))
         self.assertEqual((main["path"], main["category"]), ("[heap]", "heap"))
 
