@@ -991,9 +991,9 @@ static int late_deaths(struct mt_replay *r, bool regions, size_t from, struct mt
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return recfile_error(r->db, "following the recording", err);
-	if (regions)
+	if (regions && r->n_late_regions > 1)
 		qsort(r->late_regions, r->n_late_regions, sizeof(*r->late_regions), cmp_late);
-	else
+	else if (!regions && r->n_late_threads > 1)
 		qsort(r->late_threads, r->n_late_threads, sizeof(*r->late_threads), cmp_late);
 	return 0;
 }
