@@ -25,6 +25,8 @@
 #include "memtop/record.h"
 #include "memtop/refs.h"
 #include "memtop/replay.h"
+#include "memtop/traced.h"
+#include "memtop/tracer.h"
 #include "memtop/tui.h"
 
 static const char usage_text[] =
@@ -43,6 +45,11 @@ static const char usage_text[] =
 	"      --refs TARGET    print who holds pointers into TARGET and exit; TARGET\n"
 	"                       is ADDR (its mapping), START-END or START+LEN\n"
 	"      --no-freeze      scan for references without stopping the target\n"
+	"      --trace          trace every mmap, munmap, mremap, brk and shmat of the\n"
+	"                       target with its call stack (perf events; falls back\n"
+	"                       on snapshot diffs when refused)\n"
+	"      --trace-stack N  bytes of user stack copied per traced call (default\n"
+	"                       16384; deeper stacks need more)\n"
 	"  -w, --write FILE     record the session into FILE (an SQLite database;\n"
 	"                       a recording already there gets a new session)\n"
 	"  -r, --read FILE      replay a recording: the same screens (t/T step, b jumps\n"
@@ -62,7 +69,7 @@ static const char exit_text[] =
 	"denied, 5 kernel thread, 6 the target exited, 7 bad recording.\n";
 
 enum { OPT_JSON = 256, OPT_REGIONS, OPT_RSS, OPT_REFS, OPT_NO_FREEZE, OPT_DEMO,
-       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION };
+       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION, OPT_TRACE, OPT_TRACE_STACK };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -74,6 +81,8 @@ static const struct option long_options[] = {
 	{ "rss", required_argument, NULL, OPT_RSS },
 	{ "refs", required_argument, NULL, OPT_REFS },
 	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+	{ "trace", no_argument, NULL, OPT_TRACE },
+	{ "trace-stack", required_argument, NULL, OPT_TRACE_STACK },
 	{ "write", required_argument, NULL, 'w' },
 	{ "read", required_argument, NULL, 'r' },
 	{ "session", required_argument, NULL, OPT_SESSION },
@@ -146,6 +155,15 @@ static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_
 	case OPT_REGIONS: o->regions = true; return 0;
 	case OPT_REFS: o->refs = arg; return 0;
 	case OPT_NO_FREEZE: o->no_freeze = true; return 0;
+	case OPT_TRACE: o->trace = true; return 0;
+	case OPT_TRACE_STACK:
+		/* The kernel copies at most 64 KiB less the record's header,
+		 * in multiples of 8. */
+		if (parse_long(arg, 512, 65000, &v))
+			return usage_error(err, "--trace-stack: '%s' is not a size from 512 to 65000 "
+					   "bytes", arg);
+		o->trace_stack = (size_t)v & ~(size_t)7;
+		return 0;
 	case OPT_DEMO: o->demo = true; return 0;
 	case OPT_NO_COLOR: o->no_color = true; return 0;
 	case OPT_NO_MOUSE: o->no_mouse = true; return 0;
@@ -196,6 +214,11 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 		return usage_error(err, "-r replays a recording: it takes no -p, --demo, -w or --refs");
 	if (o->session && !o->read)
 		return usage_error(err, "--session chooses a session to replay: it needs -r FILE");
+	if (o->read && o->trace)
+		return usage_error(err, "--trace traces a live process: a replay has what was "
+				   "recorded");
+	if (o->trace && o->refs)
+		return usage_error(err, "--trace goes with the screen or batch mode, not --refs");
 	if (o->write && o->refs)
 		return usage_error(err, "-w records the screen or batch mode, not --refs");
 	if (o->read)
@@ -299,8 +322,46 @@ struct batch_source {
 	struct mt_proc *proc;
 	struct mt_replay *replay;
 	struct mt_recorder *rec; /* live only, with -w */
+	struct tracer *tracer;   /* live only, with --trace */
 	unsigned flags;
 };
+
+/* --trace: start the tracer; refused, say why in one line and go on
+ * with snapshot diffs. */
+static void source_trace(struct batch_source *src, const struct mt_options *o,
+			 struct mt_traced *traced)
+{
+	struct trace_options to = { .stack_bytes = o->trace_stack };
+	struct mt_error err;
+	traced->asked = o->trace;
+	if (!o->trace || o->read)
+		return;
+	mt_error_clear(&err);
+	if (tracer_start(&src->tracer, o->pid, &to, &err)) {
+		snprintf(traced->reason, sizeof(traced->reason), "%s", err.msg);
+		fprintf(stderr, "memtop: %s; falling back to snapshot diffs\n", err.msg);
+		return;
+	}
+	traced->on = true;
+}
+
+/* Take what the tracer saw since the last refresh. */
+static int source_take_traced(struct batch_source *src, struct mt_traced *traced)
+{
+	struct tracer_stats st;
+	traced_next(traced);
+	if (!src->tracer)
+		return 0;
+	if (tracer_take(src->tracer, &traced->events, &traced->stacks, &st))
+		return -ENOMEM;
+	traced->total = st.events;
+	traced->lost = st.lost;
+	traced->records = st.records;
+	traced->failed = st.failed;
+	traced->threads = st.threads;
+	traced->cpu = st.cpu;
+	return 0;
+}
 
 static int source_open(struct batch_source *src, const struct mt_options *o,
 		       struct mt_error *err)
@@ -343,6 +404,7 @@ static void source_close(struct batch_source *src)
 	if (src->rec && record_flush(src->rec, &err))
 		fprintf(stderr, "memtop: %s\n", err.msg);
 	record_close(src->rec);
+	tracer_stop(src->tracer);
 	replay_close(src->replay);
 	if (src->proc)
 		proc_close(src->proc);
@@ -354,6 +416,7 @@ static int run_batch(const struct mt_options *o, struct mt_error *err)
 {
 	struct batch_options bo = { .json = o->json, .regions = o->regions };
 	struct batch_source src;
+	struct mt_traced traced;
 	struct mt_snapshot snap[2];
 	struct mt_model model;
 	struct timespec next;
@@ -364,6 +427,10 @@ static int run_batch(const struct mt_options *o, struct mt_error *err)
 		return err->code;
 	}
 	catch_stop_signals();
+	traced_init(&traced);
+	source_trace(&src, o, &traced);
+	if (traced.asked)
+		bo.traced = &traced;
 	snapshot_init(&snap[0]);
 	snapshot_init(&snap[1]);
 	model_init(&model);
@@ -379,7 +446,9 @@ static int run_batch(const struct mt_options *o, struct mt_error *err)
 			rc = got > 0 ? MT_EXIT_OK : (int)err->code;
 			break;
 		}
-		if (model_update(&model, i ? &snap[!cur] : NULL, &snap[cur])) {
+		if (source_take_traced(&src, &traced) ||
+		    model_update(&model, i ? &snap[!cur] : NULL, &snap[cur]) ||
+		    traced_fold(&traced, &snap[cur], &model.growth.events)) {
 			mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 			rc = MT_EXIT_FAILURE;
 			break;
@@ -397,6 +466,7 @@ static int run_batch(const struct mt_options *o, struct mt_error *err)
 	snapshot_free(&snap[0]);
 	snapshot_free(&snap[1]);
 	source_close(&src);
+	traced_free(&traced);
 	return rc;
 }
 

@@ -19,6 +19,8 @@ struct mt_options {
 	bool no_mouse;      /* --no-mouse */
 	bool demo;          /* --demo: start the bundled demo and watch it */
 	bool no_freeze;     /* --no-freeze: scan without stopping the target */
+	bool trace;         /* --trace: every map and unmap with its stack */
+	size_t trace_stack; /* --trace-stack BYTES: user stack copied per call */
 	const char *refs;   /* --refs TARGET: ADDR, START-END or START+LEN */
 	const char *write;  /* -w FILE: record the session into FILE */
 	const char *read;   /* -r FILE: replay a recording instead of a process */

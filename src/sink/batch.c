@@ -6,12 +6,14 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "memtop/batch.h"
 #include "memtop/format.h"
 #include "memtop/json.h"
+#include "memtop/origin_print.h"
 #include "memtop/text.h"
 
 /* ---- JSON ---------------------------------------------------------- */
@@ -71,7 +73,7 @@ static void json_dev(struct json *j, uint32_t major, uint32_t minor)
 	json_str(j, "dev", dev);
 }
 
-static void json_files(struct json *j, const struct mt_growth *g)
+static void json_files(struct json *j, const struct mt_growth *g, const struct mt_traced *t)
 {
 	json_array_begin(j, "files");
 	for (size_t i = 0; i < g->n_files; i++) {
@@ -89,6 +91,9 @@ static void json_files(struct json *j, const struct mt_growth *g)
 		json_double(j, "rate_per_min", f->rate_per_min, 3);
 		json_bool(j, "present", f->present);
 		json_buckets(j, "sizes", &f->buckets);
+		if (t)
+			origin_print_json_origins(j, "origins", t, f->dev_major, f->dev_minor,
+						  f->inode);
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -114,8 +119,33 @@ static void json_events(struct json *j, const struct mt_events *e)
 	json_array_end(j);
 }
 
-static void json_regions(struct json *j, const struct mt_snapshot *s)
+/* With --trace, regions name their origin by index into a table of the
+ * stacks they use ("stacks"), printed first: a stack shared by a
+ * thousand windows is printed once. */
+static void json_region_stacks(struct json *j, const struct mt_snapshot *s,
+			       const struct mt_traced *t, long *index)
 {
+	long next = 0;
+	for (size_t i = 0; i < t->stacks.n; i++)
+		index[i] = -1;
+	json_array_begin(j, "stacks");
+	for (size_t i = 0; i < s->n_regions; i++) {
+		long id = origins_stack_of(&t->origins, s->regions[i].start);
+		if (id < 0 || (size_t)id >= t->stacks.n || index[id] >= 0)
+			continue;
+		index[id] = next++;
+		json_object_begin(j, NULL);
+		origin_print_json_stack(j, "stack", t, id);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void json_regions(struct json *j, const struct mt_snapshot *s, const struct mt_traced *t)
+{
+	long *index = t && t->on ? calloc(t->stacks.n + 1, sizeof(*index)) : NULL;
+	if (index)
+		json_region_stacks(j, s, t, index);
 	json_array_begin(j, "regions");
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct mt_region *r = &s->regions[i];
@@ -139,9 +169,17 @@ static void json_regions(struct json *j, const struct mt_snapshot *s)
 		json_size(j, "rss", r->rss);
 		json_size(j, "pss", r->pss);
 		json_size(j, "swap", r->swap);
+		if (t) {
+			long id = index ? origins_stack_of(&t->origins, r->start) : -1;
+			if (id >= 0 && (size_t)id < t->stacks.n)
+				json_i64(j, "origin", index[id]);
+			else
+				json_null(j, "origin");
+		}
 		json_object_end(j);
 	}
 	json_array_end(j);
+	free(index);
 }
 
 /* Seconds until exhaustion, or null when the trend does not point there. */
@@ -191,11 +229,17 @@ void batch_print_json(FILE *out, const struct mt_model *m,
 	else
 		json_null(&j, "rss_age");
 	json_stats(&j, m);
-	json_files(&j, &m->growth);
+	json_files(&j, &m->growth, o->traced);
 	json_buckets(&j, "anon_sizes", &m->growth.anon);
-	json_events(&j, &m->growth.events);
+	if (o->traced) {
+		origin_print_json_origins(&j, "anon_origins", o->traced, 0, 0, 0);
+		origin_print_json_events(&j, o->traced, &m->growth.events, s);
+		origin_print_json_state(&j, o->traced);
+	} else {
+		json_events(&j, &m->growth.events);
+	}
 	if (o->regions)
-		json_regions(&j, s);
+		json_regions(&j, s, o->traced);
 	json_object_end(&j);
 	fputc('\n', out);
 }
@@ -262,7 +306,8 @@ static void text_header(FILE *out, const struct mt_model *m, const struct mt_sna
 	fputc('\n', out);
 }
 
-static void text_files(FILE *out, const struct mt_growth *g, size_t max)
+static void text_files(FILE *out, const struct mt_growth *g, size_t max,
+		       const struct mt_traced *t)
 {
 	fprintf(out, "\n%8s %11s %8s %11s  %-28s %s\n", "REGIONS", "VIRTUAL", "+REGIONS",
 		"+VIRTUAL", "SIZES", "FILE");
@@ -284,6 +329,7 @@ static void text_files(FILE *out, const struct mt_growth *g, size_t max)
 			f->delta_regions, dv, sizes);
 		text_write_bytes(out, f->path, f->path_len);
 		fputs(f->deleted ? " (deleted)\n" : "\n", out);
+		origin_print_text_origins(out, t, f->dev_major, f->dev_minor, f->inode, 3);
 	}
 }
 
@@ -328,13 +374,17 @@ void batch_print_text(FILE *out, const struct mt_model *m,
 		      const struct mt_snapshot *s, const struct batch_options *o)
 {
 	text_header(out, m, s);
+	origin_print_text_state(out, o->traced);
 	fprintf(out, "\n%-10s %8s %11s %11s %9s %11s\n", "CATEGORY", "REGIONS", "VIRTUAL",
 		"RESIDENT", "+REGIONS", "+VIRTUAL");
 	for (int c = 0; c < MT_CAT_COUNT; c++)
 		text_stat_row(out, region_category_name(c), &m->cats[c]);
 	text_stat_row(out, "total", &m->total);
-	text_files(out, &m->growth, o->max_files ? o->max_files : 10);
-	text_events(out, &m->growth.events);
+	text_files(out, &m->growth, o->max_files ? o->max_files : 10, o->traced);
+	if (o->traced)
+		origin_print_text_events(out, o->traced, &m->growth.events, s);
+	else
+		text_events(out, &m->growth.events);
 	if (o->regions)
 		text_regions(out, s);
 	fputc('\n', out);
