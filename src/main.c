@@ -49,7 +49,7 @@ static const char usage_text[] =
 	"                       target with its call stack (perf events; falls back\n"
 	"                       on snapshot diffs when refused)\n"
 	"      --trace-stack N  bytes of user stack copied per traced call (default\n"
-	"                       16384; deeper stacks need more)\n"
+	"                       8192; deeper stacks need more)\n"
 	"  -w, --write FILE     record the session into FILE (an SQLite database;\n"
 	"                       a recording already there gets a new session)\n"
 	"  -r, --read FILE      replay a recording: the same screens (t/T step, b jumps\n"

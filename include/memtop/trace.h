@@ -62,8 +62,9 @@ struct trace_record {
 };
 
 struct trace_options {
-	size_t stack_bytes;   /* user stack copied per call (default 16 KiB) */
-	size_t ring_pages;    /* per CPU, a power of two (default 512: 2 MiB) */
+	size_t stack_bytes;   /* user stack copied per call (default 8 KiB) */
+	size_t ring_pages;    /* per CPU, a power of two (default: 4 MiB, less
+	                       * on machines with over 16 CPUs) */
 };
 
 struct trace;

@@ -208,7 +208,7 @@ static void attrs_init(struct trace *t, const struct trace_options *o)
 	t->enter_attr.sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
 	t->enter_attr.sample_regs_user = REGS_MASK;
 	t->enter_attr.sample_stack_user = (uint32_t)(o && o->stack_bytes ? o->stack_bytes
-							   : 16384);
+							   : 8192);
 }
 
 static long perf_open(struct perf_event_attr *a, pid_t tid, int cpu)
@@ -345,6 +345,24 @@ static void raise_nofile(void)
 	}
 }
 
+/*
+ * Each call's record holds a copy of the stack (8 KiB by default), so a
+ * burst of calls fills a buffer fast: 4 MiB per CPU holds ~500 calls.
+ * Many CPUs share a 64 MiB budget, down to 1 MiB each.
+ */
+static size_t default_pages(int ncpu, size_t page_size)
+{
+	size_t bytes = (64u << 20) / (size_t)(ncpu > 0 ? ncpu : 1);
+	if (bytes > (4u << 20))
+		bytes = 4u << 20;
+	if (bytes < (1u << 20))
+		bytes = 1u << 20;
+	size_t pages = 1;
+	while (pages * 2 * page_size <= bytes)
+		pages *= 2;
+	return pages;
+}
+
 int trace_open(struct trace **out, pid_t pid, const struct trace_ids *ids,
 	       const struct trace_options *o, struct mt_error *err)
 {
@@ -357,9 +375,9 @@ int trace_open(struct trace **out, pid_t pid, const struct trace_ids *ids,
 	t->page_size = (size_t)sysconf(_SC_PAGESIZE);
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	t->ncpu = ncpu > 0 ? (int)ncpu : 1;
-	size_t pages = o && o->ring_pages ? o->ring_pages : 512;
+	size_t pages = o && o->ring_pages ? o->ring_pages : default_pages(t->ncpu, t->page_size);
 	if (pages & (pages - 1))
-		pages = 512;
+		pages = default_pages(t->ncpu, t->page_size);
 	t->rings = calloc((size_t)t->ncpu, sizeof(*t->rings));
 	t->pfds = calloc((size_t)t->ncpu, sizeof(*t->pfds));
 	t->scratch_size = 65536 + 4096;
@@ -371,7 +389,9 @@ int trace_open(struct trace **out, pid_t pid, const struct trace_ids *ids,
 	for (int i = 0; i < t->ncpu; i++)
 		t->rings[i].fd = -1;
 	attrs_init(t, o);
-	t->enter_attr.wakeup_watermark = (uint32_t)(pages * t->page_size / 4);
+	/* Woken when an eighth is used: a burst then has the other seven
+	 * eighths to land in while the reader catches up. */
+	t->enter_attr.wakeup_watermark = (uint32_t)(pages * t->page_size / 8);
 	t->exit_attr.wakeup_watermark = t->enter_attr.wakeup_watermark;
 	raise_nofile();
 	long added;
@@ -533,9 +553,22 @@ static void ring_consume(struct trace *t, struct ring *r, trace_fn fn, void *arg
 	r->pos += h.size;
 }
 
+/*
+ * A call's enter and exit records may sit in two CPUs' buffers, and the
+ * buffers' heads are read one after the other: an enter still being
+ * written when its buffer's head is read could miss this pass while its
+ * exit, written later on another CPU, makes it.  So a pass decodes only
+ * records stamped before it began (`cut`): a record still in flight then
+ * was stamped before the cut but is committed after it, and whatever its
+ * thread does next is stamped later still, so it waits for the next pass
+ * with it.
+ */
 size_t trace_read(struct trace *t, trace_fn fn, void *arg)
 {
 	size_t count = 0;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint64_t cut = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 	for (int i = 0; i < t->ncpu; i++) {
 		struct ring *r = &t->rings[i];
 		if (r->fd < 0)
@@ -558,7 +591,7 @@ size_t trace_read(struct trace *t, trace_fn fn, void *arg)
 				best_time = tm;
 			}
 		}
-		if (!best)
+		if (!best || best_time > cut)
 			break;
 		ring_consume(t, best, fn, arg, &count);
 	}
