@@ -40,13 +40,13 @@ struct mt_stacks {
 	size_t cap;
 };
 
-void stacks_init(struct mt_stacks *t);
-void stacks_free(struct mt_stacks *t);
+void origins_stacks_init(struct mt_stacks *t);
+void origins_stacks_free(struct mt_stacks *t);
 /* Append st (ownership moves): 0 or -ENOMEM (st freed). */
-int stacks_add(struct mt_stacks *t, struct mt_stack *st);
-void stack_free(struct mt_stack *st);
+int origins_stacks_add(struct mt_stacks *t, struct mt_stack *st);
+void origins_stack_free(struct mt_stack *st);
 /* Build a stack from parallel arrays; strings are copied. 0 or -ENOMEM. */
-int stack_build(struct mt_stack *st, const struct mt_frame *frames, uint32_t n);
+int origins_stack_build(struct mt_stack *st, const struct mt_frame *frames, uint32_t n);
 
 enum mt_tkind { MT_TEV_MAP, MT_TEV_UNMAP };
 
@@ -71,10 +71,10 @@ struct mt_tevents {
 	size_t cap;
 };
 
-void tevents_clear(struct mt_tevents *e);
-void tevents_free(struct mt_tevents *e);
+void origins_events_clear(struct mt_tevents *e);
+void origins_events_free(struct mt_tevents *e);
 /* Append a copy (path copied): 0 or -ENOMEM. */
-int tevents_push(struct mt_tevents *e, const struct mt_tevent *ev);
+int origins_events_push(struct mt_tevents *e, const struct mt_tevent *ev);
 
 /* Live ranges and the stack that mapped each, sorted by start. */
 struct mt_origin_range {
@@ -118,9 +118,9 @@ struct mt_origin_groups {
  * by origin.  0 or -ENOMEM. */
 int origins_group(const struct mt_origins *o, const struct mt_snapshot *s,
 		  struct mt_origin_groups *out);
-void origin_groups_free(struct mt_origin_groups *g);
+void origins_groups_free(struct mt_origin_groups *g);
 /* The groups of one backing: index of the first and their number. */
-size_t origin_groups_find(const struct mt_origin_groups *g, uint32_t major, uint32_t minor,
+size_t origins_groups_find(const struct mt_origin_groups *g, uint32_t major, uint32_t minor,
 			  uint64_t inode, size_t *first);
 
 /* Whether a snapshot-diff event [start, end) of kind `unmap` is explained

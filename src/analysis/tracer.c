@@ -157,7 +157,7 @@ static long stack_id(struct tracer *t, const uint64_t *ips, size_t n)
 	t->known[j] = (struct known_stack){ h, t->next_id, (uint32_t)n, copy };
 	t->known_n++;
 	pthread_mutex_lock(&t->lock);
-	if (stacks_add(&t->new_stacks, &st))
+	if (origins_stacks_add(&t->new_stacks, &st))
 		t->oom = true;
 	t->stats.stacks++;
 	pthread_mutex_unlock(&t->lock);
@@ -204,7 +204,7 @@ static char *fd_path(pid_t pid, int fd)
 static void emit(struct tracer *t, struct mt_tevent *ev)
 {
 	pthread_mutex_lock(&t->lock);
-	if (tevents_push(&t->out, ev))
+	if (origins_events_push(&t->out, ev))
 		t->oom = true;
 	else
 		t->stats.events++;
@@ -354,7 +354,7 @@ int tracer_start(struct tracer **out, pid_t pid, const struct trace_options *o,
 		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 	t->pid = pid;
 	pthread_mutex_init(&t->lock, NULL);
-	stacks_init(&t->new_stacks);
+	origins_stacks_init(&t->new_stacks);
 	t->pend_cap = 256;
 	t->pend = calloc(t->pend_cap, sizeof(*t->pend));
 	struct timespec mono, real;
@@ -392,11 +392,11 @@ int tracer_take(struct tracer *t, struct mt_tevents *ev, struct mt_stacks *st,
 	int rc = 0;
 	pthread_mutex_lock(&t->lock);
 	for (size_t i = 0; i < t->new_stacks.n && !rc; i++)
-		rc = stacks_add(st, &t->new_stacks.v[i]);
+		rc = origins_stacks_add(st, &t->new_stacks.v[i]);
 	t->new_stacks.n = 0;
 	for (size_t i = 0; i < t->out.n && !rc; i++)
-		rc = tevents_push(ev, &t->out.v[i]);
-	tevents_clear(&t->out);
+		rc = origins_events_push(ev, &t->out.v[i]);
+	origins_events_clear(&t->out);
 	if (stats)
 		*stats = t->stats;
 	if (t->oom)
@@ -419,8 +419,8 @@ void tracer_stop(struct tracer *t)
 		free(t->known[i].ips);
 	free(t->known);
 	free(t->pend);
-	tevents_free(&t->out);
-	stacks_free(&t->new_stacks);
+	origins_events_free(&t->out);
+	origins_stacks_free(&t->new_stacks);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }

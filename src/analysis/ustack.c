@@ -278,5 +278,5 @@ int ustack_symbolize(struct ustack *u, const uint64_t *ips, size_t n, struct mt_
 			}
 		}
 	}
-	return stack_build(out, fr, (uint32_t)k) ? -ENOMEM : 0;
+	return origins_stack_build(out, fr, (uint32_t)k) ? -ENOMEM : 0;
 }

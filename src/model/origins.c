@@ -11,30 +11,30 @@
 
 /* ---- stacks -------------------------------------------------------- */
 
-void stacks_init(struct mt_stacks *t)
+void origins_stacks_init(struct mt_stacks *t)
 {
 	memset(t, 0, sizeof(*t));
 }
 
-void stack_free(struct mt_stack *st)
+void origins_stack_free(struct mt_stack *st)
 {
 	free(st->frames);
 	free(st->strings);
 	memset(st, 0, sizeof(*st));
 }
 
-void stacks_free(struct mt_stacks *t)
+void origins_stacks_free(struct mt_stacks *t)
 {
 	for (size_t i = 0; i < t->n; i++)
-		stack_free(&t->v[i]);
+		origins_stack_free(&t->v[i]);
 	free(t->v);
-	stacks_init(t);
+	origins_stacks_init(t);
 }
 
-int stacks_add(struct mt_stacks *t, struct mt_stack *st)
+int origins_stacks_add(struct mt_stacks *t, struct mt_stack *st)
 {
 	if (VEC_RESERVE(t->v, t->cap, t->n, 64)) {
-		stack_free(st);
+		origins_stack_free(st);
 		return -ENOMEM;
 	}
 	t->v[t->n++] = *st;
@@ -43,7 +43,7 @@ int stacks_add(struct mt_stacks *t, struct mt_stack *st)
 }
 
 /* Names are copied into one block, so a stack is two allocations. */
-int stack_build(struct mt_stack *st, const struct mt_frame *frames, uint32_t n)
+int origins_stack_build(struct mt_stack *st, const struct mt_frame *frames, uint32_t n)
 {
 	size_t len = 0;
 	memset(st, 0, sizeof(*st));
@@ -53,7 +53,7 @@ int stack_build(struct mt_stack *st, const struct mt_frame *frames, uint32_t n)
 	st->frames = calloc(n ? n : 1, sizeof(*st->frames));
 	st->strings = malloc(len + 1);
 	if (!st->frames || !st->strings) {
-		stack_free(st);
+		origins_stack_free(st);
 		return -ENOMEM;
 	}
 	char *p = st->strings;
@@ -80,21 +80,21 @@ int stack_build(struct mt_stack *st, const struct mt_frame *frames, uint32_t n)
 
 /* ---- traced events ------------------------------------------------- */
 
-void tevents_clear(struct mt_tevents *e)
+void origins_events_clear(struct mt_tevents *e)
 {
 	for (size_t i = 0; i < e->n; i++)
 		free(e->v[i].path);
 	e->n = 0;
 }
 
-void tevents_free(struct mt_tevents *e)
+void origins_events_free(struct mt_tevents *e)
 {
-	tevents_clear(e);
+	origins_events_clear(e);
 	free(e->v);
 	memset(e, 0, sizeof(*e));
 }
 
-int tevents_push(struct mt_tevents *e, const struct mt_tevent *ev)
+int origins_events_push(struct mt_tevents *e, const struct mt_tevent *ev)
 {
 	if (VEC_RESERVE(e->v, e->cap, e->n, 64))
 		return -ENOMEM;
@@ -192,7 +192,7 @@ long origins_stack_of(const struct mt_origins *o, uint64_t addr)
 
 /* ---- groups -------------------------------------------------------- */
 
-void origin_groups_free(struct mt_origin_groups *g)
+void origins_groups_free(struct mt_origin_groups *g)
 {
 	free(g->v);
 	memset(g, 0, sizeof(*g));
@@ -259,7 +259,7 @@ int origins_group(const struct mt_origins *o, const struct mt_snapshot *s,
 	return 0;
 }
 
-size_t origin_groups_find(const struct mt_origin_groups *g, uint32_t major, uint32_t minor,
+size_t origins_groups_find(const struct mt_origin_groups *g, uint32_t major, uint32_t minor,
 			  uint64_t inode, size_t *first)
 {
 	size_t lo = 0, hi = g->n;

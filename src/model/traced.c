@@ -9,24 +9,24 @@
 void traced_init(struct mt_traced *t)
 {
 	memset(t, 0, sizeof(*t));
-	stacks_init(&t->stacks);
+	origins_stacks_init(&t->stacks);
 	origins_init(&t->origins);
 }
 
 void traced_free(struct mt_traced *t)
 {
-	stacks_free(&t->stacks);
-	tevents_free(&t->events);
-	tevents_free(&t->prev);
+	origins_stacks_free(&t->stacks);
+	origins_events_free(&t->events);
+	origins_events_free(&t->prev);
 	origins_free(&t->origins);
-	origin_groups_free(&t->groups);
+	origins_groups_free(&t->groups);
 	traced_init(t);
 }
 
 void traced_next(struct mt_traced *t)
 {
 	struct mt_tevents tmp = t->prev;
-	tevents_clear(&tmp);
+	origins_events_clear(&tmp);
 	t->prev = t->events;
 	t->events = tmp;
 }

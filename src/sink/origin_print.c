@@ -144,7 +144,7 @@ void origin_print_json_origins(struct json *j, const char *key, const struct mt_
 		json_null(j, key);
 		return;
 	}
-	size_t first, n = origin_groups_find(&t->groups, major, minor, inode, &first);
+	size_t first, n = origins_groups_find(&t->groups, major, minor, inode, &first);
 	json_array_begin(j, key);
 	for (size_t i = first; i < first + n; i++) {
 		const struct mt_origin_group *g = &t->groups.v[i];
@@ -267,7 +267,7 @@ void origin_print_text_origins(FILE *out, const struct mt_traced *t, uint32_t ma
 {
 	if (!t || !t->on)
 		return;
-	size_t first, n = origin_groups_find(&t->groups, major, minor, inode, &first);
+	size_t first, n = origins_groups_find(&t->groups, major, minor, inode, &first);
 	for (size_t i = first; i < first + n && i < first + max; i++) {
 		const struct mt_origin_group *g = &t->groups.v[i];
 		char bytes[32], line[512];

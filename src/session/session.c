@@ -1,0 +1,174 @@
+/*
+ * session.c - one watch: source -> model -> recorder (session.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "memtop/proc.h"
+#include "memtop/record.h"
+#include "memtop/replay.h"
+#include "memtop/session.h"
+#include "memtop/tracer.h"
+
+void session_init(struct mt_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	snapshot_init(&s->snap[0]);
+	snapshot_init(&s->snap[1]);
+	model_init(&s->model);
+	mt_error_clear(&s->rec_error);
+	traced_init(&s->traced);
+}
+
+/* The flags --rss asks for. */
+static unsigned read_flags(const struct mt_options *o)
+{
+	if (o->rss == MT_RSS_ALWAYS)
+		return PROC_READ_RSS_ALWAYS;
+	if (o->rss == MT_RSS_NEVER)
+		return PROC_READ_RSS_NEVER;
+	return 0;
+}
+
+static int open_source(struct mt_session *s, const struct mt_options *o, pid_t pid,
+		       struct mt_error *err)
+{
+	if (o->read) {
+		if (replay_open(&s->replay, o->read, o->session, err))
+			return -1;
+		s->pid = replay_session(s->replay)->pid;
+		return 0;
+	}
+	if (proc_open(&s->proc, pid, err))
+		return -1;
+	s->pid = pid;
+	/* Opened once the process is known to be watchable. */
+	return o->write ? record_open(&s->rec, o->write, o->delay, err) : 0;
+}
+
+/* --trace: refused (permissions, no tracepoints), the watch goes on with
+ * snapshot diffs; traced.reason says why. */
+static void start_tracer(struct mt_session *s, const struct mt_options *o)
+{
+	struct trace_options to = { .stack_bytes = o->trace_stack };
+	struct mt_error e;
+	s->traced.asked = o->trace;
+	if (!o->trace || o->read)
+		return;
+	mt_error_clear(&e);
+	if (tracer_start(&s->tracer, s->pid, &to, &e)) {
+		snprintf(s->traced.reason, sizeof(s->traced.reason), "%s", e.msg);
+		return;
+	}
+	s->traced.on = true;
+}
+
+/* What the tracer saw since the last sample, folded with it. */
+static int fold_traced(struct mt_session *s)
+{
+	struct tracer_stats st;
+	struct mt_traced *t = &s->traced;
+	traced_next(t);
+	if (!s->tracer)
+		return 0;
+	if (tracer_take(s->tracer, &t->events, &t->stacks, &st))
+		return -1;
+	t->total = st.events;
+	t->lost = st.lost;
+	t->records = st.records;
+	t->failed = st.failed;
+	t->threads = st.threads;
+	t->cpu = st.cpu;
+	return traced_fold(t, &s->snap[s->cur], &s->model.growth.events);
+}
+
+int session_open(struct mt_session *s, const struct mt_options *o, pid_t pid,
+		 struct mt_error *err)
+{
+	s->read_flags = read_flags(o);
+	if (open_source(s, o, pid, err) == 0) {
+		start_tracer(s, o);
+		return 0;
+	}
+	session_close(s, NULL);
+	return -1;
+}
+
+static int read_next(struct mt_session *s, struct mt_snapshot *next, struct mt_error *err)
+{
+	if (s->replay)
+		return replay_next(s->replay, next, err);
+	return proc_read(s->proc, next, s->read_flags, err) ? -1 : 0;
+}
+
+/* A sample that cannot be written (disk full) ends the recording, not
+ * the watch. */
+static void record(struct mt_session *s)
+{
+	if (s->rec && record_sample(s->rec, &s->model, &s->snap[s->cur], &s->rec_error)) {
+		record_close(s->rec);
+		s->rec = NULL;
+		s->rec_lost = true;
+	}
+}
+
+int session_next(struct mt_session *s, struct mt_error *err)
+{
+	struct mt_snapshot *next = &s->snap[!s->cur];
+	int rc = read_next(s, next, err);
+	if (rc == 0 && model_update(&s->model, s->have_snap ? &s->snap[s->cur] : NULL, next))
+		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	if (rc) {
+		s->have_prev = false;
+		return rc;
+	}
+	s->cur = !s->cur;
+	s->have_prev = s->have_snap;
+	s->have_snap = true;
+	s->refreshes++;
+	if (fold_traced(s))
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	record(s);
+	return 0;
+}
+
+bool session_record_lost(struct mt_session *s, struct mt_error *err)
+{
+	if (!s->rec_lost)
+		return false;
+	s->rec_lost = false;
+	*err = s->rec_error;
+	return true;
+}
+
+void session_restart(struct mt_session *s)
+{
+	model_free(&s->model);
+	model_init(&s->model);
+	snapshot_reset(&s->snap[0]);
+	snapshot_reset(&s->snap[1]);
+	s->have_snap = s->have_prev = false;
+	s->refreshes = 0;
+	if (s->replay)
+		replay_rewind(s->replay);
+}
+
+int session_close(struct mt_session *s, struct mt_error *err)
+{
+	struct mt_error e;
+	int rc = 0;
+	if (s->rec && record_flush(s->rec, err ? err : &e))
+		rc = -1;
+	record_close(s->rec);
+	tracer_stop(s->tracer);
+	traced_free(&s->traced);
+	replay_close(s->replay);
+	if (s->proc)
+		proc_close(s->proc);
+	model_free(&s->model);
+	snapshot_free(&s->snap[0]);
+	snapshot_free(&s->snap[1]);
+	session_init(s);
+	return rc;
+}
