@@ -221,16 +221,24 @@ static size_t inlined_at(struct ustack *u, uint64_t ip, const char *module,
 	Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, ip);
 	Dwarf_Addr bias;
 	Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, ip, &bias) : NULL;
-	Dwarf_Die *scopes = NULL;
+	Dwarf_Die *scopes = NULL, *chain = NULL;
 	int n = cu ? dwarf_getscopes(cu, ip - bias, &scopes) : 0;
 	size_t k = 0;
-	for (int i = 0; i < n && k < max; i++) {
-		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+	/* dwarf_getscopes's list can skip the inlined instances enclosing the
+	 * innermost one; the DIE tree itself (dwarf_getscopes_die, as
+	 * eu-addr2line -i does) has them all. */
+	int first = 0;
+	while (first < n && dwarf_tag(&scopes[first]) != DW_TAG_inlined_subroutine)
+		first++;
+	int m = first < n ? dwarf_getscopes_die(&scopes[first], &chain) : 0;
+	for (int i = 0; i < m && k < max; i++) {
+		if (dwarf_tag(&chain[i]) != DW_TAG_inlined_subroutine)
 			continue;
 		fr[k] = (struct mt_frame){ .ip = ip, .module = module, .inlined = true,
-					   .symbol = scope_name(&scopes[i], names[k], 256) };
+					   .symbol = scope_name(&chain[i], names[k], 256) };
 		k++;
 	}
+	free(chain);
 	free(scopes);
 	return k;
 }
