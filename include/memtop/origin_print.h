@@ -32,7 +32,5 @@ void origin_print_text_events(FILE *out, const struct mt_traced *t,
 /* Up to max origins of a backing, one line each, indented. */
 void origin_print_text_origins(FILE *out, const struct mt_traced *t, uint32_t major,
 			       uint32_t minor, uint64_t inode, size_t max);
-/* "fx::Windows::leak <- main <- ...", at most n bytes. */
-void origin_print_stack_line(char *buf, size_t n, const struct mt_stack *st);
 
 #endif

@@ -48,13 +48,17 @@ void origins_stack_free(struct mt_stack *st);
 /* Build a stack from parallel arrays; strings are copied. 0 or -ENOMEM. */
 int origins_stack_build(struct mt_stack *st, const struct mt_frame *frames, uint32_t n);
 
+/* The calls traced (trace.h's enum trace_call has the same values). */
+enum mt_call { MT_CALL_MMAP, MT_CALL_MUNMAP, MT_CALL_MREMAP, MT_CALL_BRK, MT_CALL_SHMAT,
+	       MT_CALL_COUNT };
+
 enum mt_tkind { MT_TEV_MAP, MT_TEV_UNMAP };
 
 /* One traced change of the address space. */
 struct mt_tevent {
 	double time;       /* CLOCK_REALTIME, seconds */
 	int tid;
-	uint8_t call;      /* enum trace_call */
+	uint8_t call;      /* enum mt_call */
 	uint8_t kind;      /* enum mt_tkind */
 	uint64_t start;
 	uint64_t len;      /* 0: unknown (shmat: the segment's size) */
@@ -122,6 +126,19 @@ void origins_groups_free(struct mt_origin_groups *g);
 /* The groups of one backing: index of the first and their number. */
 size_t origins_groups_find(const struct mt_origin_groups *g, uint32_t major, uint32_t minor,
 			  uint64_t inode, size_t *first);
+
+/* "rw-s" from a traced event's protection and flags ("????" when the
+ * call does not say, as munmap does not). */
+void origins_event_perms(const struct mt_tevent *e, char out[5]);
+/* Its length: the segment's, from s, when the call did not say (shmat). */
+uint64_t origins_event_len(const struct mt_tevent *e, const struct mt_snapshot *s);
+/* Its category: its region's in s if that mapping is still there (same
+ * start, same file), else what the call implies. */
+enum mt_category origins_event_category(const struct mt_tevent *e, const struct mt_snapshot *s);
+/* "fx::Windows::leak <- main <- ...", from the first frame outside the C
+ * library (the system call's wrapper, malloc's insides: how, not who);
+ * "(no stack)" for NULL. */
+void origins_stack_line(char *buf, size_t n, const struct mt_stack *st);
 
 /* Whether a snapshot-diff event [start, end) of kind `unmap` is explained
  * by one of the traced events ev (overlapping range, same kind). */

@@ -24,9 +24,11 @@
 #include <sys/types.h>
 
 #include "memtop/error.h"
+#include "memtop/origins.h"
 
-enum trace_call { TRACE_MMAP, TRACE_MUNMAP, TRACE_MREMAP, TRACE_BRK, TRACE_SHMAT,
-		  TRACE_NCALLS };
+enum trace_call { TRACE_MMAP = MT_CALL_MMAP, TRACE_MUNMAP = MT_CALL_MUNMAP,
+		  TRACE_MREMAP = MT_CALL_MREMAP, TRACE_BRK = MT_CALL_BRK,
+		  TRACE_SHMAT = MT_CALL_SHMAT, TRACE_NCALLS = MT_CALL_COUNT };
 
 const char *trace_call_name(enum trace_call c);
 

@@ -3,8 +3,11 @@
  * live range (include/memtop/origins.h).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "memtop/origins.h"
 #include "memtop/vec.h"
@@ -280,6 +283,78 @@ size_t origins_groups_find(const struct mt_origin_groups *g, uint32_t major, uin
 	       g->v[lo + n].dev_minor == minor && g->v[lo + n].inode == inode)
 		n++;
 	return n;
+}
+
+/* ---- reading events ------------------------------------------------ */
+
+void origins_event_perms(const struct mt_tevent *e, char out[5])
+{
+	if (e->prot < 0) {
+		strcpy(out, "????");
+		return;
+	}
+	out[0] = e->prot & PROT_READ ? 'r' : '-';
+	out[1] = e->prot & PROT_WRITE ? 'w' : '-';
+	out[2] = e->prot & PROT_EXEC ? 'x' : '-';
+	out[3] = (e->flags & MAP_TYPE) == MAP_PRIVATE || e->call == MT_CALL_BRK ? 'p' : 's';
+	out[4] = '\0';
+}
+
+enum mt_category origins_event_category(const struct mt_tevent *e, const struct mt_snapshot *s)
+{
+	long r = e->kind == MT_TEV_MAP ? snapshot_find(s, e->start) : -1;
+	if (r >= 0 && s->regions[r].start == e->start &&
+	    (e->path ? !strcmp(e->path, s->regions[r].path) : s->regions[r].inode == 0))
+		return s->regions[r].category;
+	if (e->call == MT_CALL_BRK)
+		return MT_CAT_HEAP;
+	if (e->call == MT_CALL_SHMAT)
+		return MT_CAT_SHARED;
+	if (e->path)
+		return MT_CAT_FILE;
+	if (e->prot == PROT_NONE)
+		return MT_CAT_RESERVED;
+	return (e->flags & MAP_TYPE) == MAP_PRIVATE ? MT_CAT_ANON : MT_CAT_SHARED;
+}
+
+uint64_t origins_event_len(const struct mt_tevent *e, const struct mt_snapshot *s)
+{
+	if (e->len)
+		return e->len;
+	long r = snapshot_find(s, e->start);
+	return r >= 0 ? s->regions[r].end - e->start : 0;
+}
+
+/* Leading frames in the C library (the system call's wrapper, malloc's
+ * insides) say how, not who: the line starts at the caller. */
+static bool in_libc(const struct mt_frame *f)
+{
+	const char *slash = strrchr(f->module, '/');
+	const char *base = slash ? slash + 1 : f->module;
+	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5);
+}
+
+void origins_stack_line(char *buf, size_t n, const struct mt_stack *st)
+{
+	size_t used = 0, i = 0;
+	buf[0] = '\0';
+	if (!st || st->n == 0) {
+		snprintf(buf, n, "(no stack)");
+		return;
+	}
+	while (i + 1 < st->n && in_libc(&st->frames[i]))
+		i++;
+	for (; i < st->n && used + 1 < n; i++) {
+		const struct mt_frame *f = &st->frames[i];
+		char addr[32];
+		const char *name = f->symbol;
+		if (!*name) {
+			snprintf(addr, sizeof(addr), "0x%" PRIx64, f->ip);
+			name = addr;
+		}
+		used += (size_t)snprintf(buf + used, n - used, "%s%s%s", used ? " <- " : "", name,
+					 f->inlined ? " (inlined)" : "");
+	}
 }
 
 bool origins_explains(const struct mt_tevents *ev, bool unmap, uint64_t start, uint64_t end)

@@ -91,29 +91,7 @@ static void json_files(struct json *j, const struct mt_growth *g, const struct m
 		json_double(j, "rate_per_min", f->rate_per_min, 3);
 		json_bool(j, "present", f->present);
 		json_buckets(j, "sizes", &f->buckets);
-		if (t)
-			origin_print_json_origins(j, "origins", t, f->dev_major, f->dev_minor,
-						  f->inode);
-		json_object_end(j);
-	}
-	json_array_end(j);
-}
-
-static void json_events(struct json *j, const struct mt_events *e)
-{
-	json_array_begin(j, "events");
-	for (size_t i = 0; i < e->n; i++) {
-		const struct mt_event *ev = &e->v[i];
-		char perms[5];
-		region_perms_str(ev->perms, perms);
-		json_object_begin(j, NULL);
-		json_str(j, "kind", ev->kind == MT_EV_MAP ? "map" : "unmap");
-		json_addr(j, "start", ev->start);
-		json_addr(j, "end", ev->end);
-		json_u64(j, "size", ev->end - ev->start);
-		json_str(j, "perms", perms);
-		json_str(j, "category", region_category_name(ev->category));
-		json_str(j, "path", ev->path ? ev->path : "");
+		origin_print_json_origins(j, "origins", t, f->dev_major, f->dev_minor, f->inode);
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -169,13 +147,11 @@ static void json_regions(struct json *j, const struct mt_snapshot *s, const stru
 		json_size(j, "rss", r->rss);
 		json_size(j, "pss", r->pss);
 		json_size(j, "swap", r->swap);
-		if (t) {
-			long id = index ? origins_stack_of(&t->origins, r->start) : -1;
-			if (id >= 0 && (size_t)id < t->stacks.n)
-				json_i64(j, "origin", index[id]);
-			else
-				json_null(j, "origin");
-		}
+		long id = index ? origins_stack_of(&t->origins, r->start) : -1;
+		if (id >= 0 && (size_t)id < t->stacks.n)
+			json_i64(j, "origin", index[id]);
+		else
+			json_null(j, "origin");
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -231,13 +207,9 @@ void batch_print_json(FILE *out, const struct mt_model *m,
 	json_stats(&j, m);
 	json_files(&j, &m->growth, o->traced);
 	json_buckets(&j, "anon_sizes", &m->growth.anon);
-	if (o->traced) {
-		origin_print_json_origins(&j, "anon_origins", o->traced, 0, 0, 0);
-		origin_print_json_events(&j, o->traced, &m->growth.events, s);
-		origin_print_json_state(&j, o->traced);
-	} else {
-		json_events(&j, &m->growth.events);
-	}
+	origin_print_json_origins(&j, "anon_origins", o->traced, 0, 0, 0);
+	origin_print_json_events(&j, o->traced, &m->growth.events, s);
+	origin_print_json_state(&j, o->traced);
 	if (o->regions)
 		json_regions(&j, s, o->traced);
 	json_object_end(&j);

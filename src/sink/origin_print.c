@@ -37,60 +37,19 @@ void origin_print_json_stack(struct json *j, const char *key, const struct mt_tr
 	json_array_end(j);
 }
 
-static void perms_of(const struct mt_tevent *e, char out[5])
-{
-	if (e->prot < 0) {
-		strcpy(out, "????");
-		return;
-	}
-	out[0] = e->prot & PROT_READ ? 'r' : '-';
-	out[1] = e->prot & PROT_WRITE ? 'w' : '-';
-	out[2] = e->prot & PROT_EXEC ? 'x' : '-';
-	out[3] = (e->flags & MAP_TYPE) == MAP_PRIVATE || e->call == TRACE_BRK ? 'p' : 's';
-	out[4] = '\0';
-}
-
-/* A traced event's category: its region's if that mapping is still
- * there (same start, same file), else what its call says. */
-static const char *category_of(const struct mt_tevent *e, const struct mt_snapshot *s)
-{
-	long r = e->kind == MT_TEV_MAP ? snapshot_find(s, e->start) : -1;
-	if (r >= 0 && s->regions[r].start == e->start &&
-	    (e->path ? !strcmp(e->path, s->regions[r].path) : s->regions[r].inode == 0))
-		return region_category_name(s->regions[r].category);
-	if (e->call == TRACE_BRK)
-		return region_category_name(MT_CAT_HEAP);
-	if (e->call == TRACE_SHMAT)
-		return region_category_name(MT_CAT_SHARED);
-	if (e->path)
-		return region_category_name(MT_CAT_FILE);
-	if (e->prot == PROT_NONE)
-		return region_category_name(MT_CAT_RESERVED);
-	return region_category_name((e->flags & MAP_TYPE) == MAP_PRIVATE ? MT_CAT_ANON
-									   : MT_CAT_SHARED);
-}
-
-static uint64_t tevent_len(const struct mt_tevent *e, const struct mt_snapshot *s)
-{
-	if (e->len)
-		return e->len;
-	long r = snapshot_find(s, e->start);
-	return r >= 0 ? s->regions[r].end - e->start : 0;
-}
-
 static void json_tevent(struct json *j, const struct mt_traced *t, const struct mt_tevent *e,
 			const struct mt_snapshot *s)
 {
 	char perms[5];
-	uint64_t len = tevent_len(e, s);
-	perms_of(e, perms);
+	uint64_t len = origins_event_len(e, s);
+	origins_event_perms(e, perms);
 	json_object_begin(j, NULL);
 	json_str(j, "kind", e->kind == MT_TEV_MAP ? "map" : "unmap");
 	json_addr(j, "start", e->start);
 	json_addr(j, "end", e->start + len);
 	json_u64(j, "size", len);
 	json_str(j, "perms", perms);
-	json_str(j, "category", category_of(e, s));
+	json_str(j, "category", region_category_name(origins_event_category(e, s)));
 	json_str(j, "path", e->path ? e->path : "");
 	json_double(j, "time", e->time, 6);
 	json_i64(j, "tid", e->tid);
@@ -179,38 +138,6 @@ void origin_print_json_state(struct json *j, const struct mt_traced *t)
 	json_object_end(j);
 }
 
-/* Leading frames in the C library (the system call's wrapper, malloc's
- * insides) say how, not who: the line starts at the caller. */
-static bool in_libc(const struct mt_frame *f)
-{
-	const char *slash = strrchr(f->module, '/');
-	const char *base = slash ? slash + 1 : f->module;
-	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5);
-}
-
-void origin_print_stack_line(char *buf, size_t n, const struct mt_stack *st)
-{
-	size_t used = 0, i = 0;
-	buf[0] = '\0';
-	if (!st || st->n == 0) {
-		snprintf(buf, n, "(no stack)");
-		return;
-	}
-	while (i + 1 < st->n && in_libc(&st->frames[i]))
-		i++;
-	for (; i < st->n && used + 1 < n; i++) {
-		const struct mt_frame *f = &st->frames[i];
-		char addr[32];
-		const char *name = f->symbol;
-		if (!*name) {
-			snprintf(addr, sizeof(addr), "0x%" PRIx64, f->ip);
-			name = addr;
-		}
-		used += (size_t)snprintf(buf + used, n - used, "%s%s%s", used ? " <- " : "", name,
-					 f->inlined ? " (inlined)" : "");
-	}
-}
-
 void origin_print_text_state(FILE *out, const struct mt_traced *t)
 {
 	if (!t || !t->asked)
@@ -228,9 +155,9 @@ static void text_tevent(FILE *out, const struct mt_traced *t, const struct mt_te
 			const struct mt_snapshot *s)
 {
 	char size[32], perms[5], line[512];
-	perms_of(e, perms);
-	format_size(size, sizeof(size), tevent_len(e, s));
-	origin_print_stack_line(line, sizeof(line), stack_of(t, e->stack));
+	origins_event_perms(e, perms);
+	format_size(size, sizeof(size), origins_event_len(e, s));
+	origins_stack_line(line, sizeof(line), stack_of(t, e->stack));
 	fprintf(out, "%-5s 0x%012" PRIx64 " %10s %s %-6s tid %-7d %s ",
 		e->kind == MT_TEV_MAP ? "map" : "unmap", e->start, size, perms,
 		trace_call_name(e->call), e->tid, line);
@@ -275,7 +202,7 @@ void origin_print_text_origins(FILE *out, const struct mt_traced *t, uint32_t ma
 		if (g->stack < 0)
 			snprintf(line, sizeof(line), "(mapped before tracing began)");
 		else
-			origin_print_stack_line(line, sizeof(line), stack_of(t, g->stack));
+			origins_stack_line(line, sizeof(line), stack_of(t, g->stack));
 		fprintf(out, "%8s %" PRIu64 " x, %s from %s\n", "", g->count, bytes, line);
 	}
 }
