@@ -35,6 +35,7 @@ struct shared {
 	volatile uint64_t iterations;
 	volatile uint64_t work;   /* spin iterations between maps */
 	volatile int stop;
+	volatile int pause;       /* no calls while set */
 };
 
 static void sleep_for(double s)
@@ -58,6 +59,8 @@ static void target(struct shared *sh)
 	unlink(path);
 	volatile uint64_t sink = 0;
 	while (!sh->stop) {
+		if (sh->pause)
+			continue;
 		for (uint64_t i = 0, n = sh->work; i < n; i++)
 			sink += i;
 		void *p = map_window(fd);
@@ -136,9 +139,11 @@ static int traced_phase(struct shared *sh, pid_t pid, double secs, struct phase 
 	tracer_take(t, &ev, &st, &s0);
 	origins_events_clear(&ev);
 	out->rate = rate_over(sh, secs);
+	sh->pause = 1;
 	uint64_t c1 = sh->iterations;
-	sleep_for(0.1); /* let it drain what the window made */
+	sleep_for(0.2); /* the tracer drains what the window made */
 	tracer_take(t, &ev, &st, &s1);
+	sh->pause = 0;
 	out->loops = c1 - c0;
 	out->events = s1.events - s0.events;
 	out->lost = s1.lost - s0.lost;

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "memtop/origins.h"
 #include "memtop/vec.h"
@@ -287,16 +286,19 @@ size_t origins_groups_find(const struct mt_origin_groups *g, uint32_t major, uin
 
 /* ---- reading events ------------------------------------------------ */
 
+/* The Linux ABI's values (sys/mman.h is not for the model). */
+enum { PROT_R = 1, PROT_W = 2, PROT_X = 4, MAPTYPE_MASK = 0x0f, MAPTYPE_PRIVATE = 2 };
+
 void origins_event_perms(const struct mt_tevent *e, char out[5])
 {
 	if (e->prot < 0) {
 		strcpy(out, "????");
 		return;
 	}
-	out[0] = e->prot & PROT_READ ? 'r' : '-';
-	out[1] = e->prot & PROT_WRITE ? 'w' : '-';
-	out[2] = e->prot & PROT_EXEC ? 'x' : '-';
-	out[3] = (e->flags & MAP_TYPE) == MAP_PRIVATE || e->call == MT_CALL_BRK ? 'p' : 's';
+	out[0] = e->prot & PROT_R ? 'r' : '-';
+	out[1] = e->prot & PROT_W ? 'w' : '-';
+	out[2] = e->prot & PROT_X ? 'x' : '-';
+	out[3] = (e->flags & MAPTYPE_MASK) == MAPTYPE_PRIVATE || e->call == MT_CALL_BRK ? 'p' : 's';
 	out[4] = '\0';
 }
 
@@ -312,9 +314,9 @@ enum mt_category origins_event_category(const struct mt_tevent *e, const struct 
 		return MT_CAT_SHARED;
 	if (e->path)
 		return MT_CAT_FILE;
-	if (e->prot == PROT_NONE)
+	if (e->prot == 0)
 		return MT_CAT_RESERVED;
-	return (e->flags & MAP_TYPE) == MAP_PRIVATE ? MT_CAT_ANON : MT_CAT_SHARED;
+	return (e->flags & MAPTYPE_MASK) == MAPTYPE_PRIVATE ? MT_CAT_ANON : MT_CAT_SHARED;
 }
 
 uint64_t origins_event_len(const struct mt_tevent *e, const struct mt_snapshot *s)

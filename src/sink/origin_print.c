@@ -7,7 +7,7 @@
 
 #include "memtop/format.h"
 #include "memtop/origin_print.h"
-#include "memtop/text.h"
+#include "memtop/escape.h"
 #include "memtop/trace.h"
 
 static const struct mt_stack *stack_of(const struct mt_traced *t, long id)
@@ -162,7 +162,7 @@ static void text_tevent(FILE *out, const struct mt_traced *t, const struct mt_te
 		e->kind == MT_TEV_MAP ? "map" : "unmap", e->start, size, perms,
 		trace_call_name(e->call), e->tid, line);
 	if (e->path)
-		text_write_bytes(out, e->path, strlen(e->path));
+		escape_bytes(out, e->path, strlen(e->path));
 	fputc('\n', out);
 }
 
@@ -184,7 +184,7 @@ void origin_print_text_events(FILE *out, const struct mt_traced *t,
 		fprintf(out, "%-5s 0x%012" PRIx64 " %10s %s (untraced: seen by the snapshots) ",
 			ev->kind == MT_EV_MAP ? "map" : "unmap", ev->start, size, perms);
 		if (ev->path)
-			text_write_bytes(out, ev->path, strlen(ev->path));
+			escape_bytes(out, ev->path, strlen(ev->path));
 		fputc('\n', out);
 	}
 }
