@@ -39,10 +39,12 @@ void traced_free(struct mt_traced *t);
 /* Start a refresh: this refresh's events become the previous ones. */
 void traced_next(struct mt_traced *t);
 /* Fold this refresh's events into the origins and group s's regions by
- * origin; count the diff events of `diff` no traced event explains.
- * 0 or -ENOMEM. */
-int traced_fold(struct mt_traced *t, const struct mt_snapshot *s,
-		const struct mt_events *diff);
+ * origin; count the diff events of `diff` no traced event explains.  An
+ * unmap says only where: its file and protection are taken from the map
+ * event before it in this refresh, else from prev's region there (prev
+ * may be NULL).  0 or -ENOMEM. */
+int traced_fold(struct mt_traced *t, const struct mt_snapshot *prev,
+		const struct mt_snapshot *s, const struct mt_events *diff);
 /* Whether a snapshot-diff event is explained by a traced event of this
  * refresh or the one before. */
 bool traced_explains(const struct mt_traced *t, const struct mt_event *ev);

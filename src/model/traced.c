@@ -1,6 +1,7 @@
 /*
  * traced.c - a refresh's share of --trace (include/memtop/traced.h).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "memtop/growth.h"
@@ -38,9 +39,44 @@ bool traced_explains(const struct mt_traced *t, const struct mt_event *ev)
 	       origins_explains(&t->prev, unmap, ev->start, ev->end);
 }
 
-int traced_fold(struct mt_traced *t, const struct mt_snapshot *s,
-		const struct mt_events *diff)
+/* The Linux ABI's values (sys/mman.h is not for the model). */
+enum { PROT_R = 1, PROT_W = 2, PROT_X = 4, MAP_SHARED_ = 1, MAP_PRIVATE_ = 2 };
+
+/* What an unmap unmapped: the latest map of this refresh over its start,
+ * else the region prev had there. */
+static int describe_unmap(struct mt_tevents *ev, size_t i, const struct mt_snapshot *prev)
 {
+	struct mt_tevent *e = &ev->v[i];
+	for (size_t j = i; j-- > 0;) {
+		const struct mt_tevent *m = &ev->v[j];
+		if (m->kind != MT_TEV_MAP || m->start > e->start ||
+		    (m->len && m->start + m->len <= e->start))
+			continue;
+		e->prot = m->prot;
+		e->flags = (e->flags & ~0x0f) | (m->flags & 0x0f);
+		if (m->path && !(e->path = strdup(m->path)))
+			return -1;
+		return 0;
+	}
+	long r = prev ? snapshot_find(prev, e->start) : -1;
+	if (r < 0)
+		return 0;
+	const struct mt_region *reg = &prev->regions[r];
+	e->prot = (reg->perms & MT_PERM_R ? PROT_R : 0) | (reg->perms & MT_PERM_W ? PROT_W : 0) |
+		  (reg->perms & MT_PERM_X ? PROT_X : 0);
+	e->flags = (e->flags & ~0x0f) | (reg->perms & MT_PERM_SHARED ? MAP_SHARED_ : MAP_PRIVATE_);
+	if (reg->path_len && !(e->path = strdup(reg->path)))
+		return -1;
+	return 0;
+}
+
+int traced_fold(struct mt_traced *t, const struct mt_snapshot *prev,
+		const struct mt_snapshot *s, const struct mt_events *diff)
+{
+	for (size_t i = 0; i < t->events.n; i++)
+		if (t->events.v[i].kind == MT_TEV_UNMAP && !t->events.v[i].path &&
+		    t->events.v[i].prot < 0 && describe_unmap(&t->events, i, prev))
+			return -1;
 	for (size_t i = 0; i < t->events.n; i++)
 		if (origins_apply(&t->origins, &t->events.v[i], s))
 			return -1;

@@ -80,7 +80,8 @@ static int fold_traced(struct mt_session *s)
 	t->failed = st.failed;
 	t->threads = st.threads;
 	t->cpu = st.cpu;
-	return traced_fold(t, &s->snap[s->cur], &s->model.growth.events);
+	return traced_fold(t, s->have_prev ? &s->snap[!s->cur] : NULL, &s->snap[s->cur],
+			   &s->model.growth.events);
 }
 
 int session_open(struct mt_session *s, const struct mt_options *o, pid_t pid,

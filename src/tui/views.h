@@ -33,6 +33,9 @@ void files_enter(struct tui_app *a, size_t item);
 
 /* Events: the log the TUI keeps across refreshes. */
 void eventlog_add(struct tui_evlog *l, const struct mt_events *ev);
+/* --trace: the traced events, then the diff events none explains. */
+void eventlog_add_traced(struct tui_evlog *l, const struct mt_traced *t,
+			 const struct mt_events *diff, const struct mt_snapshot *s);
 void eventlog_free(struct tui_evlog *l);
 /* Deep copy into dst (not initialised): 0, or -1 with dst empty. */
 int eventlog_copy(struct tui_evlog *dst, const struct tui_evlog *src);

@@ -70,6 +70,8 @@ class TraceTest(mtlib.MemtopTestCase):
         unmaps = [e for e in traced if e["call"] == "munmap" and e["size"] == win
                   and e["tid"] == fx.pid]
         self.assertEqual(len(unmaps), ans["churn_unmaps"])
+        for e in unmaps:  # what an unmap removed, from its map event
+            self.assertEqual((e["path"], e["perms"], e["category"]), (path, "r--s", "file"))
         # (No bound on how long they lived: churn_max_life is for people,
         # the machine may be loaded.)
         for e in events:
