@@ -133,11 +133,14 @@ static int traced_phase(struct shared *sh, pid_t pid, double secs, struct phase 
 		return -1;
 	}
 	sleep_for(0.3); /* warm-up: the stacks are named once */
-	/* Calls in flight at either take are counted at most once each
-	 * side: a few events off over thousands. */
-	uint64_t c0 = sh->iterations;
+	/* The target pauses while the tracer drains, at both ends of the
+	 * window: the events taken are exactly those of the loops counted. */
+	sh->pause = 1;
+	sleep_for(0.2);
 	tracer_take(t, &ev, &st, &s0);
 	origins_events_clear(&ev);
+	uint64_t c0 = sh->iterations;
+	sh->pause = 0;
 	out->rate = rate_over(sh, secs);
 	sh->pause = 1;
 	uint64_t c1 = sh->iterations;

@@ -25,7 +25,9 @@ struct mt_traced {
 	struct mt_origins origins;
 	struct mt_origin_groups groups;
 	uint64_t total;         /* events since tracing began */
-	uint64_t lost;          /* perf records the kernel dropped */
+	uint64_t lost;          /* perf records the kernel dropped, and events
+				 * memtop dropped (over a million waiting for a
+				 * refresh) */
 	uint64_t records;
 	uint64_t failed;        /* calls that failed (no event) */
 	uint64_t threads;       /* threads traced when tracing began */

@@ -19,6 +19,7 @@ struct tracer_stats {
 	uint64_t events;     /* map/unmap events made */
 	uint64_t failed;     /* calls that returned an error (no event) */
 	uint64_t lost;       /* records the kernel dropped (buffer full) */
+	uint64_t dropped;    /* events memtop dropped: over a million waiting */
 	uint64_t stacks;     /* distinct stacks */
 	uint64_t threads;    /* threads traced when tracing began */
 	double cpu;          /* seconds of CPU the tracer thread used */

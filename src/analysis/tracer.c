@@ -25,6 +25,10 @@
 #include "memtop/vec.h"
 
 #define MAX_STACKS (1u << 20) /* distinct stacks kept; later ones go unnamed */
+/* Events waiting for the front end: a long refresh interval on a busy
+ * target must not grow memtop without bound; beyond, events are dropped
+ * and counted (tracer_stats.dropped). */
+#define MAX_QUEUE (1u << 20)
 
 /* A call entered, waiting for its exit. */
 struct pending {
@@ -204,7 +208,9 @@ static char *fd_path(pid_t pid, int fd)
 static void emit(struct tracer *t, struct mt_tevent *ev)
 {
 	pthread_mutex_lock(&t->lock);
-	if (origins_events_push(&t->out, ev))
+	if (t->out.n >= MAX_QUEUE)
+		t->stats.dropped++;
+	else if (origins_events_push(&t->out, ev))
 		t->oom = true;
 	else
 		t->stats.events++;

@@ -235,9 +235,7 @@ int origins_group(const struct mt_origins *o, const struct mt_snapshot *s,
 		const struct mt_region *r = &s->regions[i];
 		if (r->inode == 0 && !(r->category == MT_CAT_ANON && r->path_len == 0))
 			continue;
-		if (VEC_RESERVE(out->v, out->cap, out->n, 64))
-			return -ENOMEM;
-		out->v[out->n++] = (struct mt_origin_group){
+		struct mt_origin_group row = {
 			.dev_major = r->inode ? r->dev_major : 0,
 			.dev_minor = r->inode ? r->dev_minor : 0,
 			.inode = r->inode,
@@ -245,6 +243,18 @@ int origins_group(const struct mt_origins *o, const struct mt_snapshot *s,
 			.count = 1,
 			.bytes = mt_region_size(r),
 		};
+		/* Neighbours mostly share a backing and an origin (a file's
+		 * segments, runs of anonymous regions mapped before tracing):
+		 * summed at once, the sort below has little left to do. */
+		struct mt_origin_group *last = out->n ? &out->v[out->n - 1] : NULL;
+		if (last && group_cmp(last, &row) == 0) {
+			last->count++;
+			last->bytes += row.bytes;
+			continue;
+		}
+		if (VEC_RESERVE(out->v, out->cap, out->n, 64))
+			return -ENOMEM;
+		out->v[out->n++] = row;
 	}
 	qsort(out->v, out->n, sizeof(*out->v), group_cmp);
 	size_t w = 0;

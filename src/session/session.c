@@ -75,7 +75,7 @@ static int fold_traced(struct mt_session *s)
 	if (tracer_take(s->tracer, &t->events, &t->stacks, &st))
 		return -1;
 	t->total = st.events;
-	t->lost = st.lost;
+	t->lost = st.lost + st.dropped;
 	t->records = st.records;
 	t->failed = st.failed;
 	t->threads = st.threads;
