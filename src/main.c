@@ -328,7 +328,7 @@ static int run_batch(const struct mt_options *o, struct mt_error *err)
 		return err->code;
 	if (ses.traced.asked) {
 		bo.traced = &ses.traced;
-		if (!ses.traced.on)
+		if (!ses.traced.on && !ses.replay)
 			fprintf(stderr, "memtop: %s; falling back to snapshot diffs\n",
 				ses.traced.reason);
 	}

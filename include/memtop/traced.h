@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "memtop/growth.h"
 #include "memtop/origins.h"
 #include "memtop/snapshot.h"
 
@@ -31,6 +32,8 @@ struct mt_traced {
 	uint64_t records;
 	uint64_t failed;        /* calls that failed (no event) */
 	uint64_t threads;       /* threads traced when tracing began */
+	uint64_t stacks_seen;   /* distinct stacks so far (a replay loads all
+				 * of stacks at once) */
 	uint64_t untraced;      /* this refresh's snapshot-diff events that no
 				 * traced event explains */
 	double cpu;             /* seconds of CPU the tracer used */
@@ -38,6 +41,12 @@ struct mt_traced {
 
 void traced_init(struct mt_traced *t);
 void traced_free(struct mt_traced *t);
+/* Forget what was folded (events, origins, counters), keeping the stacks
+ * and the state: a replay starting again from its first sample. */
+void traced_reset(struct mt_traced *t);
+/* Deep copy of what was folded (not the stacks, which only grow and stay
+ * with dst) from src into dst: a replay's checkpoints.  0 or -ENOMEM. */
+int traced_copy_state(struct mt_traced *dst, const struct mt_traced *src);
 /* Start a refresh: this refresh's events become the previous ones. */
 void traced_next(struct mt_traced *t);
 /* Fold this refresh's events into the origins and group s's regions by

@@ -6,6 +6,7 @@
 
 #include "memtop/growth.h"
 #include "memtop/traced.h"
+#include "memtop/vec.h"
 
 void traced_init(struct mt_traced *t)
 {
@@ -22,6 +23,56 @@ void traced_free(struct mt_traced *t)
 	origins_free(&t->origins);
 	origins_groups_free(&t->groups);
 	traced_init(t);
+}
+
+void traced_reset(struct mt_traced *t)
+{
+	origins_events_clear(&t->events);
+	origins_events_clear(&t->prev);
+	t->origins.n = 0;
+	t->groups.n = 0;
+	t->total = t->lost = t->records = t->failed = t->threads = t->untraced = 0;
+	t->stacks_seen = 0;
+	t->cpu = 0;
+}
+
+static int copy_events(struct mt_tevents *dst, const struct mt_tevents *src)
+{
+	origins_events_clear(dst);
+	for (size_t i = 0; i < src->n; i++)
+		if (origins_events_push(dst, &src->v[i]))
+			return -1;
+	return 0;
+}
+
+int traced_copy_state(struct mt_traced *dst, const struct mt_traced *src)
+{
+	if (copy_events(&dst->events, &src->events) || copy_events(&dst->prev, &src->prev))
+		return -1;
+	dst->origins.n = 0;
+	for (size_t i = 0; i < src->origins.n; i++) {
+		if (VEC_RESERVE(dst->origins.v, dst->origins.cap, dst->origins.n, 64))
+			return -1;
+		dst->origins.v[dst->origins.n++] = src->origins.v[i];
+	}
+	dst->groups.n = 0;
+	for (size_t i = 0; i < src->groups.n; i++) {
+		if (VEC_RESERVE(dst->groups.v, dst->groups.cap, dst->groups.n, 64))
+			return -1;
+		dst->groups.v[dst->groups.n++] = src->groups.v[i];
+	}
+	dst->asked = src->asked;
+	dst->on = src->on;
+	memcpy(dst->reason, src->reason, sizeof(dst->reason));
+	dst->total = src->total;
+	dst->lost = src->lost;
+	dst->records = src->records;
+	dst->failed = src->failed;
+	dst->threads = src->threads;
+	dst->stacks_seen = src->stacks_seen;
+	dst->untraced = src->untraced;
+	dst->cpu = src->cpu;
+	return 0;
 }
 
 void traced_next(struct mt_traced *t)

@@ -10,6 +10,7 @@
 #include "memtop/replay.h"
 #include "memtop/session.h"
 #include "memtop/tracer.h"
+#include "memtop/tracestore.h"
 
 void session_init(struct mt_session *s)
 {
@@ -38,7 +39,9 @@ static int open_source(struct mt_session *s, const struct mt_options *o, pid_t p
 		if (replay_open(&s->replay, o->read, o->session, err))
 			return -1;
 		s->pid = replay_session(s->replay)->pid;
-		return 0;
+		/* Recorded with --trace: its stacks, and its state. */
+		return tracestore_load(replay_db(s->replay), replay_session(s->replay)->id,
+				       &s->traced, err);
 	}
 	if (proc_open(&s->proc, pid, err))
 		return -1;
@@ -53,8 +56,10 @@ static void start_tracer(struct mt_session *s, const struct mt_options *o)
 {
 	struct trace_options to = { .stack_bytes = o->trace_stack };
 	struct mt_error e;
+	if (o->read)
+		return;
 	s->traced.asked = o->trace;
-	if (!o->trace || o->read)
+	if (!o->trace)
 		return;
 	mt_error_clear(&e);
 	if (tracer_start(&s->tracer, s->pid, &to, &e)) {
@@ -64,24 +69,38 @@ static void start_tracer(struct mt_session *s, const struct mt_options *o)
 	s->traced.on = true;
 }
 
-/* What the tracer saw since the last sample, folded with it. */
-static int fold_traced(struct mt_session *s)
+/* What the tracer saw since the last sample (or what the recording
+ * says it saw), folded with it: 0, or -1 with err. */
+static int fold_traced(struct mt_session *s, struct mt_error *err)
 {
 	struct tracer_stats st;
 	struct mt_traced *t = &s->traced;
 	traced_next(t);
-	if (!s->tracer)
-		return 0;
-	if (tracer_take(s->tracer, &t->events, &t->stacks, &st))
+	if (s->replay && t->asked &&
+	    tracestore_sample(replay_db(s->replay),
+			      replay_sample_id(s->replay, replay_pos(s->replay) - 1), t, err))
 		return -1;
+	if (!s->tracer && !(s->replay && t->asked))
+		return 0;
+	if (s->replay) {
+		if (traced_fold(t, s->have_prev ? &s->snap[!s->cur] : NULL, &s->snap[s->cur],
+				&s->model.growth.events))
+			return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return 0;
+	}
+	if (tracer_take(s->tracer, &t->events, &t->stacks, &st))
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 	t->total = st.events;
 	t->lost = st.lost + st.dropped;
 	t->records = st.records;
 	t->failed = st.failed;
 	t->threads = st.threads;
+	t->stacks_seen = t->stacks.n;
 	t->cpu = st.cpu;
-	return traced_fold(t, s->have_prev ? &s->snap[!s->cur] : NULL, &s->snap[s->cur],
-			   &s->model.growth.events);
+	if (traced_fold(t, s->have_prev ? &s->snap[!s->cur] : NULL, &s->snap[s->cur],
+			&s->model.growth.events))
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	return 0;
 }
 
 int session_open(struct mt_session *s, const struct mt_options *o, pid_t pid,
@@ -107,7 +126,8 @@ static int read_next(struct mt_session *s, struct mt_snapshot *next, struct mt_e
  * the watch. */
 static void record(struct mt_session *s)
 {
-	if (s->rec && record_sample(s->rec, &s->model, &s->snap[s->cur], &s->rec_error)) {
+	if (s->rec && ((s->traced.asked && record_traced(s->rec, &s->traced, &s->rec_error)) ||
+		       record_sample(s->rec, &s->model, &s->snap[s->cur], &s->rec_error))) {
 		record_close(s->rec);
 		s->rec = NULL;
 		s->rec_lost = true;
@@ -138,8 +158,8 @@ int session_next(struct mt_session *s, struct mt_error *err)
 	s->have_prev = s->have_snap;
 	s->have_snap = true;
 	s->refreshes++;
-	if (fold_traced(s))
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	if (fold_traced(s, err))
+		return -1;
 	record(s);
 	return 0;
 }
@@ -161,6 +181,7 @@ void session_restart(struct mt_session *s)
 	snapshot_reset(&s->snap[1]);
 	s->have_snap = s->have_prev = false;
 	s->refreshes = 0;
+	traced_reset(&s->traced);
 	if (s->replay)
 		replay_rewind(s->replay);
 }

@@ -132,7 +132,7 @@ void origin_print_json_state(struct json *j, const struct mt_traced *t)
 	json_u64(j, "lost", t->lost);
 	json_u64(j, "failed", t->failed);
 	json_u64(j, "threads", t->threads);
-	json_u64(j, "stacks", t->stacks.n);
+	json_u64(j, "stacks", t->stacks_seen);
 	json_u64(j, "untraced", t->untraced);
 	json_double(j, "cpu", t->cpu, 3);
 	json_object_end(j);
@@ -148,7 +148,7 @@ void origin_print_text_state(FILE *out, const struct mt_traced *t)
 	}
 	fprintf(out, "Trace: %" PRIu64 " events from %" PRIu64 " threads, %zu stacks, %" PRIu64
 		" lost, %" PRIu64 " untraced this refresh, %.2fs CPU\n",
-		t->total, t->threads, t->stacks.n, t->lost, t->untraced, t->cpu);
+		t->total, t->threads, t->stacks_seen, t->lost, t->untraced, t->cpu);
 }
 
 static void text_tevent(FILE *out, const struct mt_traced *t, const struct mt_tevent *e,

@@ -9,6 +9,7 @@ stripped build has no symbols of its own and no frame pointers: only the
 """
 
 import os
+import sqlite3
 
 import mtlib
 
@@ -166,6 +167,37 @@ class TraceTest(mtlib.MemtopTestCase):
             for e in r["events"]:
                 self.assertFalse(e["traced"])
                 self.assertIsNone(e["stack"])
+
+    def test_recorded_once_and_replayed(self):
+        d = self.tempdir()
+        rec = os.path.join(d, "t.mtrec")
+        fx, path, m = self.start("trace_calls", "--regions", "-w", rec)
+        ans = fx.cmd("run %d" % N)
+        m.report_after(ans["time"] + 1.0)
+        m.stop()
+        live = m.reports
+        reps = self.run_ok(["-r", rec, "-b", "--json", "--regions"]).json_lines()
+        # memtop was killed: the replay has every sample committed, and
+        # each is the live report's double in all --trace adds.
+        self.assertGreaterEqual(len(reps), len(live) - 1)
+        for a, b in zip(live, reps):
+            for k in ("events", "anon_origins", "trace", "stacks"):
+                self.assertEqual(a.get(k), b.get(k), k)
+            self.assertEqual([f["origins"] for f in a["files"]],
+                             [f["origins"] for f in b["files"]])
+            self.assertEqual([r["origin"] for r in a["regions"]],
+                             [r["origin"] for r in b["regions"]])
+        # Stacks once, events by reference.
+        db = sqlite3.connect(rec)
+        stacks, = db.execute("SELECT count(*) FROM trace_stack").fetchone()
+        events, = db.execute("SELECT count(*) FROM trace_event").fetchone()
+        refs, = db.execute("SELECT count(DISTINCT stack) FROM trace_event").fetchone()
+        db.close()
+        self.assertEqual(events, sum(len([e for e in r["events"] if e["traced"]])
+                                     for r in reps))
+        self.assertGreaterEqual(events, 4 * N)
+        self.assertEqual(stacks, refs)
+        self.assertLess(stacks, 12)
 
     def test_trace_refused_with_a_replay(self):
         res = mtlib.run_memtop(["-r", "/nonexistent.mtrec", "--trace"])

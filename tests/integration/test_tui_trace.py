@@ -2,6 +2,8 @@
 calls, Files names who maps each file, Events has each call's thread and
 caller, a region's detail its whole stack."""
 
+import os
+
 import mtlib
 from tuilib import Tui, rows_with
 
@@ -11,7 +13,9 @@ class TuiTraceTest(mtlib.MemtopTestCase):
     def setUp(self):
         super().setUp()
         self.fx = self.fixture("trace_calls", self.tempdir())
-        self.t = Tui(["-p", self.fx.pid, "--trace", "-d", "0.3"], width=180, height=45)
+        self.rec = os.path.join(self.tempdir(), "t.mtrec")
+        self.t = Tui(["-p", self.fx.pid, "--trace", "-d", "0.3", "-w", self.rec],
+                     width=180, height=45)
         self.addCleanup(self.t.close)
         self.t.wait_for("traced ")
 
@@ -43,6 +47,23 @@ class TuiTraceTest(mtlib.MemtopTestCase):
         self.assertIn("fx::Windows::leak(counts*)", s)
         self.assertIn("(inlined) map_window", s)
         self.assertIn("main", s)
+
+        # The recording replays it: Files and Events as they were, at the
+        # last sample and again after going back to the first.
+        t.keys("q")
+        t.exit_code()
+        r = Tui(["-r", self.rec], width=180, height=45)
+        self.addCleanup(r.close)
+        r.wait_for("REPLAY")
+        r.keys("End", "3")
+        r.wait_for(lambda s: any("windows.dat" in l and "Windows::lea" in l
+                                 for l in s.split("\n")))
+        r.keys("5")
+        r.wait_for(lambda s: any("fx::Windows::churn" in l for l in s.split("\n")))
+        r.keys("Home")
+        r.wait_for(lambda s: not any("fx::Windows" in l for l in s.split("\n")))
+        r.keys("End")
+        r.wait_for(lambda s: any("fx::Windows::churn" in l for l in s.split("\n")))
 
 
 if __name__ == "__main__":
