@@ -138,6 +138,8 @@ static size_t first_after(const struct mt_origins *o, uint64_t addr)
 /* Remove [start, end) from every range, splitting one that spans it. */
 static int origins_clear(struct mt_origins *o, uint64_t start, uint64_t end)
 {
+	if (o->n == 0)
+		return 0;
 	size_t i = first_after(o, start);
 	if (i < o->n && o->v[i].start < start && o->v[i].end > end) {
 		if (VEC_RESERVE(o->v, o->cap, o->n, 64))

@@ -2,6 +2,7 @@
  * events.c - the Events view: the map/unmap log, kept by the TUI across
  * refreshes in a ring of TUI_EVLOG_CAP.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,18 +12,22 @@
 enum { EC_TIME, EC_KIND, EC_START, EC_SIZE, EC_PERM, EC_CAT, EC_TID, EC_BY, EC_PATH,
        EC_NCOLS };
 
-static const struct tui_column event_cols[EC_NCOLS] = {
-	[EC_TIME] = { "TIME", 8, false, true, 0, true },
-	[EC_KIND] = { "EVENT", 5, false, false, 0, true },
-	[EC_START] = { "START", 14, false, false, 0, true },
-	[EC_SIZE] = { "SIZE", 9, true, true, 0, true },
-	[EC_PERM] = { "PERM", 4, false, false, 0, false },
-	[EC_CAT] = { "CATEGORY", 8, false, false, 0, true },
-	/* --trace: the calling thread and the code that called. */
-	[EC_TID] = { "TID", 7, true, false, 100, true },
-	[EC_BY] = { "CALLED FROM", 34, false, false, 90, false },
-	[EC_PATH] = { "PATH", 0, false, false, 0, true },
-};
+#define EVENT_COLS(tid_min, by_min) {                                   \
+	[EC_TIME] = { "TIME", 8, false, true, 0, true },                \
+	[EC_KIND] = { "EVENT", 5, false, false, 0, true },              \
+	[EC_START] = { "START", 14, false, false, 0, true },            \
+	[EC_SIZE] = { "SIZE", 9, true, true, 0, true },                 \
+	[EC_PERM] = { "PERM", 4, false, false, 0, false },              \
+	[EC_CAT] = { "CATEGORY", 8, false, false, 0, true },            \
+	[EC_TID] = { "TID", 7, true, false, tid_min, true },            \
+	[EC_BY] = { "CALLED FROM", 34, false, false, by_min, false },   \
+	[EC_PATH] = { "PATH", 0, false, false, 0, true },               \
+}
+
+/* Without --trace the calling thread and the caller are unknown: their
+ * columns never show. */
+static const struct tui_column event_cols[EC_NCOLS] = EVENT_COLS(SHRT_MAX, SHRT_MAX);
+static const struct tui_column event_cols_traced[EC_NCOLS] = EVENT_COLS(100, 90);
 
 static size_t evlog_slot(const struct tui_evlog *l, size_t item)
 {
@@ -222,6 +227,11 @@ void eventlog_add_traced(struct tui_evlog *l, const struct mt_traced *t,
 const struct mt_event *eventlog_get(const struct tui_evlog *l, size_t item)
 {
 	return &l->v[evlog_slot(l, item)];
+}
+
+void events_view_traced(struct tui_app *a)
+{
+	a->lists[VIEW_EVENTS].cols = a->ses.traced.asked ? event_cols_traced : event_cols;
 }
 
 void events_view_init(struct tui_app *a)

@@ -2,6 +2,7 @@
  * files.c - the Files view: mapping growth per backing file, and
  * anonymous memory grouped by size the same way.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "spark.h"
@@ -10,17 +11,20 @@
 enum { FC_REGIONS, FC_DREG, FC_VIRT, FC_RATE, FC_SPARK, FC_SIZES, FC_ORIGIN, FC_PATH,
        FC_NCOLS };
 
-static const struct tui_column file_cols[FC_NCOLS] = {
-	[FC_REGIONS] = { "REGIONS", 7, true, true, 0, true },
-	[FC_DREG] = { "+-REG", 6, true, true, 0, true },
-	[FC_VIRT] = { "VIRTUAL", 9, true, true, 0, true },
-	[FC_RATE] = { "/MIN", 6, true, true, 0, true },
-	[FC_SPARK] = { "HISTORY", 12, false, false, 0, false },
-	[FC_SIZES] = { "SIZES", 16, false, false, 0, false },
-	/* --trace: the call path of most of the live bytes. */
-	[FC_ORIGIN] = { "MAPPED BY", 44, false, false, 120, false },
-	[FC_PATH] = { "FILE", 0, false, false, 0, true },
-};
+#define FILE_COLS(origin_min) {                                         \
+	[FC_REGIONS] = { "REGIONS", 7, true, true, 0, true },           \
+	[FC_DREG] = { "+-REG", 6, true, true, 0, true },                \
+	[FC_VIRT] = { "VIRTUAL", 9, true, true, 0, true },              \
+	[FC_RATE] = { "/MIN", 6, true, true, 0, true },                 \
+	[FC_SPARK] = { "HISTORY", 12, false, false, 0, false },         \
+	[FC_SIZES] = { "SIZES", 16, false, false, 0, false },           \
+	[FC_ORIGIN] = { "MAPPED BY", 44, false, false, origin_min, false }, \
+	[FC_PATH] = { "FILE", 0, false, false, 0, true },               \
+}
+
+/* --trace: the call path of most of the live bytes; without it, never. */
+static const struct tui_column file_cols[FC_NCOLS] = FILE_COLS(SHRT_MAX);
+static const struct tui_column file_cols_traced[FC_NCOLS] = FILE_COLS(120);
 
 /* Item n_files is anonymous memory. */
 static size_t files_count(void *ctx)
@@ -197,6 +201,11 @@ void files_enter(struct tui_app *a, size_t item)
 	file_fig(a, item, &f);
 	a->view = VIEW_REGIONS;
 	list_set_filter(views_list(a), item < a->ses.model.growth.n_files ? f.path : "[anon]");
+}
+
+void files_view_traced(struct tui_app *a)
+{
+	a->lists[VIEW_FILES].cols = a->ses.traced.asked ? file_cols_traced : file_cols;
 }
 
 void files_view_init(struct tui_app *a)

@@ -16,8 +16,11 @@
 void summary_view_init(struct tui_app *a);
 void regions_view_init(struct tui_app *a);
 void files_view_init(struct tui_app *a);
+/* --trace known (live, or read from a recording): its columns show. */
+void files_view_traced(struct tui_app *a);
 void free_view_init(struct tui_app *a);
 void events_view_init(struct tui_app *a);
+void events_view_traced(struct tui_app *a);
 void threads_view_init(struct tui_app *a);
 
 /* Summary: its tables from the model; drawn under the address-space strip. */
