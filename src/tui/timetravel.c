@@ -57,8 +57,7 @@ static void say_session(struct tui_app *a)
 int timetravel_open(struct tui_app *a, struct mt_error *err)
 {
 	if (session_open(&a->ses, a->opt, 0, err) ||
-	    scanstore_list(replay_db(a->ses.replay), replay_session(a->ses.replay)->id, &a->scans,
-			   &a->n_scans, err))
+	    replay_list_scans(a->ses.replay, &a->scans, &a->n_scans, err))
 		return -1;
 	size_t every = (replay_count(a->ses.replay) + CHECKPOINTS_MAX - 1) / CHECKPOINTS_MAX;
 	a->checkpoint_every = every > CHECKPOINT_EVERY_MIN ? every : CHECKPOINT_EVERY_MIN;
@@ -71,7 +70,7 @@ int timetravel_open(struct tui_app *a, struct mt_error *err)
 }
 
 /* Index of the sample on screen. */
-size_t tui_replay_index(const struct tui_app *a)
+size_t timetravel_index(const struct tui_app *a)
 {
 	size_t pos = replay_pos(a->ses.replay);
 	return pos ? pos - 1 : 0;
@@ -113,14 +112,15 @@ static struct tui_checkpoint *checkpoint_take(const struct tui_app *a)
 	if (!c)
 		return NULL;
 	size_t mark_bytes = 0;
-	c->index = tui_replay_index(a);
+	c->index = timetravel_index(a);
 	snapshot_init(&c->snap[0]);
 	snapshot_init(&c->snap[1]);
 	model_init(&c->model);
 	traced_init(&c->traced);
 	c->mark = replay_mark(a->ses.replay, &mark_bytes);
 	if (!c->mark || model_copy(&c->model, &a->ses.model) ||
-	    snapshot_copy(&c->snap[0], &a->ses.snap[0]) || snapshot_copy(&c->snap[1], &a->ses.snap[1]) ||
+	    snapshot_copy(&c->snap[0], &a->ses.snap[0]) ||
+	    snapshot_copy(&c->snap[1], &a->ses.snap[1]) ||
 	    eventlog_copy(&c->log, &a->log) || traced_copy_state(&c->traced, &a->ses.traced)) {
 		checkpoint_free(c);
 		return NULL;
@@ -141,7 +141,7 @@ static struct tui_checkpoint *checkpoint_take(const struct tui_app *a)
  * `every` samples while the budget lasts.  They are taken in order. */
 static void checkpoint_maybe(struct tui_app *a)
 {
-	size_t i = tui_replay_index(a);
+	size_t i = timetravel_index(a);
 	size_t n = a->n_checkpoints;
 	if (i == 0 || i % a->checkpoint_every || n >= CHECKPOINTS_MAX ||
 	    a->checkpoint_bytes >= CHECKPOINT_BUDGET ||
@@ -184,7 +184,8 @@ static int checkpoint_restore(struct tui_app *a, const struct tui_checkpoint *c)
 	forget_logs(a);
 	model_free(&a->ses.model);
 	if (replay_restore(a->ses.replay, c->mark) || model_copy(&a->ses.model, &c->model) ||
-	    snapshot_copy(&a->ses.snap[0], &c->snap[0]) || snapshot_copy(&a->ses.snap[1], &c->snap[1]) ||
+	    snapshot_copy(&a->ses.snap[0], &c->snap[0]) ||
+	    snapshot_copy(&a->ses.snap[1], &c->snap[1]) ||
 	    eventlog_copy(&a->log, &c->log) || traced_copy_state(&a->ses.traced, &c->traced))
 		return -1;
 	a->ses.cur = c->cur;
@@ -216,9 +217,9 @@ void timetravel_goto(struct tui_app *a, size_t k)
 	mt_error_clear(&err);
 	if (k >= n)
 		k = n - 1;
-	if (a->ses.have_snap && k == tui_replay_index(a))
+	if (a->ses.have_snap && k == timetravel_index(a))
 		return;
-	if (!a->ses.have_snap || k < tui_replay_index(a))
+	if (!a->ses.have_snap || k < timetravel_index(a))
 		go_back(a, k);
 	bool shown = false;
 	while (!shown && replay_pos(a->ses.replay) < k + 1) {
@@ -244,7 +245,7 @@ void timetravel_goto(struct tui_app *a, size_t k)
 
 void timetravel_step(struct tui_app *a, int dir)
 {
-	size_t i = tui_replay_index(a);
+	size_t i = timetravel_index(a);
 	if (dir > 0 && i + 1 >= replay_count(a->ses.replay)) {
 		tui_status(a, "this is the last sample (%zu)", i + 1);
 		a->playing = false;
@@ -272,7 +273,7 @@ void timetravel_jump(struct tui_app *a, const char *text)
 		timetravel_goto(a, n - 1);
 		return;
 	}
-	if (format_parse_when(text, replay_time(a->ses.replay, tui_replay_index(a)), &t)) {
+	if (format_parse_when(text, replay_time(a->ses.replay, timetravel_index(a)), &t)) {
 		tui_status(a, "'%s' is not a time: HH:MM[:SS], YYYY-MM-DD HH:MM[:SS] or #N", text);
 		return;
 	}

@@ -264,7 +264,7 @@ static void set_view(struct tui_app *a, int v)
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 }
 
-void picker_enter(struct tui_app *a)
+void tui_pick(struct tui_app *a)
 {
 	pid_t pid = picker_selected(a);
 	struct mt_error err;
@@ -282,7 +282,7 @@ void picker_enter(struct tui_app *a)
 	screen_push(a, &views_screen);
 }
 
-void views_leave(struct tui_app *a)
+void tui_leave(struct tui_app *a)
 {
 	screen_pop_to(a, &views_screen);
 	screen_pop(a);
@@ -589,6 +589,7 @@ static void app_free(struct tui_app *a)
 {
 	while (a->depth)
 		screen_pop(a);
+	drilldown_close(a); /* what a first step that failed left */
 	symbols_cache_free(&a->symbols);
 	views_free(a);
 	list_free(&a->help_list);
@@ -637,8 +638,10 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	SCREEN *scr;
 	bool failed = true;
 
-	if (!a)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), MT_EXIT_FAILURE;
+	if (!a) {
+		mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return MT_EXIT_FAILURE;
+	}
 	setlocale(LC_ALL, "");
 	a->opt = opt;
 	a->gl = text_glyphs(strcmp(nl_langinfo(CODESET), "UTF-8") == 0);
