@@ -385,7 +385,8 @@ int tracer_start(struct tracer **out, pid_t pid, const struct trace_options *o,
 	t->stats.threads = trace_threads(t->trace);
 	if (pthread_create(&t->thread, NULL, tracer_main, t)) {
 		tracer_stop(t);
-		return mt_error_set(err, MT_EXIT_FAILURE, EAGAIN, "--trace: cannot start a thread");
+		return mt_error_set(err, MT_EXIT_FAILURE, EAGAIN,
+				    "--trace: cannot start a thread");
 	}
 	t->running = true;
 	*out = t;

@@ -261,7 +261,8 @@ int ustack_symbolize(struct ustack *u, const uint64_t *ips, size_t n, struct mt_
 		}
 	for (size_t i = 0; i < n && k < ORIGINS_MAX_FRAMES; i++) {
 		struct symbols_hit hit;
-		const struct symbols_module *m = u->map_ok ? symbols_module_of(&u->map, ips[i]) : NULL;
+		const struct symbols_module *m =
+			u->map_ok ? symbols_module_of(&u->map, ips[i]) : NULL;
 		const char *module = m ? m->path : "";
 		k += inlined_at(u, ips[i], module, &fr[k], ORIGINS_MAX_FRAMES - k, &inl_names[k]);
 		if (k >= ORIGINS_MAX_FRAMES)

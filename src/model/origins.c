@@ -310,7 +310,8 @@ void origins_event_perms(const struct mt_tevent *e, char out[5])
 	out[0] = e->prot & PROT_R ? 'r' : '-';
 	out[1] = e->prot & PROT_W ? 'w' : '-';
 	out[2] = e->prot & PROT_X ? 'x' : '-';
-	out[3] = (e->flags & MAPTYPE_MASK) == MAPTYPE_PRIVATE || e->call == MT_CALL_BRK ? 'p' : 's';
+	bool private = (e->flags & MAPTYPE_MASK) == MAPTYPE_PRIVATE || e->call == MT_CALL_BRK;
+	out[3] = private ? 'p' : 's';
 	out[4] = '\0';
 }
 

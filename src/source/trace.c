@@ -286,9 +286,11 @@ static int open_thread(struct trace *t, pid_t tid, size_t pages, struct mt_error
 				return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 			}
 			t->fds[t->n_fds++] = (int)fd;
-			int e = r->fd < 0 ? ring_map(t, r, (int)fd, pages)
-					  : (ioctl((int)fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd) ? -errno
-											     : 0);
+			int e = 0;
+			if (r->fd < 0)
+				e = ring_map(t, r, (int)fd, pages);
+			else if (ioctl((int)fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd))
+				e = -errno;
 			if (e)
 				return open_error(t, -e, err);
 		}

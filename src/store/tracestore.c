@@ -448,7 +448,8 @@ static int read_event(sqlite3_stmt *st, const struct mt_traced *t, struct mt_tev
 	     !recfile_col_int(st, 9, 0, (int64_t)t->stacks.n - 1, &stack)))
 		return -1;
 	int c = call_of(call, cl);
-	bool map = kl == 3 && !memcmp(kind, "map", 3), unmap = kl == 5 && !memcmp(kind, "unmap", 5);
+	bool map = kl == 3 && !memcmp(kind, "map", 3);
+	bool unmap = kl == 5 && !memcmp(kind, "unmap", 5);
 	if (c < 0 || (!map && !unmap))
 		return -1;
 	e->tid = (int)tid;

@@ -129,9 +129,9 @@ static void add_origin(struct tui_app *a, struct tui_lines *L)
 		char at[24];
 		snprintf(at, sizeof(at), "#%u", i);
 		if (f->symbol[0])
-			lines_add(L, f->inlined ? LINE_DIM : LINE_PLAIN, at, "%s%s+0x%" PRIx64 "  %s",
-				  f->inlined ? "(inlined) " : "", f->symbol, f->offset,
-				  slash ? slash + 1 : f->module);
+			lines_add(L, f->inlined ? LINE_DIM : LINE_PLAIN, at,
+				  "%s%s+0x%" PRIx64 "  %s", f->inlined ? "(inlined) " : "",
+				  f->symbol, f->offset, slash ? slash + 1 : f->module);
 		else
 			lines_add(L, LINE_PLAIN, at, "0x%" PRIx64 "  %s", f->ip,
 				  slash ? slash + 1 : f->module);
