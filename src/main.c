@@ -46,6 +46,8 @@ static const char usage_text[] =
 	"                       on snapshot diffs when refused)\n"
 	"      --trace-stack N  bytes of user stack copied per traced call (default\n"
 	"                       8192; deeper stacks need more)\n"
+	"      --trace-buffer M MiB of buffer per CPU for traced calls (a power of\n"
+	"                       two, 1 to 256; default 4, less beyond 16 CPUs)\n"
 	"  -w, --write FILE     record the session into FILE (an SQLite database;\n"
 	"                       a recording already there gets a new session)\n"
 	"  -r, --read FILE      replay a recording: the same screens (t/T step, b jumps\n"
@@ -65,7 +67,8 @@ static const char exit_text[] =
 	"denied, 5 kernel thread, 6 the target exited, 7 bad recording.\n";
 
 enum { OPT_JSON = 256, OPT_REGIONS, OPT_RSS, OPT_REFS, OPT_NO_FREEZE, OPT_DEMO,
-       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION, OPT_TRACE, OPT_TRACE_STACK };
+       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION, OPT_TRACE, OPT_TRACE_STACK,
+       OPT_TRACE_BUFFER };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -79,6 +82,7 @@ static const struct option long_options[] = {
 	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
 	{ "trace", no_argument, NULL, OPT_TRACE },
 	{ "trace-stack", required_argument, NULL, OPT_TRACE_STACK },
+	{ "trace-buffer", required_argument, NULL, OPT_TRACE_BUFFER },
 	{ "write", required_argument, NULL, 'w' },
 	{ "read", required_argument, NULL, 'r' },
 	{ "session", required_argument, NULL, OPT_SESSION },
@@ -159,6 +163,13 @@ static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_
 			return usage_error(err, "--trace-stack: '%s' is not a size from 512 to 65000 "
 					   "bytes", arg);
 		o->trace_stack = (size_t)v & ~(size_t)7;
+		return 0;
+	case OPT_TRACE_BUFFER:
+		/* The kernel maps a power of two of pages. */
+		if (parse_long(arg, 1, 256, &v) || (v & (v - 1)))
+			return usage_error(err, "--trace-buffer: '%s' is not a power of two of MiB "
+					   "from 1 to 256", arg);
+		o->trace_buffer = (size_t)v;
 		return 0;
 	case OPT_DEMO: o->demo = true; return 0;
 	case OPT_NO_COLOR: o->no_color = true; return 0;

@@ -21,6 +21,7 @@ struct mt_options {
 	bool no_freeze;     /* --no-freeze: scan without stopping the target */
 	bool trace;         /* --trace: every map and unmap with its stack */
 	size_t trace_stack; /* --trace-stack BYTES: user stack copied per call */
+	size_t trace_buffer; /* --trace-buffer MIB: ring per CPU (0: default) */
 	const char *refs;   /* --refs TARGET: ADDR, START-END or START+LEN */
 	const char *write;  /* -w FILE: record the session into FILE */
 	const char *read;   /* -r FILE: replay a recording instead of a process */

@@ -63,6 +63,15 @@ struct trace_record {
 	size_t stack_size;
 };
 
+/*
+ * Decode one PERF_RECORD_SAMPLE of the layout trace_open asks for (a
+ * record of the kernel's, header included, size bytes): false when it is
+ * malformed or of no tracepoint of ids.  For tests and fuzzing; trace_read
+ * calls it.
+ */
+bool trace_decode(const struct trace_ids *ids, const void *record, size_t size,
+		  struct trace_record *rec);
+
 struct trace_options {
 	size_t stack_bytes;   /* user stack copied per call (default 8 KiB) */
 	size_t ring_pages;    /* per CPU, a power of two (default: 4 MiB, less

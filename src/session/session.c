@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "memtop/proc.h"
 #include "memtop/record.h"
@@ -54,7 +55,11 @@ static int open_source(struct mt_session *s, const struct mt_options *o, pid_t p
  * snapshot diffs; traced.reason says why. */
 static void start_tracer(struct mt_session *s, const struct mt_options *o)
 {
-	struct trace_options to = { .stack_bytes = o->trace_stack };
+	long page = sysconf(_SC_PAGESIZE);
+	struct trace_options to = {
+		.stack_bytes = o->trace_stack,
+		.ring_pages = o->trace_buffer * (1u << 20) / (size_t)(page > 0 ? page : 4096),
+	};
 	struct mt_error e;
 	if (o->read)
 		return;

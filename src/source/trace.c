@@ -246,6 +246,16 @@ static int open_error(struct trace *t, int e, struct mt_error *err)
 	return mt_error_set(err, MT_EXIT_FAILURE, e, "--trace: perf_event_open: %s", strerror(e));
 }
 
+/* The buffer is locked memory: an unprivileged user's share of it is
+ * bounded by kernel.perf_event_mlock_kb. */
+static int map_error(const struct trace *t, size_t pages, int e, struct mt_error *err)
+{
+	return mt_error_set(err, e == EPERM || e == ENOMEM ? MT_EXIT_PERM : MT_EXIT_FAILURE, e,
+			    "--trace: cannot map a %zu KiB buffer per CPU (%s; "
+			    "kernel.perf_event_mlock_kb bounds it without CAP_IPC_LOCK): "
+			    "try --trace-buffer 1", pages * t->page_size / 1024, strerror(e));
+}
+
 static int ring_map(struct trace *t, struct ring *r, int fd, size_t pages)
 {
 	size_t len = (pages + 1) * t->page_size;
@@ -286,13 +296,13 @@ static int open_thread(struct trace *t, pid_t tid, size_t pages, struct mt_error
 				return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 			}
 			t->fds[t->n_fds++] = (int)fd;
-			int e = 0;
-			if (r->fd < 0)
-				e = ring_map(t, r, (int)fd, pages);
-			else if (ioctl((int)fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd))
-				e = -errno;
-			if (e)
-				return open_error(t, -e, err);
+			if (r->fd < 0) {
+				int e = ring_map(t, r, (int)fd, pages);
+				if (e)
+					return map_error(t, pages, -e, err);
+			} else if (ioctl((int)fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd)) {
+				return open_error(t, errno, err);
+			}
 		}
 	}
 	return 0;
@@ -464,9 +474,12 @@ static int call_of(const int *ids, int type)
 	return -1;
 }
 
-/* Decode a sample (layout from the attrs above): false when malformed. */
-static bool decode(const struct trace *t, const uint8_t *p, size_t size, struct trace_record *rec)
+bool trace_decode(const struct trace_ids *ids, const void *record, size_t size,
+		  struct trace_record *rec)
 {
+	const uint8_t *p = record;
+	if (size < sizeof(struct perf_event_header))
+		return false;
 	const uint8_t *end = p + size;
 	p += sizeof(struct perf_event_header);
 	if (end - p < 20)
@@ -484,9 +497,9 @@ static bool decode(const struct trace *t, const uint8_t *p, size_t size, struct 
 	rec->tid = (int)pid_tid[1];
 	uint16_t type;
 	memcpy(&type, raw, 2);
-	int c = call_of(t->ids.enter, type);
+	int c = call_of(ids->enter, type);
 	rec->enter = c >= 0;
-	if (c < 0 && (c = call_of(t->ids.exit, type)) < 0)
+	if (c < 0 && (c = call_of(ids->exit, type)) < 0)
 		return false;
 	rec->call = (enum trace_call)c;
 	rec->have_regs = false;
@@ -543,7 +556,7 @@ static void ring_consume(struct trace *t, struct ring *r, trace_fn fn, void *arg
 	}
 	if (p && h.type == PERF_RECORD_SAMPLE) {
 		struct trace_record rec;
-		if (decode(t, p, h.size, &rec) && rec.pid == t->pid) {
+		if (trace_decode(&t->ids, p, h.size, &rec) && rec.pid == t->pid) {
 			fn(&rec, arg);
 			(*count)++;
 		}

@@ -198,6 +198,16 @@ class TraceTest(mtlib.MemtopTestCase):
         self.assertGreaterEqual(events, 4 * N)
         self.assertEqual(stacks, refs)
         self.assertLess(stacks, 12)
+        # A damaged trace row is refused with the bad-recording code, not
+        # trusted.
+        db = sqlite3.connect(rec)
+        db.execute("UPDATE trace_event SET call = 'bogus' WHERE idx = 0")
+        db.execute("UPDATE trace_frame SET idx = idx + 70 WHERE idx = 1")
+        db.commit()
+        db.close()
+        res = mtlib.run_memtop(["-r", rec, "-b", "--json"])
+        self.assertEqual(res.rc, 7, res)
+        self.assertIn("damaged", res.errtext)
 
     def test_trace_refused_with_a_replay(self):
         res = mtlib.run_memtop(["-r", "/nonexistent.mtrec", "--trace"])
