@@ -38,6 +38,14 @@ struct trace_ids {
 	int exit[TRACE_NCALLS];
 };
 
+/*
+ * The testing hook: an errno that every perf_event_open is to fail with,
+ * 0 for none.  The release binary's always says 0; the test build's
+ * memtop (tests/support/trace_deny.c) reads MEMTOP_TEST_TRACE_ERRNO, so
+ * that the tests see a refusal as an unprivileged user would, as root.
+ */
+int trace_test_errno(void);
+
 /* Find the ids (tracefs, else a private mount of it): 0 or -1 with err. */
 int trace_find_ids(struct trace_ids *ids, struct mt_error *err);
 

@@ -209,6 +209,27 @@ class TraceTest(mtlib.MemtopTestCase):
         self.assertEqual(res.rc, 7, res)
         self.assertIn("damaged", res.errtext)
 
+    def test_perf_refused_falls_back(self):
+        """perf_event_open refused (EACCES, as kernel.perf_event_paranoid
+        does to an unprivileged user): one line, the fallback, exit 0.
+        The test build's hook refuses it (tests/support/trace_deny.c)."""
+        fx = self.fixture("trace_calls", self.tempdir())
+        os.environ["MEMTOP_TEST_TRACE_ERRNO"] = "13"
+        try:
+            res = mtlib.run_memtop(["-p", fx.pid, "-b", "--json", "-n", "2", "-d", "0.2",
+                                    "--trace"])
+        finally:
+            del os.environ["MEMTOP_TEST_TRACE_ERRNO"]
+        self.assertEqual(res.rc, 0, res)
+        lines = [l for l in res.errtext.splitlines() if l.strip()]
+        self.assertEqual(len(lines), 1, res.errtext)
+        self.assertRegex(lines[0], r"perf events refused \(kernel\.perf_event_paranoid=-?\d+, "
+                         r"needs CAP_PERFMON or root\); falling back to snapshot diffs")
+        reps = res.json_lines()
+        self.assertTrue(all(not r["trace"]["on"] and "perf events refused" in
+                            r["trace"]["reason"] for r in reps))
+        fx.cmd("run 2")
+
     def test_trace_refused_with_a_replay(self):
         res = mtlib.run_memtop(["-r", "/nonexistent.mtrec", "--trace"])
         self.assertEqual(res.rc, 2, res)
