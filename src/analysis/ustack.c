@@ -94,10 +94,52 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 	.set_initial_registers = cb_set_initial_registers,
 };
 
+/*
+ * The modules, as the target sees its files: /proc/PID/maps with every
+ * path put under /proc/PID/root, so that a target in a container or a
+ * chroot has its own libraries read, not memtop's files of the same name
+ * (symbols.h opens them the same way).
+ */
+static int report_modules(struct ustack *u)
+{
+	char path[64], prefix[48];
+	snprintf(path, sizeof(path), "/proc/%d/maps", u->pid);
+	long len = proc_slurp(path, &u->maps_text, &u->maps_cap);
+	if (len < 0)
+		return -EIO;
+	int plen = snprintf(prefix, sizeof(prefix), "/proc/%d/root", u->pid);
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	if (!out)
+		return -ENOMEM;
+	for (char *line = u->maps_text; line < u->maps_text + len;) {
+		char *nl = memchr(line, '\n', (size_t)(u->maps_text + len - line));
+		char *end = nl ? nl : u->maps_text + len;
+		char *slash = memchr(line, '/', (size_t)(end - line));
+		if (slash && slash[-1] == ' ') {
+			fwrite(line, 1, (size_t)(slash - line), out);
+			fwrite(prefix, 1, (size_t)plen, out);
+			fwrite(slash, 1, (size_t)(end - slash), out);
+		} else {
+			fwrite(line, 1, (size_t)(end - line), out);
+		}
+		fputc('\n', out);
+		line = end + 1;
+	}
+	fclose(out);
+	FILE *in = fmemopen(text, size ? size : 1, "r");
+	int rc = in ? dwfl_linux_proc_maps_report(u->dwfl, in) : -1;
+	if (in)
+		fclose(in);
+	free(text);
+	return rc ? -EIO : 0;
+}
+
 static int report(struct ustack *u)
 {
 	dwfl_report_begin(u->dwfl);
-	int rc = dwfl_linux_proc_report(u->dwfl, u->pid);
+	int rc = report_modules(u);
 	dwfl_report_end(u->dwfl, NULL, NULL);
 	if (rc)
 		return -EIO;
