@@ -63,7 +63,8 @@ struct mt_tevent {
 	uint64_t start;
 	uint64_t len;      /* 0: unknown (shmat: the segment's size) */
 	int prot;          /* mmap, mremap: -1 if not known */
-	int flags;         /* mmap, mremap: MAP_* / MREMAP_* */
+	int flags;         /* mmap, mremap: the call's MAP_* / MREMAP_* flags */
+	int8_t shared;     /* the mapping: 1 shared, 0 private, -1 unknown */
 	int fd;            /* mmap: -1 anonymous */
 	char *path;        /* owned: the file at the time of the call, or NULL */
 	long stack;        /* id in mt_stacks, -1 if none */
@@ -127,7 +128,7 @@ void origins_groups_free(struct mt_origin_groups *g);
 size_t origins_groups_find(const struct mt_origin_groups *g, uint32_t major, uint32_t minor,
 			  uint64_t inode, size_t *first);
 
-/* "rw-s" from a traced event's protection and flags ("????" when the
+/* "rw-s" from a traced event's protection and type ("????" when the
  * call does not say, as munmap does not). */
 void origins_event_perms(const struct mt_tevent *e, char out[5]);
 /* Its length: the segment's, from s, when the call did not say (shmat). */

@@ -217,7 +217,7 @@ static void emit(struct tracer *t, struct mt_tevent *ev)
 	pthread_mutex_unlock(&t->lock);
 }
 
-static void on_exit_(struct tracer *t, const struct trace_record *r)
+static void on_return(struct tracer *t, const struct trace_record *r)
 {
 	struct pending *p = pending_slot(t, r->tid, false);
 	if (!p || p->call != r->call)
@@ -226,7 +226,7 @@ static void on_exit_(struct tracer *t, const struct trace_record *r)
 	p->tid = -1; /* a tombstone keeps later probe chains intact */
 	struct mt_tevent ev = { .time = (double)c.time / 1e9 + t->mono_to_real, .tid = r->tid,
 				.call = c.call, .kind = MT_TEV_MAP, .prot = -1, .fd = -1,
-				.stack = c.stack };
+				.shared = -1, .stack = c.stack };
 	bool ok = r->ret >= 0 || r->ret < -4095;
 	if (!ok && c.call != TRACE_BRK) {
 		t->stats.failed++;
@@ -238,6 +238,7 @@ static void on_exit_(struct tracer *t, const struct trace_record *r)
 		ev.len = page_up(c.args[1]);
 		ev.prot = (int)c.args[2];
 		ev.flags = (int)c.args[3];
+		ev.shared = (ev.flags & MAP_TYPE) != MAP_PRIVATE;
 		ev.fd = (int)c.args[4];
 		if (ev.fd >= 0 && !(ev.flags & MAP_ANONYMOUS))
 			ev.path = fd_path(t->pid, ev.fd);
@@ -272,6 +273,7 @@ static void on_exit_(struct tracer *t, const struct trace_record *r)
 		ev.start = page_up(now > was ? was : now);
 		ev.len = page_up(now > was ? now : was) - ev.start;
 		ev.prot = PROT_READ | PROT_WRITE;
+		ev.shared = 0;
 		emit(t, &ev);
 		break;
 	}
@@ -279,6 +281,7 @@ static void on_exit_(struct tracer *t, const struct trace_record *r)
 		ev.start = (uint64_t)r->ret;
 		ev.len = 0; /* the segment's size: from the next snapshot */
 		ev.prot = c.args[2] & 010000 /* SHM_RDONLY */ ? PROT_READ : PROT_READ | PROT_WRITE;
+		ev.shared = 1;
 		emit(t, &ev);
 		break;
 	}
@@ -292,7 +295,7 @@ static void on_record(const struct trace_record *r, void *arg)
 	if (r->enter)
 		on_enter(t, r);
 	else
-		on_exit_(t, r);
+		on_return(t, r);
 }
 
 static double thread_cpu(void)

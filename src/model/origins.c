@@ -299,7 +299,7 @@ size_t origins_groups_find(const struct mt_origin_groups *g, uint32_t major, uin
 /* ---- reading events ------------------------------------------------ */
 
 /* The Linux ABI's values (sys/mman.h is not for the model). */
-enum { PROT_R = 1, PROT_W = 2, PROT_X = 4, MAPTYPE_MASK = 0x0f, MAPTYPE_PRIVATE = 2 };
+enum { PROT_R = 1, PROT_W = 2, PROT_X = 4 };
 
 void origins_event_perms(const struct mt_tevent *e, char out[5])
 {
@@ -310,8 +310,7 @@ void origins_event_perms(const struct mt_tevent *e, char out[5])
 	out[0] = e->prot & PROT_R ? 'r' : '-';
 	out[1] = e->prot & PROT_W ? 'w' : '-';
 	out[2] = e->prot & PROT_X ? 'x' : '-';
-	bool private = (e->flags & MAPTYPE_MASK) == MAPTYPE_PRIVATE || e->call == MT_CALL_BRK;
-	out[3] = private ? 'p' : 's';
+	out[3] = e->shared > 0 ? 's' : e->shared == 0 ? 'p' : '?';
 	out[4] = '\0';
 }
 
@@ -329,7 +328,7 @@ enum mt_category origins_event_category(const struct mt_tevent *e, const struct 
 		return MT_CAT_FILE;
 	if (e->prot == 0)
 		return MT_CAT_RESERVED;
-	return (e->flags & MAPTYPE_MASK) == MAPTYPE_PRIVATE ? MT_CAT_ANON : MT_CAT_SHARED;
+	return e->shared > 0 ? MT_CAT_SHARED : MT_CAT_ANON;
 }
 
 uint64_t origins_event_len(const struct mt_tevent *e, const struct mt_snapshot *s)

@@ -91,23 +91,33 @@ bool traced_explains(const struct mt_traced *t, const struct mt_event *ev)
 }
 
 /* The Linux ABI's values (sys/mman.h is not for the model). */
-enum { PROT_R = 1, PROT_W = 2, PROT_X = 4, MAP_SHARED_ = 1, MAP_PRIVATE_ = 2 };
+enum { PROT_R = 1, PROT_W = 2, PROT_X = 4 };
+
+static int describe_like(struct mt_tevent *e, const struct mt_tevent *m)
+{
+	e->prot = m->prot;
+	e->shared = m->shared;
+	return m->path && !(e->path = strdup(m->path)) ? -1 : 0;
+}
 
 /* What an unmap unmapped: the latest map of this refresh over its start,
- * else the region prev had there. */
-static int describe_unmap(struct mt_tevents *ev, size_t i, const struct mt_snapshot *prev)
+ * else the region prev had there.  The map half of an mremap is what its
+ * unmap half was. */
+static int describe(struct mt_tevents *ev, size_t i, const struct mt_snapshot *prev)
 {
 	struct mt_tevent *e = &ev->v[i];
+	if (e->kind == MT_TEV_MAP) {
+		const struct mt_tevent *u = i ? &ev->v[i - 1] : NULL;
+		if (e->call == MT_CALL_MREMAP && u && u->call == MT_CALL_MREMAP &&
+		    u->kind == MT_TEV_UNMAP && u->tid == e->tid)
+			return describe_like(e, u);
+		return 0;
+	}
 	for (size_t j = i; j-- > 0;) {
 		const struct mt_tevent *m = &ev->v[j];
-		if (m->kind != MT_TEV_MAP || m->start > e->start ||
-		    (m->len && m->start + m->len <= e->start))
-			continue;
-		e->prot = m->prot;
-		e->flags = (e->flags & ~0x0f) | (m->flags & 0x0f);
-		if (m->path && !(e->path = strdup(m->path)))
-			return -1;
-		return 0;
+		if (m->kind == MT_TEV_MAP && m->start <= e->start &&
+		    (!m->len || m->start + m->len > e->start))
+			return describe_like(e, m);
 	}
 	long r = prev ? snapshot_find(prev, e->start) : -1;
 	if (r < 0)
@@ -115,7 +125,7 @@ static int describe_unmap(struct mt_tevents *ev, size_t i, const struct mt_snaps
 	const struct mt_region *reg = &prev->regions[r];
 	e->prot = (reg->perms & MT_PERM_R ? PROT_R : 0) | (reg->perms & MT_PERM_W ? PROT_W : 0) |
 		  (reg->perms & MT_PERM_X ? PROT_X : 0);
-	e->flags = (e->flags & ~0x0f) | (reg->perms & MT_PERM_SHARED ? MAP_SHARED_ : MAP_PRIVATE_);
+	e->shared = reg->perms & MT_PERM_SHARED ? 1 : 0;
 	if (reg->path_len && !(e->path = strdup(reg->path)))
 		return -1;
 	return 0;
@@ -125,8 +135,8 @@ int traced_fold(struct mt_traced *t, const struct mt_snapshot *prev,
 		const struct mt_snapshot *s, const struct mt_events *diff)
 {
 	for (size_t i = 0; i < t->events.n; i++)
-		if (t->events.v[i].kind == MT_TEV_UNMAP && !t->events.v[i].path &&
-		    t->events.v[i].prot < 0 && describe_unmap(&t->events, i, prev))
+		if (!t->events.v[i].path && t->events.v[i].prot < 0 &&
+		    describe(&t->events, i, prev))
 			return -1;
 	for (size_t i = 0; i < t->events.n; i++)
 		if (origins_apply(&t->origins, &t->events.v[i], s))

@@ -39,6 +39,7 @@ static const char tables_sql[] =
 	" kind TEXT NOT NULL,"            /* map unmap */
 	" start INTEGER NOT NULL, len INTEGER NOT NULL,"
 	" prot INTEGER, flags INTEGER,"
+	" shared INTEGER,"                /* 1 shared, 0 private, NULL unknown */
 	" path INTEGER REFERENCES path(id),"
 	" stack INTEGER REFERENCES trace_stack(id),"
 	" PRIMARY KEY (sample, idx)) WITHOUT ROWID;"
@@ -116,7 +117,7 @@ static const char *const writer_sql[W_COUNT] = {
 	[W_SESSION] = "INSERT OR REPLACE INTO trace_session VALUES (?,?,?)",
 	[W_STACK] = "INSERT INTO trace_stack (session, idx, frames) VALUES (?,?,?)",
 	[W_FRAME] = "INSERT INTO trace_frame VALUES (?,?,?,?,?,?,?)",
-	[W_EVENT] = "INSERT INTO trace_event VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	[W_EVENT] = "INSERT INTO trace_event VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[W_SAMPLE] = "INSERT INTO trace_sample VALUES (?,?,?,?,?,?,?,?)",
 	[W_PATH_INS] = "INSERT OR IGNORE INTO path (name) VALUES (?)",
 	[W_PATH_GET] = "SELECT id FROM path WHERE name = ?",
@@ -242,12 +243,16 @@ static int write_event(struct tracestore_writer *w, int64_t sample, size_t idx,
 		sqlite3_bind_int64(st, 9, e->prot);
 	else
 		sqlite3_bind_null(st, 9);
-	if (mapping || e->prot >= 0)
+	if (mapping)
 		sqlite3_bind_int64(st, 10, e->flags);
 	else
 		sqlite3_bind_null(st, 10);
-	bind_id(st, 11, path);
-	bind_id(st, 12, e->stack >= 0 && (size_t)e->stack < w->n_stacks ?
+	if (e->shared >= 0)
+		sqlite3_bind_int(st, 11, e->shared);
+	else
+		sqlite3_bind_null(st, 11);
+	bind_id(st, 12, path);
+	bind_id(st, 13, e->stack >= 0 && (size_t)e->stack < w->n_stacks ?
 		w->stack_ids[e->stack] : 0);
 	return step(st);
 }
@@ -432,7 +437,7 @@ static int call_of(const char *s, size_t n)
 static int read_event(sqlite3_stmt *st, const struct mt_traced *t, struct mt_tevent *e,
 		      char *path, size_t cap)
 {
-	int64_t tid, prot = -1, flags = 0, stack = -1;
+	int64_t tid, prot = -1, flags = 0, shared = -1, stack = -1;
 	const char *call, *kind, *p;
 	size_t cl, kl, pl;
 	if (!recfile_col_real(st, 0, &e->time) || !recfile_col_int(st, 1, 0, INT32_MAX, &tid) ||
@@ -443,9 +448,11 @@ static int read_event(sqlite3_stmt *st, const struct mt_traced *t, struct mt_tev
 	     !recfile_col_int(st, 6, 0, 0xff, &prot)) ||
 	    (sqlite3_column_type(st, 7) != SQLITE_NULL &&
 	     !recfile_col_int(st, 7, INT32_MIN, INT32_MAX, &flags)) ||
-	    !recfile_col_text(st, 8, true, cap - 1, &p, &pl) ||
-	    (sqlite3_column_type(st, 9) != SQLITE_NULL &&
-	     !recfile_col_int(st, 9, 0, (int64_t)t->stacks.n - 1, &stack)))
+	    (sqlite3_column_type(st, 8) != SQLITE_NULL &&
+	     !recfile_col_int(st, 8, 0, 1, &shared)) ||
+	    !recfile_col_text(st, 9, true, cap - 1, &p, &pl) ||
+	    (sqlite3_column_type(st, 10) != SQLITE_NULL &&
+	     !recfile_col_int(st, 10, 0, (int64_t)t->stacks.n - 1, &stack)))
 		return -1;
 	int c = call_of(call, cl);
 	bool map = kl == 3 && !memcmp(kind, "map", 3);
@@ -457,6 +464,7 @@ static int read_event(sqlite3_stmt *st, const struct mt_traced *t, struct mt_tev
 	e->kind = map ? MT_TEV_MAP : MT_TEV_UNMAP;
 	e->prot = (int)prot;
 	e->flags = (int)flags;
+	e->shared = (int8_t)shared;
 	e->fd = -1;
 	e->stack = stack;
 	e->path = NULL;
@@ -475,7 +483,7 @@ int tracestore_sample(sqlite3 *db, int64_t sample, struct mt_traced *t, struct m
 		return 0;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "SELECT e.time, e.tid, e.call, e.kind, e.start, e.len,"
-			       " e.prot, e.flags, p.name, s.idx FROM trace_event e"
+			       " e.prot, e.flags, e.shared, p.name, s.idx FROM trace_event e"
 			       " LEFT JOIN path p ON p.id = e.path"
 			       " LEFT JOIN trace_stack s ON s.id = e.stack"
 			       " WHERE e.sample = ? ORDER BY e.idx", -1, &st, NULL) != SQLITE_OK)

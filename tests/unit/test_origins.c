@@ -17,7 +17,7 @@
 static struct mt_tevent ev(int kind, uint64_t start, uint64_t len, long stack)
 {
 	return (struct mt_tevent){ .kind = (uint8_t)kind, .start = start, .len = len,
-				   .stack = stack, .prot = -1, .fd = -1 };
+				   .stack = stack, .prot = -1, .fd = -1, .shared = -1 };
 }
 
 static void apply(struct mt_origins *o, int kind, uint64_t start, uint64_t len, long stack)
