@@ -119,8 +119,8 @@ struct mt_origin_groups {
 	size_t cap;
 };
 
-/* Group s's regions with an inode, and its private anonymous regions,
- * by origin.  0 or -ENOMEM. */
+/* Group s's regions with an inode, and its anonymous ones (no name:
+ * large mallocs, thread stacks, arenas), by origin.  0 or -ENOMEM. */
 int origins_group(const struct mt_origins *o, const struct mt_snapshot *s,
 		  struct mt_origin_groups *out);
 void origins_groups_free(struct mt_origin_groups *g);

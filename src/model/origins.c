@@ -235,7 +235,9 @@ int origins_group(const struct mt_origins *o, const struct mt_snapshot *s,
 	 * sort, whatever the number of files and stacks. */
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct mt_region *r = &s->regions[i];
-		if (r->inode == 0 && !(r->category == MT_CAT_ANON && r->path_len == 0))
+		/* Files, and anonymous memory of any kind (large mallocs,
+		 * thread stacks, arenas): not [heap], [stack] or [vdso]. */
+		if (r->inode == 0 && r->path_len != 0)
 			continue;
 		struct mt_origin_group row = {
 			.dev_major = r->inode ? r->dev_major : 0,

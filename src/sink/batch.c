@@ -353,6 +353,10 @@ void batch_print_text(FILE *out, const struct mt_model *m,
 		text_stat_row(out, region_category_name(c), &m->cats[c]);
 	text_stat_row(out, "total", &m->total);
 	text_files(out, &m->growth, o->max_files ? o->max_files : 10, o->traced);
+	if (o->traced && o->traced->on) {
+		fprintf(out, "\nANONYMOUS (no file) BY ORIGIN\n");
+		origin_print_text_origins(out, o->traced, 0, 0, 0, 5);
+	}
 	if (o->traced)
 		origin_print_text_events(out, o->traced, &m->growth.events, s);
 	else

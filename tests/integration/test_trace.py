@@ -105,6 +105,12 @@ class TraceTest(mtlib.MemtopTestCase):
         frame = origins[0]["stack"][0]
         self.assertEqual(set(frame), {"ip", "symbol", "offset", "module", "inlined"})
         self.assertEqual(last["trace"]["untraced"], 0, last["trace"])
+        # Anonymous memory likewise: the thread's stack (glibc keeps it
+        # after the join) names pthread_create, called from run in main.
+        stacks = [g for g in last["anon_origins"] if has(g["stack"], "pthread_create")]
+        self.assertEqual(len(stacks), 1, last["anon_origins"])
+        self.assertTrue(has(stacks[0]["stack"], "main"))
+        self.assertGreater(stacks[0]["bytes"], 64 << 10)
 
     def test_regions_name_their_origin(self):
         fx, path, m = self.start("trace_calls", "--regions")
