@@ -201,8 +201,9 @@ static void attrs_init(struct trace *t, const struct trace_options *o)
 	a->use_clockid = 1;
 	a->clockid = CLOCK_MONOTONIC;
 	a->sample_id_all = 1;
-	/* Wake the reader when a quarter of the buffer is used; it also
-	 * reads on its own clock, so latency stays bounded. */
+	/* Wake the reader by bytes used (wakeup_watermark, set by
+	 * trace_open), not at every record; it also reads on its own
+	 * clock, so latency stays bounded. */
 	a->watermark = 1;
 	t->enter_attr = *a;
 	t->enter_attr.sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
@@ -295,6 +296,12 @@ static int open_thread(struct trace *t, pid_t tid, size_t pages, struct mt_error
 			if (r->fd == -2) /* CPU offline */
 				break;
 			long fd = perf_open(a, tid, cpu);
+			if (fd < 0 && errno == EINVAL && a->inherit_thread) {
+				/* Before Linux 5.13: forked children inherit too;
+				 * trace_read drops their records (another pid). */
+				t->enter_attr.inherit_thread = t->exit_attr.inherit_thread = 0;
+				fd = perf_open(a, tid, cpu);
+			}
 			if (fd < 0 && errno == ENODEV && r->fd < 0) {
 				r->fd = -2;
 				break;
