@@ -148,8 +148,9 @@ int trace_find_ids(struct trace_ids *ids, struct mt_error *err)
 	}
 	if (why == EPERM || why == EACCES)
 		return mt_error_set(err, MT_EXIT_PERM, why,
-				    "--trace: tracefs is not mounted and mounting it privately "
-				    "needs CAP_SYS_ADMIN");
+				    "--trace: the tracepoint ids are not readable (tracefs is "
+				    "root's, or not mounted, and mounting it privately needs "
+				    "CAP_SYS_ADMIN)");
 	return mt_error_set(err, MT_EXIT_FAILURE, why,
 			    "--trace: cannot find the tracepoint ids (tracefs: %s)",
 			    strerror(why));
