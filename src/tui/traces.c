@@ -43,6 +43,8 @@ static int unwind_all(struct tui_app *a, const struct symbols_map *m, struct tui
 	memset(&fz, 0, sizeof(fz));
 	if (freeze_begin(&fz, a->pid, 0, err) < 0)
 		return -1;
+	struct pages pg;
+	int prc = pages_open(&pg, a->pid, NULL);
 	struct unwind_stack *v = calloc(fz.n_threads ? fz.n_threads : 1, sizeof(*v));
 	size_t n = 0;
 	for (size_t i = 0; v && i < fz.n_threads; i++) {
@@ -57,10 +59,12 @@ static int unwind_all(struct tui_app *a, const struct symbols_map *m, struct tui
 				 "sleep?): not unwound");
 			continue;
 		}
-		int rc = unwind_thread(t->tid, m, st);
+		int rc = prc < 0 ? prc : unwind_thread(t->tid, m, &pg, st);
 		if (rc < 0 && !st->error[0])
 			snprintf(st->error, sizeof(st->error), "unwind failed: %s", strerror(-rc));
 	}
+	if (prc == 0)
+		pages_close(&pg);
 	freeze_end(&fz);
 	if (!v)
 		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), -1;

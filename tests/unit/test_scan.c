@@ -320,7 +320,10 @@ static void test_scan_run_finds_and_skips(void **state)
 	assert_int_equal(r.n_groups, 1);
 	assert_true(r.groups[0].region == 0 && r.groups[0].first == 0 && r.groups[0].n == 100);
 	assert_int_equal(r.internal, 1);
-	assert_int_equal(r.skipped_regions, 1); /* unmapped since the snapshot */
+	/* Unmapped since the snapshot: the page tables hold nothing there,
+	 * which is all a scan that faults nothing in can tell. */
+	assert_int_equal(r.skipped_regions, 0);
+	assert_true(r.absent_bytes >= 4 * PAGE);
 	assert_int_equal(r.scanned_regions, 3);
 	assert_false(r.cancelled);
 	scan_result_free(&r);
@@ -360,7 +363,7 @@ static void test_scan_run_cancel(void **state)
 	struct scan_result r;
 	int calls = 0;
 	struct scan_options o = { .chunk_size = PAGE, .progress = cancel_at_once,
-				  .progress_arg = &calls };
+				  .progress_arg = &calls, .threads = 1 };
 	run(x, &o, &r);
 	assert_true(r.cancelled);
 	assert_int_equal(calls, 1);
