@@ -43,6 +43,9 @@ static const char usage_text[] =
 	"      --refs TARGET    print who holds pointers into TARGET and exit; TARGET\n"
 	"                       is ADDR (its mapping), START-END or START+LEN\n"
 	"      --no-freeze      scan for references without stopping the target\n"
+	"      --max-stop MS    --refs: refuse a scan that would stop the target for\n"
+	"                       longer than MS milliseconds (and cut it short there)\n"
+	"      --scan-swapped   --refs: read swapped-out pages too (swaps them back in)\n"
 	"  -w, --write FILE     record the session into FILE (an SQLite database;\n"
 	"                       a recording already there gets a new session)\n"
 	"  -r, --read FILE      replay a recording: the same screens (t/T step, b jumps\n"
@@ -62,7 +65,7 @@ static const char exit_text[] =
 	"denied, 5 kernel thread, 6 the target exited, 7 bad recording.\n";
 
 enum { OPT_JSON = 256, OPT_REGIONS, OPT_RSS, OPT_REFS, OPT_NO_FREEZE, OPT_DEMO,
-       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION };
+       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION, OPT_MAX_STOP, OPT_SCAN_SWAPPED };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -74,6 +77,8 @@ static const struct option long_options[] = {
 	{ "rss", required_argument, NULL, OPT_RSS },
 	{ "refs", required_argument, NULL, OPT_REFS },
 	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+	{ "max-stop", required_argument, NULL, OPT_MAX_STOP },
+	{ "scan-swapped", no_argument, NULL, OPT_SCAN_SWAPPED },
 	{ "write", required_argument, NULL, 'w' },
 	{ "read", required_argument, NULL, 'r' },
 	{ "session", required_argument, NULL, OPT_SESSION },
@@ -146,6 +151,13 @@ static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_
 	case OPT_REGIONS: o->regions = true; return 0;
 	case OPT_REFS: o->refs = arg; return 0;
 	case OPT_NO_FREEZE: o->no_freeze = true; return 0;
+	case OPT_SCAN_SWAPPED: o->scan_swapped = true; return 0;
+	case OPT_MAX_STOP:
+		if (parse_long(arg, 1, 86400000, &v))
+			return usage_error(err, "--max-stop: '%s' is not a number of milliseconds "
+					   "(1 to 86400000)", arg);
+		o->max_stop_ms = v;
+		return 0;
 	case OPT_DEMO: o->demo = true; return 0;
 	case OPT_NO_COLOR: o->no_color = true; return 0;
 	case OPT_NO_MOUSE: o->no_mouse = true; return 0;

@@ -211,6 +211,26 @@ bool scan_region_wanted(const struct mt_region *r);
 int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct scan_options *o,
 	     struct scan_result *out, struct mt_error *err);
 
+/*
+ * What a scan of s would cost, found without stopping it: the bytes it
+ * would read (present pages, never-written file pages), the speed of one
+ * reader measured by copying up to 16 MiB of them, and so the time the
+ * target would stand still for the reading (freeze and attribution come
+ * on top: a few milliseconds).  For a budget (--max-stop, the screen's
+ * question before a big scan).
+ */
+struct scan_estimate {
+	uint64_t bytes;
+	uint64_t absent_bytes;
+	uint64_t swapped_bytes;
+	double rate;       /* bytes per second of one reader; 0: nothing to sample */
+	unsigned threads;
+	double stop_ms;
+};
+
+int scan_estimate(const struct mt_snapshot *s, const struct scan_options *o,
+		  struct scan_estimate *e, struct mt_error *err);
+
 void scan_result_init(struct scan_result *r);
 void scan_result_free(struct scan_result *r);
 /* The backtrace of thread tid in r, or NULL when it was not unwound. */

@@ -775,6 +775,9 @@ static void attribute_stack(struct attrib *a, struct scan_ref *ref)
 	if (!c || c->rc < 0)
 		return;
 	long fi = unwind_frame_of(&c->st, ref->addr);
+	/* A leaf function may keep data in the red zone below its sp. */
+	if (fi < 0 && c->st.n && ref->addr + RED_ZONE >= c->st.frames[0].sp)
+		fi = 0;
 	if (fi < 0)
 		return;
 	ref->frame_index = fi;
@@ -908,6 +911,61 @@ done:
 	out->seconds = clock_mono() - t0;
 	free(st.jobs);
 	free(st.skipped);
+	pages_close(&st.pg);
+	return rc;
+}
+
+/* Copy up to SAMPLE bytes of the planned memory jobs: how fast one
+ * reader goes on this target, this machine, now. */
+#define SAMPLE (16u << 20)
+
+static double sample_rate(struct scan_state *st)
+{
+	size_t len = st->chunk;
+	void *buf = malloc(len);
+	if (!buf)
+		return 0;
+	uint64_t got = 0;
+	double t0 = clock_mono();
+	for (size_t i = 0; i < st->n_jobs && got < SAMPLE; i++) {
+		const struct scan_job *j = &st->jobs[i];
+		size_t want = (size_t)(j->to - j->from);
+		long n = j->from_file
+			? pages_read_file(&st->pg, &st->s->regions[j->region], j->from, buf, want)
+			: pages_read_present(&st->pg, j->from, buf, want);
+		if (n > 0)
+			got += (uint64_t)n;
+	}
+	double t = clock_mono() - t0;
+	free(buf);
+	return got && t > 0 ? (double)got / t : 0;
+}
+
+int scan_estimate(const struct mt_snapshot *s, const struct scan_options *o,
+		  struct scan_estimate *e, struct mt_error *err)
+{
+	static const struct scan_options defaults;
+	struct scan_result scratch;
+	scan_result_init(&scratch);
+	memset(e, 0, sizeof(*e));
+	if (!o)
+		o = &defaults;
+	struct scan_state st = { .s = s, .o = o, .out = &scratch };
+	st.chunk = SCAN_CHUNK_DEFAULT;
+	int rc = pages_open(&st.pg, s->pid, s);
+	if (rc < 0)
+		return read_error(&st, rc, err);
+	rc = plan(&st, err);
+	if (rc == 0) {
+		e->bytes = st.total;
+		e->absent_bytes = scratch.absent_bytes;
+		e->swapped_bytes = scratch.swapped_bytes;
+		e->threads = (unsigned)worker_count(&st);
+		e->rate = sample_rate(&st);
+		if (e->rate > 0)
+			e->stop_ms = 1000.0 * (double)e->bytes / (e->rate * e->threads);
+	}
+	free(st.jobs);
 	pages_close(&st.pg);
 	return rc;
 }

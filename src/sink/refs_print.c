@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "memtop/classify.h"
+#include "memtop/clock.h"
 #include "memtop/format.h"
 #include "memtop/freeze.h"
 #include "memtop/json.h"
@@ -17,14 +18,44 @@
 #include "memtop/scan.h"
 #include "memtop/text.h"
 
-/* The user asked to stop (SIGINT... held back by the freeze): cut the
- * scan short so that the target is released at once. */
+struct budget {
+	const struct freeze *fz;
+	long max_stop_ms;  /* 0: none */
+	bool hit;
+};
+
+/* The user asked to stop (SIGINT... held back by the freeze), or the
+ * target has stood still for --max-stop: cut the scan short so that the
+ * target is released at once. */
 static int stop_requested(void *arg, uint64_t done, uint64_t total)
 {
-	(void)arg;
+	struct budget *b = arg;
 	(void)done;
 	(void)total;
-	return freeze_signal_pending();
+	if (b->max_stop_ms && b->fz->t_stop > 0 &&
+	    (clock_mono() - b->fz->t_stop) * 1000.0 >= (double)b->max_stop_ms)
+		b->hit = true;
+	return b->hit || freeze_signal_pending();
+}
+
+/* Refuse, before stopping anything, a scan predicted to stop the target
+ * for longer than --max-stop. */
+static int check_budget(const struct mt_snapshot *s, const struct mt_options *opt,
+			const struct scan_options *so, struct mt_error *err)
+{
+	struct scan_estimate e;
+	if (!opt->max_stop_ms || opt->no_freeze || scan_estimate(s, so, &e, err) < 0)
+		return err && err->code ? -1 : 0;
+	if (e.stop_ms <= (double)opt->max_stop_ms)
+		return 0;
+	char size[32];
+	return mt_error_set(err, MT_EXIT_FAILURE, 0,
+			    "--refs: not scanning: reading %s of process %d would stop it for "
+			    "about %.0f ms (%.1f GB/s per reader, %u readers), more than "
+			    "--max-stop %ld ms.\nRaise --max-stop, or scan without stopping it "
+			    "(--no-freeze: references may then be missed or stale)",
+			    format_size(size, sizeof(size), e.bytes), s->pid, e.stop_ms,
+			    e.rate / 1e9, e.threads, opt->max_stop_ms);
 }
 
 static void json_region(struct json *j, const char *key, const struct mt_region *r)
@@ -81,17 +112,20 @@ static void json_ref(struct json *j, const struct mt_snapshot *s, const struct s
 		json_null(j, "tid");
 	if (ref->holder == SCAN_HOLDER_STACK)
 		json_bool(j, "dead_stack", ref->dead_stack);
-	if (ref->frame) {
+	if (ref->frame)
 		json_str(j, "frame", ref->frame);
-		json_i64(j, "frame_index", ref->frame_index);
-	} else {
+	else
 		json_null(j, "frame");
-	}
+	/* A frame without a name (a stripped binary) still has its index. */
+	if (ref->frame_index >= 0)
+		json_i64(j, "frame_index", ref->frame_index);
+	else
+		json_null(j, "frame_index");
 	json_object_end(j);
 }
 
 static void print_json(FILE *out, const struct mt_snapshot *s, long ti, const struct scan_result *r,
-		       const struct freeze *fz, bool frozen)
+		       const struct freeze *fz, bool frozen, bool max_stop_hit)
 {
 	struct json j;
 	json_init(&j, out);
@@ -109,7 +143,10 @@ static void print_json(FILE *out, const struct mt_snapshot *s, long ti, const st
 	}
 	json_object_end(&j);
 	json_u64(&j, "scanned_bytes", r->scanned_bytes);
+	json_u64(&j, "file_bytes", r->file_bytes);
 	json_u64(&j, "absent_bytes", r->absent_bytes);
+	json_u64(&j, "swapped_bytes", r->swapped_bytes);
+	json_u64(&j, "threads", r->threads);
 	json_u64(&j, "scanned_regions", r->scanned_regions);
 	json_u64(&j, "skipped_regions", r->skipped_regions);
 	json_u64(&j, "excluded_regions", r->excluded_regions);
@@ -120,12 +157,22 @@ static void print_json(FILE *out, const struct mt_snapshot *s, long ti, const st
 		json_null(&j, "stopped_ms");
 	json_bool(&j, "frozen", frozen);
 	if (frozen)
-		json_u64(&j, "threads_not_stopped", fz->not_stopped);
+		json_u64(&j, "threads_not_stopped", fz->not_stopped + fz->not_seized);
 	else
 		json_null(&j, "threads_not_stopped");
+	json_array_begin(&j, "unstopped_threads");
+	for (size_t i = 0; frozen && i < fz->n_unstopped; i++) {
+		char why[160];
+		json_object_begin(&j, NULL);
+		json_i64(&j, "tid", fz->unstopped[i].tid);
+		json_str(&j, "reason", freeze_why(&fz->unstopped[i], why, sizeof(why)));
+		json_object_end(&j);
+	}
+	json_array_end(&j);
 	json_u64(&j, "refs_total", r->refs_total);
 	json_u64(&j, "internal", r->internal);
 	json_bool(&j, "cancelled", r->cancelled);
+	json_bool(&j, "max_stop_hit", max_stop_hit);
 	json_array_begin(&j, "walk_errors");
 	for (size_t i = 0; i < r->n_walk_errors; i++)
 		json_str(&j, NULL, r->walk_errors[i]);
@@ -232,8 +279,23 @@ static void text_backtrace(FILE *out, const struct unwind_stack *st)
 		fprintf(out, "    (%s)\n", st->error);
 }
 
+static void refs_print_pages(FILE *out, const struct scan_result *r)
+{
+	char a[32], b[32], c[32];
+	if (r->file_bytes)
+		fprintf(out, "%s of never-written file pages read from the files; ",
+			format_size(a, sizeof(a), r->file_bytes));
+	fprintf(out, "not read: %s not resident (nothing there to fault in)",
+		format_size(b, sizeof(b), r->absent_bytes));
+	if (r->swapped_bytes)
+		fprintf(out, ", %s swapped out, not scanned (--scan-swapped reads them)",
+			format_size(c, sizeof(c), r->swapped_bytes));
+	fputc('\n', out);
+}
+
 static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
-		       const struct scan_result *r, const struct freeze *fz, bool frozen)
+		       const struct scan_result *r, const struct freeze *fz, bool frozen,
+		       bool max_stop_hit)
 {
 	char size[32];
 	fprintf(out, "References into 0x%" PRIx64 "-0x%" PRIx64 " (%s", r->lo, r->hi,
@@ -248,22 +310,30 @@ static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 	fprintf(out, ") in process %d (%s)\n", s->pid, s->info.comm);
 	fprintf(out, "scanned %s in %zu regions in %.3f s", format_size(size, sizeof(size),
 		r->scanned_bytes), r->scanned_regions, r->seconds);
-	if (r->absent_bytes)
-		fprintf(out, " (%s never touched, not read)", format_size(size, sizeof(size),
-								    r->absent_bytes));
+	if (r->threads > 1)
+		fprintf(out, " by %u threads", r->threads);
 	if (frozen)
 		fprintf(out, ", target stopped %.0f ms", fz->stopped_ms);
 	else
 		fprintf(out, ", target running (--no-freeze)");
 	fprintf(out, "; %zu regions skipped (unreadable), %zu excluded\n", r->skipped_regions,
 		r->excluded_regions);
-	if (frozen && fz->not_stopped)
-		fprintf(out, "warning: %zu thread%s did not stop (uninterruptible sleep?) and ran "
-			"during the scan\n", fz->not_stopped, fz->not_stopped == 1 ? "" : "s");
+	refs_print_pages(out, r);
+	size_t ran = frozen ? fz->not_stopped + fz->not_seized : 0;
+	if (ran)
+		fprintf(out, "warning: %zu thread%s ran during the scan (its stack and what it "
+			"wrote may be inconsistent):\n", ran, ran == 1 ? "" : "s");
+	for (size_t i = 0; frozen && i < fz->n_unstopped; i++) {
+		char why[160];
+		fprintf(out, "  thread %d: %s\n", (int)fz->unstopped[i].tid,
+			freeze_why(&fz->unstopped[i], why, sizeof(why)));
+	}
 	for (size_t i = 0; i < r->n_walk_errors; i++)
 		fprintf(out, "warning: %s\n", r->walk_errors[i]);
 	if (r->cancelled)
 		fprintf(out, "scan cancelled: the list is incomplete\n");
+	if (r->cancelled && max_stop_hit)
+		fprintf(out, "(cut short at --max-stop: the target had stood still that long)\n");
 	fprintf(out, "%" PRIu64 " reference%s", r->refs_total, r->refs_total == 1 ? "" : "s");
 	if (r->refs_total > r->n_refs)
 		fprintf(out, " (first %zu listed)", r->n_refs);
@@ -338,6 +408,19 @@ int refs_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 	memset(&pre, 0, sizeof(pre));
 	symbols_map_build(&pre, &cache, &s, opt->pid);
 	symbols_map_free(&pre);
+	struct budget budget = { .fz = &fz, .max_stop_ms = frozen ? opt->max_stop_ms : 0 };
+	struct scan_options so = {
+		.freeze = frozen ? &fz : NULL,
+		.symbols = &cache,
+		.progress = frozen ? stop_requested : NULL,
+		.progress_arg = &budget,
+		.scan_swapped = opt->scan_swapped,
+	};
+	mt_error_clear(err);
+	if (check_budget(&s, opt, &so, err) < 0) {
+		rc = err->code;
+		goto out;
+	}
 
 	if (frozen && freeze_begin(&fz, opt->pid, 0, err) < 0) {
 		rc = err->code;
@@ -355,20 +438,15 @@ int refs_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 		rc = err->code;
 		goto out;
 	}
-	struct scan_options so = {
-		.freeze = frozen ? &fz : NULL,
-		.symbols = &cache,
-		.progress = frozen ? stop_requested : NULL,
-	};
 	if (scan_run(&s, lo, hi, &so, &res, err) < 0) {
 		rc = err->code;
 		goto out;
 	}
 	freeze_end(&fz);
 	if (opt->json)
-		print_json(out, &s, ti, &res, &fz, frozen);
+		print_json(out, &s, ti, &res, &fz, frozen, budget.hit);
 	else
-		print_text(out, &s, ti, &res, &fz, frozen);
+		print_text(out, &s, ti, &res, &fz, frozen, budget.hit);
 out:
 	freeze_end(&fz);
 	symbols_cache_free(&cache);
