@@ -230,7 +230,53 @@ static int warm_symbols(struct tui_app *a, struct mt_snapshot *s, struct mt_erro
 	return 0;
 }
 
-/* One step's scan: freeze (unless --no-freeze), maps, scan, release. */
+/* A scan predicted to stop the target longer than this asks first
+ * (--max-stop sets it). */
+#define ASK_ABOVE_MS 1000
+
+/* Ask on the function bar line whether to stop the target that long:
+ * y goes ahead, any other key does not. */
+static bool ask_big_scan(struct tui_app *a, const struct scan_estimate *e)
+{
+	WINDOW *w = a->foot;
+	char b[160], size[32];
+	if (!w || a->too_small)
+		return false;
+	snprintf(b, sizeof(b), "Scan %s, ~%.1f s with the process stopped? y/n",
+		 format_size(size, sizeof(size), e->bytes), e->stop_ms / 1000.0);
+	werase(w);
+	wattrset(w, theme(TC_PROMPT));
+	mvwaddnstr(w, 0, 0, b, a->cols);
+	wattrset(w, theme(TC_NORMAL));
+	wnoutrefresh(w);
+	doupdate();
+	int key;
+	timeout(-1);
+	while ((key = getch()) == KEY_RESIZE || key == KEY_MOUSE)
+		;
+	timeout(0);
+	a->dirty_foot = true;
+	return key == 'y' || key == 'Y';
+}
+
+/* Is the scan within the budget, or did the user accept it?  0 yes, 1 no,
+ * -1 error. */
+static int within_budget(struct tui_app *a, struct tui_step *st, struct mt_error *err)
+{
+	struct scan_estimate e;
+	if (scan_estimate(&st->snap, NULL, &e, err) < 0)
+		return -1;
+	double budget = a->opt->max_stop_ms ? (double)a->opt->max_stop_ms : ASK_ABOVE_MS;
+	if (e.stop_ms <= budget || ask_big_scan(a, &e))
+		return 0;
+	char size[32];
+	tui_status(a, "not scanned: reading %s would stop process %d ~%.1f s",
+		   format_size(size, sizeof(size), e.bytes), (int)a->pid, e.stop_ms / 1000.0);
+	return 1;
+}
+
+/* One step's scan: freeze (unless --no-freeze), maps, scan, release.
+ * 1: the user declined a big scan. */
 static int scan_step(struct tui_app *a, struct tui_step *st, struct mt_error *err)
 {
 	struct tui_drill *d = &a->drill;
@@ -244,6 +290,9 @@ static int scan_step(struct tui_app *a, struct tui_step *st, struct mt_error *er
 		return -1;
 	if (warm_symbols(a, &st->snap, err) < 0)
 		return -1;
+	int ok = frozen ? within_budget(a, st, err) : 0;
+	if (ok != 0)
+		return ok;
 	if (frozen && freeze_begin(&fz, a->pid, 0, err) < 0)
 		return -1;
 	timeout(0); /* the loop sets its own again */
@@ -266,7 +315,12 @@ static int scan_step(struct tui_app *a, struct tui_step *st, struct mt_error *er
 		return -1;
 	st->frozen = frozen;
 	st->stopped_ms = fz.stopped_ms;
-	st->not_stopped = fz.not_stopped;
+	st->not_stopped = fz.not_stopped + fz.not_seized;
+	if (fz.n_unstopped) {
+		char why[128];
+		snprintf(st->ran_why, sizeof(st->ran_why), "thread %d: %s",
+			 (int)fz.unstopped[0].tid, freeze_why(&fz.unstopped[0], why, sizeof(why)));
+	}
 	st->taken = time(NULL);
 	st->region = snapshot_find(&st->snap, st->lo);
 	if (drill_rows_build(&st->rows, &st->res, &st->snap) < 0)
@@ -362,8 +416,10 @@ static void run_step(struct tui_app *a, uint64_t lo, uint64_t hi, const char *la
 	struct tui_step *st = step_new(lo, hi, label);
 	if (!st)
 		return;
-	if (scan_step(a, st, &err) < 0) {
-		tui_status(a, "scan failed: %s", err.msg);
+	int rc = scan_step(a, st, &err);
+	if (rc != 0) {
+		if (rc < 0)
+			tui_status(a, "scan failed: %s", err.msg);
 		step_free(st);
 		return;
 	}
@@ -648,10 +704,16 @@ static int draw_scan(struct tui_app *a, WINDOW *w, int y, int width, const struc
 	else
 		snprintf(stop, sizeof(stop), "target running (--no-freeze)");
 	label_at(w, y, "Scan");
+	char absent[32], swapped[64] = "";
+	if (r->swapped_bytes)
+		snprintf(swapped, sizeof(swapped), ", %s swapped out",
+			 format_size(size, sizeof(size), r->swapped_bytes));
 	snprintf(b, sizeof(b), "%s in %zu regions in %.3f s, %s, at %s; "
-		 "%zu skipped, %zu excluded", format_size(size, sizeof(size), r->scanned_bytes),
+		 "%zu skipped, %zu excluded; not read: %s not resident%s",
+		 format_size(size, sizeof(size), r->scanned_bytes),
 		 r->scanned_regions, r->seconds, stop, when, r->skipped_regions,
-		 r->excluded_regions);
+		 r->excluded_regions, format_size(absent, sizeof(absent), r->absent_bytes),
+		 swapped);
 	put_fit(a, w, b, width - getcurx(w), TEXT_CUT_RIGHT, theme(TC_NORMAL));
 	return y + 1;
 }
@@ -669,8 +731,9 @@ static int draw_warnings(struct tui_app *a, WINDOW *w, int y, int width, int max
 			   "unnamed (s scans again)", width);
 	}
 	if (st->frozen && st->not_stopped && y - y0 < max) {
-		snprintf(b, sizeof(b), "%zu thread%s did not stop and ran during the scan",
-			 st->not_stopped, st->not_stopped == 1 ? "" : "s");
+		snprintf(b, sizeof(b), "%zu thread%s did not stop and ran during the scan%s%s",
+			 st->not_stopped, st->not_stopped == 1 ? "" : "s",
+			 st->ran_why[0] ? ": " : "", st->ran_why);
 		wattrset(w, theme(TC_WARN));
 		mvwaddnstr(w, y++, 0, b, width);
 	}

@@ -210,12 +210,12 @@ class Result:
             " ".join(self.argv[1:]), self.rc, self.errtext, self.text[:2000])
 
 
-def run_memtop(args, timeout=RUN_TIMEOUT, as_nobody=False, stdin=subprocess.DEVNULL):
+def run_memtop(args, timeout=RUN_TIMEOUT, as_nobody=False, stdin=subprocess.DEVNULL, env=None):
     """Run memtop with args to completion; kill it after timeout (then rc is None)."""
     argv = [MEMTOP] + [str(a) for a in args]
     if as_nobody:
         argv = NOBODY + argv
-    proc = _popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = _popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         out, err = proc.communicate(timeout=timeout)
         rc = proc.returncode
