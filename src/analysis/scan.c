@@ -616,16 +616,38 @@ static struct symbols_map *get_map(struct attrib *a)
 	return &a->map;
 }
 
-/* The walk of heap region ri, done once.  report: its walk error goes to
- * the result (the heaps holding references; the others are only walked
- * for their free lists). */
+/* Do regions i and i + 1 hold one heap?  A heap grown after a fork (the
+ * tmux server's) is two mappings with the same flags back to back: the
+ * pages from before the fork and the new ones have different anon_vmas,
+ * so the kernel cannot merge them.  A thread arena's PROT_NONE reserve
+ * is not part of the walk. */
+static bool heap_continues(const struct mt_snapshot *s, size_t i)
+{
+	if (i + 1 >= s->n_regions)
+		return false;
+	const struct mt_region *r = &s->regions[i], *n = &s->regions[i + 1];
+	return r->end == n->start && n->category == MT_CAT_HEAP && r->category == MT_CAT_HEAP &&
+	       n->perms == r->perms && (r->perms & MT_PERM_W) && strcmp(r->path, n->path) == 0;
+}
+
+/* The walk of the heap holding region ri (from its first mapping to its
+ * last), done once.  report: its walk error goes to the result (the
+ * heaps holding references; the others are only walked for their free
+ * lists). */
 static struct heap_cache *get_heap(struct attrib *a, long ri, bool report)
 {
+	const struct mt_snapshot *s = a->st->s;
+	while (ri > 0 && heap_continues(s, (size_t)ri - 1))
+		ri--;
+	size_t last = (size_t)ri;
+	while (heap_continues(s, last))
+		last++;
 	struct heap_cache *h = NULL;
 	for (size_t i = 0; i < a->n_heaps && !h; i++)
 		if (a->heaps[i].region == ri)
 			h = &a->heaps[i];
-	const struct mt_region *r = &a->st->s->regions[ri];
+	const struct mt_region *r = &s->regions[ri];
+	const uint64_t end = s->regions[last].end;
 	if (!h) {
 		struct heap_cache *v = realloc(a->heaps, (a->n_heaps + 1) * sizeof(*v));
 		if (!v)
@@ -635,13 +657,13 @@ static struct heap_cache *get_heap(struct attrib *a, long ri, bool report)
 		memset(h, 0, sizeof(*h));
 		h->region = ri;
 		bool main_arena = strcmp(r->path, "[heap]") == 0;
-		h->rc = heapwalk_build(&h->heap, r->start, r->end, main_arena, pages_read_cb,
+		h->rc = heapwalk_build(&h->heap, r->start, end, main_arena, pages_read_cb,
 				       &a->st->pg);
 	}
 	if (report && !h->reported && h->rc == 0 && h->heap.stopped_at) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "heap 0x%llx-0x%llx: %s",
-			 (unsigned long long)r->start, (unsigned long long)r->end, h->heap.error);
+			 (unsigned long long)r->start, (unsigned long long)end, h->heap.error);
 		add_walk_error(a->st->out, msg);
 		h->reported = true;
 	}

@@ -3,6 +3,7 @@
 Each fixture reproduces a case where the answer used to be wrong:
   static_tables_nopie  pointers in never-touched pages of a non-PIE
                        program's .rodata and .data (read from the file)
+  heap_split           a [heap] in two mappings (fork, then growth)
 See each test's docstring for the others.
 """
 
@@ -14,8 +15,9 @@ from mtlib import addr
 
 class Answers(mtlib.MemtopTestCase):
 
-    def refs(self, fx, spec, *extra):
-        res = self.run_ok(["-p", fx.pid, "--refs", spec, "--json"] + list(extra))
+    def refs(self, fx, spec, *extra, pid=None):
+        pid = pid or fx.pid
+        res = self.run_ok(["-p", pid, "--refs", spec, "--json"] + list(extra))
         return json.loads(res.stdout)
 
     def test_nopie_static_tables(self):
@@ -31,6 +33,20 @@ class Answers(mtlib.MemtopTestCase):
         self.assertIn(addr(r["untouched"]), by)
         self.assertEqual(by[addr(r["untouched"])]["symbol"], "g_untouched")
         self.assertEqual(len(rep["refs"]), 2, rep["refs"])
+
+    def test_heap_in_two_mappings(self):
+        """Objects in either mapping are named, the heap is not corrupt."""
+        fx = self.fixture("heap_split")
+        r = fx.ready
+        heaps = [m for m in mtlib.parse_maps(r["pid"]) if m["path"] == b"[heap]"]
+        self.assertGreaterEqual(len(heaps), 2, "the fixture's heap is one mapping")
+        rep = self.refs(fx, r["target"], pid=r["pid"])
+        self.assertEqual(rep["walk_errors"], [])
+        objs = {addr(x["object"]["start"]): x for x in rep["refs"] if x["object"]}
+        self.assertIn(addr(r["before"]), objs, rep["refs"])
+        self.assertIn(addr(r["after"]), objs, rep["refs"])
+        self.assertEqual(objs[addr(r["after"])]["object"]["offset"], 16)
+        self.assertTrue(objs[addr(r["after"])]["object"]["in_use"])
 
 
 if __name__ == "__main__":
