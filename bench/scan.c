@@ -28,9 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "memtop/classify.h"
 #include "memtop/clock.h"
-#include "memtop/freeze.h"
+#include "memtop/frozen.h"
 #include "memtop/proc.h"
 #include "memtop/scan.h"
 
@@ -80,48 +79,37 @@ static double raw_copy(pid_t pid, uint64_t start, uint64_t len, void *buf)
 }
 
 /* --refs on the whole child: ms it stood still; *resident: bytes read. */
-static double frozen_scan(pid_t pid, uint64_t target, unsigned threads, uint64_t *resident)
+static double frozen_child(pid_t pid, uint64_t target, unsigned threads, uint64_t *resident)
 {
 	struct mt_error err;
-	struct mt_proc *p;
+	struct symbols_cache cache;
 	struct mt_snapshot s;
-	struct freeze fz;
 	struct scan_result res;
-	if (proc_open(&p, pid, &err) < 0) {
+	struct frozen_scan_info info;
+	struct frozen_scan_options o = {
+		.pid = pid,
+		.spec = { .kind = SCAN_SPEC_RANGE, .start = target, .end = target + 4096 },
+		.symbols = &cache,
+		.threads = threads,
+	};
+	if (proc_open(&o.proc, pid, &err) < 0) {
 		fprintf(stderr, "proc_open: %s\n", err.msg);
 		exit(1);
 	}
+	symbols_cache_init(&cache);
 	snapshot_init(&s);
 	scan_result_init(&res);
-	/* As --refs does: symbol tables are read before the freeze. */
-	struct symbols_cache cache;
-	struct symbols_map m;
-	symbols_cache_init(&cache);
-	memset(&m, 0, sizeof(m));
-	if (proc_read(p, &s, PROC_READ_RSS_NEVER, &err) == 0) {
-		classify_run(&s);
-		if (symbols_map_build(&m, &cache, &s, pid) == 0)
-			symbols_map_free(&m);
-	}
-	if (freeze_begin(&fz, pid, 0, &err) < 0 || proc_read(p, &s, PROC_READ_RSS_NEVER, &err) < 0) {
-		fprintf(stderr, "freeze: %s\n", err.msg);
-		exit(1);
-	}
-	classify_run(&s);
-	struct scan_options o = { .freeze = &fz, .threads = threads, .symbols = &cache };
-	int rc = scan_run(&s, target, target + 4096, &o, &res, &err);
-	freeze_end(&fz);
-	if (rc < 0 || res.refs_total < PLANTED) {
-		fprintf(stderr, "frozen scan: %s (%llu found)\n", rc < 0 ? err.msg : "",
+	if (frozen_scan(&o, &s, &res, &info, &err) != 0 || res.refs_total < PLANTED) {
+		fprintf(stderr, "frozen scan: %s (%llu found)\n", err.msg,
 			(unsigned long long)res.refs_total);
 		exit(1);
 	}
 	*resident = res.scanned_bytes;
 	scan_result_free(&res);
-	symbols_cache_free(&cache);
 	snapshot_free(&s);
-	proc_close(p);
-	return fz.stopped_ms;
+	symbols_cache_free(&cache);
+	proc_close(o.proc);
+	return info.stats.stopped_ms;
 }
 
 static double gdb_find(pid_t pid, uint64_t start, uint64_t len, uint64_t value)
@@ -197,10 +185,10 @@ int main(int argc, char **argv)
 			best_scan = res.seconds;
 		found = res.refs_total;
 		scan_result_free(&res);
-		t = frozen_scan(pid, sh->target, 0, &resident);
+		t = frozen_child(pid, sh->target, 0, &resident);
 		if (t < best_stop)
 			best_stop = t;
-		t = frozen_scan(pid, sh->target, 1, &resident);
+		t = frozen_child(pid, sh->target, 1, &resident);
 		if (t < best_stop1)
 			best_stop1 = t;
 	}

@@ -8,55 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "memtop/classify.h"
-#include "memtop/clock.h"
 #include "memtop/format.h"
-#include "memtop/freeze.h"
+#include "memtop/frozen.h"
 #include "memtop/json.h"
 #include "memtop/proc.h"
 #include "memtop/refs.h"
 #include "memtop/scan.h"
 #include "memtop/text.h"
-
-struct budget {
-	const struct freeze *fz;
-	long max_stop_ms;  /* 0: none */
-	bool hit;
-};
-
-/* The user asked to stop (SIGINT... held back by the freeze), or the
- * target has stood still for --max-stop: cut the scan short so that the
- * target is released at once. */
-static int stop_requested(void *arg, uint64_t done, uint64_t total)
-{
-	struct budget *b = arg;
-	(void)done;
-	(void)total;
-	if (b->max_stop_ms && b->fz->t_stop > 0 &&
-	    (clock_mono() - b->fz->t_stop) * 1000.0 >= (double)b->max_stop_ms)
-		b->hit = true;
-	return b->hit || freeze_signal_pending();
-}
-
-/* Refuse, before stopping anything, a scan predicted to stop the target
- * for longer than --max-stop. */
-static int check_budget(const struct mt_snapshot *s, const struct mt_options *opt,
-			const struct scan_options *so, struct mt_error *err)
-{
-	struct scan_estimate e;
-	if (!opt->max_stop_ms || opt->no_freeze || scan_estimate(s, so, &e, err) < 0)
-		return err && err->code ? -1 : 0;
-	if (e.stop_ms <= (double)opt->max_stop_ms)
-		return 0;
-	char size[32];
-	return mt_error_set(err, MT_EXIT_FAILURE, 0,
-			    "--refs: not scanning: reading %s of process %d would stop it for "
-			    "about %.0f ms (%.1f GB/s per reader, %u readers), more than "
-			    "--max-stop %ld ms.\nRaise --max-stop, or scan without stopping it "
-			    "(--no-freeze: references may then be missed or stale)",
-			    format_size(size, sizeof(size), e.bytes), s->pid, e.stop_ms,
-			    e.rate / 1e9, e.threads, opt->max_stop_ms);
-}
 
 static void json_region(struct json *j, const char *key, const struct mt_region *r)
 {
@@ -125,7 +83,7 @@ static void json_ref(struct json *j, const struct mt_snapshot *s, const struct s
 }
 
 static void print_json(FILE *out, const struct mt_snapshot *s, long ti, const struct scan_result *r,
-		       const struct freeze *fz, bool frozen, bool max_stop_hit)
+		       const struct frozen_stats *fz, bool max_stop_hit)
 {
 	struct json j;
 	json_init(&j, out);
@@ -151,17 +109,17 @@ static void print_json(FILE *out, const struct mt_snapshot *s, long ti, const st
 	json_u64(&j, "skipped_regions", r->skipped_regions);
 	json_u64(&j, "excluded_regions", r->excluded_regions);
 	json_double(&j, "seconds", r->seconds, 3);
-	if (frozen)
+	if (fz->frozen)
 		json_double(&j, "stopped_ms", fz->stopped_ms, 1);
 	else
 		json_null(&j, "stopped_ms");
-	json_bool(&j, "frozen", frozen);
-	if (frozen)
-		json_u64(&j, "threads_not_stopped", fz->not_stopped + fz->not_seized);
+	json_bool(&j, "frozen", fz->frozen);
+	if (fz->frozen)
+		json_u64(&j, "threads_not_stopped", fz->not_stopped);
 	else
 		json_null(&j, "threads_not_stopped");
 	json_array_begin(&j, "unstopped_threads");
-	for (size_t i = 0; frozen && i < fz->n_unstopped; i++) {
+	for (size_t i = 0; fz->frozen && i < fz->n_unstopped; i++) {
 		char why[160];
 		json_object_begin(&j, NULL);
 		json_i64(&j, "tid", fz->unstopped[i].tid);
@@ -279,7 +237,8 @@ static void text_backtrace(FILE *out, const struct unwind_stack *st)
 		fprintf(out, "    (%s)\n", st->error);
 }
 
-static void refs_print_pages(FILE *out, const struct scan_result *r)
+/* What the scan did not read, so as not to fault it into the target. */
+static void print_pages(FILE *out, const struct scan_result *r)
 {
 	char a[32], b[32], c[32];
 	if (r->file_bytes)
@@ -294,7 +253,7 @@ static void refs_print_pages(FILE *out, const struct scan_result *r)
 }
 
 static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
-		       const struct scan_result *r, const struct freeze *fz, bool frozen,
+		       const struct scan_result *r, const struct frozen_stats *fz,
 		       bool max_stop_hit)
 {
 	char size[32];
@@ -312,18 +271,18 @@ static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 		r->scanned_bytes), r->scanned_regions, r->seconds);
 	if (r->threads > 1)
 		fprintf(out, " by %u threads", r->threads);
-	if (frozen)
+	if (fz->frozen)
 		fprintf(out, ", target stopped %.0f ms", fz->stopped_ms);
 	else
 		fprintf(out, ", target running (--no-freeze)");
 	fprintf(out, "; %zu regions skipped (unreadable), %zu excluded\n", r->skipped_regions,
 		r->excluded_regions);
-	refs_print_pages(out, r);
-	size_t ran = frozen ? fz->not_stopped + fz->not_seized : 0;
-	if (ran)
+	print_pages(out, r);
+	if (fz->frozen && fz->not_stopped)
 		fprintf(out, "warning: %zu thread%s ran during the scan (its stack and what it "
-			"wrote may be inconsistent):\n", ran, ran == 1 ? "" : "s");
-	for (size_t i = 0; frozen && i < fz->n_unstopped; i++) {
+			"wrote may be inconsistent):\n", fz->not_stopped,
+			fz->not_stopped == 1 ? "" : "s");
+	for (size_t i = 0; fz->frozen && i < fz->n_unstopped; i++) {
 		char why[160];
 		fprintf(out, "  thread %d: %s\n", (int)fz->unstopped[i].tid,
 			freeze_why(&fz->unstopped[i], why, sizeof(why)));
@@ -332,7 +291,7 @@ static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 		fprintf(out, "warning: %s\n", r->walk_errors[i]);
 	if (r->cancelled)
 		fprintf(out, "scan cancelled: the list is incomplete\n");
-	if (r->cancelled && max_stop_hit)
+	if (max_stop_hit)
 		fprintf(out, "(cut short at --max-stop: the target had stood still that long)\n");
 	fprintf(out, "%" PRIu64 " reference%s", r->refs_total, r->refs_total == 1 ? "" : "s");
 	if (r->refs_total > r->n_refs)
@@ -377,81 +336,37 @@ static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 
 int refs_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 {
-	struct scan_spec spec;
-	if (scan_parse_spec(opt->refs, &spec, err) < 0)
+	struct frozen_scan_options o = {
+		.pid = opt->pid,
+		.no_freeze = opt->no_freeze,
+		.max_stop_ms = opt->max_stop_ms,
+		.scan_swapped = opt->scan_swapped,
+	};
+	if (scan_parse_spec(opt->refs, &o.spec, err) < 0)
 		return err->code;
 	if (opt->pid <= 0)
 		return mt_error_set(err, MT_EXIT_USAGE, 0, "--refs needs -p PID"), MT_EXIT_USAGE;
-
-	struct mt_proc *p = NULL;
-	if (proc_open(&p, opt->pid, err) < 0)
+	if (proc_open(&o.proc, opt->pid, err) < 0)
 		return err->code;
-	struct mt_snapshot s;
-	snapshot_init(&s);
-	struct scan_result res;
-	scan_result_init(&res);
-	struct freeze fz;
-	memset(&fz, 0, sizeof(fz));
+
 	struct symbols_cache cache;
-	symbols_cache_init(&cache);
-	bool frozen = !opt->no_freeze;
+	struct mt_snapshot s;
+	struct scan_result res;
+	struct frozen_scan_info info;
 	int rc = MT_EXIT_OK;
-
-	/* Read the modules' symbol tables while the target still runs: in
-	 * the freeze they are then found in the cache by build id. */
-	if (proc_read(p, &s, PROC_READ_RSS_NEVER, err) < 0) {
+	symbols_cache_init(&cache);
+	snapshot_init(&s);
+	scan_result_init(&res);
+	o.symbols = &cache;
+	if (frozen_scan(&o, &s, &res, &info, err) < 0)
 		rc = err->code;
-		goto out;
-	}
-	classify_run(&s);
-	struct symbols_map pre;
-	memset(&pre, 0, sizeof(pre));
-	symbols_map_build(&pre, &cache, &s, opt->pid);
-	symbols_map_free(&pre);
-	struct budget budget = { .fz = &fz, .max_stop_ms = frozen ? opt->max_stop_ms : 0 };
-	struct scan_options so = {
-		.freeze = frozen ? &fz : NULL,
-		.symbols = &cache,
-		.progress = frozen ? stop_requested : NULL,
-		.progress_arg = &budget,
-		.scan_swapped = opt->scan_swapped,
-	};
-	mt_error_clear(err);
-	if (check_budget(&s, opt, &so, err) < 0) {
-		rc = err->code;
-		goto out;
-	}
-
-	if (frozen && freeze_begin(&fz, opt->pid, 0, err) < 0) {
-		rc = err->code;
-		goto out;
-	}
-	/* The snapshot is taken while frozen, so the maps hold still. */
-	if (proc_read(p, &s, PROC_READ_RSS_NEVER, err) < 0) {
-		rc = err->code;
-		goto out;
-	}
-	classify_run(&s);
-	uint64_t lo, hi;
-	long ti;
-	if (scan_resolve_spec(&s, &spec, &lo, &hi, &ti, err) < 0) {
-		rc = err->code;
-		goto out;
-	}
-	if (scan_run(&s, lo, hi, &so, &res, err) < 0) {
-		rc = err->code;
-		goto out;
-	}
-	freeze_end(&fz);
-	if (opt->json)
-		print_json(out, &s, ti, &res, &fz, frozen, budget.hit);
+	else if (opt->json)
+		print_json(out, &s, info.region, &res, &info.stats, info.max_stop_hit);
 	else
-		print_text(out, &s, ti, &res, &fz, frozen, budget.hit);
-out:
-	freeze_end(&fz);
+		print_text(out, &s, info.region, &res, &info.stats, info.max_stop_hit);
 	symbols_cache_free(&cache);
 	scan_result_free(&res);
 	snapshot_free(&s);
-	proc_close(p);
+	proc_close(o.proc);
 	return rc;
 }

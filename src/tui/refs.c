@@ -4,13 +4,13 @@
  * Enter makes the selected holder the next target and scans again; Esc
  * steps back to the list before, as it was.
  *
- * Each step is one scan as docs/drilldown.md's recipe has it: the symbol
- * tables are read while the target runs, then freeze, maps, scan, release,
- * and only then draw.  Everything runs on this thread (the one that
- * froze the target does its ptrace work); the progress callback is the
- * only thing that runs while the target stands still, and it only draws a
- * bar and reads the keyboard without waiting, so Esc releases the target
- * at once.  freeze_end() is on the one path out of scan_step().
+ * Each step is one frozen_scan (frozen.h, docs/drilldown.md's recipe):
+ * the symbol tables are read while the target runs, then freeze, maps,
+ * scan, release, and only then draw.  Everything runs on this thread (the
+ * one that froze the target does its ptrace work); the progress callback
+ * is the only screen code that runs while the target stands still, and it
+ * only draws a bar and reads the keyboard without waiting, so Esc
+ * releases the target at once.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +22,7 @@
 #include "memtop/clock.h"
 #include "memtop/format.h"
 #include "memtop/freeze.h"
+#include "memtop/frozen.h"
 #include "memtop/vec.h"
 #include "views.h"
 #include "keys.h"
@@ -216,32 +217,20 @@ static int on_progress(void *arg, uint64_t done, uint64_t total)
 	return 0;
 }
 
-/* Read the modules' symbol tables while the target still runs: in the
- * freeze they are then found in the cache by build id. */
-static int warm_symbols(struct tui_app *a, struct mt_snapshot *s, struct mt_error *err)
-{
-	if (proc_read(a->drill.proc, s, PROC_READ_RSS_NEVER, err) < 0)
-		return -1;
-	classify_run(s);
-	struct symbols_map m;
-	memset(&m, 0, sizeof(m));
-	symbols_map_build(&m, &a->symbols, s, a->pid);
-	symbols_map_free(&m);
-	return 0;
-}
-
 /* A scan predicted to stop the target longer than this asks first
  * (--max-stop sets it). */
 #define ASK_ABOVE_MS 1000
 
 /* Ask on the function bar line whether to stop the target that long:
- * y goes ahead, any other key does not. */
-static bool ask_big_scan(struct tui_app *a, const struct scan_estimate *e)
+ * y goes ahead, any other key does not (frozen_scan's confirm). */
+static int ask_big_scan(void *arg, const struct scan_estimate *e)
 {
+	struct scan_ui *u = arg;
+	struct tui_app *a = u->a;
 	WINDOW *w = a->foot;
 	char b[160], size[32];
 	if (!w || a->too_small)
-		return false;
+		return 0;
 	snprintf(b, sizeof(b), "Scan %s, ~%.1f s with the process stopped? y/n",
 		 format_size(size, sizeof(size), e->bytes), e->stop_ms / 1000.0);
 	werase(w);
@@ -256,73 +245,53 @@ static bool ask_big_scan(struct tui_app *a, const struct scan_estimate *e)
 		;
 	timeout(0);
 	a->dirty_foot = true;
+	if (key != 'y' && key != 'Y')
+		tui_status(a, "not scanned: reading %s would stop process %d ~%.1f s", size,
+			   (int)a->ses.pid, e->stop_ms / 1000.0);
 	return key == 'y' || key == 'Y';
 }
 
-/* Is the scan within the budget, or did the user accept it?  0 yes, 1 no,
- * -1 error. */
-static int within_budget(struct tui_app *a, struct tui_step *st, struct mt_error *err)
-{
-	struct scan_estimate e;
-	if (scan_estimate(&st->snap, NULL, &e, err) < 0)
-		return -1;
-	double budget = a->opt->max_stop_ms ? (double)a->opt->max_stop_ms : ASK_ABOVE_MS;
-	if (e.stop_ms <= budget || ask_big_scan(a, &e))
-		return 0;
-	char size[32];
-	tui_status(a, "not scanned: reading %s would stop process %d ~%.1f s",
-		   format_size(size, sizeof(size), e.bytes), (int)a->pid, e.stop_ms / 1000.0);
-	return 1;
-}
-
-/* One step's scan: freeze (unless --no-freeze), maps, scan, release.
- * 1: the user declined a big scan. */
+/* One step's scan (frozen_scan: warm, freeze, maps, scan, release);
+ * keys typed meanwhile are kept for the loop.  1: the user declined a
+ * big scan. */
 static int scan_step(struct tui_app *a, struct tui_step *st, struct mt_error *err)
 {
 	struct tui_drill *d = &a->drill;
-	bool frozen = !a->opt->no_freeze;
-	struct freeze fz;
 	struct scan_ui u = { .a = a, .st = st };
-	memset(&fz, 0, sizeof(fz));
+	struct frozen_scan_info info;
 	scanbar_start(&u.bar, clock_mono());
 	draw_scanning(a, st, 0, 0, false);
-	if (!d->proc && proc_open(&d->proc, a->pid, err) < 0)
+	if (!d->proc && proc_open(&d->proc, a->ses.pid, err) < 0)
 		return -1;
-	if (warm_symbols(a, &st->snap, err) < 0)
-		return -1;
-	int ok = frozen ? within_budget(a, st, err) : 0;
-	if (ok != 0)
-		return ok;
-	if (frozen && freeze_begin(&fz, a->pid, 0, err) < 0)
-		return -1;
-	timeout(0); /* the loop sets its own again */
-	/* The snapshot is taken while frozen, so the maps hold still. */
-	int rc = proc_read(d->proc, &st->snap, PROC_READ_RSS_NEVER, err);
-	if (rc == 0) {
-		classify_run(&st->snap);
-		struct scan_options o = {
-			.freeze = frozen ? &fz : NULL,
-			.symbols = &a->symbols,
-			.progress = on_progress,
-			.progress_arg = &u,
-		};
-		rc = scan_run(&st->snap, st->lo, st->hi, &o, &st->res, err);
-	}
-	freeze_end(&fz); /* at once, whatever happened */
+	struct frozen_scan_options o = {
+		.pid = a->ses.pid,
+		.proc = d->proc,
+		.spec = { .kind = SCAN_SPEC_RANGE, .start = st->lo, .end = st->hi },
+		.no_freeze = a->opt->no_freeze,
+		.symbols = &a->symbols,
+		.progress = on_progress,
+		.progress_arg = &u,
+		.ask_above_ms = a->opt->max_stop_ms ? (double)a->opt->max_stop_ms : ASK_ABOVE_MS,
+		.confirm = ask_big_scan,
+		.confirm_arg = &u,
+	};
+	timeout(0); /* on_progress reads keys without waiting; the loop sets its own again */
+	int rc = frozen_scan(&o, &st->snap, &st->res, &info, err);
 	while (u.n_typed > 0) /* ungetch pushes in front: last first */
 		ungetch(u.typed[--u.n_typed]);
-	if (rc < 0)
-		return -1;
-	st->frozen = frozen;
-	st->stopped_ms = fz.stopped_ms;
-	st->not_stopped = fz.not_stopped + fz.not_seized;
-	if (fz.n_unstopped) {
+	if (rc != 0)
+		return rc;
+	st->frozen = info.stats.frozen;
+	st->stopped_ms = info.stats.stopped_ms;
+	st->not_stopped = info.stats.not_stopped;
+	if (info.stats.n_unstopped) {
 		char why[128];
-		snprintf(st->ran_why, sizeof(st->ran_why), "thread %d: %s",
-			 (int)fz.unstopped[0].tid, freeze_why(&fz.unstopped[0], why, sizeof(why)));
+		const struct freeze_thread *t = &info.stats.unstopped[0];
+		snprintf(st->ran_why, sizeof(st->ran_why), "thread %d: %s", (int)t->tid,
+			 freeze_why(t, why, sizeof(why)));
 	}
 	st->taken = time(NULL);
-	st->region = snapshot_find(&st->snap, st->lo);
+	st->region = info.region;
 	if (drill_rows_build(&st->rows, &st->res, &st->snap) < 0)
 		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), -1;
 	st->cursor = drill_rows_first_ref(&st->rows);
@@ -390,11 +359,11 @@ static void record_step(struct tui_app *a, struct tui_step *st, bool replace)
 		.parent = below ? d->steps[below - 1]->rec_id : 0,
 	};
 	mt_error_clear(&err);
-	if (a->rec && record_scan(a->rec, &rs, &st->rec_id, &err)) {
+	if (a->ses.rec && record_scan(a->ses.rec, &rs, &st->rec_id, &err)) {
 		tui_status(a, "%s; monitoring goes on", err.msg);
 		a->status_warn = true;
-		record_close(a->rec);
-		a->rec = NULL;
+		record_close(a->ses.rec);
+		a->ses.rec = NULL;
 	}
 }
 
@@ -408,7 +377,7 @@ static void run_step(struct tui_app *a, uint64_t lo, uint64_t hi, const char *la
 	mt_error_clear(&err);
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 	if (a->exited) {
-		tui_status(a, "process %d has exited: nothing to scan", (int)a->pid);
+		tui_status(a, "process %d has exited: nothing to scan", (int)a->ses.pid);
 		return;
 	}
 	if (!replace && VEC_RESERVE(d->steps, d->cap, d->n, 8))
@@ -462,7 +431,7 @@ static bool scan_better(const struct scanstore_info *x, const struct scanstore_i
 static const struct scanstore_info *find_recorded(const struct tui_app *a,
 						  const struct scan_want *w)
 {
-	int64_t now = replay_sample_id(a->replay, tui_replay_index(a));
+	int64_t now = replay_sample_id(a->ses.replay, tui_replay_index(a));
 	const struct scanstore_info *best = NULL;
 	for (size_t i = 0; i < a->n_scans; i++)
 		if (scan_matches(&a->scans[i], w) &&
@@ -478,7 +447,7 @@ static struct tui_step *load_step(struct tui_app *a, const struct scanstore_info
 {
 	struct scanstore_scan sc;
 	struct tui_step *st = NULL;
-	if (scanstore_load(replay_db(a->replay), info->id, &sc, err) == 0 &&
+	if (scanstore_load(replay_db(a->ses.replay), info->id, &sc, err) == 0 &&
 	    (st = step_new(info->lo, info->hi, info->label))) {
 		st->res = sc.res;
 		st->snap = sc.snap;
@@ -521,7 +490,7 @@ static void show_recorded(struct tui_app *a, const struct scan_want *w, const ch
 		return;
 	}
 	push_step(a, st, false);
-	long k = replay_find_id(a->replay, info->sample);
+	long k = replay_find_id(a->ses.replay, info->sample);
 	if (k >= 0 && (size_t)k != tui_replay_index(a))
 		tui_status(a, "this scan was recorded at sample %ld", k + 1);
 }
@@ -533,7 +502,7 @@ void refs_start(struct tui_app *a)
 		tui_status(a, "the region has been unmapped: nothing to scan for");
 		return;
 	}
-	if (a->replay) {
+	if (a->ses.replay) {
 		struct scan_want w = { a->detail_region.start, a->detail_region.end, false, 0 };
 		show_recorded(a, &w, "this region");
 		return;
@@ -545,7 +514,7 @@ void refs_start(struct tui_app *a)
 void refs_rescan(struct tui_app *a)
 {
 	const struct tui_step *st = top_step(a);
-	if (a->replay) {
+	if (a->ses.replay) {
 		tui_status(a, "a new scan needs a live process: this is a recording");
 		return;
 	}
@@ -561,7 +530,7 @@ static void symbol_range(struct tui_app *a, const struct tui_step *st, uint64_t 
 	struct symbols_map m;
 	struct symbols_hit hit;
 	memset(&m, 0, sizeof(m));
-	if (symbols_map_build(&m, &a->symbols, &st->snap, a->pid) == 0 &&
+	if (symbols_map_build(&m, &a->symbols, &st->snap, a->ses.pid) == 0 &&
 	    symbols_lookup(&m, addr, &hit)) {
 		*start = hit.start;
 		*size = hit.size;
@@ -581,7 +550,7 @@ void refs_follow(struct tui_app *a)
 	if (dr->kind == DROW_GROUP) {
 		const struct mt_region *r = &st->snap.regions[st->res.groups[dr->group].region];
 		struct scan_want w = { r->start, r->end, false, st->rec_id };
-		if (a->replay) {
+		if (a->ses.replay) {
 			show_recorded(a, &w, "that region");
 			return;
 		}
@@ -594,7 +563,7 @@ void refs_follow(struct tui_app *a)
 		return;
 	}
 	const struct scan_ref *ref = &st->res.refs[dr->index];
-	if (a->replay) {
+	if (a->ses.replay) {
 		/* Whatever was scanned live for this holder held its address. */
 		struct scan_want w = { ref->addr, ref->addr + 1, true, st->rec_id };
 		show_recorded(a, &w, "that holder");

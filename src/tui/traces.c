@@ -1,8 +1,8 @@
 /*
- * traces.c - backtraces of every thread, on demand (`b`): the target is
- * stopped just long enough to unwind each thread, then released before
- * anything is drawn.  Function names come from the symbol tables, which
- * are read while the target still runs.
+ * traces.c - backtraces of every thread, on demand (`b`): frozen work
+ * (frozen_run) that stops the target just long enough to unwind each
+ * thread, then releases it before anything is drawn.  Function names come
+ * from the symbol tables, which are read while the target still runs.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "memtop/freeze.h"
+#include "memtop/frozen.h"
 #include "views.h"
 #include "keys.h"
 
@@ -32,47 +32,63 @@ static int by_tid(const void *pa, const void *pb)
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
-/*
- * Stop the target, unwind each thread that stopped, release it.  A thread
- * that did not stop (uninterruptible sleep) is listed with why.
- */
-static int unwind_all(struct tui_app *a, const struct symbols_map *m, struct tui_traces *out,
-		      struct mt_error *err)
+/* The frozen work of `b`: unwind each thread that stopped.  A thread
+ * that did not stop (uninterruptible sleep) is listed with why. */
+static int unwind_work(void *arg, const struct frozen *f, struct mt_error *err)
 {
-	struct freeze fz;
-	memset(&fz, 0, sizeof(fz));
-	if (freeze_begin(&fz, a->pid, 0, err) < 0)
-		return -1;
+	struct tui_traces *out = arg;
+	const struct freeze *fz = f->freeze;
 	struct pages pg;
-	int prc = pages_open(&pg, a->pid, NULL);
-	struct unwind_stack *v = calloc(fz.n_threads ? fz.n_threads : 1, sizeof(*v));
+	if (pages_open(&pg, f->pid, f->snap) < 0)
+		return mt_error_set(err, MT_EXIT_EXITED, ESRCH, "process %d exited", (int)f->pid),
+		       -1;
+	struct unwind_stack *v = calloc(fz->n_threads ? fz->n_threads : 1, sizeof(*v));
 	size_t n = 0;
-	for (size_t i = 0; v && i < fz.n_threads; i++) {
-		const struct freeze_thread *t = &fz.threads[i];
-		if (!t->attached && !t->stopped)
-			continue; /* gone before it could be seized */
+	if (!v) {
+		pages_close(&pg);
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), -1;
+	}
+	for (size_t i = 0; i < fz->n_threads; i++) {
+		const struct freeze_thread *t = &fz->threads[i];
+		if (!t->attached && !t->stopped && !t->seize_errno)
+			continue; /* gone before it could be seized, or a zombie */
 		struct unwind_stack *st = &v[n++];
 		if (!t->stopped) {
+			char why[96];
 			memset(st, 0, sizeof(*st));
 			st->tid = t->tid;
-			snprintf(st->error, sizeof(st->error), "did not stop (uninterruptible "
-				 "sleep?): not unwound");
+			snprintf(st->error, sizeof(st->error), "%s: not unwound",
+				 freeze_why(t, why, sizeof(why)));
 			continue;
 		}
-		int rc = prc < 0 ? prc : unwind_thread(t->tid, m, &pg, st);
+		int rc = unwind_thread(t->tid, f->map, &pg, st);
 		if (rc < 0 && !st->error[0])
 			snprintf(st->error, sizeof(st->error), "unwind failed: %s", strerror(-rc));
 	}
-	if (prc == 0)
-		pages_close(&pg);
-	freeze_end(&fz);
-	if (!v)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), -1;
-	qsort(v, n, sizeof(*v), by_tid);
+	pages_close(&pg);
 	stacks_free(out->v, out->n);
 	out->v = v;
 	out->n = n;
-	out->stopped_ms = fz.stopped_ms;
+	return 0;
+}
+
+/* Stop the target, unwind every thread, release it; then sort. */
+static int unwind_all(struct tui_app *a, struct tui_traces *out, struct mt_error *err)
+{
+	struct frozen_stats stats;
+	/* The session's latest maps: the tables are read before the freeze,
+	 * the unwind finds them. */
+	struct frozen_job job = {
+		.pid = a->ses.pid,
+		.symbols = &a->symbols,
+		.snap = &a->ses.snap[a->ses.cur],
+		.work = unwind_work,
+		.arg = out,
+	};
+	if (frozen_run(&job, &stats, err) < 0)
+		return -1;
+	qsort(out->v, out->n, sizeof(*out->v), by_tid);
+	out->stopped_ms = stats.stopped_ms;
 	out->taken = time(NULL);
 	return 0;
 }
@@ -137,11 +153,10 @@ static void scroll_to_selected(struct tui_app *a)
 void traces_take(struct tui_app *a)
 {
 	struct tui_traces *t = &a->traces;
-	struct symbols_map m;
 	struct mt_error err;
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 	if (a->exited) {
-		tui_status(a, "process %d has exited: no threads to unwind", (int)a->pid);
+		tui_status(a, "process %d has exited: no threads to unwind", (int)a->ses.pid);
 		return;
 	}
 	if (a->opt->no_freeze) {
@@ -152,12 +167,7 @@ void traces_take(struct tui_app *a)
 	if (!app_snap(a))
 		return;
 	mt_error_clear(&err);
-	memset(&m, 0, sizeof(m));
-	/* The tables are read before the freeze; the unwind finds them. */
-	symbols_map_build(&m, &a->symbols, app_snap(a), a->pid);
-	int rc = unwind_all(a, &m, t, &err);
-	symbols_map_free(&m);
-	if (rc < 0) {
+	if (unwind_all(a, t, &err) < 0) {
 		tui_status(a, "backtraces failed: %s", err.msg);
 		return;
 	}
