@@ -4,6 +4,8 @@ Each fixture reproduces a case where the answer used to be wrong:
   static_tables_nopie  pointers in never-touched pages of a non-PIE
                        program's .rodata and .data (read from the file)
   heap_split           a [heap] in two mappings (fork, then growth)
+  bss_neighbour        anonymous memory right after a library whose .bss
+                       fits in its file pages (not the library's .bss)
 See each test's docstring for the others.
 """
 
@@ -47,6 +49,19 @@ class Answers(mtlib.MemtopTestCase):
         self.assertIn(addr(r["after"]), objs, rep["refs"])
         self.assertEqual(objs[addr(r["after"])]["object"]["offset"], 16)
         self.assertTrue(objs[addr(r["after"])]["object"]["in_use"])
+
+    def test_anon_after_library_without_bss(self):
+        fx = self.fixture("bss_neighbour", mtlib.FIXTURES)
+        r = fx.ready
+        rep = self.reports(["-p", fx.pid, "--regions"], 1)[0]
+        regions = rep["regions"]
+        by_start = {addr(x["start"]): x for x in regions}
+        self.assertEqual(by_start[addr(r["anon"])]["category"], "anon")
+        # libc's .bss, the nameless rw-p region after it, is still libc's.
+        libc = [i for i, x in enumerate(regions) if x["path"].endswith("/libc.so.6")]
+        after = regions[libc[-1] + 1]
+        self.assertEqual(after["path"], "")
+        self.assertEqual(after["category"], "image", after)
 
 
 if __name__ == "__main__":
