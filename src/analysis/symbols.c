@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "memtop/pages.h"
 #include "memtop/symbols.h"
 #include "memtop/vec.h"
 
@@ -402,6 +403,11 @@ int symbols_map_build(struct symbols_map *m, struct symbols_cache *c,
 		      const struct mt_snapshot *s, pid_t pid)
 {
 	m->n = 0;
+	/* A leader that called pthread_exit has no map_files: a live
+	 * thread's /proc entry has the same. */
+	pid_t live = pages_live_tid(pid);
+	if (live)
+		pid = live;
 	for (size_t i = 0; i < c->n; i++)
 		c->tables[i]->used = false;
 	size_t i = 0;
