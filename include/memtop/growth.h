@@ -107,9 +107,9 @@ int growth_copy(struct mt_growth *dst, const struct mt_growth *src);
  */
 int growth_update(struct mt_growth *g, const struct mt_snapshot *prev,
 		  struct mt_snapshot *cur);
-void events_clear(struct mt_events *e);
-void events_free(struct mt_events *e);
+void growth_events_clear(struct mt_events *e);
+void growth_events_free(struct mt_events *e);
 /* Deep copy of src's events into dst (initialised or freed): 0 or -ENOMEM. */
-int events_copy(struct mt_events *dst, const struct mt_events *src);
+int growth_events_copy(struct mt_events *dst, const struct mt_events *src);
 
 #endif

@@ -36,16 +36,16 @@ void growth_init(struct mt_growth *g)
 	memset(g, 0, sizeof(*g));
 }
 
-void events_clear(struct mt_events *e)
+void growth_events_clear(struct mt_events *e)
 {
 	for (size_t i = 0; i < e->n; i++)
 		free(e->v[i].path);
 	e->n = 0;
 }
 
-void events_free(struct mt_events *e)
+void growth_events_free(struct mt_events *e)
 {
-	events_clear(e);
+	growth_events_clear(e);
 	free(e->v);
 	memset(e, 0, sizeof(*e));
 }
@@ -58,7 +58,7 @@ void growth_free(struct mt_growth *g)
 	}
 	free(g->files);
 	free(g->anon.v);
-	events_free(&g->events);
+	growth_events_free(&g->events);
 	if (g->tables) {
 		free(g->tables->files);
 		free(g->tables->buckets);
@@ -95,7 +95,7 @@ static void buckets_copy(struct mt_buckets *dst, const struct mt_buckets *src, b
 	dst->cap = dst->n;
 }
 
-int events_copy(struct mt_events *dst, const struct mt_events *src)
+int growth_events_copy(struct mt_events *dst, const struct mt_events *src)
 {
 	bool fail = false;
 	memset(dst, 0, sizeof(*dst));
@@ -106,7 +106,7 @@ int events_copy(struct mt_events *dst, const struct mt_events *src)
 	}
 	dst->cap = dst->n;
 	if (fail) {
-		events_free(dst);
+		growth_events_free(dst);
 		return -ENOMEM;
 	}
 	return 0;
@@ -148,7 +148,7 @@ int growth_copy(struct mt_growth *dst, const struct mt_growth *src)
 		buckets_copy(&dst->files[i].buckets, &src->files[i].buckets, &fail);
 	}
 	buckets_copy(&dst->anon, &src->anon, &fail);
-	if (events_copy(&dst->events, &src->events))
+	if (growth_events_copy(&dst->events, &src->events))
 		fail = true;
 	dst->tables = tables_copy(src->tables, &fail);
 	if (fail) {
@@ -587,7 +587,7 @@ int growth_update(struct mt_growth *g, const struct mt_snapshot *prev,
 		g->t0 = cur->mono;
 	g->started = true;
 
-	events_clear(&g->events);
+	growth_events_clear(&g->events);
 	g->have_prev = prev != NULL;
 	if (prev) {
 		if (diff(&g->events, prev, cur) < 0)

@@ -4,7 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
+#include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,32 +43,30 @@ void bss_cache_free(struct bss_cache *c)
 	free(c);
 }
 
+/* The PT_LOADs of a 64-bit ELF file, from its program header table (the
+ * file is untrusted: sizes and counts are checked, the walk bounded). */
 static void read_phdrs(int fd, struct bss_file *f)
 {
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[64];
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 64)
 		return;
-	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
-	size_t n;
-	if (!e || elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &n) < 0) {
-		if (e)
-			elf_end(e);
+	size_t len = eh.e_phnum * sizeof(Elf64_Phdr);
+	if (pread(fd, ph, len, (off_t)eh.e_phoff) != (ssize_t)len)
 		return;
-	}
 	bool any = false;
-	for (size_t i = 0; i < n && i < 256; i++) {
-		GElf_Phdr ph;
-		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		if (ph.p_memsz > UINT64_MAX - ph.p_vaddr)
+	for (size_t i = 0; i < eh.e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD || ph[i].p_memsz > UINT64_MAX - ph[i].p_vaddr)
 			continue;
 		if (!any)
-			f->first = ph.p_vaddr & ~(PAGE - 1);
-		if (ph.p_vaddr + ph.p_memsz > f->end)
-			f->end = ph.p_vaddr + ph.p_memsz;
+			f->first = ph[i].p_vaddr & ~(PAGE - 1);
+		if (ph[i].p_vaddr + ph[i].p_memsz > f->end)
+			f->end = ph[i].p_vaddr + ph[i].p_memsz;
 		any = true;
 	}
 	f->elf = any;
-	elf_end(e);
 }
 
 static int open_image(const struct mt_region *r, pid_t tid)

@@ -229,15 +229,15 @@ void detail_draw(struct tui_app *a, WINDOW *w, int h, int width);
 /* The "Actions:" line: Esc, and the bindings of exactly scope. */
 void actions_draw(WINDOW *w, int y, int width, unsigned scope);
 
-/* The drill-down (refs.c).  refs_start scans for pointers into the
+/* The drill-down (drilldown.c).  drilldown_start scans for pointers into the
  * detail's region; Enter follows the selected holder, Esc steps back. */
-void refs_start(struct tui_app *a);
-void refs_rescan(struct tui_app *a);
-void refs_follow(struct tui_app *a);
-void refs_back(struct tui_app *a);
-void refs_close(struct tui_app *a);
-void refs_draw(struct tui_app *a, WINDOW *w, int h, int width);
-static inline bool refs_open(const struct tui_app *a)
+void drilldown_start(struct tui_app *a);
+void drilldown_rescan(struct tui_app *a);
+void drilldown_follow(struct tui_app *a);
+void drilldown_back(struct tui_app *a);
+void drilldown_close(struct tui_app *a);
+void drilldown_draw(struct tui_app *a, WINDOW *w, int h, int width);
+static inline bool drilldown_open(const struct tui_app *a)
 {
 	return a->drill.n > 0;
 }
@@ -248,8 +248,11 @@ void traces_close(struct tui_app *a);
 void traces_draw(struct tui_app *a, WINDOW *w, int h, int width);
 
 bool tui_quit_pending(void);
-/* A message on the status line, kept for a few seconds. */
+/* The status line, written only through these: a message kept a few
+ * seconds; a warning (in red) kept until cleared; nothing. */
 void tui_status(struct tui_app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tui_warn(struct tui_app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tui_status_clear(struct tui_app *a);
 
 void picker_init(struct tui_app *a);
 void picker_refresh(struct tui_app *a);

@@ -214,7 +214,7 @@ void detail_refresh(struct tui_app *a)
 			else if (rc == 1)
 				a->detail_gone = true;
 			else
-				snprintf(a->status, sizeof(a->status), "%s", err.msg);
+				tui_status(a, "%s", err.msg);
 			free(rd);
 		}
 	}
@@ -236,7 +236,7 @@ void detail_open(struct tui_app *a, const struct mt_region *r)
 
 void detail_close(struct tui_app *a)
 {
-	refs_close(a);
+	drilldown_close(a);
 	a->detail = false;
 	list_free(&a->detail_list);
 	lines_free(&a->detail_lines);

@@ -19,7 +19,7 @@ unsigned tui_scope(const struct tui_app *a)
 		return SC_PICKER;
 	if (a->traces.open)
 		return SC_TRACES;
-	if (refs_open(a))
+	if (drilldown_open(a))
 		return SC_REFS;
 	return (a->detail ? SC_DETAIL : SC_MONITOR) | (a->ses.replay ? SC_REPLAY : 0u);
 }

@@ -68,7 +68,7 @@ int timetravel_open(struct tui_app *a, struct mt_error *err)
 	timetravel_goto(a, 0);
 	if (!a->ses.have_snap)
 		return mt_error_set(err, MT_EXIT_BADFILE, 0, "%s", a->status);
-	a->status_warn = false;
+	tui_status_clear(a);
 	say_session(a);
 	return 0;
 }
@@ -244,8 +244,7 @@ void timetravel_goto(struct tui_app *a, size_t k)
 	while (!shown && replay_pos(a->ses.replay) < k + 1) {
 		shown = replay_pos(a->ses.replay) == k;
 		if (tui_fold(a, !shown, &err)) {
-			tui_status(a, "%s", err.msg);
-			a->status_warn = true;
+			tui_warn(a, "%s", err.msg);
 			a->playing = false;
 			break;
 		}
@@ -258,8 +257,8 @@ void timetravel_goto(struct tui_app *a, size_t k)
 		if (a->detail)
 			detail_refresh(a);
 	}
-	if (refs_open(a))
-		refs_close(a);
+	if (drilldown_open(a))
+		drilldown_close(a);
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 }
 
