@@ -77,6 +77,7 @@ class ScanCost(mtlib.MemtopTestCase):
         # and of the memfd: not read, counted.
         self.assertGreater(rep["absent_bytes"], (3 << 30) - (64 << 20))
         self.assertLess(rep["scanned_bytes"], 256 << 20)
+        self.assertGreaterEqual(rep["scanned_bytes"], 64 << 20)
         self.assertEqual(rep["swapped_bytes"], 0)
 
     def test_refs_pagemap_scan(self):
@@ -103,8 +104,8 @@ class ScanCost(mtlib.MemtopTestCase):
         self.addCleanup(t.close)
         return t
 
-    def test_screen_detail_and_backtraces(self):
-        """The hexdump of untouched shared memory and every backtrace."""
+    def test_screen_detail_scan_and_backtraces(self):
+        """The hexdump of untouched shared memory, s on it, every backtrace."""
         before = settled(self.fx.pid)
         t = self.tui(["-p", self.fx.pid, "-d", "0.5"])
         t.wait_for("CATEGORY")
@@ -116,6 +117,12 @@ class ScanCost(mtlib.MemtopTestCase):
         t.wait_for("scan for references")
         t.keys("End")
         t.wait_for("not resident")
+        # s: who holds pointers into the untouched gigabyte.
+        t.keys("s")
+        s = t.wait_for(lambda s: "References" in s and "Scanning" not in s)
+        self.assertRegex(s, r"not read: [\d.]+ GiB not resident")
+        t.keys("Escape")
+        t.wait_for("scan for references")
         t.keys("Escape")
         t.wait_for(lambda s: "ADDRESS" in s and "scan for references" not in s)
         t.keys("6")
@@ -125,6 +132,39 @@ class ScanCost(mtlib.MemtopTestCase):
         self.assertIn("read", s)
         self.assertNoGrowth(before, "the detail and the backtraces")
         self.assertEqual(mtlib.unreleased(self.fx.pid), [])
+
+    def test_max_stop_refuses(self):
+        """--max-stop: a scan predicted to stop the target longer is refused."""
+        res = mtlib.run_memtop(["-p", self.fx.pid, "--refs", "0x%x+4096" % self.target,
+                                "--max-stop", "1"])
+        self.assertEqual(res.rc, 1, res)
+        self.assertRegex(res.errtext, r"not scanning: reading [\d.]+ MiB of process \d+ would "
+                         r"stop it for about \d+ ms .* more than --max-stop 1 ms")
+        self.assertEqual(res.stdout, b"")
+        self.assertEqual(mtlib.unreleased(self.fx.pid), [])
+        rep = json.loads(self.run_ok(["-p", self.fx.pid, "--refs", "0x%x+4096" % self.target,
+                                      "--max-stop", "60000", "--json"]).stdout)
+        self.assertFalse(rep["max_stop_hit"])
+
+    def test_screen_asks_before_a_big_scan(self):
+        t = self.tui(["-p", self.fx.pid, "-d", "0.5", "--max-stop", "1"])
+        t.wait_for("CATEGORY")
+        t.keys("2")
+        t.wait_for("ADDRESS")
+        t.keys("/")
+        t.type("%x" % self.target)
+        t.keys("Enter", "Enter")
+        t.wait_for("scan for references")
+        t.keys("s")
+        t.wait_for(lambda s: re.search(r"Scan [\d.]+ MiB, ~[\d.]+ s with the process "
+                                       r"stopped\? y/n", s))
+        t.keys("n")
+        t.wait_for("not scanned")
+        self.assertEqual(mtlib.unreleased(self.fx.pid), [])
+        t.keys("s")
+        t.wait_for("y/n")
+        t.keys("y")
+        t.wait_for(lambda s: "References" in s and "Scanning" not in s)
 
 
 if __name__ == "__main__":
