@@ -424,7 +424,9 @@ static int run_job(struct scan_worker *w, const struct scan_job *j)
 	size_t want = (size_t)(j->to - j->from);
 	long n = j->from_file ? pages_read_file(&w->pg, r, j->from, w->buf, want)
 			      : pages_read_present(&w->pg, j->from, w->buf, want);
-	if (n == -ESRCH || n == -EPERM || n == -EACCES)
+	/* The process is gone, or its memory may not be read: the scan ends.
+	 * A file that cannot be opened only leaves its pages unread. */
+	if (n == -ESRCH || (!j->from_file && (n == -EPERM || n == -EACCES)))
 		return (int)n;
 	if (n <= 0 || (size_t)n < want)
 		w->st->skipped[j->region] = true; /* unmapped or shrunk since the plan */

@@ -91,13 +91,19 @@ const struct symbols_sym *symbols_table_lookup(const struct symbols_table *t, ui
 		else
 			hi = mid;
 	}
-	/* syms[lo - 1] is the last starting at or before a. */
+	/* syms[lo - 1] is the last starting at or before a.  A symbol whose
+	 * size covers a beats a sizeless one that only starts there (the
+	 * linker's __TMC_END__ ends .data where a copy-relocated stdout
+	 * starts .bss). */
+	const struct symbols_sym *sizeless = NULL;
 	for (size_t i = lo, k = 0; i > 0 && k < LOOKBACK; i--, k++) {
 		const struct symbols_sym *s = &t->syms[i - 1];
-		if (a == s->addr || a - s->addr < s->size)
+		if (a - s->addr < s->size)
 			return s;
+		if (a == s->addr && !s->size && !sizeless)
+			sizeless = s;
 	}
-	return NULL;
+	return sizeless;
 }
 
 /* ---- loading an ELF file ------------------------------------------------ */
