@@ -223,7 +223,6 @@ void detail_refresh(struct tui_app *a)
 
 void detail_open(struct tui_app *a, const struct mt_region *r)
 {
-	a->detail = true;
 	a->detail_start = r->start;
 	a->detail_region = *r;
 	snprintf(a->detail_path, sizeof(a->detail_path), "%s", r->path);
@@ -232,12 +231,17 @@ void detail_open(struct tui_app *a, const struct mt_region *r)
 	list_init(&a->detail_list, detail_cols, 2, &lines_ops, &a->detail_lines, -1);
 	a->detail_list.no_cursor = true;
 	detail_refresh(a);
+	screen_push(a, &detail_screen);
 }
 
 void detail_close(struct tui_app *a)
 {
-	drilldown_close(a);
-	a->detail = false;
+	screen_close(a, &detail_screen);
+}
+
+void detail_free(struct tui_app *a)
+{
+	drilldown_close(a); /* the process handle of a first step that failed */
 	list_free(&a->detail_list);
 	lines_free(&a->detail_lines);
 }

@@ -327,8 +327,10 @@ static struct tui_step *step_new(uint64_t lo, uint64_t hi, const char *label)
 static void push_step(struct tui_app *a, struct tui_step *st, bool replace)
 {
 	struct tui_drill *d = &a->drill;
-	if (d->n == 0)
+	if (d->n == 0) {
 		list_init(&d->list, drilldown_cols, RC_NCOLS, &drilldown_ops, a, -1);
+		screen_push(a, &drilldown_screen);
+	}
 	if (replace) {
 		step_free(d->steps[d->n - 1]);
 		d->steps[d->n - 1] = st;
@@ -583,7 +585,17 @@ void drilldown_back(struct tui_app *a)
 		show_step(a, top_step(a));
 }
 
+/* The screen and its state; also the state of a first step that failed
+ * before there was a screen (its process handle, its vector). */
 void drilldown_close(struct tui_app *a)
+{
+	if (screen_open(a, &drilldown_screen))
+		screen_close(a, &drilldown_screen);
+	else
+		drilldown_free(a);
+}
+
+void drilldown_free(struct tui_app *a)
 {
 	struct tui_drill *d = &a->drill;
 	while (d->n)

@@ -118,7 +118,7 @@ int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err)
 	if (quiet)
 		return 0;
 	views_refresh(a);
-	if (a->detail)
+	if (screen_open(a, &detail_screen))
 		detail_refresh(a);
 	return 0;
 }
@@ -164,9 +164,6 @@ static int attach(struct tui_app *a, pid_t pid, struct mt_error *err)
 
 static void detach(struct tui_app *a)
 {
-	traces_close(a);
-	if (a->detail)
-		detail_close(a);
 	views_free(a);
 	/* The next process picked is a new session of the recording. */
 	session_close(&a->ses, NULL);
@@ -225,17 +222,7 @@ static void draw_too_small(struct tui_app *a)
 
 static struct tui_list *current_list(struct tui_app *a)
 {
-	if (a->help)
-		return &a->help_list;
-	if (a->picker)
-		return &a->picker_list;
-	if (a->traces.open)
-		return &a->traces.list;
-	if (drilldown_open(a))
-		return &a->drill.list;
-	if (a->detail)
-		return &a->detail_list;
-	return views_list(a);
+	return screen_top(a)->list(a);
 }
 
 static void draw(struct tui_app *a)
@@ -253,18 +240,7 @@ static void draw(struct tui_app *a)
 	}
 	if (a->dirty_body) {
 		werase(a->body);
-		if (a->help)
-			help_draw(a, a->body, bh, a->cols);
-		else if (a->picker)
-			picker_draw(a, a->body, bh, a->cols);
-		else if (a->traces.open)
-			traces_draw(a, a->body, bh, a->cols);
-		else if (drilldown_open(a))
-			drilldown_draw(a, a->body, bh, a->cols);
-		else if (a->detail)
-			detail_draw(a, a->body, bh, a->cols);
-		else
-			views_draw(a, a->body, bh, a->cols);
+		screen_top(a)->draw(a, a->body, bh, a->cols);
 		wnoutrefresh(a->body);
 	}
 	if (a->dirty_foot || a->prompt != PROMPT_NONE) {
@@ -283,14 +259,12 @@ static void set_view(struct tui_app *a, int v)
 {
 	if (v < 0 || v >= VIEW_COUNT)
 		return;
-	traces_close(a);
-	if (a->detail)
-		detail_close(a);
+	screen_pop_to(a, &views_screen);
 	a->view = (enum tui_view)v;
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 }
 
-static void pick(struct tui_app *a)
+void picker_enter(struct tui_app *a)
 {
 	pid_t pid = picker_selected(a);
 	struct mt_error err;
@@ -303,31 +277,28 @@ static void pick(struct tui_app *a)
 		views_init(a);
 		return;
 	}
-	a->picker = false;
-	a->from_picker = true;
 	tui_status_clear(a);
 	a->view = VIEW_SUMMARY;
+	screen_push(a, &views_screen);
 }
 
+void views_leave(struct tui_app *a)
+{
+	screen_pop_to(a, &views_screen);
+	screen_pop(a);
+	detach(a);
+	picker_refresh(a);
+	a->next_picker = clock_mono() + PICKER_SECONDS;
+}
+
+/* Esc: the screen's own way back, else pop it. */
 static void back(struct tui_app *a)
 {
-	struct tui_list *l = current_list(a);
-	if (a->help) {
-		a->help = false;
-	} else if (a->traces.open) {
-		traces_close(a);
-	} else if (drilldown_open(a)) {
-		drilldown_back(a); /* the last step back shows the region's detail */
-	} else if (a->detail) {
-		detail_close(a);
-	} else if (l->filter[0]) {
-		list_set_filter(l, "");
-	} else if (!a->picker && a->from_picker) {
-		detach(a);
-		a->picker = true;
-		picker_refresh(a);
-		a->next_picker = clock_mono() + PICKER_SECONDS;
-	}
+	const struct tui_screen *s = screen_top(a);
+	if (s->back)
+		s->back(a);
+	else
+		screen_pop(a);
 	dirty_all(a);
 }
 
@@ -342,7 +313,7 @@ static bool perform(struct tui_app *a, enum tui_action act)
 		return false;
 	case ACT_HELP:
 		help_init(a);
-		a->help = true;
+		screen_push(a, &help_screen);
 		break;
 	case ACT_PAUSE:
 		if (a->ses.replay) {
@@ -389,12 +360,8 @@ static bool perform(struct tui_app *a, enum tui_action act)
 	case ACT_SORT_PREV: list_sort_step(l, -1); break;
 	case ACT_SORT_INVERT: list_sort_invert(l); break;
 	case ACT_ENTER:
-		if (a->picker)
-			pick(a);
-		else if (drilldown_open(a))
-			drilldown_follow(a);
-		else
-			views_enter(a);
+		if (screen_top(a)->enter)
+			screen_top(a)->enter(a);
 		break;
 	case ACT_BACK:
 		back(a);
@@ -499,11 +466,11 @@ static bool on_mouse(struct tui_app *a)
 			int act = footer_action_at(a, ev.x);
 			return act < 0 || perform(a, (enum tui_action)act);
 		}
-		if (ev.y == TUI_HEADER_LINES - 1 && !a->picker) {
+		if (ev.y == TUI_HEADER_LINES - 1 && !tui_picking(a)) {
 			set_view(a, header_tab_at(a, ev.x));
 			return true;
 		}
-		if (ev.y >= TUI_HEADER_LINES && !a->help &&
+		if (ev.y >= TUI_HEADER_LINES && screen_top(a) != &help_screen &&
 		    list_click(l, ev.y - TUI_HEADER_LINES, ev.x) == LIST_HIT_SELECTED &&
 		    keys_lookup('\n', tui_scope(a)) == ACT_ENTER)
 			return perform(a, ACT_ENTER);
@@ -530,11 +497,8 @@ static bool on_key(struct tui_app *a, int ch)
 		return true;
 	}
 	enum tui_action act = keys_lookup(ch, tui_scope(a));
-	if (a->help) {
-		/* Help scrolls; any other key closes it. */
-		if (act >= ACT_UP && act <= ACT_END)
-			return perform(a, act);
-		a->help = false;
+	const struct tui_screen *s = screen_top(a);
+	if (s->key && s->key(a, act)) {
 		dirty_all(a);
 		return true;
 	}
@@ -548,7 +512,7 @@ static bool on_key(struct tui_app *a, int ch)
 static int wait_ms(const struct tui_app *a, double now)
 {
 	double until;
-	if (a->picker)
+	if (tui_picking(a))
 		until = a->next_picker;
 	else if (a->paused || a->exited || (a->ses.replay && !a->playing))
 		until = now + WAKE_SECONDS;
@@ -574,12 +538,12 @@ static void loop(struct tui_app *a)
 		now = clock_mono();
 		if (ch != ERR && !on_key(a, ch))
 			return;
-		if (a->picker && now >= a->next_picker) {
+		if (tui_picking(a) && now >= a->next_picker) {
 			picker_refresh(a);
 			a->next_picker = now + (a->opt->delay > PICKER_SECONDS ? a->opt->delay :
 						PICKER_SECONDS);
 			a->dirty_body = a->dirty_hdr = true;
-		} else if (!a->picker && !a->paused && !a->exited && now >= a->next_refresh &&
+		} else if (!tui_picking(a) && !a->paused && !a->exited && now >= a->next_refresh &&
 			   (!a->ses.replay || a->playing)) {
 			tick(a, now);
 		}
@@ -623,9 +587,9 @@ static void setup_curses(struct tui_app *a)
 
 static void app_free(struct tui_app *a)
 {
-	traces_close(a);
-	if (a->detail)
-		detail_close(a);
+	while (a->depth)
+		screen_pop(a);
+	drilldown_close(a); /* what a first step that failed left */
 	symbols_cache_free(&a->symbols);
 	views_free(a);
 	list_free(&a->help_list);
@@ -691,10 +655,12 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	if ((opt->read && timetravel_open(a, err)) || (opt->pid && attach(a, opt->pid, err)) ||
 	    screen_begin(a, &scr, old, err))
 		goto out;
-	a->picker = !opt->pid && !opt->read;
-	if (a->picker) {
+	if (tui_picking(a)) {
+		screen_push(a, &picker_screen);
 		picker_refresh(a);
 		a->next_picker = clock_mono() + PICKER_SECONDS;
+	} else {
+		screen_push(a, &views_screen);
 	}
 	loop(a);
 	screen_end(a, scr, old);
