@@ -105,6 +105,9 @@ static double frozen_child(pid_t pid, uint64_t target, unsigned threads, uint64_
 		exit(1);
 	}
 	*resident = res.scanned_bytes;
+	if (getenv("BENCH_SCAN_VERBOSE"))
+		fprintf(stderr, "stopped %.1f ms, scan_run %.1f ms, %u readers\n",
+			info.stats.stopped_ms, res.seconds * 1e3, res.threads);
 	scan_result_free(&res);
 	snapshot_free(&s);
 	symbols_cache_free(&cache);
