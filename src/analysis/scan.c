@@ -7,6 +7,7 @@
  * a branch-free OR of one unsigned subtract-and-compare per word, and
  * only a block that holds a match is looked at word by word.
  */
+#include <elf.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -297,6 +298,12 @@ struct scan_worker {
 	bool started;
 };
 
+struct plan_file {
+	uint64_t inode;
+	uint32_t dev_major, dev_minor;
+	bool may_point;
+};
+
 struct scan_state {
 	const struct mt_snapshot *s;
 	const struct scan_options *o;
@@ -311,6 +318,8 @@ struct scan_state {
 	uint64_t total;
 	_Atomic bool stop;          /* cancelled, or a worker failed */
 	_Atomic bool *skipped;      /* per region: a read fell short */
+	struct plan_file *files;    /* file_may_point's answers, by file */
+	size_t n_files, cap_files;
 };
 
 static int add_job(struct scan_state *st, long ri, uint64_t from, uint64_t to, bool file)
@@ -326,12 +335,46 @@ static int add_job(struct scan_state *st, long ri, uint64_t from, uint64_t to, b
 	return 0;
 }
 
+/*
+ * Can the never-written pages of private file mapping r hold a pointer?
+ * Their bytes are the file's.  Code is not data: no (reading a large
+ * program's untouched text from disk would only stretch the stop).  An
+ * image loaded at an address of the loader's choosing (a PIE or a shared
+ * library, ELF type ET_DYN): no, every word that points into the process
+ * had to be relocated, and the page holding it was written then.  A
+ * fixed-address executable (ET_EXEC, non-PIE): yes, the linker wrote
+ * absolute addresses into the file (static tables of pointers, globals
+ * initialised with an address).  Any other file (data mapped
+ * MAP_PRIVATE): whatever the program wrote into it, so yes.
+ */
+static bool file_may_point(struct scan_state *st, const struct mt_region *r)
+{
+	if (!pages_file_backed(r) || (r->perms & MT_PERM_X))
+		return false;
+	for (size_t i = 0; i < st->n_files; i++)
+		if (st->files[i].inode == r->inode && st->files[i].dev_major == r->dev_major &&
+		    st->files[i].dev_minor == r->dev_minor)
+			return st->files[i].may_point;
+	if (VEC_RESERVE(st->files, st->cap_files, st->n_files, 32))
+		return true;
+	struct plan_file *f = &st->files[st->n_files++];
+	*f = (struct plan_file){ r->inode, r->dev_major, r->dev_minor, true };
+	unsigned char eh[18];
+	int fd = pages_file_open(&st->pg, r);
+	if (fd >= 0 && pread(fd, eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) &&
+	    !memcmp(eh, ELFMAG, SELFMAG) && eh[EI_DATA] == ELFDATA2LSB)
+		f->may_point = (eh[16] | eh[17] << 8) != ET_DYN;
+	if (fd >= 0)
+		close(fd);
+	return f->may_point;
+}
+
 /* The part [from, to) of region ri that is not in the page tables. */
 static int plan_absent(struct scan_state *st, long ri, uint64_t from, uint64_t to)
 {
 	if (from >= to)
 		return 0;
-	if (pages_file_backed(&st->s->regions[ri]))
+	if (file_may_point(st, &st->s->regions[ri]))
 		return add_job(st, ri, from, to, true);
 	st->out->absent_bytes += to - from;
 	return 0;
@@ -934,6 +977,7 @@ int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct
 done:
 	out->seconds = clock_mono() - t0;
 	free(st.jobs);
+	free(st.files);
 	free(st.skipped);
 	pages_close(&st.pg);
 	return rc;
@@ -990,6 +1034,7 @@ int scan_estimate(const struct mt_snapshot *s, const struct scan_options *o,
 			e->stop_ms = 1000.0 * (double)e->bytes / (e->rate * e->threads);
 	}
 	free(st.jobs);
+	free(st.files);
 	pages_close(&st.pg);
 	return rc;
 }
