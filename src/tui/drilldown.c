@@ -429,7 +429,7 @@ static bool scan_better(const struct scanstore_info *x, const struct scanstore_i
 static const struct scanstore_info *find_recorded(const struct tui_app *a,
 						  const struct scan_want *w)
 {
-	int64_t now = replay_sample_id(a->ses.replay, tui_replay_index(a));
+	int64_t now = replay_sample_id(a->ses.replay, timetravel_index(a));
 	const struct scanstore_info *best = NULL;
 	for (size_t i = 0; i < a->n_scans; i++)
 		if (scan_matches(&a->scans[i], w) &&
@@ -445,7 +445,7 @@ static struct tui_step *load_step(struct tui_app *a, const struct scanstore_info
 {
 	struct scanstore_scan sc;
 	struct tui_step *st = NULL;
-	if (scanstore_load(replay_db(a->ses.replay), info->id, &sc, err) == 0 &&
+	if (replay_load_scan(a->ses.replay, info->id, &sc, err) == 0 &&
 	    (st = step_new(info->lo, info->hi, info->label))) {
 		st->res = sc.res;
 		st->snap = sc.snap;
@@ -489,7 +489,7 @@ static void show_recorded(struct tui_app *a, const struct scan_want *w, const ch
 	}
 	push_step(a, st, false);
 	long k = replay_find_id(a->ses.replay, info->sample);
-	if (k >= 0 && (size_t)k != tui_replay_index(a))
+	if (k >= 0 && (size_t)k != timetravel_index(a))
 		tui_status(a, "this scan was recorded at sample %ld", k + 1);
 }
 

@@ -264,7 +264,7 @@ static void set_view(struct tui_app *a, int v)
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 }
 
-void picker_enter(struct tui_app *a)
+void tui_pick(struct tui_app *a)
 {
 	pid_t pid = picker_selected(a);
 	struct mt_error err;
@@ -282,7 +282,7 @@ void picker_enter(struct tui_app *a)
 	screen_push(a, &views_screen);
 }
 
-void views_leave(struct tui_app *a)
+void tui_leave(struct tui_app *a)
 {
 	screen_pop_to(a, &views_screen);
 	screen_pop(a);
