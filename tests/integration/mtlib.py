@@ -296,11 +296,15 @@ class Memtop:
                                 "report taken after %.3f" % t)
 
     def wait(self, timeout):
-        """Wait for memtop to end; its exit code, or None if still running."""
+        """Wait for memtop to end; its exit code, or None if still running.
+        Once it has ended, what it wrote has been read (stderr_text is whole)."""
         try:
-            return self.proc.wait(timeout=timeout)
+            rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
+        self.out.t.join(10)
+        self.err.t.join(10)
+        return rc
 
     def stop(self):
         _kill(self.proc)
