@@ -99,11 +99,13 @@ static const struct bss_file *file_of(struct bss_cache *c, const struct mt_regio
 	f->inode = r->inode;
 	f->dev_major = r->dev_major;
 	f->dev_minor = r->dev_minor;
+	/* A file that cannot be opened is remembered as no image (elf
+	 * false) all the same: it is not tried again at every refresh. */
 	int fd = open_image(r, tid);
-	if (fd < 0)
-		return NULL; /* not cached: it may be readable next time */
-	read_phdrs(fd, f);
-	close(fd);
+	if (fd >= 0) {
+		read_phdrs(fd, f);
+		close(fd);
+	}
 	c->n++;
 	return f;
 }
