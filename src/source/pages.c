@@ -172,8 +172,10 @@ static long scan_ioctl(struct pages *p, uint64_t start, uint64_t end, struct pag
 	}
 	if (k < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	if (a.walk_end <= start || a.walk_end > end || (size_t)k > want)
-		return -EIO;
+	if (a.walk_end <= start || a.walk_end > end || (size_t)k > want) {
+		p->no_scan_ioctl = true; /* a kernel we do not understand: the entries */
+		return -ENOTTY;
+	}
 	for (int i = 0; i < k; i++) {
 		v[i].start = vec[i].start;
 		v[i].end = vec[i].end;
