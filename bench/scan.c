@@ -203,7 +203,8 @@ int main(int argc, char **argv)
 	printf("scan_run      %.3f s  %.2f GB/s  = %.0f%% of raw  (%zu KiB chunks)\n", best_scan,
 	       gb / best_scan, 100.0 * best_raw / best_scan,
 	       (scan_chunk ? scan_chunk : SCAN_CHUNK_DEFAULT) >> 10);
-	double gib_res = (double)resident / (1u << 30), raw_per_gib = best_raw * 1e3 / ((double)len / (1u << 30));
+	double gib_res = (double)resident / (1u << 30);
+	double raw_per_gib = best_raw * 1e3 / ((double)len / (1u << 30));
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	printf("raw per GiB   %.0f ms  (one thread, process_vm_readv)\n", raw_per_gib);
 	printf("stopped       %.0f ms per GiB resident = %.2fx raw  (--refs: freeze, maps, "

@@ -558,7 +558,8 @@ static int merge_refs(struct scan_state *st, struct scan_worker *w, size_t n)
 	out->cap_refs = total ? total : 1;
 	for (size_t i = 0; i < n; i++) {
 		if (w[i].n_refs)
-			memcpy(out->refs + out->n_refs, w[i].refs, w[i].n_refs * sizeof(*w[i].refs));
+			memcpy(out->refs + out->n_refs, w[i].refs,
+			       w[i].n_refs * sizeof(*w[i].refs));
 		out->n_refs += w[i].n_refs;
 	}
 	if (n > 1)

@@ -90,7 +90,9 @@ static int load_table(struct pages *pg, const struct mt_region *r, uint64_t ip,
 	}
 	if (!have_eh || !have_load)
 		goto out;
-	uint64_t bias = r->start - ((load.p_vaddr & ~4095ull) + (r->offset - (load.p_offset & ~4095ull)));
+	/* The region maps file offset r->offset of that segment. */
+	uint64_t seg_off = r->offset - (load.p_offset & ~4095ull);
+	uint64_t bias = r->start - ((load.p_vaddr & ~4095ull) + seg_off);
 	uint8_t hdr[4 + 8 + 8];
 	if (pread(fd, hdr, sizeof(hdr), (off_t)eh.p_offset) != (ssize_t)sizeof(hdr) || hdr[0] != 1)
 		goto out;
