@@ -210,10 +210,10 @@ int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct
 /*
  * What a scan of s would cost, found without stopping it: the bytes it
  * would read (present pages, never-written file pages), the speed of one
- * reader measured by copying up to 16 MiB of them, and so the time the
- * target would stand still for the reading (freeze and attribution come
- * on top: a few milliseconds).  For a budget (--max-stop, the screen's
- * question before a big scan).
+ * reader measured by copying up to 16 MiB of them (its fastest chunk),
+ * and so the time the target would stand still for the reading (freeze
+ * and attribution come on top: a few milliseconds).  For a budget
+ * (--max-stop, the screen's question before a big scan).
  */
 struct scan_estimate {
 	uint64_t bytes;
