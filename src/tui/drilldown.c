@@ -272,6 +272,7 @@ static int scan_step(struct tui_app *a, struct tui_step *st, struct mt_error *er
 		.progress = on_progress,
 		.progress_arg = &u,
 		.ask_above_ms = a->opt->max_stop_ms ? (double)a->opt->max_stop_ms : ASK_ABOVE_MS,
+		.scan_swapped = a->opt->scan_swapped,
 		.confirm = ask_big_scan,
 		.confirm_arg = &u,
 	};
