@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "memtop/snapshot.h"
 
@@ -90,9 +91,20 @@ pid_t pages_live_tid(pid_t pid);
 long pages_runs(struct pages *p, uint64_t start, uint64_t end, struct pages_run *v, size_t n,
 		uint64_t *walk_end);
 
+/* Does the kernel answer PAGEMAP_SCAN (Linux 6.7+)?  Without it, each
+ * pages_runs() reads 8 bytes of /proc/TID/pagemap per page of its range:
+ * walk regions, not the holes between them. */
+bool pages_can_scan(struct pages *p);
+
 /* Read [addr, addr + len) from the target's page tables: only for pages
  * pages_runs() said are present.  Bytes read, -EFAULT, -ESRCH. */
 long pages_read_present(struct pages *p, uint64_t addr, void *buf, size_t len);
+
+/* pages_read_present() of n ranges at once (remote[i] into local[i], the
+ * same lengths): one system call.  The bytes read, counting from the
+ * first range on (short at the first that could not be read whole). */
+long pages_readv(struct pages *p, const struct iovec *local, const struct iovec *remote,
+		 size_t n);
 
 /* Read [addr, addr + len) of the private file mapping r from its file
  * (zeros past the file's end).  Bytes read or -errno. */

@@ -285,6 +285,16 @@ struct scan_job {
 	bool from_file;  /* never written private file pages: read the file */
 };
 
+/* What a worker takes: one job, or up to BATCH small memory jobs read by
+ * one process_vm_readv (a process of 60,000 small mappings is 45,000
+ * jobs of a page or two: one system call each would double the read). */
+#define BATCH 64
+
+struct scan_batch {
+	size_t first, n;
+	uint64_t bytes;
+};
+
 struct scan_worker {
 	struct scan_state *st;
 	struct pages pg;
@@ -313,7 +323,9 @@ struct scan_state {
 	size_t max_refs;
 	struct scan_job *jobs;
 	size_t n_jobs, cap_jobs;
-	_Atomic size_t next_job;
+	struct scan_batch *batches;
+	size_t n_batches, cap_batches;
+	_Atomic size_t next_job;    /* the next batch to take */
 	_Atomic uint64_t done;      /* bytes of jobs finished */
 	uint64_t total;
 	_Atomic bool stop;          /* cancelled, or a worker failed */
@@ -382,38 +394,79 @@ static int plan_absent(struct scan_state *st, long ri, uint64_t from, uint64_t t
 
 #define RUNS 256
 
-/* Cut region ri into jobs: present pages from memory, never written
- * private file pages from the file; the rest is counted, not read. */
-static int plan_region(struct scan_state *st, long ri)
+/* [from, to) of region ri is in state (0: absent, or a run's state). */
+static int plan_part(struct scan_state *st, size_t ri, uint64_t from, uint64_t to, int state)
 {
-	const struct mt_region *r = &st->s->regions[ri];
+	if (state == 0)
+		return plan_absent(st, (long)ri, from, to);
+	if (state == PAGES_SWAPPED && !st->o->scan_swapped) {
+		st->out->swapped_bytes += to - from;
+		return 0;
+	}
+	return add_job(st, (long)ri, from, to, false);
+}
+
+/*
+ * Give [from, to), all in one state, to the regions it overlaps, from
+ * *ri on (the pieces come in address order, so a region left behind is
+ * done).  Regions not scanned take nothing.
+ */
+static int cover(struct scan_state *st, size_t *ri, uint64_t from, uint64_t to, int state)
+{
+	const struct mt_snapshot *s = st->s;
+	while (*ri < s->n_regions && from < to) {
+		const struct mt_region *r = &s->regions[*ri];
+		if (r->end <= from) {
+			(*ri)++;
+			continue;
+		}
+		if (r->start >= to)
+			break;
+		if (scan_region_wanted(r)) {
+			uint64_t a = from > r->start ? from : r->start;
+			uint64_t b = to < r->end ? to : r->end;
+			int rc = plan_part(st, *ri, a, b, state);
+			if (rc < 0)
+				return rc;
+		}
+		if (r->end > to)
+			break;
+		(*ri)++;
+	}
+	return 0;
+}
+
+/*
+ * Walk the page tables over [start, end) and give every piece to the
+ * regions from *ri on: the runs of present or swapped pages, and the
+ * absent stretches between them.
+ */
+static int plan_span(struct scan_state *st, size_t *ri, uint64_t start, uint64_t end)
+{
 	struct pages_run runs[RUNS];
-	uint64_t at = r->start;
-	while (at < r->end) {
+	uint64_t at = start;
+	while (at < end) {
 		uint64_t walk_end;
-		long k = pages_runs(&st->pg, at, r->end, runs, RUNS, &walk_end);
+		long k = pages_runs(&st->pg, at, end, runs, RUNS, &walk_end);
 		if (k < 0)
 			return (int)k;
 		int rc = 0;
 		for (long i = 0; i < k && rc == 0; i++) {
 			uint64_t from = runs[i].start < at ? at : runs[i].start;
-			uint64_t to = runs[i].end > r->end ? r->end : runs[i].end;
-			rc = plan_absent(st, ri, at, from);
-			if (from >= to) {
-				continue;
-			} else if (runs[i].state == PAGES_SWAPPED && !st->o->scan_swapped) {
-				st->out->swapped_bytes += to - from;
-			} else {
-				rc = rc ? rc : add_job(st, ri, from, to, false);
-			}
-			at = to;
+			uint64_t to = runs[i].end > end ? end : runs[i].end;
+			rc = cover(st, ri, at, from, 0);
+			if (rc == 0 && from < to)
+				rc = cover(st, ri, from, to, (int)runs[i].state);
+			if (to > at)
+				at = to;
 		}
-		uint64_t stop = walk_end < r->end ? walk_end : r->end;
-		if (rc == 0)
-			rc = plan_absent(st, ri, at, stop);
+		uint64_t stop = walk_end < end ? walk_end : end;
+		if (rc == 0 && at < stop)
+			rc = cover(st, ri, at, stop, 0);
 		if (rc < 0)
 			return rc;
-		at = stop;
+		if (stop > at)
+			at = stop;
 	}
 	return 0;
 }
@@ -434,10 +487,10 @@ static int push_ref(struct scan_worker *w, uint64_t addr, uint64_t value, long r
 }
 
 /* Match one chunk of words read at base. */
-static int match_chunk(struct scan_worker *w, long ri, uint64_t base, size_t words)
+static int match_chunk(struct scan_worker *w, long ri, uint64_t base, const uint64_t *v,
+		       size_t words)
 {
 	const struct scan_result *out = w->st->out;
-	const uint64_t *v = w->buf;
 	size_t from = 0;
 	while (from < words) {
 		size_t k = scan_match(v + from, words - from, out->lo, out->hi, w->idx, 4096);
@@ -475,11 +528,69 @@ static int run_job(struct scan_worker *w, const struct scan_job *j)
 		w->st->skipped[j->region] = true; /* unmapped or shrunk since the plan */
 	if (n <= 0)
 		return 0;
-	if (match_chunk(w, j->region, j->from, (size_t)n / 8) < 0)
+	if (match_chunk(w, j->region, j->from, w->buf, (size_t)n / 8) < 0)
 		return -ENOMEM;
 	w->scanned += (uint64_t)n;
 	if (j->from_file)
 		w->file_bytes += (uint64_t)n;
+	return 0;
+}
+
+/* The jobs of batch b: one read for all of them; from the first that
+ * fell short (process_vm_readv stops there), one at a time. */
+static int run_batch(struct scan_worker *w, const struct scan_batch *b)
+{
+	const struct scan_job *j = &w->st->jobs[b->first];
+	if (b->n == 1)
+		return run_job(w, j);
+	struct iovec local[BATCH], remote[BATCH];
+	size_t off = 0;
+	for (size_t k = 0; k < b->n; k++) {
+		size_t len = (size_t)(j[k].to - j[k].from);
+		local[k] = (struct iovec){ (char *)w->buf + off, len };
+		remote[k] = (struct iovec){ (void *)(uintptr_t)j[k].from, len };
+		off += len;
+	}
+	long got = pages_readv(&w->pg, local, remote, b->n);
+	if (got == -ESRCH || got == -EPERM || got == -EACCES)
+		return (int)got;
+	off = 0;
+	for (size_t k = 0; k < b->n; k++) {
+		size_t len = (size_t)(j[k].to - j[k].from);
+		if (got < 0 || (size_t)got < off + len) {
+			for (; k < b->n; k++) {
+				int rc = run_job(w, &j[k]);
+				if (rc < 0)
+					return rc;
+			}
+			return 0;
+		}
+		if (match_chunk(w, j[k].region, j[k].from, (const uint64_t *)local[k].iov_base,
+				len / 8) < 0)
+			return -ENOMEM;
+		w->scanned += len;
+		off += len;
+	}
+	return 0;
+}
+
+/* Group the jobs into batches: small memory jobs together. */
+static int make_batches(struct scan_state *st)
+{
+	for (size_t i = 0; i < st->n_jobs; i++) {
+		const struct scan_job *j = &st->jobs[i];
+		uint64_t len = j->to - j->from;
+		struct scan_batch *last = st->n_batches ? &st->batches[st->n_batches - 1] : NULL;
+		if (last && !j->from_file && !st->jobs[last->first].from_file && last->n < BATCH &&
+		    last->bytes + len <= st->chunk) {
+			last->n++;
+			last->bytes += len;
+			continue;
+		}
+		if (VEC_RESERVE(st->batches, st->cap_batches, st->n_batches, 256))
+			return -ENOMEM;
+		st->batches[st->n_batches++] = (struct scan_batch){ i, 1, len };
+	}
 	return 0;
 }
 
@@ -490,11 +601,11 @@ static void work(struct scan_worker *w, bool main)
 	struct scan_state *st = w->st;
 	while (!st->stop) {
 		size_t i = atomic_fetch_add(&st->next_job, 1);
-		if (i >= st->n_jobs)
+		if (i >= st->n_batches)
 			break;
-		const struct scan_job *j = &st->jobs[i];
-		w->rc = run_job(w, j);
-		uint64_t done = atomic_fetch_add(&st->done, j->to - j->from) + (j->to - j->from);
+		const struct scan_batch *b = &st->batches[i];
+		w->rc = run_batch(w, b);
+		uint64_t done = atomic_fetch_add(&st->done, b->bytes) + b->bytes;
 		if (w->rc < 0) {
 			st->stop = true;
 			break;
@@ -575,8 +686,9 @@ static size_t worker_count(const struct scan_state *st)
 	size_t n = cpus > 0 ? (size_t)cpus : 1;
 	if (n > SCAN_MAX_THREADS)
 		n = SCAN_MAX_THREADS;
-	if (n > st->n_jobs)
-		n = st->n_jobs ? st->n_jobs : 1;
+	size_t units = st->n_batches ? st->n_batches : st->n_jobs;
+	if (n > units)
+		n = units ? units : 1;
 	return n;
 }
 
@@ -925,20 +1037,40 @@ static int make_groups(struct scan_result *out)
 }
 
 /* Phase one: which pages to read, in address order. */
+/*
+ * With PAGEMAP_SCAN, one walk over the whole span of the regions: a
+ * process with 65,000 mappings costs a few hundred ioctls, not 65,000.
+ * Reading pagemap entries instead, region by region: the entries of the
+ * holes between them would be terabytes.
+ */
 static int plan(struct scan_state *st, struct mt_error *err)
 {
 	const struct mt_snapshot *s = st->s;
+	size_t first = s->n_regions, last = 0;
 	for (size_t i = 0; i < s->n_regions; i++) {
 		if (!scan_region_wanted(&s->regions[i])) {
 			st->out->excluded_regions++;
 			continue;
 		}
 		st->out->scanned_regions++;
-		int rc = plan_region(st, (long)i);
-		if (rc < 0)
-			return read_error(st, rc, err);
+		if (first == s->n_regions)
+			first = i;
+		last = i;
 	}
-	return 0;
+	int rc = 0;
+	size_t ri = first;
+	if (first == s->n_regions)
+		return 0;
+	if (pages_can_scan(&st->pg)) {
+		rc = plan_span(st, &ri, s->regions[first].start, s->regions[last].end);
+	} else {
+		for (size_t i = first; i <= last && rc == 0; i++) {
+			ri = i;
+			if (scan_region_wanted(&s->regions[i]))
+				rc = plan_span(st, &ri, s->regions[i].start, s->regions[i].end);
+		}
+	}
+	return rc < 0 ? read_error(st, rc, err) : 0;
 }
 
 int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct scan_options *o,
@@ -967,7 +1099,13 @@ int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct
 		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = plan(&st, err)) < 0 || (rc = run_workers(&st, err)) < 0)
+	if ((rc = plan(&st, err)) < 0)
+		goto done;
+	if (make_batches(&st) < 0) {
+		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = run_workers(&st, err)) < 0)
 		goto done;
 	for (size_t i = 0; i < s->n_regions; i++)
 		out->skipped_regions += st.skipped[i];
@@ -978,6 +1116,7 @@ int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct
 done:
 	out->seconds = clock_mono() - t0;
 	free(st.jobs);
+	free(st.batches);
 	free(st.files);
 	free(st.skipped);
 	pages_close(&st.pg);

@@ -225,6 +225,15 @@ static long scan_entries(struct pages *p, uint64_t start, uint64_t end, struct p
 	return (long)k;
 }
 
+bool pages_can_scan(struct pages *p)
+{
+	struct pages_run v[1];
+	uint64_t walk_end;
+	if (!p->no_scan_ioctl)
+		scan_ioctl(p, 0, PAGE, v, 1, &walk_end); /* learns whether it exists */
+	return !p->no_scan_ioctl;
+}
+
 long pages_runs(struct pages *p, uint64_t start, uint64_t end, struct pages_run *v, size_t n,
 		uint64_t *walk_end)
 {
@@ -285,6 +294,32 @@ long pages_read_present(struct pages *p, uint64_t addr, void *buf, size_t len)
 		p->use_mem = true;
 	}
 	return read_mem_fd(p, addr, buf, len);
+}
+
+long pages_readv(struct pages *p, const struct iovec *local, const struct iovec *remote,
+		 size_t n)
+{
+	if (!p->use_mem) {
+		ssize_t got = process_vm_readv(p->tid, local, n, remote, n, 0);
+		if (got > 0)
+			return got;
+		if (got == 0)
+			return -EFAULT;
+		if (errno != EPERM && errno != ENOSYS)
+			return -errno;
+		p->use_mem = true;
+	}
+	long total = 0;
+	for (size_t i = 0; i < n; i++) {
+		long got = read_mem_fd(p, (uint64_t)(uintptr_t)remote[i].iov_base,
+				       local[i].iov_base, remote[i].iov_len);
+		if (got <= 0)
+			return total ? total : got;
+		total += got;
+		if ((size_t)got < remote[i].iov_len)
+			break;
+	}
+	return total;
 }
 
 /* A file of a file system, not a device (nor /dev/zero). */
