@@ -48,6 +48,11 @@ static const char usage_text[] =
 	"                       8192; deeper stacks need more)\n"
 	"      --trace-buffer M MiB of buffer per CPU for traced calls (a power of\n"
 	"                       two, 1 to 256; default 4, less beyond 16 CPUs)\n"
+	"      --max-stop MS    --refs: refuse a scan that would stop the target for\n"
+	"                       longer than MS milliseconds (and cut it short there);\n"
+	"                       the screen asks first above MS (default 1000)\n"
+	"      --scan-swapped   scans (--refs, s) read swapped-out pages too (swaps them\n"
+	"                       back in)\n"
 	"  -w, --write FILE     record the session into FILE (an SQLite database;\n"
 	"                       a recording already there gets a new session)\n"
 	"  -r, --read FILE      replay a recording: the same screens (t/T step, b jumps\n"
@@ -67,8 +72,8 @@ static const char exit_text[] =
 	"denied, 5 kernel thread, 6 the target exited, 7 bad recording.\n";
 
 enum { OPT_JSON = 256, OPT_REGIONS, OPT_RSS, OPT_REFS, OPT_NO_FREEZE, OPT_DEMO,
-       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION, OPT_TRACE, OPT_TRACE_STACK,
-       OPT_TRACE_BUFFER };
+       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION, OPT_MAX_STOP, OPT_SCAN_SWAPPED,
+       OPT_TRACE, OPT_TRACE_STACK, OPT_TRACE_BUFFER };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -80,6 +85,8 @@ static const struct option long_options[] = {
 	{ "rss", required_argument, NULL, OPT_RSS },
 	{ "refs", required_argument, NULL, OPT_REFS },
 	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+	{ "max-stop", required_argument, NULL, OPT_MAX_STOP },
+	{ "scan-swapped", no_argument, NULL, OPT_SCAN_SWAPPED },
 	{ "trace", no_argument, NULL, OPT_TRACE },
 	{ "trace-stack", required_argument, NULL, OPT_TRACE_STACK },
 	{ "trace-buffer", required_argument, NULL, OPT_TRACE_BUFFER },
@@ -170,6 +177,13 @@ static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_
 			return usage_error(err, "--trace-buffer: '%s' is not a power of two of MiB "
 					   "from 1 to 256", arg);
 		o->trace_buffer = (size_t)v;
+		return 0;
+	case OPT_SCAN_SWAPPED: o->scan_swapped = true; return 0;
+	case OPT_MAX_STOP:
+		if (parse_long(arg, 1, 86400000, &v))
+			return usage_error(err, "--max-stop: '%s' is not a number of milliseconds "
+					   "(1 to 86400000)", arg);
+		o->max_stop_ms = v;
 		return 0;
 	case OPT_DEMO: o->demo = true; return 0;
 	case OPT_NO_COLOR: o->no_color = true; return 0;
