@@ -44,6 +44,18 @@ static const char usage_text[] =
 	"      --refs TARGET    print who holds pointers into TARGET and exit; TARGET\n"
 	"                       is ADDR (its mapping), START-END or START+LEN\n"
 	"      --no-freeze      scan for references without stopping the target\n"
+	"      --trace          trace every mmap, munmap, mremap, brk and shmat of the\n"
+	"                       target with its call stack (perf events; falls back\n"
+	"                       on snapshot diffs when refused)\n"
+	"      --trace-stack N  bytes of user stack copied per traced call (default\n"
+	"                       8192; deeper stacks need more)\n"
+	"      --trace-buffer M MiB of buffer per CPU for traced calls (a power of\n"
+	"                       two, 1 to 256; default 4, less beyond 16 CPUs)\n"
+	"      --max-stop MS    --refs: refuse a scan that would stop the target for\n"
+	"                       longer than MS milliseconds (and cut it short there);\n"
+	"                       the screen asks first above MS (default 1000)\n"
+	"      --scan-swapped   scans (--refs, s) read swapped-out pages too (swaps them\n"
+	"                       back in)\n"
 	"  -w, --write FILE     record the session into FILE (an SQLite database;\n"
 	"                       a recording already there gets a new session)\n"
 	"  -r, --read FILE      replay a recording: the same screens (t/T step, b jumps\n"
@@ -63,7 +75,8 @@ static const char exit_text[] =
 	"denied, 5 kernel thread, 6 the target exited, 7 bad recording.\n";
 
 enum { OPT_JSON = 256, OPT_REGIONS, OPT_RSS, OPT_REFS, OPT_NO_FREEZE, OPT_DEMO,
-       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION };
+       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION, OPT_MAX_STOP, OPT_SCAN_SWAPPED,
+       OPT_TRACE, OPT_TRACE_STACK, OPT_TRACE_BUFFER };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -75,6 +88,11 @@ static const struct option long_options[] = {
 	{ "rss", required_argument, NULL, OPT_RSS },
 	{ "refs", required_argument, NULL, OPT_REFS },
 	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+	{ "max-stop", required_argument, NULL, OPT_MAX_STOP },
+	{ "scan-swapped", no_argument, NULL, OPT_SCAN_SWAPPED },
+	{ "trace", no_argument, NULL, OPT_TRACE },
+	{ "trace-stack", required_argument, NULL, OPT_TRACE_STACK },
+	{ "trace-buffer", required_argument, NULL, OPT_TRACE_BUFFER },
 	{ "write", required_argument, NULL, 'w' },
 	{ "read", required_argument, NULL, 'r' },
 	{ "session", required_argument, NULL, OPT_SESSION },
@@ -147,6 +165,29 @@ static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_
 	case OPT_REGIONS: o->regions = true; return 0;
 	case OPT_REFS: o->refs = arg; return 0;
 	case OPT_NO_FREEZE: o->no_freeze = true; return 0;
+	case OPT_TRACE: o->trace = true; return 0;
+	case OPT_TRACE_STACK:
+		/* The kernel copies at most 64 KiB less the record's header,
+		 * in multiples of 8. */
+		if (parse_long(arg, 512, 65000, &v))
+			return usage_error(err, "--trace-stack: '%s' is not a size from 512 to 65000 "
+					   "bytes", arg);
+		o->trace_stack = (size_t)v & ~(size_t)7;
+		return 0;
+	case OPT_TRACE_BUFFER:
+		/* The kernel maps a power of two of pages. */
+		if (parse_long(arg, 1, 256, &v) || (v & (v - 1)))
+			return usage_error(err, "--trace-buffer: '%s' is not a power of two of MiB "
+					   "from 1 to 256", arg);
+		o->trace_buffer = (size_t)v;
+		return 0;
+	case OPT_SCAN_SWAPPED: o->scan_swapped = true; return 0;
+	case OPT_MAX_STOP:
+		if (parse_long(arg, 1, 86400000, &v))
+			return usage_error(err, "--max-stop: '%s' is not a number of milliseconds "
+					   "(1 to 86400000)", arg);
+		o->max_stop_ms = v;
+		return 0;
 	case OPT_DEMO: o->demo = true; return 0;
 	case OPT_NO_COLOR: o->no_color = true; return 0;
 	case OPT_NO_MOUSE: o->no_mouse = true; return 0;
@@ -201,6 +242,11 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 		return usage_error(err, "-r replays a recording: it takes no -p, --demo, -w or --refs");
 	if (o->session && !o->read)
 		return usage_error(err, "--session chooses a session to replay: it needs -r FILE");
+	if (o->read && o->trace)
+		return usage_error(err, "--trace traces a live process: a replay has what was "
+				   "recorded");
+	if (o->trace && o->refs)
+		return usage_error(err, "--trace goes with the screen or batch mode, not --refs");
 	if (o->write && o->refs)
 		return usage_error(err, "-w records the screen or batch mode, not --refs");
 	if (o->read)
@@ -312,6 +358,12 @@ static int run_batch(const struct mt_options *o, struct mt_error *err)
 	session_init(&ses);
 	if (session_open(&ses, o, o->pid, err))
 		return err->code;
+	if (ses.traced.asked) {
+		bo.traced = &ses.traced;
+		if (!ses.traced.on && !ses.replay)
+			fprintf(stderr, "memtop: %s; falling back to snapshot diffs\n",
+				ses.traced.reason);
+	}
 	catch_stop_signals();
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (long i = 0; (o->count == 0 || i < o->count) && !batch_stop; i++) {

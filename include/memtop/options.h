@@ -19,7 +19,12 @@ struct mt_options {
 	bool no_mouse;      /* --no-mouse */
 	bool demo;          /* --demo: start the bundled demo and watch it */
 	bool no_freeze;     /* --no-freeze: scan without stopping the target */
+	bool trace;         /* --trace: every map and unmap with its stack */
+	size_t trace_stack; /* --trace-stack BYTES: user stack copied per call */
+	size_t trace_buffer; /* --trace-buffer MIB: ring per CPU (0: default) */
 	const char *refs;   /* --refs TARGET: ADDR, START-END or START+LEN */
+	long max_stop_ms;   /* --max-stop MS: longest the target may stand (0: no limit) */
+	bool scan_swapped;  /* --scan-swapped: read swapped-out pages too (faults them in) */
 	const char *write;  /* -w FILE: record the session into FILE */
 	const char *read;   /* -r FILE: replay a recording instead of a process */
 	size_t session;     /* --session N: which session of FILE (0: the last) */

@@ -23,6 +23,7 @@
 #include "memtop/model.h"
 #include "memtop/scanstore.h"
 #include "memtop/snapshot.h"
+#include "memtop/traced.h"
 
 struct mt_recorder;
 
@@ -45,6 +46,13 @@ void record_close(struct mt_recorder *r);
  */
 int record_sample(struct mt_recorder *r, const struct mt_model *m,
 		  const struct mt_snapshot *s, struct mt_error *err);
+
+/*
+ * --trace: what the tracer added for the next sample (its events, the
+ * stacks new since the last call) goes with it, into the tables of
+ * tracestore.h.  Call before record_sample, once a sample.
+ */
+int record_traced(struct mt_recorder *r, const struct mt_traced *t, struct mt_error *err);
 
 /* Wait until every queued sample is in the file: 0, or -1 with err set
  * when one could not be written. */

@@ -26,6 +26,7 @@
 #include "memtop/record.h"
 #include "memtop/recfile.h"
 #include "memtop/scanstore.h"
+#include "memtop/tracestore.h"
 #include "memtop/vec.h"
 
 /* Batches waiting for the writer before record_sample waits too: memory
@@ -116,6 +117,7 @@ struct rec_batch {
 	size_t n_tborn, cap_tborn;
 	uint64_t *tdied;
 	size_t n_tdied, cap_tdied;
+	struct tracestore_batch *trace; /* --trace: this sample's share, or NULL */
 };
 
 /* ---- the writer's side -------------------------------------------------- */
@@ -181,6 +183,8 @@ struct mt_recorder {
 	uint64_t next_region, next_thread, next_path; /* handles */
 	char comm[64], cmdline[256], user[64];        /* as last queued */
 	unsigned long samples;                         /* queued */
+	struct tracestore_batch *trace_staged;         /* for the next sample */
+	size_t trace_stacks;                           /* stacks staged so far */
 
 	/* The writer's thread only (and the caller's once it has stopped,
 	 * or while it waits for the lock with the queue empty). */
@@ -190,6 +194,7 @@ struct mt_recorder {
 	int64_t sample;    /* id of the last sample written */
 	struct live_ids region_ids, thread_ids;
 	struct rowids path_ids;
+	struct tracestore_writer *trace_writer;
 
 	/* Shared, under lock. */
 	pthread_mutex_t lock;
@@ -495,7 +500,7 @@ static int write_rows(struct mt_recorder *r, const struct rec_batch *b)
 	for (size_t i = 0; i < b->n_tborn; i++)
 		if (write_thread(r, &b->tborn[i]))
 			return -1;
-	return 0;
+	return tracestore_write(r->db, &r->trace_writer, r->session, r->sample, b->trace);
 }
 
 /* One sample, one transaction: all of it is in the file or none. */
@@ -526,6 +531,7 @@ static void batch_free(struct rec_batch *b)
 	free(b->rss);
 	free(b->tborn);
 	free(b->tdied);
+	tracestore_batch_free(b->trace);
 	free(b);
 }
 
@@ -662,6 +668,8 @@ void record_close(struct mt_recorder *r)
 	}
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(r->st[i]);
+	tracestore_writer_free(r->trace_writer);
+	tracestore_batch_free(r->trace_staged);
 	/* Also after a failed write: the file must be left out of WAL mode,
 	 * replayable from a read-only place. */
 	recfile_close(r->db, true);
@@ -982,12 +990,29 @@ int record_sample(struct mt_recorder *r, const struct mt_model *m,
 		return -1;
 	}
 	b->seq = r->samples;
+	b->trace = r->trace_staged;
+	r->trace_staged = NULL;
 	fill_row(r, &b->row, m, s);
 	if (enqueue(r, b, err))
 		return -1;
 	swap_buffers(r);
 	r->samples++;
 	return 0;
+}
+
+int record_traced(struct mt_recorder *r, const struct mt_traced *t, struct mt_error *err)
+{
+	tracestore_batch_free(r->trace_staged);
+	r->trace_staged = NULL;
+	if (tracestore_stage(&r->trace_staged, t, &r->trace_stacks) == 0)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	r->failed = true;
+	mt_error_set(&r->error, MT_EXIT_FAILURE, ENOMEM, "out of memory: recording to %s stopped",
+		     r->path);
+	*err = r->error;
+	pthread_mutex_unlock(&r->lock);
+	return -1;
 }
 
 int record_scan(struct mt_recorder *r, const struct record_scan *sc, int64_t *id,

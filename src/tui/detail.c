@@ -3,6 +3,7 @@
  * flags, its first bytes, and the drill-down actions on it.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,40 @@ static void add_region(struct tui_app *a, struct tui_lines *L)
 		add_recorded_scans(a, L, r);
 }
 
+/* --trace: the stack that mapped the region, a frame a line. */
+static void add_origin(struct tui_app *a, struct tui_lines *L)
+{
+	const struct mt_traced *t = &a->ses.traced;
+	if (!t->asked)
+		return;
+	if (!t->on) {
+		lines_add(L, LINE_TITLE, "Mapped by", "%s", "");
+		lines_add(L, LINE_DIM, "", "not traced: %s", t->reason);
+		return;
+	}
+	long id = origins_stack_of(&t->origins, a->detail_region.start);
+	if (id < 0 || (size_t)id >= t->stacks.n) {
+		lines_add(L, LINE_TITLE, "Mapped by", "%s", "");
+		lines_add(L, LINE_DIM, "", "%s", "before tracing began (or a record was lost)");
+		return;
+	}
+	const struct mt_stack *st = &t->stacks.v[id];
+	lines_add(L, LINE_TITLE, "Mapped by", "%u frames", st->n);
+	for (uint32_t i = 0; i < st->n; i++) {
+		const struct mt_frame *f = &st->frames[i];
+		const char *slash = strrchr(f->module, '/');
+		char at[24];
+		snprintf(at, sizeof(at), "#%u", i);
+		if (f->symbol[0])
+			lines_add(L, f->inlined ? LINE_DIM : LINE_PLAIN, at,
+				  "%s%s+0x%" PRIx64 "  %s", f->inlined ? "(inlined) " : "",
+				  f->symbol, f->offset, slash ? slash + 1 : f->module);
+		else
+			lines_add(L, LINE_PLAIN, at, "0x%" PRIx64 "  %s", f->ip,
+				  slash ? slash + 1 : f->module);
+	}
+}
+
 static void add_smaps(struct tui_app *a, struct tui_lines *L)
 {
 	const struct mt_region_detail *d = &a->rd;
@@ -166,6 +201,8 @@ static void add_bytes(struct tui_app *a, struct tui_lines *L)
 		lines_add(L, LINE_DIM, "", "not readable: %s",
 			  d->bytes_errno == 0 ? "empty" :
 			  d->bytes_errno == 14 /* EFAULT */ ? "no read permission or not backed" :
+			  d->bytes_errno == ENODATA ? "not resident (not read: that would "
+						      "fault it into the process)" :
 			  strerror(d->bytes_errno));
 		return;
 	}
@@ -195,6 +232,7 @@ static void build(struct tui_app *a)
 	struct tui_lines *L = &a->detail_lines;
 	L->n = 0;
 	add_region(a, L);
+	add_origin(a, L);
 	if (a->rd.start == a->detail_region.start && a->rd.n_fields) {
 		add_smaps(a, L);
 		add_bytes(a, L);

@@ -96,6 +96,16 @@ static void process_rhs(struct tui_app *a, const struct mt_procinfo *pi, char *r
 		return;
 	}
 	snprintf(rhs, cap, "%d thr  up %s  every %.3gs", pi->threads, up, a->opt->delay);
+	/* --trace: how many calls, and any the kernel dropped. */
+	const struct mt_traced *t = &a->ses.traced;
+	size_t o = strlen(rhs);
+	if (t->on && t->lost)
+		snprintf(rhs + o, cap - o, "  traced %" PRIu64 ", %" PRIu64 " LOST", t->total,
+			 t->lost);
+	else if (t->on)
+		snprintf(rhs + o, cap - o, "  traced %" PRIu64, t->total);
+	else if (t->asked)
+		snprintf(rhs + o, cap - o, "  untraced");
 	if (a->exited) {
 		*badge = " EXITED ";
 		*badge_at = theme(TC_CRIT);

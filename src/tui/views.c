@@ -56,7 +56,12 @@ void views_refresh(struct tui_app *a)
 
 void views_sample(struct tui_app *a)
 {
-	if (a->ses.model.growth.have_prev)
+	files_view_traced(a);
+	events_view_traced(a);
+	if (a->ses.traced.on)
+		eventlog_add_traced(&a->log, &a->ses.traced, &a->ses.model.growth.events,
+				    app_snap(a));
+	else if (a->ses.model.growth.have_prev)
 		eventlog_add(&a->log, &a->ses.model.growth.events);
 }
 
