@@ -5,9 +5,9 @@
  *   bench_watch [MEMTOP_BINARY] [SECONDS] [REGIONS]
  *
  * A child makes REGIONS mappings (default 60,000: pages of alternating
- * protection, which cannot merge; the writable ones resident) and waits.  Then, one after the other,
- * each for SECONDS (default 20), with the CPU time (user + system, from
- * wait4) of each:
+ * protection, which cannot merge; the writable ones resident) and waits.
+ * Then, one after the other, each for SECONDS (default 20), with the CPU
+ * time (user + system, from wait4) of each:
  *
  *   raw     a process that read()s /proc/CHILD/maps once a second and
  *           does nothing else: the least any watcher at -d 1 costs
