@@ -207,15 +207,18 @@ class WhileWritten(RecordTestCase):
     def test_consistent_while_written(self):
         """Every read sees the samples committed at one moment, whole:
         never "damaged" (a churning target, many lifetimes a second)."""
-        pid = self.start_demo(rate=200)
+        pid = self.start_demo(rate=2000)
         f = self.path("live.db")
-        w = self.memtop(["-p", pid, "-b", "--json", "-d", "0.05", "-w", f])
+        w = self.memtop(["-p", pid, "-b", "--json", "-d", "0.02", "-w", f])
         w.next_report()
         mtlib.wait_until(lambda: os.path.exists(f) and sample_count(f) >= 3,
                          what="three samples committed")
-        for _ in range(12):
-            res = self.run_rc(["-r", f, "-b", "--json", "-n", "4"], OK)
-            self.assertEqual(len(res.stdout.splitlines()), 4, res)
+        for _ in range(20):
+            # To the last sample committed (at least), where lifetimes end
+            # in samples committed while the reader reads.
+            n = sample_count(f)
+            res = self.run_rc(["-r", f, "-b", "--json", "-n", str(n)], OK)
+            self.assertEqual(len(res.stdout.splitlines()), n, res)
 
     def test_follows_as_it_grows(self):
         """-r on a file being written goes on as samples come (tail -f),
