@@ -19,6 +19,7 @@
 
 #include "memtop/batch.h"
 #include "memtop/error.h"
+#include "memtop/heapreport.h"
 #include "memtop/model.h"
 #include "memtop/options.h"
 #include "memtop/proc.h"
@@ -43,6 +44,11 @@ static const char usage_text[] =
 	"      --refs TARGET    print who holds pointers into TARGET and exit; TARGET\n"
 	"                       is ADDR (its mapping), START-END or START+LEN\n"
 	"      --no-freeze      scan for references without stopping the target\n"
+	"      --heap           print a census of the heap (glibc malloc) by arena and\n"
+	"                       by class and exit; the target is stopped once\n"
+	"      --leaks          with --heap: also the chunks nothing reaches (leaks)\n"
+	"      --heap-every SECS  with --heap: a census every SECS, -n times (default:\n"
+	"                       until ^C), each with its growth since the first\n"
 	"  -w, --write FILE     record the session into FILE (an SQLite database;\n"
 	"                       a recording already there gets a new session)\n"
 	"  -r, --read FILE      replay a recording: the same screens (t/T step, b jumps\n"
@@ -62,7 +68,7 @@ static const char exit_text[] =
 	"denied, 5 kernel thread, 6 the target exited, 7 bad recording.\n";
 
 enum { OPT_JSON = 256, OPT_REGIONS, OPT_RSS, OPT_REFS, OPT_NO_FREEZE, OPT_DEMO,
-       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION };
+       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION, OPT_HEAP, OPT_LEAKS, OPT_HEAP_EVERY };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -74,6 +80,9 @@ static const struct option long_options[] = {
 	{ "rss", required_argument, NULL, OPT_RSS },
 	{ "refs", required_argument, NULL, OPT_REFS },
 	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+	{ "heap", no_argument, NULL, OPT_HEAP },
+	{ "leaks", no_argument, NULL, OPT_LEAKS },
+	{ "heap-every", required_argument, NULL, OPT_HEAP_EVERY },
 	{ "write", required_argument, NULL, 'w' },
 	{ "read", required_argument, NULL, 'r' },
 	{ "session", required_argument, NULL, OPT_SESSION },
@@ -146,6 +155,17 @@ static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_
 	case OPT_REGIONS: o->regions = true; return 0;
 	case OPT_REFS: o->refs = arg; return 0;
 	case OPT_NO_FREEZE: o->no_freeze = true; return 0;
+	case OPT_HEAP: o->heap = true; return 0;
+	case OPT_LEAKS: o->heap = o->leaks = true; return 0;
+	case OPT_HEAP_EVERY:
+		errno = 0;
+		o->heap_every = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(o->heap_every) ||
+		    o->heap_every < 0.1 || o->heap_every > 86400)
+			return usage_error(err, "--heap-every: '%s' is not a number of seconds "
+					   "between 0.1 and 86400", arg);
+		o->heap = true;
+		return 0;
 	case OPT_DEMO: o->demo = true; return 0;
 	case OPT_NO_COLOR: o->no_color = true; return 0;
 	case OPT_NO_MOUSE: o->no_mouse = true; return 0;
@@ -196,12 +216,15 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 		return usage_error(err, "-r replays a recording: it takes no -p, --demo, -w or --refs");
 	if (o->session && !o->read)
 		return usage_error(err, "--session chooses a session to replay: it needs -r FILE");
+	if (o->heap && (o->read || o->write || o->refs || o->no_freeze))
+		return usage_error(err, "--heap runs on a live process, frozen once per census: "
+				   "it takes no -r, -w, --refs or --no-freeze");
 	if (o->write && o->refs)
 		return usage_error(err, "-w records the screen or batch mode, not --refs");
 	if (o->read)
 		return 0;
-	if ((o->batch || o->refs) && !o->pid && !o->demo)
-		return usage_error(err, "batch mode and --refs need -p PID (or --demo)");
+	if ((o->batch || o->refs || o->heap) && !o->pid && !o->demo)
+		return usage_error(err, "batch mode, --refs and --heap need -p PID (or --demo)");
 	return 0;
 }
 
@@ -431,6 +454,8 @@ int main(int argc, char **argv)
 		signal(SIGXFSZ, SIG_IGN);
 	if (opt.refs)
 		rc = refs_report(stdout, &opt, &err);
+	else if (opt.heap)
+		rc = heap_report(stdout, &opt, &err);
 	else if (opt.batch)
 		rc = run_batch(&opt, &err);
 	else

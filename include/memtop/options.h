@@ -20,6 +20,9 @@ struct mt_options {
 	bool demo;          /* --demo: start the bundled demo and watch it */
 	bool no_freeze;     /* --no-freeze: scan without stopping the target */
 	const char *refs;   /* --refs TARGET: ADDR, START-END or START+LEN */
+	bool heap;          /* --heap: census of the heap (heapreport.h) */
+	bool leaks;         /* --leaks: and its leaks (implies heap) */
+	double heap_every;  /* --heap-every SECS: a census every SECS (0: once) */
 	const char *write;  /* -w FILE: record the session into FILE */
 	const char *read;   /* -r FILE: replay a recording instead of a process */
 	size_t session;     /* --session N: which session of FILE (0: the last) */

@@ -101,6 +101,18 @@ void scan_reader_close(struct scan_reader *r);
  * process is gone, or another -errno.  Never writes to the target.
  */
 long scan_read(struct scan_reader *r, uint64_t addr, void *buf, size_t len);
+/*
+ * The runs of [start, end) whose pages exist (present or swapped, not
+ * the shared zero page), found by walking page tables (PAGEMAP_SCAN,
+ * Linux 6.7+): at most n of them into vec; *walk_end is where the kernel
+ * stopped (call again from there while it is below end).  Returns the
+ * count, or -1 when PAGEMAP_SCAN cannot be used.
+ */
+struct scan_span {
+	uint64_t start, end;
+};
+long scan_present(struct scan_reader *r, uint64_t start, uint64_t end, struct scan_span *vec,
+		  size_t n, uint64_t *walk_end);
 /* scan_read() as a heapwalk_read_fn; arg is a struct scan_reader. */
 long scan_read_cb(void *arg, uint64_t addr, void *buf, size_t len);
 

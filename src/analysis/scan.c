@@ -863,3 +863,15 @@ done:
 	scan_reader_close(&st.rd);
 	return rc;
 }
+
+long scan_present(struct scan_reader *r, uint64_t start, uint64_t end, struct scan_span *vec,
+		  size_t n, uint64_t *walk_end)
+{
+	struct mt_page_region runs[RUNS];
+	long k = populated(r, start, end, runs, n < RUNS ? n : RUNS, walk_end);
+	for (long i = 0; i < k; i++) {
+		vec[i].start = runs[i].start < start ? start : runs[i].start;
+		vec[i].end = runs[i].end > end ? end : runs[i].end;
+	}
+	return k;
+}

@@ -1,0 +1,442 @@
+/*
+ * heap_print.c - the `--heap` report: census by arena and by class, and
+ * with --leaks the chunks nothing reaches (docs/heap.md).  The target is
+ * frozen once per census: the snapshot, the walk and the leak search all
+ * happen in that one stop, and the printing after it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "memtop/classify.h"
+#include "memtop/clock.h"
+#include "memtop/format.h"
+#include "memtop/freeze.h"
+#include "memtop/heapreport.h"
+#include "memtop/json.h"
+#include "memtop/proc.h"
+#include "memtop/scan.h"
+
+/* One census: what was found and what it cost the target. */
+struct heap_run {
+	struct census c;
+	struct leaks l;
+	bool leaks;
+	double time;        /* CLOCK_REALTIME at the freeze */
+	double stopped_ms;
+	size_t not_stopped;
+	int pid;
+	char comm[64];
+};
+
+static const char *class_name(const struct census *c, uint32_t cls)
+{
+	cls &= ~CENSUS_MMAPPED;
+	return cls < c->n_names ? c->names[cls] : NULL;
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+static void json_arena(struct json *j, const struct census_arena *a)
+{
+	json_object_begin(j, NULL);
+	json_str(j, "kind", a->main ? "main" : "thread");
+	json_addr(j, "start", a->start);
+	json_u64(j, "heaps", a->n_heaps);
+	json_u64(j, "system", a->system);
+	json_u64(j, "overhead", a->overhead);
+	json_u64(j, "in_use", a->in_use);
+	json_u64(j, "chunks_in_use", a->chunks_in_use);
+	json_u64(j, "free", a->free);
+	json_u64(j, "tcache", a->tcache);
+	json_u64(j, "fastbins", a->fastbins);
+	json_u64(j, "top", a->top);
+	json_u64(j, "largest_free", a->largest_free);
+	json_u64(j, "free_chunks", a->free_chunks);
+	json_double(j, "fragmentation", a->fragmentation, 4);
+	json_u64(j, "trimmable", a->trimmable);
+	json_object_end(j);
+}
+
+static void json_class(struct json *j, const struct census_class *k, bool leaks)
+{
+	json_object_begin(j, NULL);
+	if (k->name) {
+		json_str(j, "name", k->name);
+		json_null(j, "size");
+	} else {
+		json_null(j, "name");
+		json_u64(j, "size", k->size);
+	}
+	json_u64(j, "count", k->count);
+	json_u64(j, "bytes", k->bytes);
+	json_i64(j, "delta_count", k->delta_count);
+	json_i64(j, "delta_bytes", k->delta_bytes);
+	if (leaks) {
+		json_u64(j, "leaked", k->leaked);
+		json_u64(j, "leaked_bytes", k->leaked_bytes);
+	}
+	json_object_end(j);
+}
+
+static void json_leaks(struct json *j, const struct census *c, const struct leaks *l)
+{
+	json_object_begin(j, "leaks");
+	json_u64(j, "count", l->count);
+	json_u64(j, "bytes", l->bytes);
+	json_u64(j, "unreferenced_count", l->unreferenced_count);
+	json_u64(j, "unreferenced_bytes", l->unreferenced_bytes);
+	json_double(j, "seconds", l->seconds, 3);
+	json_u64(j, "root_bytes", l->root_bytes);
+	json_u64(j, "threads", l->threads);
+	json_array_begin(j, "groups");
+	for (size_t i = 0; i < l->n_groups; i++) {
+		const struct leaks_group *g = &l->groups[i];
+		json_object_begin(j, NULL);
+		if (g->name) {
+			json_str(j, "name", g->name);
+			json_null(j, "size");
+		} else {
+			json_null(j, "name");
+			json_u64(j, "size", g->size);
+		}
+		json_u64(j, "count", g->count);
+		json_u64(j, "bytes", g->bytes);
+		json_u64(j, "unreferenced", g->unreferenced);
+		json_array_begin(j, "examples");
+		for (size_t k = 0; k < g->n_examples; k++)
+			json_addr(j, NULL, g->examples[k]);
+		json_array_end(j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+	json_u64(j, "shared_total", l->shared_total);
+	json_array_begin(j, "shared");
+	for (size_t i = 0; i < l->n_shared; i++) {
+		const struct leaks_shared *sh = &l->shared[i];
+		json_object_begin(j, NULL);
+		json_addr(j, "chunk", sh->chunk);
+		const char *n = class_name(c, sh->cls);
+		if (n)
+			json_str(j, "class", n);
+		else
+			json_null(j, "class");
+		json_u64(j, "holders_total", sh->holders_total);
+		json_array_begin(j, "holders");
+		for (size_t k = 0; k < sh->n_holders; k++) {
+			json_object_begin(j, NULL);
+			json_addr(j, "addr", sh->holders[k].addr);
+			const char *hn = class_name(c, sh->holders[k].cls);
+			if (hn)
+				json_str(j, "class", hn);
+			else
+				json_null(j, "class");
+			json_u64(j, "offset", sh->holders[k].offset);
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void print_json(FILE *out, const struct heap_run *r, double seconds)
+{
+	const struct census *c = &r->c;
+	struct json j;
+	json_init(&j, out);
+	json_object_begin(&j, NULL);
+	json_i64(&j, "pid", r->pid);
+	json_double(&j, "time", r->time, 3);
+	json_double(&j, "stopped_ms", r->stopped_ms, 1);
+	json_u64(&j, "threads_not_stopped", r->not_stopped);
+	json_double(&j, "seconds", seconds, 3);
+	json_double(&j, "walk_seconds", c->seconds, 3);
+	if (c->allocator)
+		json_str(&j, "allocator", c->allocator);
+	else
+		json_str(&j, "allocator", "glibc");
+	json_u64(&j, "in_use_bytes", c->in_use_bytes);
+	json_u64(&j, "free_bytes", c->free_bytes);
+	json_u64(&j, "mmapped_bytes", c->mmapped_bytes);
+	json_u64(&j, "mmapped_chunks", c->mmapped_chunks);
+	json_u64(&j, "chunks_in_use", c->n_chunks);
+	json_u64(&j, "chunks_total", c->chunks_total);
+	json_u64(&j, "bytes_read", c->bytes_read);
+	json_u64(&j, "tcaches", c->n_tcaches);
+	json_array_begin(&j, "arenas");
+	for (size_t i = 0; i < c->n_arenas; i++)
+		json_arena(&j, &c->arenas[i]);
+	json_array_end(&j);
+	json_array_begin(&j, "classes");
+	for (size_t i = 0; i < c->n_classes; i++)
+		json_class(&j, &c->classes[i], r->leaks);
+	json_array_end(&j);
+	if (r->leaks)
+		json_leaks(&j, c, &r->l);
+	json_array_begin(&j, "walk_errors");
+	for (size_t i = 0; i < c->n_walk_errors; i++)
+		json_str(&j, NULL, c->walk_errors[i]);
+	json_array_end(&j);
+	json_object_end(&j);
+	fputc('\n', out);
+}
+
+/* ---- text ------------------------------------------------------------------ */
+
+static const char *sz(char *b, uint64_t v)
+{
+	return format_size(b, 32, v);
+}
+
+static void text_arenas(FILE *out, const struct census *c)
+{
+	char b[6][32];
+	fprintf(out, "\n%-6s %-14s %6s %9s %9s %9s %9s %9s %8s %6s %9s\n", "ARENA", "START",
+		"HEAPS", "SYSTEM", "IN USE", "FREE", "TOP", "LARGEST", "FREE#", "FRAG",
+		"TRIMMABLE");
+	for (size_t i = 0; i < c->n_arenas; i++) {
+		const struct census_arena *a = &c->arenas[i];
+		fprintf(out, "%-6s 0x%-12" PRIx64 " %6zu %9s %9s %9s %9s %9s %8" PRIu64
+			" %5.1f%% %9s\n", a->main ? "main" : "thread", a->start, a->n_heaps,
+			sz(b[0], a->system), sz(b[1], a->in_use), sz(b[2], a->free),
+			sz(b[3], a->top), sz(b[4], a->largest_free), a->free_chunks,
+			100.0 * a->fragmentation, sz(b[5], a->trimmable));
+	}
+	/* Say it plainly when free space dominates and cannot be compacted:
+	 * free chunks between objects, not the top a trim gives back. */
+	for (size_t i = 0; i < c->n_arenas; i++) {
+		const struct census_arena *a = &c->arenas[i];
+		if (!a->system || a->free * 2 < a->system)
+			continue;
+		fprintf(out, "%s arena 0x%" PRIx64 " is mostly free: %s of %s", a->main ? "main" :
+			"thread", a->start, sz(b[0], a->free), sz(b[1], a->system));
+		if (a->fragmentation >= 0.25)
+			fprintf(out, ", %s of it in %" PRIu64 " holes between chunks in use that "
+				"cannot be compacted (fragmentation %.0f%%)",
+				sz(b[2], a->free - a->top), a->free_chunks, 100 * a->fragmentation);
+		else
+			fprintf(out, ", mostly the top chunk");
+		fprintf(out, "; malloc_trim() could return %s\n", sz(b[3], a->trimmable));
+	}
+}
+
+static void text_classes(FILE *out, const struct heap_run *r, size_t max)
+{
+	const struct census *c = &r->c;
+	char b[4][32];
+	fprintf(out, "\n%10s %10s %10s %10s %s%s\n", "COUNT", "BYTES", "+COUNT", "+BYTES",
+		r->leaks ? "  LEAKED " : "", "CLASS OR SIZE");
+	for (size_t i = 0; i < c->n_classes && i < max; i++) {
+		const struct census_class *k = &c->classes[i];
+		fprintf(out, "%10" PRIu64 " %10s %+10" PRId64 " %10s ", k->count, sz(b[0], k->bytes),
+			k->delta_count, format_delta_size(b[1], 32, k->delta_bytes));
+		if (r->leaks)
+			fprintf(out, " %7" PRIu64 " ", k->leaked);
+		if (k->name)
+			fprintf(out, "%s\n", k->name);
+		else
+			fprintf(out, "[%" PRIu64 " bytes]\n", k->size);
+	}
+	if (c->n_classes > max)
+		fprintf(out, "... %zu more (--json lists all)\n", c->n_classes - max);
+}
+
+static void text_leaks(FILE *out, const struct heap_run *r)
+{
+	const struct leaks *l = &r->l;
+	const struct census *c = &r->c;
+	char b[2][32];
+	fprintf(out, "\nLeaks: %" PRIu64 " chunks, %s unreachable (%" PRIu64 " unreferenced: the "
+		"heads of leaked structures); searched in %.3f s\n", l->count, sz(b[0], l->bytes),
+		l->unreferenced_count, l->seconds);
+	for (size_t i = 0; i < l->n_groups; i++) {
+		const struct leaks_group *g = &l->groups[i];
+		fprintf(out, "%10" PRIu64 " %10s  ", g->count, sz(b[0], g->bytes));
+		if (g->name)
+			fprintf(out, "%s", g->name);
+		else
+			fprintf(out, "[%" PRIu64 " bytes]", g->size);
+		fprintf(out, " (%" PRIu64 " unreferenced) e.g.", g->unreferenced);
+		for (size_t k = 0; k < g->n_examples; k++)
+			fprintf(out, " 0x%" PRIx64, g->examples[k]);
+		fputc('\n', out);
+	}
+	if (l->n_groups)
+		fprintf(out, "(who points to one: memtop -p %d --refs ADDR)\n", r->pid);
+	if (!l->shared_total)
+		return;
+	fprintf(out, "\nShared: %" PRIu64 " chunks held from the same offset of several objects "
+		"of one class (the double-free shape)\n", l->shared_total);
+	for (size_t i = 0; i < l->n_shared; i++) {
+		const struct leaks_shared *sh = &l->shared[i];
+		const char *n = class_name(c, sh->cls);
+		fprintf(out, "  0x%" PRIx64 " %s held by %" PRIu64 ":", sh->chunk, n ? n : "",
+			sh->holders_total);
+		for (size_t k = 0; k < sh->n_holders; k++) {
+			const char *hn = class_name(c, sh->holders[k].cls);
+			fprintf(out, " %s 0x%" PRIx64 "+%u", hn ? hn : "?", sh->holders[k].addr,
+				sh->holders[k].offset);
+		}
+		fputc('\n', out);
+	}
+}
+
+static void print_text(FILE *out, const struct heap_run *r, double seconds)
+{
+	const struct census *c = &r->c;
+	char b[4][32];
+	fprintf(out, "Heap census of process %d (%s): target stopped %.0f ms, %.3f s in all\n",
+		r->pid, r->comm, r->stopped_ms, seconds);
+	if (r->not_stopped)
+		fprintf(out, "warning: %zu thread%s did not stop and ran during the census\n",
+			r->not_stopped, r->not_stopped == 1 ? "" : "s");
+	for (size_t i = 0; i < c->n_walk_errors; i++)
+		fprintf(out, "warning: %s\n", c->walk_errors[i]);
+	fprintf(out, "in use %s in %zu chunks, free %s, mmapped %s in %" PRIu64 " chunks; "
+		"%" PRIu64 " chunks walked\n", sz(b[0], c->in_use_bytes), c->n_chunks,
+		sz(b[1], c->free_bytes), sz(b[2], c->mmapped_bytes), c->mmapped_chunks,
+		c->chunks_total);
+	text_arenas(out, c);
+	text_classes(out, r, 40);
+	if (r->leaks)
+		text_leaks(out, r);
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+static void run_free(struct heap_run *r)
+{
+	census_free(&r->c);
+	leaks_free(&r->l);
+}
+
+static void allocator_error(const char *alloc, int pid, struct mt_error *err)
+{
+	mt_error_set(err, MT_EXIT_FAILURE, 0,
+		     "process %d allocates with %s: the heap census supports glibc malloc "
+		     "only (the region views, --refs and the screen still work)", pid, alloc);
+}
+
+/* One census of p's process, frozen once. */
+static int census_once(struct mt_proc *p, const struct mt_options *opt,
+		       struct symbols_cache *cache, struct heap_run *r, struct mt_error *err)
+{
+	struct mt_snapshot s;
+	snapshot_init(&s);
+	struct freeze fz;
+	memset(&fz, 0, sizeof(fz));
+	struct scan_reader rd;
+	scan_reader_init(&rd, opt->pid);
+	struct present pr;
+	present_init(&pr, &rd);
+	struct symbols_map m;
+	memset(&m, 0, sizeof(m));
+	int rc = MT_EXIT_OK;
+
+	/* Symbol tables are read while the target runs: inside the freeze
+	 * they come from the cache by build id. */
+	if (proc_read(p, &s, PROC_READ_RSS_NEVER, err) < 0)
+		goto fail;
+	classify_run(&s);
+	const char *alloc = census_allocator(&s);
+	if (alloc) {
+		allocator_error(alloc, opt->pid, err);
+		goto fail;
+	}
+	symbols_map_build(&m, cache, &s, opt->pid);
+	symbols_map_free(&m);
+
+	if (freeze_begin(&fz, opt->pid, 0, err) < 0)
+		goto fail;
+	r->time = clock_seconds(CLOCK_REALTIME);
+	if (proc_read(p, &s, PROC_READ_RSS_NEVER, err) < 0)
+		goto fail;
+	classify_run(&s);
+	symbols_map_build(&m, cache, &s, opt->pid);
+	if (census_run(&r->c, &s, &pr, &m, err) < 0)
+		goto fail;
+	if (opt->leaks && leaks_run(&r->l, &r->c, &s, &pr, &fz, err) < 0)
+		goto fail;
+	freeze_end(&fz);
+	/* The rest is arithmetic on what was read: the target runs. */
+	r->stopped_ms = fz.stopped_ms;
+	r->not_stopped = fz.not_stopped;
+	r->leaks = opt->leaks;
+	r->pid = opt->pid;
+	snprintf(r->comm, sizeof(r->comm), "%s", s.info.comm);
+	if (census_classes(&r->c) < 0 || (opt->leaks && leaks_report(&r->l, &r->c) < 0)) {
+		mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		goto fail;
+	}
+	goto out;
+fail:
+	rc = err->code ? (int)err->code : MT_EXIT_FAILURE;
+out:
+	freeze_end(&fz);
+	symbols_map_free(&m);
+	present_free(&pr);
+	scan_reader_close(&rd);
+	snapshot_free(&s);
+	return rc;
+}
+
+static void sleep_secs(double secs)
+{
+	struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
+{
+	struct mt_proc *p = NULL;
+	if (proc_open(&p, opt->pid, err) < 0)
+		return err->code;
+	struct symbols_cache cache;
+	symbols_cache_init(&cache);
+	struct heap_run base, cur;
+	memset(&base, 0, sizeof(base));
+	memset(&cur, 0, sizeof(cur));
+	bool have_base = false;
+	long count = opt->heap_every > 0 ? opt->count : 1;
+	int rc = MT_EXIT_OK;
+	for (long i = 0; count == 0 || i < count; i++) {
+		if (i > 0)
+			sleep_secs(opt->heap_every);
+		double t0 = clock_mono();
+		rc = census_once(p, opt, &cache, &cur, err);
+		if (rc != MT_EXIT_OK)
+			break;
+		census_delta(&cur.c, have_base ? &base.c : NULL);
+		double secs = clock_mono() - t0;
+		if (opt->json)
+			print_json(out, &cur, secs);
+		else
+			print_text(out, &cur, secs);
+		if (fflush(out) == EOF)
+			break;
+		if (!have_base) {
+			/* The first census is the baseline of the run: its
+			 * classes are kept, its chunks are not needed. */
+			base = cur;
+			memset(&cur, 0, sizeof(cur));
+			free(base.c.chunks);
+			base.c.chunks = NULL;
+			base.c.n_chunks = 0;
+			leaks_free(&base.l);
+			have_base = true;
+		} else {
+			run_free(&cur);
+		}
+	}
+	run_free(&cur);
+	run_free(&base);
+	symbols_cache_free(&cache);
+	proc_close(p);
+	return rc;
+}
