@@ -150,7 +150,10 @@ static long index_find(const struct index *ix, uint64_t v)
 		else
 			b = mid;
 	}
-	if (ch[a].user > v || v >= ch[a].user + census_usable(&ch[a]))
+	/* An arena chunk's last 8 usable bytes are the next chunk's
+	 * prev_size field: the bins of malloc_state point there when the
+	 * next chunk is free, so a word pointing there anchors nothing. */
+	if (ch[a].user > v || v >= ch[a].user - 16 + census_chunk_size(&ch[a]))
 		return -1;
 	return (long)a;
 }

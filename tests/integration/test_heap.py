@@ -1,0 +1,185 @@
+"""memtop --heap [--leaks]: the census of a heap whose truth is known.
+
+heap_census (and its stripped build, named through RTTI only) sets up
+polymorphic objects reachable from a global, a heap array and a stack,
+leaked ones (single, and a list whose head only is unreferenced), buffers
+shared by two Events, a checkerboard-fragmented main arena, two thread
+arenas (one spanning several heaps) and mmapped chunks, then prints
+mallinfo2() and allocates nothing more.  See the fixture.
+"""
+
+import mtlib
+from mtlib import addr
+
+NAMED = ("Widget", "shapes::Gadget", "Sprocket", "Event", "Leaky", "LeakNode", "ThreadObj")
+
+
+def rollup(pid):
+    """Rss, Anonymous and Swap of /proc/PID/smaps_rollup, in kB."""
+    out = {}
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("Rss", "Anonymous", "Swap"):
+                out[k] = int(v.split()[0])
+    return out
+
+
+class HeapCensusTest(mtlib.MemtopTestCase):
+    fixture_name = "heap_census"
+
+    def setUp(self):
+        super().setUp()
+        self.fx = self.fixture(self.fixture_name)
+        self.r = self.fx.ready
+
+    def heap(self, *extra):
+        res = self.run_ok(["-p", self.fx.pid, "--heap", "--json"] + list(extra))
+        reps = res.json_lines()
+        self.assertEqual(len(reps), 1, res)
+        self.assertEqual(mtlib.unreleased(self.fx.pid), [])
+        return reps[0]
+
+    def classes(self, rep):
+        return {c["name"]: c for c in rep["classes"] if c["name"]}
+
+    def test_class_counts_exact(self):
+        rep = self.heap()
+        self.assertEqual(rep["pid"], self.fx.pid)
+        self.assertEqual(rep["walk_errors"], [])
+        self.assertEqual(rep["allocator"], "glibc")
+        self.assertGreater(rep["stopped_ms"], 0)
+        got = self.classes(rep)
+        for name, n in self.r["counts"].items():
+            self.assertIn(name, got, sorted(got))
+            self.assertEqual(got[name]["count"], n, got[name])
+            self.assertEqual(got[name]["size"], None)
+            self.assertEqual(got[name]["delta_count"], 0)
+        self.assertEqual(set(got), set(NAMED), sorted(got))
+        board = [c for c in rep["classes"] if c["name"] is None and c["size"] == 1000]
+        self.assertEqual(len(board), 1)
+        self.assertEqual(board[0]["count"], self.r["board"]["count"])
+        self.assertEqual(board[0]["bytes"], 1000 * self.r["board"]["count"])
+        self.assertEqual(sum(c["count"] for c in rep["classes"]), rep["chunks_in_use"])
+
+    def test_agrees_with_mallinfo2(self):
+        rep = self.heap()
+        mi = self.r["mallinfo2"]
+        arenas = rep["arenas"]
+        overhead = sum(a["overhead"] for a in arenas)
+        tcache = sum(a["tcache"] for a in arenas)
+        self.assertEqual(sum(a["system"] for a in arenas), mi["arena"])
+        self.assertEqual(rep["in_use_bytes"] + rep["free_bytes"], mi["arena"] - overhead)
+        self.assertEqual(rep["mmapped_bytes"], mi["hblkhd"])
+        self.assertEqual(rep["mmapped_chunks"], mi["hblks"])
+        self.assertEqual(rep["in_use_bytes"], mi["uordblks"] - tcache - overhead)
+        self.assertEqual(rep["free_bytes"] - tcache, mi["fordblks"])
+        self.assertGreater(tcache, 0)
+        for a in arenas:
+            self.assertEqual(a["in_use"] + a["free"] + a["overhead"], a["system"], a)
+
+    def test_arenas_and_fragmentation(self):
+        rep = self.heap()
+        kinds = [a["kind"] for a in rep["arenas"]]
+        self.assertEqual(kinds.count("main"), 1)
+        self.assertEqual(kinds.count("thread"), 2)
+        main = [a for a in rep["arenas"] if a["kind"] == "main"][0]
+        threads = [a for a in rep["arenas"] if a["kind"] == "thread"]
+        self.assertEqual(sorted(a["heaps"] for a in threads), [1, 2])
+        # The checkerboard: 1,000 holes of 1,008 bytes between chunks in use.
+        # (the last hole may merge into the top chunk, a few go to tcache)
+        self.assertGreaterEqual(main["free_chunks"], self.r["board"]["count"] - 8)
+        self.assertEqual(main["largest_free"], 1008)
+        self.assertGreater(main["fragmentation"], 0.3)
+        big = max(threads, key=lambda a: a["system"])
+        self.assertLess(big["fragmentation"], 0.01)
+        for a in rep["arenas"]:
+            addr(a["start"])
+            self.assertAlmostEqual(a["fragmentation"],
+                                   (a["free"] - a["top"]) / a["system"], places=3)
+
+    def test_leaks(self):
+        rep = self.heap("--leaks")
+        got = self.classes(rep)
+        for name in NAMED:
+            want = self.r["counts"][name] if name in ("Leaky", "LeakNode") else 0
+            self.assertEqual(got[name]["leaked"], want, got[name])
+        groups = {g["name"]: g for g in rep["leaks"]["groups"] if g["name"]}
+        self.assertEqual(set(groups), {"Leaky", "LeakNode"}, rep["leaks"])
+        self.assertEqual(groups["Leaky"]["count"], len(self.r["leaky"]))
+        self.assertEqual(groups["Leaky"]["unreferenced"], len(self.r["leaky"]))
+        for e in groups["Leaky"]["examples"]:
+            self.assertIn(e, self.r["leaky"])
+        # The list: ten nodes leaked, its head the one unreferenced.
+        self.assertEqual(groups["LeakNode"]["count"], len(self.r["nodes"]))
+        self.assertEqual(groups["LeakNode"]["unreferenced"], 1)
+        self.assertEqual(groups["LeakNode"]["examples"][0], self.r["nodes"][0])
+        for e in groups["LeakNode"]["examples"]:
+            self.assertIn(e, self.r["nodes"])
+        leaks = rep["leaks"]
+        self.assertEqual(leaks["count"], sum(g["count"] for g in leaks["groups"]))
+        self.assertEqual(leaks["unreferenced_count"],
+                         sum(g["unreferenced"] for g in leaks["groups"]))
+        self.assertEqual(leaks["threads"], 3)
+
+    def test_shared_buffers(self):
+        rep = self.heap("--leaks")
+        want = {s["chunk"]: set(s["holders"]) for s in self.r["shared"]}
+        got = {s["chunk"]: s for s in rep["shared"]}
+        self.assertEqual(set(got), set(want), rep["shared"])
+        for chunk, s in got.items():
+            self.assertEqual({h["addr"] for h in s["holders"]}, want[chunk])
+            for h in s["holders"]:
+                self.assertEqual(h["class"], "Event")
+                self.assertEqual(h["offset"], 8)
+
+    def test_text(self):
+        res = self.run_ok(["-p", self.fx.pid, "--heap", "--leaks"])
+        t = res.text
+        self.assertIn("Heap census of process %d" % self.fx.pid, t)
+        self.assertRegex(t, r"\n\s+300\s+\S+ \S+\s+\+0\s+0\s+0 Widget\n")
+        self.assertIn("Leaky (40 unreferenced)", t)
+        self.assertIn("LeakNode (1 unreferenced) e.g. %s" % self.r["nodes"][0], t)
+        self.assertRegex(t, r"main\s+0x[0-9a-f]+\s+1\s")
+
+    def test_no_rss_growth(self):
+        before = rollup(self.fx.pid)
+        self.heap("--leaks")
+        self.heap()
+        after = rollup(self.fx.pid)
+        self.assertEqual(before, after)
+
+
+class HeapCensusStrippedTest(HeapCensusTest):
+    """The same truths, the class names from RTTI alone."""
+    fixture_name = "heap_census_stripped"
+
+
+class HeapOptionsTest(mtlib.MemtopTestCase):
+
+    def test_usage(self):
+        for args in (["--heap"], ["--leaks", "-r", "x.db"], ["-p", "1", "--heap", "--no-freeze"],
+                     ["-p", "1", "--heap-every", "0"], ["-p", "1", "--heap", "--refs", "0x1"]):
+            res = mtlib.run_memtop(args)
+            self.assertEqual(res.rc, 2, res)
+
+    def test_python_target(self):
+        """A process the project did not write: numbers hold together."""
+        fx = mtlib._popen(["python3", "-c", "import sys; x=[str(i)*3 for i in range(50000)];"
+                           "sys.stdout.write('ready\\n'); sys.stdout.flush(); sys.stdin.read()"],
+                          stdin=mtlib.subprocess.PIPE, stdout=mtlib.subprocess.PIPE)
+        self.assertEqual(fx.stdout.readline(), b"ready\n")
+        before = rollup(fx.pid)
+        res = self.run_ok(["-p", fx.pid, "--heap", "--leaks", "--json"])
+        rep = res.json_lines()[0]
+        self.assertEqual(rollup(fx.pid), before)
+        self.assertEqual(mtlib.unreleased(fx.pid), [])
+        self.assertEqual(rep["walk_errors"], [])
+        self.assertGreater(rep["chunks_in_use"], 1000)
+        for a in rep["arenas"]:
+            self.assertEqual(a["in_use"] + a["free"] + a["overhead"], a["system"], a)
+        mtlib._kill(fx)
+
+
+if __name__ == "__main__":
+    mtlib.main()
