@@ -1,6 +1,6 @@
 /*
- * main.c - options and wiring: a source feeds the model, the model feeds
- * one front end (batch printer, refs report or the TUI).
+ * main.c - options and wiring: a session (source -> model -> recorder)
+ * feeds one front end (batch printer, refs report or the TUI).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,10 +22,8 @@
 #include "memtop/heapreport.h"
 #include "memtop/model.h"
 #include "memtop/options.h"
-#include "memtop/proc.h"
-#include "memtop/record.h"
 #include "memtop/refs.h"
-#include "memtop/replay.h"
+#include "memtop/session.h"
 #include "memtop/tui.h"
 
 static const char usage_text[] =
@@ -317,109 +315,43 @@ static void timespec_add(struct timespec *t, double secs)
 	}
 }
 
-/* Where batch mode takes snapshots: the process, or a recording. */
-struct batch_source {
-	struct mt_proc *proc;
-	struct mt_replay *replay;
-	struct mt_recorder *rec; /* live only, with -w */
-	unsigned flags;
-};
-
-static int source_open(struct batch_source *src, const struct mt_options *o,
-		       struct mt_error *err)
-{
-	memset(src, 0, sizeof(*src));
-	src->flags = proc_read_flags(o);
-	if (o->read)
-		return replay_open(&src->replay, o->read, o->session, err);
-	if (proc_open(&src->proc, o->pid, err))
-		return -1;
-	/* Opened once the process is known to be watchable: a typo in -p
-	 * leaves no empty recording behind. */
-	return o->write ? record_open(&src->rec, o->write, o->delay, err) : 0;
-}
-
-/* 0, 1 when a recording has no sample left, -1 with err set. */
-static int source_read(struct batch_source *src, struct mt_snapshot *s, struct mt_error *err)
-{
-	if (src->replay)
-		return replay_next(src->replay, s, err);
-	return proc_read(src->proc, s, src->flags, err) ? -1 : 0;
-}
-
-/* Record a sample; a failure (disk full) ends the recording, not the run. */
-static void source_record(struct batch_source *src, const struct mt_model *m,
-			  const struct mt_snapshot *s)
-{
-	struct mt_error err;
-	mt_error_clear(&err);
-	if (src->rec && record_sample(src->rec, m, s, &err)) {
-		fprintf(stderr, "memtop: %s; monitoring goes on\n", err.msg);
-		record_close(src->rec);
-		src->rec = NULL;
-	}
-}
-
-static void source_close(struct batch_source *src)
-{
-	struct mt_error err;
-	if (src->rec && record_flush(src->rec, &err))
-		fprintf(stderr, "memtop: %s\n", err.msg);
-	record_close(src->rec);
-	replay_close(src->replay);
-	if (src->proc)
-		proc_close(src->proc);
-}
-
 /* Refresh, derive, print: count times, until the target exits, or until
  * a recording's last sample. */
 static int run_batch(const struct mt_options *o, struct mt_error *err)
 {
 	struct batch_options bo = { .json = o->json, .regions = o->regions };
-	struct batch_source src;
-	struct mt_snapshot snap[2];
-	struct mt_model model;
+	struct mt_session ses;
+	struct mt_error lost;
 	struct timespec next;
-	int rc = MT_EXIT_OK, cur = 0;
+	int rc = MT_EXIT_OK;
 
-	if (source_open(&src, o, err)) {
-		source_close(&src);
+	session_init(&ses);
+	if (session_open(&ses, o, o->pid, err))
 		return err->code;
-	}
 	catch_stop_signals();
-	snapshot_init(&snap[0]);
-	snapshot_init(&snap[1]);
-	model_init(&model);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (long i = 0; (o->count == 0 || i < o->count) && !batch_stop; i++) {
-		if (i > 0 && !src.replay)
+		if (i > 0 && !ses.replay)
 			sleep_until(&next);
 		if (batch_stop)
 			break;
 		timespec_add(&next, o->delay);
-		int got = source_read(&src, &snap[cur], err);
+		int got = session_next(&ses, err);
 		if (got) {
 			rc = got > 0 ? MT_EXIT_OK : (int)err->code;
 			break;
 		}
-		if (model_update(&model, i ? &snap[!cur] : NULL, &snap[cur])) {
-			mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
-			rc = MT_EXIT_FAILURE;
-			break;
-		}
-		source_record(&src, &model, &snap[cur]);
+		if (session_record_lost(&ses, &lost))
+			fprintf(stderr, "memtop: %s; monitoring goes on\n", lost.msg);
 		if (o->json)
-			batch_print_json(stdout, &model, &snap[cur], &bo);
+			batch_print_json(stdout, &ses.model, session_snap(&ses), &bo);
 		else
-			batch_print_text(stdout, &model, &snap[cur], &bo);
+			batch_print_text(stdout, &ses.model, session_snap(&ses), &bo);
 		if (fflush(stdout) == EOF) /* reader went away: nothing left to do */
 			break;
-		cur = !cur;
 	}
-	model_free(&model);
-	snapshot_free(&snap[0]);
-	snapshot_free(&snap[1]);
-	source_close(&src);
+	if (session_close(&ses, &lost))
+		fprintf(stderr, "memtop: %s\n", lost.msg);
 	return rc;
 }
 

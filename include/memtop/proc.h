@@ -9,7 +9,6 @@
 #include <sys/types.h>
 
 #include "memtop/error.h"
-#include "memtop/options.h"
 #include "memtop/snapshot.h"
 
 struct mt_proc;
@@ -23,20 +22,11 @@ int proc_open(struct mt_proc **out, pid_t pid, struct mt_error *err);
 void proc_close(struct mt_proc *p);
 pid_t proc_pid(const struct mt_proc *p);
 
+/* The session turns --rss into these (session.c). */
 enum proc_read_flags {
 	PROC_READ_RSS_ALWAYS = 1u << 0, /* read smaps whatever it costs */
 	PROC_READ_RSS_NEVER = 1u << 1,  /* never read smaps */
 };
-
-/* The flags --rss asks for. */
-static inline unsigned proc_read_flags(const struct mt_options *o)
-{
-	if (o->rss == MT_RSS_ALWAYS)
-		return PROC_READ_RSS_ALWAYS;
-	if (o->rss == MT_RSS_NEVER)
-		return PROC_READ_RSS_NEVER;
-	return 0;
-}
 
 /*
  * Take a snapshot: maps, resident sizes from smaps (adaptively: every call

@@ -1,9 +1,10 @@
 /*
  * recfile.h - the recording file: an SQLite database that says it is
  * memtop's (application_id) and which schema it holds (user_version).
- * docs/recording.md describes the tables.  The recorder (sink/record.c),
- * the reader (source/replay.c) and the scan store (analysis/scanstore.c)
- * all open the file through here, so a file is identified one way.
+ * docs/recording.md describes the tables.  The store (src/store/) is the
+ * only code that speaks SQLite: the recorder (record.c), the reader
+ * (replay.c) and the scan store (scanstore.c) all open the file through
+ * here, so a file is identified one way.
  */
 #ifndef MEMTOP_RECFILE_H
 #define MEMTOP_RECFILE_H

@@ -21,7 +21,7 @@
 
 #include "memtop/error.h"
 #include "memtop/model.h"
-#include "memtop/scan.h"
+#include "memtop/scanstore.h"
 #include "memtop/snapshot.h"
 
 struct mt_recorder;
@@ -54,23 +54,11 @@ int record_flush(struct mt_recorder *r, struct mt_error *err);
 unsigned long record_samples(const struct mt_recorder *r);
 const char *record_path(const struct mt_recorder *r);
 
-/* A reference scan (one drill-down step) to keep with the recording. */
-struct record_scan {
-	uint64_t lo, hi;
-	const char *label;          /* its name in the breadcrumb */
-	bool frozen;
-	double stopped_ms;
-	size_t not_stopped;
-	double taken;               /* epoch seconds */
-	const struct scan_result *res;
-	const struct mt_snapshot *snap; /* the maps scanned, classified */
-	int64_t parent;             /* id of the step it was followed from, 0 */
-};
-
 /*
- * Store a scan and its result, tied to the latest sample; *id is its
- * id, to pass as the parent of the next step.  Needs one sample first.
- * Written before it returns (sc points into the caller's step).
+ * Store a scan (struct record_scan, scanstore.h) and its result, tied to
+ * the latest sample; *id is its id, to pass as the parent of the next
+ * step.  Needs one sample first.  Written before it returns (sc points
+ * into the caller's step).
  */
 int record_scan(struct mt_recorder *r, const struct record_scan *sc, int64_t *id,
 		struct mt_error *err);

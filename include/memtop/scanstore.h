@@ -13,11 +13,26 @@
 #include <stdint.h>
 
 #include "memtop/error.h"
-#include "memtop/record.h"
 #include "memtop/scan.h"
 #include "memtop/snapshot.h"
 
 struct sqlite3;
+
+/*
+ * A reference scan (one drill-down step) to keep with a recording: what
+ * scanstore_save writes, and what the recorder's record_scan takes.
+ */
+struct record_scan {
+	uint64_t lo, hi;
+	const char *label;          /* its name in the breadcrumb */
+	bool frozen;
+	double stopped_ms;
+	size_t not_stopped;
+	double taken;               /* epoch seconds */
+	const struct scan_result *res;
+	const struct mt_snapshot *snap; /* the maps scanned, classified */
+	int64_t parent;             /* id of the step it was followed from, 0 */
+};
 
 /*
  * Insert sc into the open transaction of db, for session and sample (ids);

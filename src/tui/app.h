@@ -1,9 +1,9 @@
 /*
  * app.h - the TUI's state, shared by its screens (private to src/tui/).
  *
- * The TUI is a sink: each refresh it takes a snapshot with proc_read and
- * folds it into the model with model_update, as the batch printer does;
- * the screens only read the model and the snapshots.  What the TUI keeps
+ * The TUI drives a session (session.h) as the batch printer does: each
+ * refresh is a session_next; the screens only read the session's model
+ * and snapshots.  What the TUI keeps
  * beyond them (the event log, per-region growth, sparklines of anonymous
  * memory) is its own, here.
  */
@@ -23,6 +23,7 @@
 #include "memtop/scanstore.h"
 #include "memtop/regiondetail.h"
 #include "memtop/scan.h"
+#include "memtop/session.h"
 #include "memtop/snapshot.h"
 #include "memtop/symbols.h"
 #include "memtop/unwind.h"
@@ -137,26 +138,16 @@ struct tui_app {
 	const struct mt_options *opt;
 	const struct tui_glyphs *gl;
 
-	/* The target. */
-	struct mt_proc *proc;
-	pid_t pid;
-	struct mt_snapshot snap[2];
-	int cur;          /* snap[cur]: the latest good snapshot */
-	bool have_snap;
-	bool have_prev;   /* snap[!cur]: the one before it, still intact */
-	struct mt_model model;
+	/* The watch: source, model, recorder (session.h). */
+	struct mt_session ses;
 	bool exited;
 	bool paused;
 	double next_refresh; /* CLOCK_MONOTONIC */
-	long refreshes;
 	char status[256];    /* a message for the user, "" if none */
 	bool status_warn;
 	double status_until; /* a refresh keeps the message until then */
 
-	/* -w: every refresh is recorded, and every scan. */
-	struct mt_recorder *rec;
-	/* -r: the snapshots come from a recording; the scans it holds. */
-	struct mt_replay *replay;
+	/* -r: the scans the recording holds. */
 	struct scanstore_info *scans;
 	size_t n_scans;
 	bool playing;        /* replay: a sample every delay (Space) */
@@ -276,9 +267,9 @@ int footer_action_at(struct tui_app *a, int x);
 int header_tab_at(struct tui_app *a, int x);
 
 /*
- * Take the next snapshot (from the process or the recording), fold it into
- * the model, record it with -w; quiet leaves the lists alone (a replay's
- * jump).  0, or -1 with err set.
+ * The session's next sample (session_next), then what the screens keep
+ * across refreshes; quiet leaves the lists alone (a replay's jump).  0, or
+ * -1 with err set.
  */
 int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err);
 
@@ -305,7 +296,7 @@ extern const struct tui_list_ops lines_ops;
 /* The latest snapshot, NULL before the first refresh. */
 static inline const struct mt_snapshot *app_snap(const struct tui_app *a)
 {
-	return a->have_snap ? &a->snap[a->cur] : NULL;
+	return session_snap(&a->ses);
 }
 
 #endif

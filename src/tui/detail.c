@@ -56,7 +56,7 @@ static void add_recorded_scans(struct tui_app *a, struct tui_lines *L,
 	for (size_t i = 0; i < a->n_scans; i++) {
 		if (a->scans[i].lo != r->start || a->scans[i].parent)
 			continue;
-		long k = replay_find_id(a->replay, a->scans[i].sample);
+		long k = replay_find_id(a->ses.replay, a->scans[i].sample);
 		if (n++ < 8 && o < sizeof(at))
 			o += (size_t)snprintf(at + o, sizeof(at) - o, "%s#%ld", o ? " " : "",
 					      k + 1);
@@ -100,7 +100,7 @@ static void add_region(struct tui_app *a, struct tui_lines *L)
 	if (s && r->first_seen > 0)
 		lines_add(L, LINE_PLAIN, "Age", "%s",
 			  format_duration(b, sizeof(b), s->mono - r->first_seen));
-	if (a->replay)
+	if (a->ses.replay)
 		add_recorded_scans(a, L, r);
 }
 
@@ -200,12 +200,12 @@ void detail_refresh(struct tui_app *a)
 	 * the same budget rule applies. */
 	bool due = a->rd.start != a->detail_start ||
 		   proc_smaps_due(a->rd.read_at, a->rd.read_cost, clock_mono());
-	if (!a->detail_gone && !a->exited && !a->replay && due) {
+	if (!a->detail_gone && !a->exited && !a->ses.replay && due) {
 		struct mt_error err;
 		mt_error_clear(&err);
 		struct mt_region_detail *rd = malloc(sizeof(*rd));
 		if (rd) {
-			int rc = regiondetail_read(a->pid, a->detail_start, rd, &err);
+			int rc = regiondetail_read(a->ses.pid, a->detail_start, rd, &err);
 			if (rc == 0)
 				a->rd = *rd;
 			else if (rc == 1)

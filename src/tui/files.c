@@ -22,7 +22,7 @@ static const struct tui_column file_cols[FC_NCOLS] = {
 /* Item n_files is anonymous memory. */
 static size_t files_count(void *ctx)
 {
-	return ((struct tui_app *)ctx)->model.growth.n_files + 1;
+	return ((struct tui_app *)ctx)->ses.model.growth.n_files + 1;
 }
 
 struct file_fig {
@@ -37,7 +37,7 @@ struct file_fig {
 
 static void file_fig(const struct tui_app *a, size_t item, struct file_fig *f)
 {
-	const struct mt_growth *g = &a->model.growth;
+	const struct mt_growth *g = &a->ses.model.growth;
 	if (item < g->n_files) {
 		const struct mt_file *mf = &g->files[item];
 		*f = (struct file_fig){ mf->path, mf->regions, mf->delta_regions, mf->virt,
@@ -50,7 +50,7 @@ static void file_fig(const struct tui_app *a, size_t item, struct file_fig *f)
 		f->dreg += g->anon.v[i].delta;
 		f->virt += g->anon.v[i].size * g->anon.v[i].count;
 	}
-	double minutes = a->have_snap ? (app_snap(a)->mono - a->model.t0) / 60.0 : 0;
+	double minutes = a->ses.have_snap ? (app_snap(a)->mono - a->ses.model.t0) / 60.0 : 0;
 	f->rate = minutes > 0 ? (double)f->dreg / minutes : 0;
 }
 
@@ -111,7 +111,7 @@ static void files_row(void *ctx, const struct tui_row *row, size_t item)
 	snprintf(b, sizeof(b), f.rate == 0 ? "0" : "%+.1f", f.rate);
 	list_cell(row, FC_RATE, b, delta_attr((int64_t)(f.rate * 10)), TEXT_CUT_RIGHT);
 
-	const struct mt_growth *g = &a->model.growth;
+	const struct mt_growth *g = &a->ses.model.growth;
 	int sw = row->list->col_w[FC_SPARK];
 	if (item < g->n_files) {
 		const struct mt_file *mf = &g->files[item];
@@ -140,7 +140,7 @@ static void files_text(void *ctx, size_t item, char *buf, size_t cap)
 /* Files by device and inode; anonymous memory by a value no file has. */
 static uint64_t files_key(void *ctx, size_t item)
 {
-	const struct mt_growth *g = &((struct tui_app *)ctx)->model.growth;
+	const struct mt_growth *g = &((struct tui_app *)ctx)->ses.model.growth;
 	if (item >= g->n_files)
 		return UINT64_MAX;
 	const struct mt_file *f = &g->files[item];
@@ -161,7 +161,7 @@ void files_enter(struct tui_app *a, size_t item)
 	struct file_fig f;
 	file_fig(a, item, &f);
 	a->view = VIEW_REGIONS;
-	list_set_filter(views_list(a), item < a->model.growth.n_files ? f.path : "[anon]");
+	list_set_filter(views_list(a), item < a->ses.model.growth.n_files ? f.path : "[anon]");
 }
 
 void files_view_init(struct tui_app *a)

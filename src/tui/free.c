@@ -16,12 +16,12 @@ static const struct tui_column gap_cols[GC_NCOLS] = {
 
 static size_t gaps_count(void *ctx)
 {
-	return ((struct tui_app *)ctx)->model.gaps.n;
+	return ((struct tui_app *)ctx)->ses.model.gaps.n;
 }
 
 static int gaps_compare(void *ctx, size_t ia, size_t ib, int col)
 {
-	const struct mt_gaps *g = &((struct tui_app *)ctx)->model.gaps;
+	const struct mt_gaps *g = &((struct tui_app *)ctx)->ses.model.gaps;
 	const struct mt_gap *x = &g->v[ia], *y = &g->v[ib];
 	switch (col) {
 	case GC_SIZE: return cmp_u64(x->end - x->start, y->end - y->start);
@@ -48,8 +48,8 @@ static void gap_between(const struct tui_app *a, const struct mt_gap *gp, char *
 static void gaps_row(void *ctx, const struct tui_row *row, size_t item)
 {
 	struct tui_app *a = ctx;
-	const struct mt_gap *gp = &a->model.gaps.v[item];
-	bool largest = (long)item == a->model.gaps.largest;
+	const struct mt_gap *gp = &a->ses.model.gaps.v[item];
+	bool largest = (long)item == a->ses.model.gaps.largest;
 	attr_t at = largest ? theme(TC_LARGEST) : theme(TC_NORMAL);
 	char b[256];
 	list_cell(row, GC_SIZE, format_size(b, sizeof(b), gp->end - gp->start), at,
@@ -69,7 +69,7 @@ static void gaps_row(void *ctx, const struct tui_row *row, size_t item)
 static void gaps_text(void *ctx, size_t item, char *buf, size_t cap)
 {
 	struct tui_app *a = ctx;
-	const struct mt_gap *gp = &a->model.gaps.v[item];
+	const struct mt_gap *gp = &a->ses.model.gaps.v[item];
 	char b[256];
 	gap_between(a, gp, b, sizeof(b));
 	snprintf(buf, cap, "%012" PRIx64 " %012" PRIx64 " %s", gp->start, gp->end, b);
@@ -77,7 +77,7 @@ static void gaps_text(void *ctx, size_t item, char *buf, size_t cap)
 
 static uint64_t gaps_key(void *ctx, size_t item)
 {
-	return ((struct tui_app *)ctx)->model.gaps.v[item].start;
+	return ((struct tui_app *)ctx)->ses.model.gaps.v[item].start;
 }
 
 static const struct tui_list_ops gaps_ops = {

@@ -21,7 +21,7 @@ unsigned tui_scope(const struct tui_app *a)
 		return SC_TRACES;
 	if (refs_open(a))
 		return SC_REFS;
-	return (a->detail ? SC_DETAIL : SC_MONITOR) | (a->replay ? SC_REPLAY : 0u);
+	return (a->detail ? SC_DETAIL : SC_MONITOR) | (a->ses.replay ? SC_REPLAY : 0u);
 }
 
 static void label(WINDOW *w, const char *l, const char *v)
@@ -85,16 +85,16 @@ static void process_rhs(struct tui_app *a, const struct mt_procinfo *pi, char *r
 	char up[32];
 	format_duration(up, sizeof(up), pi->uptime);
 	*badge = NULL;
-	if (a->replay) {
+	if (a->ses.replay) {
 		/* Replay: which sample, and when it was taken. */
 		size_t i = tui_replay_index(a);
 		char when[32];
-		time_t t = (time_t)replay_time(a->replay, i);
+		time_t t = (time_t)replay_time(a->ses.replay, i);
 		struct tm tm;
 		localtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 		snprintf(rhs, cap, "%d thr  up %s  %s  %zu/%zu", pi->threads, up, when, i + 1,
-			 replay_count(a->replay));
+			 replay_count(a->ses.replay));
 		*badge = a->playing ? " PLAY " : " REPLAY ";
 		*badge_at = theme(TC_WARN) | A_REVERSE;
 		return;
@@ -106,7 +106,7 @@ static void process_rhs(struct tui_app *a, const struct mt_procinfo *pi, char *r
 	} else if (a->paused) {
 		*badge = " PAUSED ";
 		*badge_at = theme(TC_WARN) | A_REVERSE;
-	} else if (a->rec) {
+	} else if (a->ses.rec) {
 		*badge = " REC ";
 		*badge_at = theme(TC_CRIT) | A_REVERSE;
 	}
@@ -123,7 +123,7 @@ static void line_process(struct tui_app *a, WINDOW *w, int width)
 	process_rhs(a, pi, rhs, sizeof(rhs), &badge, &badge_at);
 	int w_right = (int)strlen(rhs) + (badge ? (int)strlen(badge) : 0);
 	wmove(w, 0, 0);
-	snprintf(b, sizeof(b), "%d", a->pid);
+	snprintf(b, sizeof(b), "%d", a->ses.pid);
 	label(w, "PID ", b);
 	label(w, "  ", pi->user);
 	waddstr(w, "  ");
@@ -146,7 +146,7 @@ static void line_process(struct tui_app *a, WINDOW *w, int width)
 static void line_sizes(struct tui_app *a, WINDOW *w, int width)
 {
 	const struct mt_snapshot *s = app_snap(a);
-	const struct mt_headroom *hr = &a->model.headroom;
+	const struct mt_headroom *hr = &a->ses.model.headroom;
 	char b[32];
 	wmove(w, 1, 0);
 	label(w, "VSZ ", format_size(b, sizeof(b), hr->vsz));
@@ -159,7 +159,7 @@ static void line_sizes(struct tui_app *a, WINDOW *w, int width)
 /* Headroom, and the time left when the trend points at a limit. */
 static void line_headroom(struct tui_app *a, WINDOW *w, int width)
 {
-	const struct mt_headroom *hr = &a->model.headroom;
+	const struct mt_headroom *hr = &a->ses.model.headroom;
 	char b[32], c[32], t[160];
 	wmove(w, 2, 0);
 	if (a->status[0]) {
@@ -266,8 +266,8 @@ void header_draw(struct tui_app *a, WINDOW *w, int width)
 		wattrset(w, theme(TC_NORMAL));
 		return;
 	}
-	if (!a->have_snap) {
-		mvwprintw(w, 0, 0, "PID %d", a->pid);
+	if (!a->ses.have_snap) {
+		mvwprintw(w, 0, 0, "PID %d", a->ses.pid);
 		return;
 	}
 	line_process(a, w, width);

@@ -225,7 +225,7 @@ static int warm_symbols(struct tui_app *a, struct mt_snapshot *s, struct mt_erro
 	classify_run(s);
 	struct symbols_map m;
 	memset(&m, 0, sizeof(m));
-	symbols_map_build(&m, &a->symbols, s, a->pid);
+	symbols_map_build(&m, &a->symbols, s, a->ses.pid);
 	symbols_map_free(&m);
 	return 0;
 }
@@ -240,11 +240,11 @@ static int scan_step(struct tui_app *a, struct tui_step *st, struct mt_error *er
 	memset(&fz, 0, sizeof(fz));
 	scanbar_start(&u.bar, clock_mono());
 	draw_scanning(a, st, 0, 0, false);
-	if (!d->proc && proc_open(&d->proc, a->pid, err) < 0)
+	if (!d->proc && proc_open(&d->proc, a->ses.pid, err) < 0)
 		return -1;
 	if (warm_symbols(a, &st->snap, err) < 0)
 		return -1;
-	if (frozen && freeze_begin(&fz, a->pid, 0, err) < 0)
+	if (frozen && freeze_begin(&fz, a->ses.pid, 0, err) < 0)
 		return -1;
 	timeout(0); /* the loop sets its own again */
 	/* The snapshot is taken while frozen, so the maps hold still. */
@@ -336,11 +336,11 @@ static void record_step(struct tui_app *a, struct tui_step *st, bool replace)
 		.parent = below ? d->steps[below - 1]->rec_id : 0,
 	};
 	mt_error_clear(&err);
-	if (a->rec && record_scan(a->rec, &rs, &st->rec_id, &err)) {
+	if (a->ses.rec && record_scan(a->ses.rec, &rs, &st->rec_id, &err)) {
 		tui_status(a, "%s; monitoring goes on", err.msg);
 		a->status_warn = true;
-		record_close(a->rec);
-		a->rec = NULL;
+		record_close(a->ses.rec);
+		a->ses.rec = NULL;
 	}
 }
 
@@ -354,7 +354,7 @@ static void run_step(struct tui_app *a, uint64_t lo, uint64_t hi, const char *la
 	mt_error_clear(&err);
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 	if (a->exited) {
-		tui_status(a, "process %d has exited: nothing to scan", (int)a->pid);
+		tui_status(a, "process %d has exited: nothing to scan", (int)a->ses.pid);
 		return;
 	}
 	if (!replace && VEC_RESERVE(d->steps, d->cap, d->n, 8))
@@ -406,7 +406,7 @@ static bool scan_better(const struct scanstore_info *x, const struct scanstore_i
 static const struct scanstore_info *find_recorded(const struct tui_app *a,
 						  const struct scan_want *w)
 {
-	int64_t now = replay_sample_id(a->replay, tui_replay_index(a));
+	int64_t now = replay_sample_id(a->ses.replay, tui_replay_index(a));
 	const struct scanstore_info *best = NULL;
 	for (size_t i = 0; i < a->n_scans; i++)
 		if (scan_matches(&a->scans[i], w) &&
@@ -422,7 +422,7 @@ static struct tui_step *load_step(struct tui_app *a, const struct scanstore_info
 {
 	struct scanstore_scan sc;
 	struct tui_step *st = NULL;
-	if (scanstore_load(replay_db(a->replay), info->id, &sc, err) == 0 &&
+	if (scanstore_load(replay_db(a->ses.replay), info->id, &sc, err) == 0 &&
 	    (st = step_new(info->lo, info->hi, info->label))) {
 		st->res = sc.res;
 		st->snap = sc.snap;
@@ -465,7 +465,7 @@ static void show_recorded(struct tui_app *a, const struct scan_want *w, const ch
 		return;
 	}
 	push_step(a, st, false);
-	long k = replay_find_id(a->replay, info->sample);
+	long k = replay_find_id(a->ses.replay, info->sample);
 	if (k >= 0 && (size_t)k != tui_replay_index(a))
 		tui_status(a, "this scan was recorded at sample %ld", k + 1);
 }
@@ -477,7 +477,7 @@ void refs_start(struct tui_app *a)
 		tui_status(a, "the region has been unmapped: nothing to scan for");
 		return;
 	}
-	if (a->replay) {
+	if (a->ses.replay) {
 		struct scan_want w = { a->detail_region.start, a->detail_region.end, false, 0 };
 		show_recorded(a, &w, "this region");
 		return;
@@ -489,7 +489,7 @@ void refs_start(struct tui_app *a)
 void refs_rescan(struct tui_app *a)
 {
 	const struct tui_step *st = top_step(a);
-	if (a->replay) {
+	if (a->ses.replay) {
 		tui_status(a, "a new scan needs a live process: this is a recording");
 		return;
 	}
@@ -505,7 +505,7 @@ static void symbol_range(struct tui_app *a, const struct tui_step *st, uint64_t 
 	struct symbols_map m;
 	struct symbols_hit hit;
 	memset(&m, 0, sizeof(m));
-	if (symbols_map_build(&m, &a->symbols, &st->snap, a->pid) == 0 &&
+	if (symbols_map_build(&m, &a->symbols, &st->snap, a->ses.pid) == 0 &&
 	    symbols_lookup(&m, addr, &hit)) {
 		*start = hit.start;
 		*size = hit.size;
@@ -525,7 +525,7 @@ void refs_follow(struct tui_app *a)
 	if (dr->kind == DROW_GROUP) {
 		const struct mt_region *r = &st->snap.regions[st->res.groups[dr->group].region];
 		struct scan_want w = { r->start, r->end, false, st->rec_id };
-		if (a->replay) {
+		if (a->ses.replay) {
 			show_recorded(a, &w, "that region");
 			return;
 		}
@@ -538,7 +538,7 @@ void refs_follow(struct tui_app *a)
 		return;
 	}
 	const struct scan_ref *ref = &st->res.refs[dr->index];
-	if (a->replay) {
+	if (a->ses.replay) {
 		/* Whatever was scanned live for this holder held its address. */
 		struct scan_want w = { ref->addr, ref->addr + 1, true, st->rec_id };
 		show_recorded(a, &w, "that holder");

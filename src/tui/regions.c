@@ -177,8 +177,8 @@ static bool unmapped(const struct mt_gap *u, size_t n, const struct mt_region *r
  * cover: shown once more, struck. */
 static void add_gone(struct tui_app *a, const struct mt_snapshot *s)
 {
-	const struct mt_snapshot *p = &a->snap[!a->cur];
-	const struct mt_events *ev = &a->model.growth.events;
+	const struct mt_snapshot *p = &a->ses.snap[!a->ses.cur];
+	const struct mt_events *ev = &a->ses.model.growth.events;
 	struct mt_gap *u = malloc((ev->n + 1) * sizeof(*u));
 	size_t n = 0;
 	if (!u)
@@ -207,14 +207,14 @@ void regions_update(struct tui_app *a)
 {
 	const struct mt_snapshot *s = app_snap(a);
 	a->n_rrows = 0;
-	bool first = a->model.refreshes <= 1;
+	bool first = a->ses.model.refreshes <= 1;
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct mt_region *r = &s->regions[i];
 		uint64_t base = i < a->n_base ? a->base[i].size0 : mt_region_size(r);
 		if (rrow_push(a, r, base, false, !first && r->first_seen >= s->mono))
 			return;
 	}
-	if (a->have_prev)
+	if (a->ses.have_prev)
 		add_gone(a, s);
 }
 

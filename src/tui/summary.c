@@ -73,7 +73,7 @@ static const struct tui_list_ops stat_ops = {
 
 void summary_update(struct tui_app *a)
 {
-	const struct mt_model *m = &a->model;
+	const struct mt_model *m = &a->ses.model;
 	struct tui_stat_table *t = &a->cats_t;
 	t->n = 0;
 	for (int c = 0; c < MT_CAT_COUNT; c++) {
@@ -109,7 +109,7 @@ void summary_update(struct tui_app *a)
 static void draw_strip(struct tui_app *a, WINDOW *w, int y, int width)
 {
 	const struct mt_snapshot *s = app_snap(a);
-	const struct mt_gaps *g = &a->model.gaps;
+	const struct mt_gaps *g = &a->ses.model.gaps;
 	struct tui_strip st;
 	char lo[24], hi[24], b[32], line[256];
 

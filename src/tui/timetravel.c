@@ -43,31 +43,30 @@ struct tui_checkpoint {
 /* What is being replayed, for the first seconds. */
 static void say_session(struct tui_app *a)
 {
-	const struct replay_session *s = replay_session(a->replay);
+	const struct replay_session *s = replay_session(a->ses.replay);
 	char from[32], to[32];
-	time_t t0 = (time_t)replay_time(a->replay, 0);
-	time_t t1 = (time_t)replay_time(a->replay, replay_count(a->replay) - 1);
+	time_t t0 = (time_t)replay_time(a->ses.replay, 0);
+	time_t t1 = (time_t)replay_time(a->ses.replay, replay_count(a->ses.replay) - 1);
 	struct tm tm;
 	strftime(from, sizeof(from), "%Y-%m-%d %H:%M:%S", localtime_r(&t0, &tm));
 	strftime(to, sizeof(to), "%H:%M:%S", localtime_r(&t1, &tm));
 	tui_status(a, "session %zu of %zu: %s (pid %d) on %s, %zu samples from %s to %s, "
 		   "%zu scan%s%s", s->index, s->count, s->comm, s->pid, s->host,
-		   replay_count(a->replay), from, to, a->n_scans, a->n_scans == 1 ? "" : "s",
+		   replay_count(a->ses.replay), from, to, a->n_scans, a->n_scans == 1 ? "" : "s",
 		   s->ended > 0 ? "" : " (not closed: memtop was killed?)");
 }
 
 /* Open the recording and show its first sample: 0, or -1 with err set. */
 int timetravel_open(struct tui_app *a, struct mt_error *err)
 {
-	if (replay_open(&a->replay, a->opt->read, a->opt->session, err) ||
-	    scanstore_list(replay_db(a->replay), replay_session(a->replay)->id, &a->scans,
+	if (session_open(&a->ses, a->opt, 0, err) ||
+	    scanstore_list(replay_db(a->ses.replay), replay_session(a->ses.replay)->id, &a->scans,
 			   &a->n_scans, err))
 		return -1;
-	a->pid = replay_session(a->replay)->pid;
-	size_t every = (replay_count(a->replay) + CHECKPOINTS_MAX - 1) / CHECKPOINTS_MAX;
+	size_t every = (replay_count(a->ses.replay) + CHECKPOINTS_MAX - 1) / CHECKPOINTS_MAX;
 	a->checkpoint_every = every > CHECKPOINT_EVERY_MIN ? every : CHECKPOINT_EVERY_MIN;
 	timetravel_goto(a, 0);
-	if (!a->have_snap)
+	if (!a->ses.have_snap)
 		return mt_error_set(err, MT_EXIT_BADFILE, 0, "%s", a->status);
 	a->status_warn = false;
 	say_session(a);
@@ -77,7 +76,7 @@ int timetravel_open(struct tui_app *a, struct mt_error *err)
 /* Index of the sample on screen. */
 size_t tui_replay_index(const struct tui_app *a)
 {
-	size_t pos = replay_pos(a->replay);
+	size_t pos = replay_pos(a->ses.replay);
 	return pos ? pos - 1 : 0;
 }
 
@@ -121,10 +120,10 @@ static struct tui_checkpoint *checkpoint_take(const struct tui_app *a)
 	snapshot_init(&c->snap[0]);
 	snapshot_init(&c->snap[1]);
 	model_init(&c->model);
-	c->mark = replay_mark(a->replay, &mark_bytes);
+	c->mark = replay_mark(a->ses.replay, &mark_bytes);
 	c->base = a->n_base ? malloc(a->n_base * sizeof(*c->base)) : NULL;
-	if (!c->mark || (a->n_base && !c->base) || model_copy(&c->model, &a->model) ||
-	    snapshot_copy(&c->snap[0], &a->snap[0]) || snapshot_copy(&c->snap[1], &a->snap[1]) ||
+	if (!c->mark || (a->n_base && !c->base) || model_copy(&c->model, &a->ses.model) ||
+	    snapshot_copy(&c->snap[0], &a->ses.snap[0]) || snapshot_copy(&c->snap[1], &a->ses.snap[1]) ||
 	    eventlog_copy(&c->log, &a->log)) {
 		checkpoint_free(c);
 		return NULL;
@@ -132,9 +131,9 @@ static struct tui_checkpoint *checkpoint_take(const struct tui_app *a)
 	if (a->n_base)
 		memcpy(c->base, a->base, a->n_base * sizeof(*c->base));
 	c->n_base = a->n_base;
-	c->cur = a->cur;
-	c->have_prev = a->have_prev;
-	c->refreshes = a->refreshes;
+	c->cur = a->ses.cur;
+	c->have_prev = a->ses.have_prev;
+	c->refreshes = a->ses.refreshes;
 	memcpy(c->anon_spark, a->anon_spark, sizeof(c->anon_spark));
 	c->anon_spark_head = a->anon_spark_head;
 	c->anon_spark_n = a->anon_spark_n;
@@ -164,7 +163,7 @@ static void checkpoint_maybe(struct tui_app *a)
 	/* A big process affords fewer: spread them over the whole replay. */
 	size_t afford = CHECKPOINT_BUDGET / (c->bytes ? c->bytes : 1);
 	if (n == 0 && afford < CHECKPOINTS_MAX) {
-		size_t every = (replay_count(a->replay) + afford) / (afford ? afford : 1);
+		size_t every = (replay_count(a->ses.replay) + afford) / (afford ? afford : 1);
 		if (every > a->checkpoint_every)
 			a->checkpoint_every = every;
 	}
@@ -186,22 +185,16 @@ static void forget_logs(struct tui_app *a)
 static void restart(struct tui_app *a)
 {
 	forget_logs(a);
-	model_free(&a->model);
-	model_init(&a->model);
-	snapshot_reset(&a->snap[0]);
-	snapshot_reset(&a->snap[1]);
-	a->have_snap = a->have_prev = false;
-	a->refreshes = 0;
-	replay_rewind(a->replay);
+	session_restart(&a->ses);
 }
 
 /* Back to checkpoint c: 0, or -1 (out of memory; restart instead). */
 static int checkpoint_restore(struct tui_app *a, const struct tui_checkpoint *c)
 {
 	forget_logs(a);
-	model_free(&a->model);
-	if (replay_restore(a->replay, c->mark) || model_copy(&a->model, &c->model) ||
-	    snapshot_copy(&a->snap[0], &c->snap[0]) || snapshot_copy(&a->snap[1], &c->snap[1]) ||
+	model_free(&a->ses.model);
+	if (replay_restore(a->ses.replay, c->mark) || model_copy(&a->ses.model, &c->model) ||
+	    snapshot_copy(&a->ses.snap[0], &c->snap[0]) || snapshot_copy(&a->ses.snap[1], &c->snap[1]) ||
 	    eventlog_copy(&a->log, &c->log))
 		return -1;
 	if (c->n_base) {
@@ -211,10 +204,10 @@ static int checkpoint_restore(struct tui_app *a, const struct tui_checkpoint *c)
 		memcpy(a->base, c->base, c->n_base * sizeof(*a->base));
 	}
 	a->n_base = a->cap_base = c->n_base;
-	a->cur = c->cur;
-	a->have_snap = true;
-	a->have_prev = c->have_prev;
-	a->refreshes = c->refreshes;
+	a->ses.cur = c->cur;
+	a->ses.have_snap = true;
+	a->ses.have_prev = c->have_prev;
+	a->ses.refreshes = c->refreshes;
 	memcpy(a->anon_spark, c->anon_spark, sizeof(a->anon_spark));
 	a->anon_spark_head = c->anon_spark_head;
 	a->anon_spark_n = c->anon_spark_n;
@@ -239,17 +232,17 @@ static void go_back(struct tui_app *a, size_t k)
 void timetravel_goto(struct tui_app *a, size_t k)
 {
 	struct mt_error err;
-	size_t n = replay_count(a->replay);
+	size_t n = replay_count(a->ses.replay);
 	mt_error_clear(&err);
 	if (k >= n)
 		k = n - 1;
-	if (a->have_snap && k == tui_replay_index(a))
+	if (a->ses.have_snap && k == tui_replay_index(a))
 		return;
-	if (!a->have_snap || k < tui_replay_index(a))
+	if (!a->ses.have_snap || k < tui_replay_index(a))
 		go_back(a, k);
 	bool shown = false;
-	while (!shown && replay_pos(a->replay) < k + 1) {
-		shown = replay_pos(a->replay) == k;
+	while (!shown && replay_pos(a->ses.replay) < k + 1) {
+		shown = replay_pos(a->ses.replay) == k;
 		if (tui_fold(a, !shown, &err)) {
 			tui_status(a, "%s", err.msg);
 			a->status_warn = true;
@@ -260,7 +253,7 @@ void timetravel_goto(struct tui_app *a, size_t k)
 	}
 	/* Back at a checkpoint of k itself, or stopped short: the lists
 	 * still point into what was there before. */
-	if (!shown && a->have_snap) {
+	if (!shown && a->ses.have_snap) {
 		views_refresh(a);
 		if (a->detail)
 			detail_refresh(a);
@@ -273,7 +266,7 @@ void timetravel_goto(struct tui_app *a, size_t k)
 void timetravel_step(struct tui_app *a, int dir)
 {
 	size_t i = tui_replay_index(a);
-	if (dir > 0 && i + 1 >= replay_count(a->replay)) {
+	if (dir > 0 && i + 1 >= replay_count(a->ses.replay)) {
 		tui_status(a, "this is the last sample (%zu)", i + 1);
 		a->playing = false;
 		return;
@@ -292,19 +285,19 @@ void timetravel_jump(struct tui_app *a, const char *text)
 	char *end;
 	if (text[0] == '#') {
 		unsigned long n = strtoul(text + 1, &end, 10);
-		if (end == text + 1 || *end || n == 0 || n > replay_count(a->replay)) {
+		if (end == text + 1 || *end || n == 0 || n > replay_count(a->ses.replay)) {
 			tui_status(a, "no sample %s: the recording has %zu", text,
-				   replay_count(a->replay));
+				   replay_count(a->ses.replay));
 			return;
 		}
 		timetravel_goto(a, n - 1);
 		return;
 	}
-	if (format_parse_when(text, replay_time(a->replay, tui_replay_index(a)), &t)) {
+	if (format_parse_when(text, replay_time(a->ses.replay, tui_replay_index(a)), &t)) {
 		tui_status(a, "'%s' is not a time: HH:MM[:SS], YYYY-MM-DD HH:MM[:SS] or #N", text);
 		return;
 	}
-	if (t < replay_time(a->replay, 0))
+	if (t < replay_time(a->ses.replay, 0))
 		tui_status(a, "the recording starts later: showing its first sample");
-	timetravel_goto(a, replay_find_time(a->replay, t));
+	timetravel_goto(a, replay_find_time(a->ses.replay, t));
 }

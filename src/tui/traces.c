@@ -41,7 +41,7 @@ static int unwind_all(struct tui_app *a, const struct symbols_map *m, struct tui
 {
 	struct freeze fz;
 	memset(&fz, 0, sizeof(fz));
-	if (freeze_begin(&fz, a->pid, 0, err) < 0)
+	if (freeze_begin(&fz, a->ses.pid, 0, err) < 0)
 		return -1;
 	struct unwind_stack *v = calloc(fz.n_threads ? fz.n_threads : 1, sizeof(*v));
 	size_t n = 0;
@@ -137,7 +137,7 @@ void traces_take(struct tui_app *a)
 	struct mt_error err;
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 	if (a->exited) {
-		tui_status(a, "process %d has exited: no threads to unwind", (int)a->pid);
+		tui_status(a, "process %d has exited: no threads to unwind", (int)a->ses.pid);
 		return;
 	}
 	if (a->opt->no_freeze) {
@@ -150,7 +150,7 @@ void traces_take(struct tui_app *a)
 	mt_error_clear(&err);
 	memset(&m, 0, sizeof(m));
 	/* The tables are read before the freeze; the unwind finds them. */
-	symbols_map_build(&m, &a->symbols, app_snap(a), a->pid);
+	symbols_map_build(&m, &a->symbols, app_snap(a), a->ses.pid);
 	int rc = unwind_all(a, &m, t, &err);
 	symbols_map_free(&m);
 	if (rc < 0) {

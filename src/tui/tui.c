@@ -3,8 +3,8 @@
  * refresh schedule, and turning keys and clicks into actions.
  *
  * The loop sleeps in getch with a timeout that ends at the next refresh,
- * so an idle memtop wakes once per refresh.  A refresh takes a snapshot and
- * folds it into the model exactly as the batch printer does; drawing goes
+ * so an idle memtop wakes once per refresh.  A refresh is the session's
+ * next sample, exactly as the batch printer takes it; drawing goes
  * through wnoutrefresh/doupdate and only the windows that changed are
  * redrawn, so curses sends the terminal only the cells that differ.
  */
@@ -59,53 +59,27 @@ static void dirty_all(struct tui_app *a)
 /* ------------------------------------------------------------------ */
 /* The target. */
 
-/* The next snapshot, from the process or the recording: 0 or -1. */
-static int read_next(struct tui_app *a, struct mt_snapshot *next, struct mt_error *err)
-{
-	if (!a->replay)
-		return proc_read(a->proc, next, proc_read_flags(a->opt), err);
-	int rc = replay_next(a->replay, next, err);
-	if (rc > 0)
-		mt_error_set(err, MT_EXIT_OK, 0, "the last sample of the recording");
-	return rc ? -1 : 0;
-}
-
 /* A sample that cannot be written (disk full) ends the recording, not
- * the monitoring. */
-static void record(struct tui_app *a)
+ * the monitoring: say so. */
+static void say_record_lost(struct tui_app *a)
 {
 	struct mt_error err;
-	mt_error_clear(&err);
-	if (a->rec && record_sample(a->rec, &a->model, &a->snap[a->cur], &err)) {
+	if (session_record_lost(&a->ses, &err)) {
 		tui_status(a, "%s; monitoring goes on", err.msg);
 		a->status_warn = true;
-		record_close(a->rec);
-		a->rec = NULL;
 	}
 }
 
-/*
- * Take a snapshot into the spare buffer and fold it into the model.  On
- * failure the spare buffer has been reset, so the previous snapshot is no
- * longer there to show gone regions from; the latest stays for reading.
- * quiet: a step of a replay's jump, not shown: the lists wait.
- */
 int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err)
 {
-	struct mt_snapshot *next = &a->snap[!a->cur];
-	int rc = read_next(a, next, err);
-	if (rc == 0 && model_update(&a->model, a->have_snap ? &a->snap[a->cur] : NULL, next))
-		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	int rc = session_next(&a->ses, err);
+	if (rc > 0)
+		mt_error_set(err, MT_EXIT_OK, 0, "the last sample of the recording");
 	if (rc) {
-		a->have_prev = false;
 		views_refresh(a);
 		return -1;
 	}
-	a->cur = !a->cur;
-	a->have_prev = a->have_snap;
-	a->have_snap = true;
-	a->refreshes++;
-	record(a);
+	say_record_lost(a);
 	views_sample(a);
 	if (quiet)
 		return 0;
@@ -122,7 +96,7 @@ static void tick(struct tui_app *a, double now)
 	a->next_refresh += a->opt->delay;
 	if (a->next_refresh < now) /* fell behind (suspended): no burst */
 		a->next_refresh = now + a->opt->delay;
-	if (a->replay) {
+	if (a->ses.replay) {
 		timetravel_step(a, 1);
 		return;
 	}
@@ -131,7 +105,7 @@ static void tick(struct tui_app *a, double now)
 			a->exited = true;
 			snprintf(a->status, sizeof(a->status),
 				 "process %d has exited: this is its last state (q quits)",
-				 (int)a->pid);
+				 (int)a->ses.pid);
 			a->status_warn = true;
 		} else {
 			snprintf(a->status, sizeof(a->status), "%s", err.msg);
@@ -145,17 +119,11 @@ static void tick(struct tui_app *a, double now)
 /* Open pid and take the first snapshot: 0, or -1 with err set. */
 static int attach(struct tui_app *a, pid_t pid, struct mt_error *err)
 {
-	struct mt_proc *p;
-	if (proc_open(&p, pid, err))
+	if (session_open(&a->ses, a->opt, pid, err))
 		return -1;
-	a->proc = p;
-	a->pid = pid;
-	/* Opened once the process is known to be watchable; the first
-	 * refresh is then its first sample. */
-	if ((a->opt->write && record_open(&a->rec, a->opt->write, a->opt->delay, err)) ||
-	    tui_fold(a, false, err)) {
-		proc_close(p);
-		a->proc = NULL;
+	/* The first refresh is the recording's first sample. */
+	if (tui_fold(a, false, err)) {
+		session_close(&a->ses, NULL);
 		return -1;
 	}
 	a->next_refresh = clock_mono() + a->opt->delay;
@@ -167,19 +135,10 @@ static void detach(struct tui_app *a)
 	traces_close(a);
 	if (a->detail)
 		detail_close(a);
-	if (a->proc)
-		proc_close(a->proc);
-	a->proc = NULL;
-	/* The next process picked is a new session of the recording. */
-	record_close(a->rec);
-	a->rec = NULL;
 	views_free(a);
-	model_free(&a->model);
-	model_init(&a->model);
-	snapshot_reset(&a->snap[0]);
-	snapshot_reset(&a->snap[1]);
-	a->have_snap = a->have_prev = a->exited = a->paused = a->status_warn = false;
-	a->refreshes = 0;
+	/* The next process picked is a new session of the recording. */
+	session_close(&a->ses, NULL);
+	a->exited = a->paused = a->status_warn = false;
 	a->status[0] = '\0';
 	views_init(a);
 }
@@ -354,7 +313,7 @@ static bool perform(struct tui_app *a, enum tui_action act)
 		a->help = true;
 		break;
 	case ACT_PAUSE:
-		if (a->replay) {
+		if (a->ses.replay) {
 			a->playing = !a->playing;
 			a->next_refresh = clock_mono() + a->opt->delay;
 			break;
@@ -420,7 +379,7 @@ static bool perform(struct tui_app *a, enum tui_action act)
 	case ACT_STEP_NEXT: timetravel_step(a, 1); break;
 	case ACT_STEP_PREV: timetravel_step(a, -1); break;
 	case ACT_FIRST: timetravel_goto(a, 0); break;
-	case ACT_LAST: timetravel_goto(a, replay_count(a->replay) - 1); break;
+	case ACT_LAST: timetravel_goto(a, replay_count(a->ses.replay) - 1); break;
 	case ACT_JUMP:
 		a->prompt = PROMPT_JUMP;
 		a->prompt_buf[0] = '\0';
@@ -559,7 +518,7 @@ static int wait_ms(const struct tui_app *a, double now)
 	double until;
 	if (a->picker)
 		until = a->next_picker;
-	else if (a->paused || a->exited || (a->replay && !a->playing))
+	else if (a->paused || a->exited || (a->ses.replay && !a->playing))
 		until = now + 1.0;
 	else
 		until = a->next_refresh;
@@ -573,7 +532,7 @@ static void loop(struct tui_app *a)
 {
 	for (;;) {
 		draw(a);
-		if (!a->replay && a->opt->count > 0 && a->refreshes >= a->opt->count)
+		if (!a->ses.replay && a->opt->count > 0 && a->ses.refreshes >= a->opt->count)
 			return;
 		double now = clock_mono();
 		timeout(wait_ms(a, now));
@@ -588,7 +547,7 @@ static void loop(struct tui_app *a)
 			a->next_picker = now + (a->opt->delay > 1.0 ? a->opt->delay : 1.0);
 			a->dirty_body = a->dirty_hdr = true;
 		} else if (!a->picker && !a->paused && !a->exited && now >= a->next_refresh &&
-			   (!a->replay || a->playing)) {
+			   (!a->ses.replay || a->playing)) {
 			tick(a, now);
 		}
 	}
@@ -640,14 +599,8 @@ static void app_free(struct tui_app *a)
 	lines_free(&a->help_lines);
 	list_free(&a->picker_list);
 	proclist_free(&a->procs);
-	model_free(&a->model);
-	snapshot_free(&a->snap[0]);
-	snapshot_free(&a->snap[1]);
-	if (a->proc)
-		proc_close(a->proc);
-	record_close(a->rec);
 	timetravel_free(a);
-	replay_close(a->replay);
+	session_close(&a->ses, NULL);
 	free(a->scans);
 }
 
@@ -666,9 +619,7 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	a->gl = text_glyphs(strcmp(nl_langinfo(CODESET), "UTF-8") == 0);
 	a->mouse = !opt->no_mouse;
 	list_set_glyphs(a->gl);
-	snapshot_init(&a->snap[0]);
-	snapshot_init(&a->snap[1]);
-	model_init(&a->model);
+	session_init(&a->ses);
 	symbols_cache_init(&a->symbols);
 	views_init(a);
 	picker_init(a);
@@ -716,7 +667,7 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	delscreen(scr);
 	restore_signals(old);
 	if (a->exited) {
-		mt_error_set(err, MT_EXIT_EXITED, 0, "process %d exited", (int)a->pid);
+		mt_error_set(err, MT_EXIT_EXITED, 0, "process %d exited", (int)a->ses.pid);
 		rc = MT_EXIT_EXITED;
 	}
 	app_free(a);

@@ -45,7 +45,7 @@ void views_free(struct tui_app *a)
 
 void views_refresh(struct tui_app *a)
 {
-	if (!a->have_snap)
+	if (!a->ses.have_snap)
 		return;
 	summary_update(a);
 	regions_update(a);
@@ -59,7 +59,7 @@ void views_refresh(struct tui_app *a)
 
 void views_sample(struct tui_app *a)
 {
-	const struct mt_buckets *b = &a->model.growth.anon;
+	const struct mt_buckets *b = &a->ses.model.growth.anon;
 	uint32_t n = 0;
 	for (size_t i = 0; i < b->n; i++)
 		n += b->v[i].count;
@@ -67,8 +67,8 @@ void views_sample(struct tui_app *a)
 	a->anon_spark_head = (a->anon_spark_head + 1) % GROWTH_SPARK;
 	if (a->anon_spark_n < GROWTH_SPARK)
 		a->anon_spark_n++;
-	if (a->model.growth.have_prev)
-		eventlog_add(&a->log, &a->model.growth.events);
+	if (a->ses.model.growth.have_prev)
+		eventlog_add(&a->log, &a->ses.model.growth.events);
 	regions_sample(a);
 }
 
@@ -84,7 +84,7 @@ struct tui_list *views_list(struct tui_app *a)
 
 void views_draw(struct tui_app *a, WINDOW *w, int h, int width)
 {
-	if (!a->have_snap) {
+	if (!a->ses.have_snap) {
 		wattrset(w, theme(TC_DIM));
 		mvwaddstr(w, 1, 1, "reading the process...");
 		return;

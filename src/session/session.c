@@ -1,0 +1,129 @@
+/*
+ * session.c - one watch: source -> model -> recorder (session.h).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "memtop/proc.h"
+#include "memtop/record.h"
+#include "memtop/replay.h"
+#include "memtop/session.h"
+
+void session_init(struct mt_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	snapshot_init(&s->snap[0]);
+	snapshot_init(&s->snap[1]);
+	model_init(&s->model);
+	mt_error_clear(&s->rec_error);
+}
+
+/* The flags --rss asks for. */
+static unsigned read_flags(const struct mt_options *o)
+{
+	if (o->rss == MT_RSS_ALWAYS)
+		return PROC_READ_RSS_ALWAYS;
+	if (o->rss == MT_RSS_NEVER)
+		return PROC_READ_RSS_NEVER;
+	return 0;
+}
+
+static int open_source(struct mt_session *s, const struct mt_options *o, pid_t pid,
+		       struct mt_error *err)
+{
+	if (o->read) {
+		if (replay_open(&s->replay, o->read, o->session, err))
+			return -1;
+		s->pid = replay_session(s->replay)->pid;
+		return 0;
+	}
+	if (proc_open(&s->proc, pid, err))
+		return -1;
+	s->pid = pid;
+	/* Opened once the process is known to be watchable. */
+	return o->write ? record_open(&s->rec, o->write, o->delay, err) : 0;
+}
+
+int session_open(struct mt_session *s, const struct mt_options *o, pid_t pid,
+		 struct mt_error *err)
+{
+	s->read_flags = read_flags(o);
+	if (open_source(s, o, pid, err) == 0)
+		return 0;
+	session_close(s, NULL);
+	return -1;
+}
+
+static int read_next(struct mt_session *s, struct mt_snapshot *next, struct mt_error *err)
+{
+	if (s->replay)
+		return replay_next(s->replay, next, err);
+	return proc_read(s->proc, next, s->read_flags, err) ? -1 : 0;
+}
+
+/* A sample that cannot be written (disk full) ends the recording, not
+ * the watch. */
+static void record(struct mt_session *s)
+{
+	if (s->rec && record_sample(s->rec, &s->model, &s->snap[s->cur], &s->rec_error)) {
+		record_close(s->rec);
+		s->rec = NULL;
+		s->rec_lost = true;
+	}
+}
+
+int session_next(struct mt_session *s, struct mt_error *err)
+{
+	struct mt_snapshot *next = &s->snap[!s->cur];
+	int rc = read_next(s, next, err);
+	if (rc == 0 && model_update(&s->model, s->have_snap ? &s->snap[s->cur] : NULL, next))
+		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	if (rc) {
+		s->have_prev = false;
+		return rc;
+	}
+	s->cur = !s->cur;
+	s->have_prev = s->have_snap;
+	s->have_snap = true;
+	s->refreshes++;
+	record(s);
+	return 0;
+}
+
+bool session_record_lost(struct mt_session *s, struct mt_error *err)
+{
+	if (!s->rec_lost)
+		return false;
+	s->rec_lost = false;
+	*err = s->rec_error;
+	return true;
+}
+
+void session_restart(struct mt_session *s)
+{
+	model_free(&s->model);
+	model_init(&s->model);
+	snapshot_reset(&s->snap[0]);
+	snapshot_reset(&s->snap[1]);
+	s->have_snap = s->have_prev = false;
+	s->refreshes = 0;
+	if (s->replay)
+		replay_rewind(s->replay);
+}
+
+int session_close(struct mt_session *s, struct mt_error *err)
+{
+	struct mt_error e;
+	int rc = 0;
+	if (s->rec && record_flush(s->rec, err ? err : &e))
+		rc = -1;
+	record_close(s->rec);
+	replay_close(s->replay);
+	if (s->proc)
+		proc_close(s->proc);
+	model_free(&s->model);
+	snapshot_free(&s->snap[0]);
+	snapshot_free(&s->snap[1]);
+	session_init(s);
+	return rc;
+}
