@@ -70,25 +70,32 @@ struct leaks {
 	uint64_t root_bytes;               /* root bytes read */
 	uint64_t heap_bytes;               /* chunk bytes read */
 	size_t threads;                    /* threads whose registers were read */
-	double seconds;
+	double seconds;                    /* reading and marking */
 	uint8_t *state;                    /* per census chunk: enum leaks_state */
+	/* The heap's graph, read while frozen, walked after (leaks.c). */
+	uint32_t *edges, *offs;
+	size_t n_edges;
+	size_t *eoff;
+	uint32_t *stack;
+	size_t n_stack, cap_stack;
 };
 
 void leaks_init(struct leaks *l);
 void leaks_free(struct leaks *l);
 
 /*
- * Mark from the roots of s (frozen by fz, the calling thread's freeze;
- * NULL: registers are not read) over the chunks of c, reading through pr,
- * then find which leaked chunks other leaked ones point to.  All the
- * reading is done here, while the target is frozen.  Returns 0 or -1
- * with err set.
+ * Read what the leak search needs while s->pid is frozen (by fz, the
+ * calling thread's freeze; NULL: registers are not read): the graph of
+ * c's chunks (one thread per CPU) and the roots, through pr.  Returns 0
+ * or -1 with err set.
  */
 int leaks_run(struct leaks *l, const struct census *c, const struct mt_snapshot *s,
 	      struct present *pr, const struct freeze *fz, struct mt_error *err);
 
-/* After the target is released: the leaked groups, and the leaked counts
- * of c's classes (census_classes() first).  0 or -ENOMEM. */
+/* After the target is released: mark through the graph, find the
+ * unreferenced heads and the shared chunks, group the leaked ones and set
+ * the leaked counts of c's classes (census_classes() first).  0 or
+ * -ENOMEM. */
 int leaks_report(struct leaks *l, struct census *c);
 
 #endif

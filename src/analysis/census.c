@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "memtop/census.h"
 #include "memtop/clock.h"
@@ -75,9 +76,15 @@ struct ctx {
 	const struct mt_snapshot *s;
 	struct present *pr;
 	const struct symbols_map *m;
-	uint64_t mod_lo, mod_hi; /* span of the modules: a quick no */
 	struct vt_slot *vt;
 	size_t vt_cap, vt_n;
+	/* Where vtables may be: the modules' regions that are neither
+	 * executable nor writable (.rodata, .data.rel.ro after relro), or
+	 * writable ones of a module (no relro), sorted. */
+	struct scan_span *vtr;
+	size_t n_vtr;
+	uint64_t last_w;   /* the last word looked up, and its class */
+	uint32_t last_cls;
 	struct census_arena *arena;
 	uint32_t arena_i;
 	bool main_heap;
@@ -126,17 +133,37 @@ static uint32_t name_index(struct census *c, const char *name)
 	return (uint32_t)c->n_names++;
 }
 
-/* The class of an object whose first word is w, or CENSUS_UNNAMED. */
+static bool in_vt_ranges(const struct ctx *x, uint64_t w)
+{
+	size_t lo = 0, hi = x->n_vtr;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->vtr[mid].end <= w)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->n_vtr && x->vtr[lo].start <= w;
+}
+
+/* The class of an object whose first word is w, or CENSUS_UNNAMED.
+ * Called for every chunk in use: neighbours are often of one class (the
+ * last answer is kept), and most first words are no vtable pointer (a
+ * binary search among a few dozen ranges says so). */
 static uint32_t class_of(struct ctx *x, uint64_t w)
 {
-	if (w % 8 || w < x->mod_lo || w >= x->mod_hi || !x->m)
+	if (w == x->last_w)
+		return x->last_cls;
+	if (w % 8 || !in_vt_ranges(x, w))
 		return CENSUS_UNNAMED;
 	if (x->vt_n * 2 >= x->vt_cap && vt_grow(x) < 0)
 		return CENSUS_UNNAMED;
 	size_t h = mix(w) & (x->vt_cap - 1);
 	while (x->vt[h].key) {
-		if (x->vt[h].key == w)
-			return x->vt[h].cls;
+		if (x->vt[h].key == w) {
+			x->last_w = w;
+			return x->last_cls = x->vt[h].cls;
+		}
 		h = (h + 1) & (x->vt_cap - 1);
 	}
 	char name[512];
@@ -147,7 +174,8 @@ static uint32_t class_of(struct ctx *x, uint64_t w)
 		cls = name_index(x->c, name);
 	x->vt[h] = (struct vt_slot){ w, cls };
 	x->vt_n++;
-	return cls;
+	x->last_w = w;
+	return x->last_cls = cls;
 }
 
 /* ---- the walk ------------------------------------------------------------ */
@@ -386,16 +414,48 @@ static int apply_freeset(struct ctx *x, struct heapwalk_heap *heaps, size_t n)
 	return rc;
 }
 
-static void module_span(struct ctx *x)
+/* The regions of modules where a vtable may be (class_of). */
+static int vt_ranges(struct ctx *x)
 {
-	x->mod_lo = UINT64_MAX;
-	x->mod_hi = 0;
-	for (size_t i = 0; x->m && i < x->m->n; i++) {
-		if (x->m->v[i].start < x->mod_lo)
-			x->mod_lo = x->m->v[i].start;
-		if (x->m->v[i].end > x->mod_hi)
-			x->mod_hi = x->m->v[i].end;
+	const struct mt_snapshot *s = x->s;
+	x->vtr = calloc(s->n_regions ? s->n_regions : 1, sizeof(*x->vtr));
+	if (!x->vtr)
+		return -ENOMEM;
+	x->last_w = 1; /* no word is odd and a vtable */
+	x->last_cls = CENSUS_UNNAMED;
+	for (size_t i = 0; x->m && i < s->n_regions; i++) {
+		const struct mt_region *r = &s->regions[i];
+		if (!(r->perms & MT_PERM_R) || (r->perms & MT_PERM_X) ||
+		    !symbols_module_of(x->m, r->start))
+			continue;
+		if (x->n_vtr && x->vtr[x->n_vtr - 1].end == r->start)
+			x->vtr[x->n_vtr - 1].end = r->end;
+		else
+			x->vtr[x->n_vtr++] = (struct scan_span){ r->start, r->end };
 	}
+	return 0;
+}
+
+/* Room for the chunks at once: a heap holds at most one per 32 bytes,
+ * and untouched room costs address space only. */
+static void reserve_chunks(struct census *c, const struct mt_snapshot *s)
+{
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < s->n_regions; i++)
+		if (is_heap_region(&s->regions[i]))
+			bytes += mt_region_size(&s->regions[i]);
+	size_t want = (size_t)(bytes / MINSIZE) + 4096;
+	struct census_chunk *v = malloc(want * sizeof(*v));
+	if (!v)
+		return;
+	c->chunks = v;
+	c->cap_chunks = want;
+	/* Huge pages: a few faults instead of one per 4 KiB while the
+	 * target waits (a no-op where THP is off). */
+	uintptr_t from = ((uintptr_t)v + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+	uintptr_t to = ((uintptr_t)v + want * sizeof(*v)) & ~(uintptr_t)((2u << 20) - 1);
+	if (to > from)
+		madvise((void *)from, to - from, MADV_HUGEPAGE);
 }
 
 static void totals(struct census *c)
@@ -485,17 +545,20 @@ int census_run(struct census *c, const struct mt_snapshot *s, struct present *pr
 	c->allocator = census_allocator(s);
 	double t0 = clock_mono();
 	struct ctx x = { .c = c, .s = s, .pr = pr, .m = m };
-	module_span(&x);
 	struct heapwalk_heap *heaps = NULL;
 	size_t n_heaps = 0;
 	uint64_t bytes0 = pr->pages_bytes;
-	int rc = walk_all(&x, &heaps, &n_heaps);
+	reserve_chunks(c, s);
+	int rc = vt_ranges(&x);
+	if (rc == 0)
+		rc = walk_all(&x, &heaps, &n_heaps);
 	if (rc == 0)
 		rc = apply_freeset(&x, heaps, n_heaps);
 	for (size_t i = 0; i < n_heaps; i++)
 		heapwalk_free(&heaps[i]);
 	free(heaps);
 	free(x.vt);
+	free(x.vtr);
 	c->bytes_read = pr->pages_bytes - bytes0;
 	c->seconds = clock_mono() - t0;
 	if (rc == -ESRCH)

@@ -3,26 +3,31 @@
  *
  * Finding the chunk of a word must be fast: a heap of 300 MiB holds some
  * 37 million words and most of them are looked up.  Each walked heap gets
- * a page directory (for each 4 KiB page, the index of the first chunk
- * starting at or after it), so a look-up is a range test, a search among
- * the few ranges, and a binary search among the chunks of one page.
+ * a directory (for each 512 bytes, the index of the first chunk starting
+ * at or after them), so a look-up is a range test, a search among the few
+ * ranges, and a binary search among the handful of chunks of one slot.
  *
- * The marking is a depth-first walk with an explicit stack of chunk
- * indexes; the chunks on the stack are read many at a time (present_readv:
- * one process_vm_readv for up to 1024 chunks) into a buffer of a few
- * MiB, so the heap is read once, never copied whole.
+ * The heap is read once, in address order, in windows of a few MiB (as
+ * fast as a plain copy), and turned into a graph: for each chunk, the
+ * chunks its words point to (4 bytes an edge).  Marking is then a
+ * depth-first walk of that graph with an explicit stack, without reads;
+ * so is the search for the unreferenced heads.  The heap is never copied
+ * whole.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
+#include <unistd.h>
 
 #include "memtop/clock.h"
 #include "memtop/leaks.h"
 #include "memtop/vec.h"
 
 #define PAGE_SHIFT 12
+#define DIR_SHIFT 9 /* directory granularity: 512 bytes, ~1% of the heap */
 #define RED_ZONE 128
 #define BATCH_BYTES (4u << 20)
 #define ROOT_BUF (1u << 20)
@@ -37,6 +42,10 @@ void leaks_free(struct leaks *l)
 	free(l->groups);
 	free(l->shared);
 	free(l->state);
+	free(l->edges);
+	free(l->offs);
+	free(l->eoff);
+	free(l->stack);
 	leaks_init(l);
 }
 
@@ -93,13 +102,13 @@ static int index_build(struct index *ix, const struct census *c)
 		r->first = lower_bound(c, cr->start);
 		r->last = lower_bound(c, cr->end);
 		if (cr->arena >= 0) {
-			size_t pages = ((cr->end - cr->start) >> PAGE_SHIFT) + 2;
+			size_t pages = ((cr->end - cr->start) >> DIR_SHIFT) + 2;
 			r->dir = malloc(pages * sizeof(*r->dir));
 			if (!r->dir)
 				return -ENOMEM;
 			size_t k = r->first;
 			for (size_t p = 0; p < pages; p++) {
-				uint64_t at = cr->start + ((uint64_t)p << PAGE_SHIFT);
+				uint64_t at = cr->start + ((uint64_t)p << DIR_SHIFT);
 				while (k < r->last && c->chunks[k].user < at)
 					k++;
 				r->dir[p] = (uint32_t)k;
@@ -136,7 +145,7 @@ static long index_find(const struct index *ix, uint64_t v)
 	const struct census_chunk *ch = ix->c->chunks;
 	size_t a, b; /* the answer is the last chunk in [a, b) starting at or before v */
 	if (r->dir) {
-		size_t p = (v - r->start) >> PAGE_SHIFT;
+		size_t p = (v - r->start) >> DIR_SHIFT;
 		a = r->dir[p] > r->first ? r->dir[p] - 1 : r->first;
 		b = r->dir[p + 1] < r->last ? r->dir[p + 1] + 1 : r->last;
 	} else {
@@ -173,27 +182,35 @@ struct mark {
 	const struct mt_snapshot *s;
 	struct present *pr;
 	struct index ix;
-	uint32_t *stack;
-	size_t n_stack, cap_stack;
-	struct holder_slot *first; /* per chunk; NULL when no class is named */
 	int rc;
 };
 
-static void push(struct mark *m, size_t k)
+/* One graph-building thread's share: chunks [from, to). */
+struct worker {
+	struct mark *m;
+	struct present pr;          /* its own reader, the spans shared */
+	struct scan_reader rd;
+	size_t from, to;
+	uint32_t *edges;            /* targets */
+	uint32_t *offs;             /* where in the holder each pointer is */
+	size_t n_edges, cap_edges;
+	uint64_t heap_bytes;
+	unsigned char *buf;
+	pthread_t thread;
+	int rc;
+};
+
+static int push(struct leaks *l, size_t k)
 {
-	if (m->rc)
-		return;
-	if (VEC_RESERVE(m->stack, m->cap_stack, m->n_stack, 4096)) {
-		m->rc = -ENOMEM;
-		return;
-	}
-	m->stack[m->n_stack++] = (uint32_t)k;
+	if (VEC_RESERVE(l->stack, l->cap_stack, l->n_stack, 4096))
+		return -ENOMEM;
+	l->stack[l->n_stack++] = (uint32_t)k;
+	return 0;
 }
 
-static void add_shared(struct mark *m, size_t k, size_t h, uint32_t off)
+static int add_shared(struct leaks *l, const struct census *c, const struct holder_slot *first,
+		      size_t k, size_t h, uint32_t off)
 {
-	struct leaks *l = m->l;
-	const struct census *c = m->c;
 	struct leaks_shared *sh = NULL;
 	for (size_t i = 0; i < l->n_shared; i++)
 		if (l->shared[i].chunk == c->chunks[k].user)
@@ -201,73 +218,90 @@ static void add_shared(struct mark *m, size_t k, size_t h, uint32_t off)
 	if (!sh) {
 		l->shared_total++;
 		if (l->n_shared >= LEAKS_SHARED_MAX)
-			return;
+			return 0;
 		struct leaks_shared *v = realloc(l->shared, (l->n_shared + 1) * sizeof(*v));
-		if (!v) {
-			m->rc = -ENOMEM;
-			return;
-		}
+		if (!v)
+			return -ENOMEM;
 		l->shared = v;
 		sh = &l->shared[l->n_shared++];
 		memset(sh, 0, sizeof(*sh));
 		sh->chunk = c->chunks[k].user;
 		sh->cls = census_class(&c->chunks[k]);
 		/* The first holder, remembered when it was seen. */
-		size_t h0 = m->first[k].holder - 1;
+		size_t h0 = first[k].holder - 1;
 		sh->holders[sh->n_holders++] = (struct leaks_holder){
-			c->chunks[h0].user, census_class(&c->chunks[h0]), m->first[k].offset };
+			c->chunks[h0].user, census_class(&c->chunks[h0]), first[k].offset };
 		sh->holders_total = 1;
 	}
 	sh->holders_total++;
 	if (sh->n_holders < LEAKS_HOLDERS_MAX)
 		sh->holders[sh->n_holders++] = (struct leaks_holder){
 			c->chunks[h].user, census_class(&c->chunks[h]), off };
+	return 0;
 }
 
 /* Holder h (a named object) points from offset off to chunk k. */
-static void note_holder(struct mark *m, size_t k, size_t h, uint32_t off)
+static int note_holder(struct leaks *l, const struct census *c, struct holder_slot *first,
+		       size_t k, size_t h, uint32_t off)
 {
-	struct holder_slot *f = &m->first[k];
-	if (k == h)
-		return;
+	struct holder_slot *f = &first[k];
 	if (!f->holder) {
 		f->holder = (uint32_t)h + 1;
 		f->offset = off;
-		return;
+		return 0;
 	}
 	size_t h0 = f->holder - 1;
 	if (h0 != h && f->offset == off &&
-	    census_class(&m->c->chunks[h0]) == census_class(&m->c->chunks[h]))
-		add_shared(m, k, h, off);
+	    census_class(&c->chunks[h0]) == census_class(&c->chunks[h]))
+		return add_shared(l, c, first, k, h, off);
+	return 0;
 }
 
-/*
- * The words w[0..n) read at base: mark what they reach.  holder: the
- * chunk they belong to, or -1 for a root.  leaked_pass: only note leaked
- * chunks pointed to by other leaked ones.
- */
-static void scan_words(struct mark *m, const uint64_t *w, size_t n, long holder,
-		       bool leaked_pass)
+/* Root words: mark the chunks they reach. */
+static void mark_words(struct mark *m, const uint64_t *w, size_t n)
 {
 	const uint64_t lo = m->ix.lo, span = m->ix.hi - m->ix.lo;
 	uint8_t *state = m->l->state;
-	bool named = holder >= 0 && m->first &&
-		     census_class(&m->c->chunks[holder]) != CENSUS_UNNAMED;
 	for (size_t i = 0; i < n; i++) {
 		if (w[i] - lo >= span)
 			continue;
 		long k = index_find(&m->ix, w[i]);
-		if (k < 0)
-			continue;
-		if (named)
-			note_holder(m, (size_t)k, (size_t)holder, (uint32_t)(8 * i));
-		if (leaked_pass) {
-			if (k != holder && state[k] == LEAKS_UNREFERENCED)
-				state[k] = LEAKS_REFERENCED;
-		} else if (state[k] == LEAKS_UNREFERENCED) {
+		if (k >= 0 && state[k] == LEAKS_UNREFERENCED) {
 			state[k] = LEAKS_ANCHORED;
-			push(m, (size_t)k);
+			if (push(m->l, (size_t)k))
+				m->rc = -ENOMEM;
 		}
+	}
+}
+
+/* The words w[0..n) of chunk h, from byte off of it on: its edges. */
+static void edge_words(struct worker *w, const uint64_t *v, size_t n, size_t h, uint64_t off)
+{
+	const struct index *ix = &w->m->ix;
+	const uint64_t lo = ix->lo, span = ix->hi - ix->lo;
+	for (size_t i = 0; i < n && !w->rc; i++) {
+		if (v[i] - lo >= span)
+			continue;
+		long k = index_find(ix, v[i]);
+		if (k < 0 || (size_t)k == h)
+			continue;
+		if (w->n_edges == w->cap_edges) {
+			size_t cap = w->cap_edges ? w->cap_edges * 2 : 1u << 16;
+			uint32_t *e = realloc(w->edges, cap * sizeof(*e));
+			uint32_t *o = e ? realloc(w->offs, cap * sizeof(*o)) : NULL;
+			if (e)
+				w->edges = e;
+			if (o)
+				w->offs = o;
+			if (!e || !o) {
+				w->rc = -ENOMEM;
+				return;
+			}
+			w->cap_edges = cap;
+		}
+		uint64_t at = off + 8 * i;
+		w->edges[w->n_edges] = (uint32_t)k;
+		w->offs[w->n_edges++] = at < UINT32_MAX ? (uint32_t)at : UINT32_MAX;
 	}
 }
 
@@ -281,7 +315,7 @@ static int scan_root(struct mark *m, uint64_t start, uint64_t end, uint64_t *buf
 			long n = present_read(m->pr, at, buf, len);
 			if (n < 0)
 				return (int)n;
-			scan_words(m, buf, len / 8, -1, false);
+			mark_words(m, buf, len / 8);
 			m->l->root_bytes += len;
 		}
 		at += len;
@@ -289,80 +323,205 @@ static int scan_root(struct mark *m, uint64_t start, uint64_t end, uint64_t *buf
 	return m->rc;
 }
 
-/* Scan the chunks idx[0..n) as holders. */
-static int scan_chunks(struct mark *m, const uint32_t *idx, size_t n, uint64_t *addr,
-		       uint32_t *len, unsigned char *buf, bool leaked_pass)
+/* A chunk larger than the buffer, piece by piece. */
+static int edges_big(struct worker *w, size_t k)
 {
-	const struct census_chunk *ch = m->c->chunks;
-	for (size_t i = 0; i < n; i++) {
-		addr[i] = ch[idx[i]].user;
-		uint64_t u = census_usable(&ch[idx[i]]);
-		len[i] = (uint32_t)(u < BATCH_BYTES ? u : BATCH_BYTES) & ~7u;
-	}
-	int rc = present_readv(m->pr, addr, len, n, buf);
-	if (rc)
-		return rc;
-	size_t off = 0;
-	for (size_t i = 0; i < n; i++) {
-		scan_words(m, (const uint64_t *)(buf + off), len[i] / 8, idx[i], leaked_pass);
-		off += len[i];
-	}
-	m->l->heap_bytes += off;
-	return m->rc;
-}
-
-/* A chunk larger than the batch buffer: its rest, piece by piece. */
-static int scan_big(struct mark *m, uint32_t k, uint64_t *buf, bool leaked_pass)
-{
-	const struct census_chunk *ch = &m->c->chunks[k];
+	const struct census_chunk *ch = &w->m->c->chunks[k];
 	uint64_t end = ch->user + census_usable(ch);
-	for (uint64_t at = ch->user + BATCH_BYTES; at + 8 <= end && !m->rc;) {
+	for (uint64_t at = ch->user; at + 8 <= end && !w->rc;) {
 		size_t len = (end - at < BATCH_BYTES ? (size_t)(end - at) : BATCH_BYTES) & ~(size_t)7;
-		if (present_bytes(m->pr, at, at + len)) {
-			long n = present_read(m->pr, at, buf, len);
+		if (present_bytes(&w->pr, at, at + len)) {
+			long n = present_read(&w->pr, at, w->buf, len);
 			if (n < 0)
 				return (int)n;
-			/* Holders are noted in the first BATCH_BYTES only:
-			 * past them the words anchor and name no holder. */
-			scan_words(m, buf, len / 8, -1, leaked_pass);
-			m->l->heap_bytes += len;
+			edge_words(w, (const uint64_t *)w->buf, len / 8, k, at - ch->user);
+			w->heap_bytes += len;
 		}
 		at += len;
 	}
-	return m->rc;
+	return w->rc;
 }
 
-struct batch {
-	uint64_t *addr;
-	uint32_t *len;
-	uint32_t *idx;
-	unsigned char *buf;
-	size_t max;
-};
-
-/* Pop chunks off the stack until the batch is full, and scan them. */
-static int drain(struct mark *m, struct batch *b)
+/*
+ * A worker's share of the heap's graph, in address order: the chunks in
+ * use are read in windows of up to BATCH_BYTES (one read each, the free
+ * chunks between them included) and each chunk's words that point into a
+ * chunk become its edges; eoff[k] is, until the shares are joined, the
+ * index of chunk k's first edge in the worker's own array.
+ */
+static void *build_share(void *arg)
 {
-	while (m->n_stack && !m->rc) {
-		size_t n = 0, bytes = 0;
-		while (m->n_stack && n < b->max) {
-			uint32_t k = m->stack[m->n_stack - 1];
-			uint64_t u = census_usable(&m->c->chunks[k]);
-			uint64_t want = u < BATCH_BYTES ? u : BATCH_BYTES;
-			if (n && bytes + want > BATCH_BYTES)
-				break;
-			m->n_stack--;
-			b->idx[n++] = k;
-			bytes += want;
+	struct worker *w = arg;
+	const struct census_chunk *ch = w->m->c->chunks;
+	size_t *eoff = w->m->l->eoff;
+	for (size_t i = w->from; i < w->to && !w->rc;) {
+		uint64_t start = ch[i].user;
+		if (census_usable(&ch[i]) > BATCH_BYTES) {
+			eoff[i] = w->n_edges;
+			w->rc = edges_big(w, i);
+			i++;
+			continue;
 		}
-		int rc = scan_chunks(m, b->idx, n, b->addr, b->len, b->buf, false);
-		for (size_t i = 0; i < n && !rc; i++)
-			if (census_usable(&m->c->chunks[b->idx[i]]) > BATCH_BYTES)
-				rc = scan_big(m, b->idx[i], (uint64_t *)b->buf, false);
-		if (rc)
-			return rc;
+		size_t j = i + 1;
+		while (j < w->to && ch[j].user + census_usable(&ch[j]) - start <= BATCH_BYTES)
+			j++;
+		uint64_t end = ch[j - 1].user + census_usable(&ch[j - 1]);
+		long got = present_read(&w->pr, start, w->buf, end - start);
+		if (got < 0) {
+			w->rc = (int)got;
+			break;
+		}
+		w->heap_bytes += end - start;
+		for (size_t k = i; k < j; k++) {
+			eoff[k] = w->n_edges;
+			edge_words(w, (const uint64_t *)(w->buf + (ch[k].user - start)),
+				   census_usable(&ch[k]) / 8, k, 0);
+		}
+		i = j;
 	}
-	return m->rc;
+	return NULL;
+}
+
+#define WORKERS_MAX 8
+
+static size_t n_workers(size_t n_chunks)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus > 0 ? (size_t)cpus : 1;
+	if (n > WORKERS_MAX)
+		n = WORKERS_MAX;
+	/* Below some 100,000 chunks a thread costs more than it saves. */
+	while (n > 1 && n_chunks / n < 100000)
+		n--;
+	return n;
+}
+
+/* Join the workers' edges into l->edges, eoff made global. */
+static int join_shares(struct leaks *l, struct worker *w, size_t n, size_t n_chunks)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += w[i].n_edges;
+	l->edges = malloc((total ? total : 1) * sizeof(*l->edges));
+	l->offs = malloc((total ? total : 1) * sizeof(*l->offs));
+	if (!l->edges || !l->offs)
+		return -ENOMEM;
+	size_t base = 0;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(l->edges + base, w[i].edges, w[i].n_edges * sizeof(*l->edges));
+		memcpy(l->offs + base, w[i].offs, w[i].n_edges * sizeof(*l->offs));
+		for (size_t k = w[i].from; k < w[i].to; k++)
+			l->eoff[k] += base;
+		base += w[i].n_edges;
+	}
+	l->eoff[n_chunks] = total;
+	l->n_edges = total;
+	return 0;
+}
+
+/*
+ * The heap's graph, built by one thread per CPU, each reading and
+ * scanning its share of the chunks (process_vm_readv needs no ptrace
+ * stop of its own: any thread of memtop may read while the freezing
+ * thread holds the target).
+ */
+static int build_graph(struct mark *m)
+{
+	struct leaks *l = m->l;
+	size_t n = m->c->n_chunks, nw = n_workers(n);
+	struct worker w[WORKERS_MAX];
+	memset(w, 0, sizeof(w));
+	l->eoff = malloc((n + 1) * sizeof(*l->eoff));
+	if (!l->eoff)
+		return -ENOMEM;
+	int rc = 0;
+	size_t started = 0;
+	for (size_t i = 0; i < nw; i++) {
+		w[i].m = m;
+		w[i].from = n * i / nw;
+		w[i].to = n * (i + 1) / nw;
+		scan_reader_init(&w[i].rd, m->s->pid);
+		w[i].pr = *m->pr;
+		w[i].pr.rd = &w[i].rd;
+		w[i].buf = aligned_alloc(64, BATCH_BYTES);
+		if (!w[i].buf) {
+			rc = -ENOMEM;
+			break;
+		}
+		if (i > 0 && pthread_create(&w[i].thread, NULL, build_share, &w[i]) != 0) {
+			rc = -EAGAIN;
+			break;
+		}
+		started = i + 1;
+	}
+	if (rc == 0)
+		build_share(&w[0]);
+	for (size_t i = 1; i < started; i++)
+		pthread_join(w[i].thread, NULL);
+	for (size_t i = 0; i < nw && rc == 0; i++)
+		rc = w[i].rc;
+	if (rc == 0)
+		rc = join_shares(l, w, nw, n);
+	for (size_t i = 0; i < nw; i++) {
+		l->heap_bytes += w[i].heap_bytes;
+		free(w[i].edges);
+		free(w[i].offs);
+		free(w[i].buf);
+		scan_reader_close(&w[i].rd);
+	}
+	return rc;
+}
+
+/* Everything the roots reach, through the graph. */
+static int mark_graph(struct leaks *l)
+{
+	uint8_t *state = l->state;
+	while (l->n_stack) {
+		uint32_t k = l->stack[--l->n_stack];
+		for (size_t e = l->eoff[k]; e < l->eoff[k + 1]; e++) {
+			uint32_t t = l->edges[e];
+			if (state[t] == LEAKS_UNREFERENCED) {
+				state[t] = LEAKS_ANCHORED;
+				if (push(l, t))
+					return -ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Which leaked chunks other leaked chunks point to. */
+static void leaked_pass(struct leaks *l, size_t n)
+{
+	uint8_t *state = l->state;
+	for (size_t k = 0; k < n; k++) {
+		if (state[k] == LEAKS_ANCHORED)
+			continue;
+		for (size_t e = l->eoff[k]; e < l->eoff[k + 1]; e++)
+			if (state[l->edges[e]] == LEAKS_UNREFERENCED)
+				state[l->edges[e]] = LEAKS_REFERENCED;
+	}
+}
+
+/* Chunks that objects of one class point to from one offset: each edge
+ * of a named holder, the first holder of each chunk remembered. */
+static int find_shared(struct leaks *l, const struct census *c)
+{
+	if (!c->n_names)
+		return 0;
+	struct holder_slot *first = calloc(c->n_chunks ? c->n_chunks : 1, sizeof(*first));
+	if (!first)
+		return -ENOMEM;
+	int rc = 0;
+	for (size_t h = 0; h < c->n_chunks && rc == 0; h++) {
+		if (census_class(&c->chunks[h]) == CENSUS_UNNAMED)
+			continue;
+		for (size_t e = l->eoff[h]; e < l->eoff[h + 1] && rc == 0; e++)
+			if (l->offs[e] != UINT32_MAX)
+				rc = note_holder(l, c, first, l->edges[e], h, l->offs[e]);
+	}
+	free(first);
+	return rc;
 }
 
 /* ---- roots -------------------------------------------------------------- */
@@ -376,7 +535,7 @@ static void scan_registers(struct mark *m, const struct freeze *fz, uint64_t *sp
 		struct user_regs_struct regs;
 		if (ptrace(PTRACE_GETREGS, fz->threads[i].tid, NULL, &regs) != 0)
 			continue;
-		scan_words(m, (const uint64_t *)&regs, sizeof(regs) / 8, -1, false);
+		mark_words(m, (const uint64_t *)&regs, sizeof(regs) / 8);
 		sps[(*n_sps)++] = regs.rsp;
 		m->l->threads++;
 	}
@@ -458,40 +617,12 @@ static int scan_roots(struct mark *m, const struct freeze *fz, uint64_t *buf)
 		long ci = index_find(&m->ix, sps[k]);
 		if (ci >= 0 && m->l->state[ci] == LEAKS_UNREFERENCED) {
 			m->l->state[ci] = LEAKS_ANCHORED;
-			push(m, (size_t)ci);
+			if (push(m->l, (size_t)ci))
+				rc = -ENOMEM;
 		}
 	}
 	free(sps);
 	return rc ? rc : m->rc;
-}
-
-/* Which leaked chunks other leaked chunks point to. */
-static int leaked_pass(struct mark *m, struct batch *b)
-{
-	const struct census *c = m->c;
-	size_t n = 0, bytes = 0;
-	for (size_t k = 0; k <= c->n_chunks && !m->rc; k++) {
-		bool take = k < c->n_chunks && m->l->state[k] != LEAKS_ANCHORED;
-		uint64_t want = 0;
-		if (take) {
-			uint64_t u = census_usable(&c->chunks[k]);
-			want = u < BATCH_BYTES ? u : BATCH_BYTES;
-		}
-		if (n && (k == c->n_chunks || n == b->max || bytes + want > BATCH_BYTES)) {
-			int rc = scan_chunks(m, b->idx, n, b->addr, b->len, b->buf, true);
-			for (size_t i = 0; i < n && !rc; i++)
-				if (census_usable(&c->chunks[b->idx[i]]) > BATCH_BYTES)
-					rc = scan_big(m, b->idx[i], (uint64_t *)b->buf, true);
-			if (rc)
-				return rc;
-			n = bytes = 0;
-		}
-		if (take) {
-			b->idx[n++] = (uint32_t)k;
-			bytes += want;
-		}
-	}
-	return m->rc;
 }
 
 int leaks_run(struct leaks *l, const struct census *c, const struct mt_snapshot *s,
@@ -500,32 +631,19 @@ int leaks_run(struct leaks *l, const struct census *c, const struct mt_snapshot 
 	leaks_free(l);
 	double t0 = clock_mono();
 	struct mark m = { .l = l, .c = c, .s = s, .pr = pr };
-	struct batch b = { .max = 4096 };
-	b.addr = malloc(b.max * sizeof(*b.addr));
-	b.len = malloc(b.max * sizeof(*b.len));
-	b.idx = malloc(b.max * sizeof(*b.idx));
-	b.buf = aligned_alloc(64, BATCH_BYTES);
+	uint64_t *buf = aligned_alloc(64, ROOT_BUF);
 	l->state = calloc(c->n_chunks ? c->n_chunks : 1, 1);
-	if (c->n_names)
-		m.first = calloc(c->n_chunks ? c->n_chunks : 1, sizeof(*m.first));
 	int rc = -ENOMEM;
-	if (!b.addr || !b.len || !b.idx || !b.buf || !l->state || (c->n_names && !m.first))
+	if (!buf || !l->state)
 		goto out;
 	rc = index_build(&m.ix, c);
 	if (rc == 0)
-		rc = scan_roots(&m, fz, (uint64_t *)b.buf);
+		rc = build_graph(&m);
 	if (rc == 0)
-		rc = drain(&m, &b);
-	if (rc == 0)
-		rc = leaked_pass(&m, &b);
+		rc = scan_roots(&m, fz, buf);
 out:
 	index_free(&m.ix);
-	free(m.stack);
-	free(m.first);
-	free(b.addr);
-	free(b.len);
-	free(b.idx);
-	free(b.buf);
+	free(buf);
 	l->seconds = clock_mono() - t0;
 	if (rc == -ESRCH)
 		return mt_error_set(err, MT_EXIT_EXITED, ESRCH,
@@ -575,8 +693,13 @@ static void add_example(struct leaks_group *g, uint64_t user)
 int leaks_report(struct leaks *l, struct census *c)
 {
 	size_t cap = 0;
-	if (!l->state)
+	if (!l->state || !l->eoff)
 		return 0;
+	/* No reading from here on: the target runs again. */
+	double t0 = clock_mono();
+	if (mark_graph(l) || find_shared(l, c))
+		return -ENOMEM;
+	leaked_pass(l, c->n_chunks);
 	/* Two passes so that the examples are unreferenced heads first. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t k = 0; k < c->n_chunks; k++) {
@@ -603,6 +726,7 @@ int leaks_report(struct leaks *l, struct census *c)
 		}
 	}
 	qsort(l->groups, l->n_groups, sizeof(*l->groups), cmp_group);
+	l->seconds += clock_mono() - t0;
 	for (size_t i = 0; i < c->n_classes; i++) {
 		struct census_class *k = &c->classes[i];
 		for (size_t g = 0; g < l->n_groups; g++) {
