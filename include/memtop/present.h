@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "memtop/scan.h"
+#include "memtop/snapshot.h"
 
 struct present {
 	struct scan_reader *rd;
@@ -54,5 +55,21 @@ uint64_t present_bytes(const struct present *p, uint64_t lo, uint64_t hi);
  * -errno. */
 int present_readv(struct present *p, const uint64_t *addr, const uint32_t *len, size_t n,
 		  void *buf);
+
+/*
+ * Read the pages of a module (a file mapping of s, e.g. RTTI and vtables):
+ * each existing page from the target, the others from the mapped file
+ * (/proc/PID/map_files), whose bytes a page never written holds, so no
+ * page of the target is faulted in.  Bytes read (short at the first
+ * failure), or -EFAULT.
+ */
+long present_read_image(struct present *p, const struct mt_snapshot *s, uint64_t addr, void *buf,
+			size_t len);
+/* present_read_image() as a heapwalk_read_fn, arg a struct present_image. */
+struct present_image {
+	struct present *p;
+	const struct mt_snapshot *s;
+};
+long present_read_image_cb(void *arg, uint64_t addr, void *buf, size_t len);
 
 #endif

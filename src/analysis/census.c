@@ -168,9 +168,10 @@ static uint32_t class_of(struct ctx *x, uint64_t w)
 	}
 	char name[512];
 	uint32_t cls = CENSUS_UNNAMED;
-	/* RTTI lives in the modules' own pages: read as it is (the
-	 * present reader only knows heaps and roots). */
-	if (symbols_class_of(x->m, x->s, w, scan_read_cb, x->pr->rd, name, sizeof(name)))
+	/* RTTI lives in the modules' pages: those the target never read
+	 * come from the file. */
+	struct present_image pi = { x->pr, x->s };
+	if (symbols_class_of(x->m, x->s, w, present_read_image_cb, &pi, name, sizeof(name)))
 		cls = name_index(x->c, name);
 	x->vt[h] = (struct vt_slot){ w, cls };
 	x->vt_n++;

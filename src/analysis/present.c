@@ -3,7 +3,10 @@
  * (present.h).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/uio.h>
 
 #include "memtop/present.h"
@@ -192,4 +195,62 @@ int present_readv(struct present *p, const uint64_t *addr, const uint32_t *len, 
 		b += len[r];
 	}
 	return flush(p, loc, rem, k);
+}
+
+/* Read [addr, addr + len) within region r from its file. */
+static long read_from_file(pid_t pid, const struct mt_region *r, uint64_t addr, void *buf,
+			   size_t len)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
+		 (unsigned long long)r->start, (unsigned long long)r->end);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = pread(fd, buf, len, (off_t)(r->offset + (addr - r->start)));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	/* Past the file's end the mapping reads zeros. */
+	memset((char *)buf + n, 0, len - (size_t)n);
+	return (long)len;
+}
+
+long present_read_image(struct present *p, const struct mt_snapshot *s, uint64_t addr, void *buf,
+			size_t len)
+{
+	size_t done = 0;
+	while (done < len) {
+		uint64_t a = addr + done;
+		long ri = snapshot_find(s, a);
+		if (ri < 0)
+			break;
+		const struct mt_region *r = &s->regions[ri];
+		uint64_t page_end = (a | 4095) + 1;
+		size_t n = len - done;
+		if (n > page_end - a)
+			n = page_end - a;
+		if (n > r->end - a)
+			n = r->end - a;
+		struct scan_span v[1];
+		uint64_t walk_end;
+		long k = scan_present(p->rd, a & ~(uint64_t)4095, page_end, v, 1, &walk_end);
+		long got;
+		if (k != 0 || !r->inode || (r->perms & MT_PERM_SHARED))
+			got = scan_read(p->rd, a, (char *)buf + done, n); /* present (or unknown) */
+		else
+			got = read_from_file(p->rd->pid, r, a, (char *)buf + done, n);
+		if (got <= 0)
+			break;
+		done += (size_t)got;
+		if ((size_t)got < n)
+			break;
+	}
+	return done ? (long)done : -EFAULT;
+}
+
+long present_read_image_cb(void *arg, uint64_t addr, void *buf, size_t len)
+{
+	const struct present_image *pi = arg;
+	return present_read_image(pi->p, pi->s, addr, buf, len);
 }
