@@ -251,6 +251,9 @@ static void text_leaks(FILE *out, const struct heap_run *r)
 	const struct leaks *l = &r->l;
 	const struct census *c = &r->c;
 	char b[2][32];
+	if (c->n_walk_errors)
+		fprintf(out, "\nwarning: the walk is incomplete (above): chunks reached only "
+			"through the part not walked are counted leaked\n");
 	fprintf(out, "\nLeaks: %" PRIu64 " chunks, %s unreachable (%" PRIu64 " unreferenced: the "
 		"heads of leaked structures); searched in %.3f s\n", l->count, sz(b[0], l->bytes),
 		l->unreferenced_count, l->seconds);

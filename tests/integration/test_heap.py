@@ -150,6 +150,22 @@ class HeapCensusTest(mtlib.MemtopTestCase):
         self.assertEqual(before, after)
 
 
+    def test_corrupt_heap(self):
+        """A bad chunk header stops that heap's walk with a message; the
+        chunks before it are counted, the other arenas whole, no crash."""
+        bad = addr(self.fx.cmd("corrupt")["chunk"])
+        rep = self.heap("--leaks")
+        self.assertEqual(len(rep["walk_errors"]), 1, rep["walk_errors"])
+        self.assertIn("walk stopped at 0x%x (corrupt chunk)" % bad, rep["walk_errors"][0])
+        got = self.classes(rep)
+        self.assertEqual(got["ThreadObj"]["count"], self.r["counts"]["ThreadObj"])
+        self.assertLess(got["Widget"]["count"], self.r["counts"]["Widget"])
+        res = self.run_ok(["-p", self.fx.pid, "--heap"])
+        self.assertIn("warning: heap 0x", res.text)
+        self.fx.cmd("repair")
+        self.assertEqual(self.heap()["walk_errors"], [])
+
+
 class HeapCensusStrippedTest(HeapCensusTest):
     """The same truths, the class names from RTTI alone."""
     fixture_name = "heap_census_stripped"
