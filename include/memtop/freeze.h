@@ -57,10 +57,14 @@ struct freeze {
 	sigset_t old_mask;    /* the caller's signal mask, restored at the end */
 };
 
-/* Environment variable: a testing hook.  When set to N, freeze_begin()
- * holds the target stopped N milliseconds after it stopped every thread
- * (docs/freeze.md; the freeze-safety tests kill memtop meanwhile). */
-#define FREEZE_HOLD_ENV "MEMTOP_TEST_FREEZE_HOLD_MS"
+/*
+ * A testing hook, called by freeze_begin() once every thread has stopped.
+ * Empty in memtop; the test build's memtop-test (tests/support/
+ * freeze_hold.c) holds the target stopped MEMTOP_TEST_FREEZE_HOLD_MS
+ * milliseconds, so that the freeze-safety tests can kill memtop meanwhile
+ * (docs/freeze.md).  A release binary has no way to hold a target.
+ */
+void freeze_test_hold(void);
 
 /*
  * Stop every thread of pid.  On failure nothing stays attached: err says

@@ -7,10 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memtop/arch.h"
 #include "memtop/snapshot.h"
-
-#define MT_X86_64_USER_LIMIT 0x7ffffffff000ULL
-#define MT_X86_64_USER_LIMIT_5LVL 0xfffffffffff000ULL
 
 struct mt_gap {
 	uint64_t start;

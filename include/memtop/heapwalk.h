@@ -26,11 +26,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memtop/arch.h"
+
 #define HEAPWALK_STRIDE 16
-#define HEAPWALK_MINSIZE 32
-#define HEAPWALK_ARENA_SIZE (64ULL << 20) /* glibc HEAP_MAX_SIZE */
-#define HEAPWALK_HEAP_INFO_SIZE 48
-#define HEAPWALK_MALLOC_STATE_SIZE 2200
+/* glibc's layout, from arch.h */
+#define HEAPWALK_MINSIZE MT_GLIBC_MINSIZE
+#define HEAPWALK_ARENA_SIZE MT_GLIBC_HEAP_MAX_SIZE
+#define HEAPWALK_HEAP_INFO_SIZE MT_GLIBC_HEAP_INFO_SIZE
+#define HEAPWALK_MALLOC_STATE_SIZE MT_GLIBC_MALLOC_STATE_SIZE
 
 /* Read len bytes of the target at addr into buf; bytes read or -errno. */
 typedef long (*heapwalk_read_fn)(void *arg, uint64_t addr, void *buf, size_t len);
@@ -170,16 +173,15 @@ int heapwalk_mmapped_next(uint64_t end, uint64_t *cur, struct heapwalk_chunk *ou
  * error; the chunks before the cut are kept.
  */
 
-#define HEAPWALK_TCACHE_BINS 64
-#define HEAPWALK_TCACHE_CHUNK 0x290 /* chunk size of a tcache_perthread_struct */
+#define HEAPWALK_TCACHE_BINS MT_GLIBC_TCACHE_BINS
+#define HEAPWALK_TCACHE_CHUNK MT_GLIBC_TCACHE_CHUNK
 #define HEAPWALK_TCACHE_CHAIN_MAX 1024
-#define HEAPWALK_FASTBINS 10
+#define HEAPWALK_FASTBINS MT_GLIBC_FASTBINS
 #define HEAPWALK_FASTBIN_CHAIN_MAX 4096
 #define HEAPWALK_TCACHE_CANDS_MAX 1024 /* per heap */
-/* malloc_state (glibc 2.36, x86-64) */
-#define HEAPWALK_MSTATE_FASTBINS 16
-#define HEAPWALK_MSTATE_TOP 96
-#define HEAPWALK_MSTATE_NEXT 2160
+#define HEAPWALK_MSTATE_FASTBINS MT_GLIBC_MSTATE_FASTBINS
+#define HEAPWALK_MSTATE_TOP MT_GLIBC_MSTATE_TOP
+#define HEAPWALK_MSTATE_NEXT MT_GLIBC_MSTATE_NEXT
 
 struct heapwalk_freeset {
 	uint64_t *v;        /* chunk address | enum heapwalk_freelist, sorted */

@@ -33,14 +33,10 @@
  * result holds what was found so far, cancelled is set).  With a freeze,
  * call scan_run() from the thread that froze the target.
  *
- * One drill-down step (docs/drilldown.md has the whole recipe):
- *   freeze_begin(&fz, pid, 0, &err);          optional (--no-freeze)
- *   proc_read(proc, &snap, ...); classify_run(&snap);
- *   scan_run(&snap, lo, hi, &(struct scan_options){ .freeze = &fz,
- *            .symbols = &cache, .progress = cb }, &res, &err);
- *   freeze_end(&fz);
- *   res.groups[g] -> res.refs[first .. first + n), each a struct scan_ref;
- *   next step: lo = ref.object.user, hi = lo + ref.object.size.
+ * One drill-down step is frozen_scan() (frozen.h): it warms the symbols,
+ * freezes, reads the maps, runs scan_run() and releases the target.
+ * res.groups[g] -> res.refs[first .. first + n), each a struct scan_ref;
+ * next step: lo = ref.object.user, hi = lo + ref.object.size.
  */
 #ifndef MEMTOP_SCAN_H
 #define MEMTOP_SCAN_H

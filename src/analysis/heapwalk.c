@@ -14,10 +14,10 @@
 #include "memtop/heapwalk.h"
 #include "memtop/vec.h"
 
-#define HDR 16u
-#define PREV_INUSE 1u
-#define IS_MMAPPED 2u
-#define SIZE_BITS 7u
+#define HDR MT_GLIBC_CHUNK_HDR
+#define PREV_INUSE MT_GLIBC_PREV_INUSE
+#define IS_MMAPPED MT_GLIBC_IS_MMAPPED
+#define SIZE_BITS MT_GLIBC_SIZE_BITS
 #define WALK_BUF (256u << 10)
 #define PAGE 4096u
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memtop/arch.h"
 #include "memtop/clock.h"
 #include "memtop/scan.h"
 #include "memtop/vec.h"
@@ -701,8 +702,7 @@ static void attribute_global(struct attrib *a, struct scan_ref *ref,
 	}
 }
 
-/* The x86-64 ABI lets a function use 128 bytes below its sp. */
-#define RED_ZONE 128
+#define RED_ZONE MT_RED_ZONE
 
 /* The stack pointer the snapshot read for a blocked thread, or 0. */
 static uint64_t snapshot_sp(const struct mt_snapshot *s, int tid)

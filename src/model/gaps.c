@@ -8,14 +8,6 @@
 #include "memtop/gaps.h"
 #include "memtop/vec.h"
 
-/* The gate page sits above every user limit and is no mapping of the
- * process's own (it is not even counted in map_count). */
-static bool is_gate(const struct mt_region *r)
-{
-	return r->start >= MT_X86_64_USER_LIMIT_5LVL ||
-	       (r->inode == 0 && strcmp(r->path, "[vsyscall]") == 0);
-}
-
 uint64_t gaps_user_limit(const struct mt_snapshot *s)
 {
 	/* Regions are sorted: the mappings above 47 bits are at the end. */
@@ -23,7 +15,7 @@ uint64_t gaps_user_limit(const struct mt_snapshot *s)
 		const struct mt_region *r = &s->regions[i];
 		if (r->end <= MT_X86_64_USER_LIMIT)
 			break;
-		if (!is_gate(r))
+		if (!arch_is_gate(r))
 			return MT_X86_64_USER_LIMIT_5LVL;
 	}
 	return MT_X86_64_USER_LIMIT;

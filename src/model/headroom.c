@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "memtop/arch.h"
 #include "memtop/headroom.h"
 
 void headroom_measure(const struct mt_snapshot *s, uint64_t *map_count,
@@ -11,8 +12,8 @@ void headroom_measure(const struct mt_snapshot *s, uint64_t *map_count,
 	uint64_t n = 0, size = 0;
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct mt_region *r = &s->regions[i];
-		if (r->start >= MT_X86_64_USER_LIMIT_5LVL)
-			continue; /* the [vsyscall] gate */
+		if (arch_is_gate(r))
+			continue;
 		n++;
 		size += mt_region_size(r);
 	}

@@ -8,24 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "memtop/classify.h"
 #include "memtop/format.h"
-#include "memtop/freeze.h"
+#include "memtop/frozen.h"
 #include "memtop/json.h"
 #include "memtop/proc.h"
 #include "memtop/refs.h"
 #include "memtop/scan.h"
 #include "memtop/text.h"
-
-/* The user asked to stop (SIGINT... held back by the freeze): cut the
- * scan short so that the target is released at once. */
-static int stop_requested(void *arg, uint64_t done, uint64_t total)
-{
-	(void)arg;
-	(void)done;
-	(void)total;
-	return freeze_signal_pending();
-}
 
 static void json_region(struct json *j, const char *key, const struct mt_region *r)
 {
@@ -91,7 +80,7 @@ static void json_ref(struct json *j, const struct mt_snapshot *s, const struct s
 }
 
 static void print_json(FILE *out, const struct mt_snapshot *s, long ti, const struct scan_result *r,
-		       const struct freeze *fz, bool frozen)
+		       const struct frozen_stats *fz)
 {
 	struct json j;
 	json_init(&j, out);
@@ -114,12 +103,12 @@ static void print_json(FILE *out, const struct mt_snapshot *s, long ti, const st
 	json_u64(&j, "skipped_regions", r->skipped_regions);
 	json_u64(&j, "excluded_regions", r->excluded_regions);
 	json_double(&j, "seconds", r->seconds, 3);
-	if (frozen)
+	if (fz->frozen)
 		json_double(&j, "stopped_ms", fz->stopped_ms, 1);
 	else
 		json_null(&j, "stopped_ms");
-	json_bool(&j, "frozen", frozen);
-	if (frozen)
+	json_bool(&j, "frozen", fz->frozen);
+	if (fz->frozen)
 		json_u64(&j, "threads_not_stopped", fz->not_stopped);
 	else
 		json_null(&j, "threads_not_stopped");
@@ -233,7 +222,7 @@ static void text_backtrace(FILE *out, const struct unwind_stack *st)
 }
 
 static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
-		       const struct scan_result *r, const struct freeze *fz, bool frozen)
+		       const struct scan_result *r, const struct frozen_stats *fz)
 {
 	char size[32];
 	fprintf(out, "References into 0x%" PRIx64 "-0x%" PRIx64 " (%s", r->lo, r->hi,
@@ -251,13 +240,13 @@ static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 	if (r->absent_bytes)
 		fprintf(out, " (%s never touched, not read)", format_size(size, sizeof(size),
 								    r->absent_bytes));
-	if (frozen)
+	if (fz->frozen)
 		fprintf(out, ", target stopped %.0f ms", fz->stopped_ms);
 	else
 		fprintf(out, ", target running (--no-freeze)");
 	fprintf(out, "; %zu regions skipped (unreadable), %zu excluded\n", r->skipped_regions,
 		r->excluded_regions);
-	if (frozen && fz->not_stopped)
+	if (fz->frozen && fz->not_stopped)
 		fprintf(out, "warning: %zu thread%s did not stop (uninterruptible sleep?) and ran "
 			"during the scan\n", fz->not_stopped, fz->not_stopped == 1 ? "" : "s");
 	for (size_t i = 0; i < r->n_walk_errors; i++)
@@ -307,73 +296,32 @@ static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 
 int refs_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 {
-	struct scan_spec spec;
-	if (scan_parse_spec(opt->refs, &spec, err) < 0)
+	struct frozen_scan_options o = { .pid = opt->pid, .no_freeze = opt->no_freeze };
+	if (scan_parse_spec(opt->refs, &o.spec, err) < 0)
 		return err->code;
 	if (opt->pid <= 0)
 		return mt_error_set(err, MT_EXIT_USAGE, 0, "--refs needs -p PID"), MT_EXIT_USAGE;
-
-	struct mt_proc *p = NULL;
-	if (proc_open(&p, opt->pid, err) < 0)
+	if (proc_open(&o.proc, opt->pid, err) < 0)
 		return err->code;
-	struct mt_snapshot s;
-	snapshot_init(&s);
-	struct scan_result res;
-	scan_result_init(&res);
-	struct freeze fz;
-	memset(&fz, 0, sizeof(fz));
+
 	struct symbols_cache cache;
-	symbols_cache_init(&cache);
-	bool frozen = !opt->no_freeze;
+	struct mt_snapshot s;
+	struct scan_result res;
+	struct frozen_scan_info info;
 	int rc = MT_EXIT_OK;
-
-	/* Read the modules' symbol tables while the target still runs: in
-	 * the freeze they are then found in the cache by build id. */
-	if (proc_read(p, &s, PROC_READ_RSS_NEVER, err) < 0) {
+	symbols_cache_init(&cache);
+	snapshot_init(&s);
+	scan_result_init(&res);
+	o.symbols = &cache;
+	if (frozen_scan(&o, &s, &res, &info, err) < 0)
 		rc = err->code;
-		goto out;
-	}
-	classify_run(&s);
-	struct symbols_map pre;
-	memset(&pre, 0, sizeof(pre));
-	symbols_map_build(&pre, &cache, &s, opt->pid);
-	symbols_map_free(&pre);
-
-	if (frozen && freeze_begin(&fz, opt->pid, 0, err) < 0) {
-		rc = err->code;
-		goto out;
-	}
-	/* The snapshot is taken while frozen, so the maps hold still. */
-	if (proc_read(p, &s, PROC_READ_RSS_NEVER, err) < 0) {
-		rc = err->code;
-		goto out;
-	}
-	classify_run(&s);
-	uint64_t lo, hi;
-	long ti;
-	if (scan_resolve_spec(&s, &spec, &lo, &hi, &ti, err) < 0) {
-		rc = err->code;
-		goto out;
-	}
-	struct scan_options so = {
-		.freeze = frozen ? &fz : NULL,
-		.symbols = &cache,
-		.progress = frozen ? stop_requested : NULL,
-	};
-	if (scan_run(&s, lo, hi, &so, &res, err) < 0) {
-		rc = err->code;
-		goto out;
-	}
-	freeze_end(&fz);
-	if (opt->json)
-		print_json(out, &s, ti, &res, &fz, frozen);
+	else if (opt->json)
+		print_json(out, &s, info.region, &res, &info.stats);
 	else
-		print_text(out, &s, ti, &res, &fz, frozen);
-out:
-	freeze_end(&fz);
+		print_text(out, &s, info.region, &res, &info.stats);
 	symbols_cache_free(&cache);
 	scan_result_free(&res);
 	snapshot_free(&s);
-	proc_close(p);
+	proc_close(o.proc);
 	return rc;
 }

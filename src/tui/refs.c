@@ -4,13 +4,13 @@
  * Enter makes the selected holder the next target and scans again; Esc
  * steps back to the list before, as it was.
  *
- * Each step is one scan as docs/drilldown.md's recipe has it: the symbol
- * tables are read while the target runs, then freeze, maps, scan, release,
- * and only then draw.  Everything runs on this thread (the one that
- * froze the target does its ptrace work); the progress callback is the
- * only thing that runs while the target stands still, and it only draws a
- * bar and reads the keyboard without waiting, so Esc releases the target
- * at once.  freeze_end() is on the one path out of scan_step().
+ * Each step is one frozen_scan (frozen.h, docs/drilldown.md's recipe):
+ * the symbol tables are read while the target runs, then freeze, maps,
+ * scan, release, and only then draw.  Everything runs on this thread (the
+ * one that froze the target does its ptrace work); the progress callback
+ * is the only screen code that runs while the target stands still, and it
+ * only draws a bar and reads the keyboard without waiting, so Esc
+ * releases the target at once.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +22,7 @@
 #include "memtop/clock.h"
 #include "memtop/format.h"
 #include "memtop/freeze.h"
+#include "memtop/frozen.h"
 #include "memtop/vec.h"
 #include "views.h"
 #include "keys.h"
@@ -216,59 +217,37 @@ static int on_progress(void *arg, uint64_t done, uint64_t total)
 	return 0;
 }
 
-/* Read the modules' symbol tables while the target still runs: in the
- * freeze they are then found in the cache by build id. */
-static int warm_symbols(struct tui_app *a, struct mt_snapshot *s, struct mt_error *err)
-{
-	if (proc_read(a->drill.proc, s, PROC_READ_RSS_NEVER, err) < 0)
-		return -1;
-	classify_run(s);
-	struct symbols_map m;
-	memset(&m, 0, sizeof(m));
-	symbols_map_build(&m, &a->symbols, s, a->ses.pid);
-	symbols_map_free(&m);
-	return 0;
-}
-
-/* One step's scan: freeze (unless --no-freeze), maps, scan, release. */
+/* One step's scan (frozen_scan: warm, freeze, maps, scan, release);
+ * keys typed meanwhile are kept for the loop. */
 static int scan_step(struct tui_app *a, struct tui_step *st, struct mt_error *err)
 {
 	struct tui_drill *d = &a->drill;
-	bool frozen = !a->opt->no_freeze;
-	struct freeze fz;
 	struct scan_ui u = { .a = a, .st = st };
-	memset(&fz, 0, sizeof(fz));
+	struct frozen_scan_info info;
 	scanbar_start(&u.bar, clock_mono());
 	draw_scanning(a, st, 0, 0, false);
 	if (!d->proc && proc_open(&d->proc, a->ses.pid, err) < 0)
 		return -1;
-	if (warm_symbols(a, &st->snap, err) < 0)
-		return -1;
-	if (frozen && freeze_begin(&fz, a->ses.pid, 0, err) < 0)
-		return -1;
-	timeout(0); /* the loop sets its own again */
-	/* The snapshot is taken while frozen, so the maps hold still. */
-	int rc = proc_read(d->proc, &st->snap, PROC_READ_RSS_NEVER, err);
-	if (rc == 0) {
-		classify_run(&st->snap);
-		struct scan_options o = {
-			.freeze = frozen ? &fz : NULL,
-			.symbols = &a->symbols,
-			.progress = on_progress,
-			.progress_arg = &u,
-		};
-		rc = scan_run(&st->snap, st->lo, st->hi, &o, &st->res, err);
-	}
-	freeze_end(&fz); /* at once, whatever happened */
+	struct frozen_scan_options o = {
+		.pid = a->ses.pid,
+		.proc = d->proc,
+		.spec = { .kind = SCAN_SPEC_RANGE, .start = st->lo, .end = st->hi },
+		.no_freeze = a->opt->no_freeze,
+		.symbols = &a->symbols,
+		.progress = on_progress,
+		.progress_arg = &u,
+	};
+	timeout(0); /* on_progress reads keys without waiting; the loop sets its own again */
+	int rc = frozen_scan(&o, &st->snap, &st->res, &info, err);
 	while (u.n_typed > 0) /* ungetch pushes in front: last first */
 		ungetch(u.typed[--u.n_typed]);
 	if (rc < 0)
 		return -1;
-	st->frozen = frozen;
-	st->stopped_ms = fz.stopped_ms;
-	st->not_stopped = fz.not_stopped;
+	st->frozen = info.stats.frozen;
+	st->stopped_ms = info.stats.stopped_ms;
+	st->not_stopped = info.stats.not_stopped;
 	st->taken = time(NULL);
-	st->region = snapshot_find(&st->snap, st->lo);
+	st->region = info.region;
 	if (drill_rows_build(&st->rows, &st->res, &st->snap) < 0)
 		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), -1;
 	st->cursor = drill_rows_first_ref(&st->rows);

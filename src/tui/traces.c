@@ -1,8 +1,8 @@
 /*
- * traces.c - backtraces of every thread, on demand (`b`): the target is
- * stopped just long enough to unwind each thread, then released before
- * anything is drawn.  Function names come from the symbol tables, which
- * are read while the target still runs.
+ * traces.c - backtraces of every thread, on demand (`b`): frozen work
+ * (frozen_run) that stops the target just long enough to unwind each
+ * thread, then releases it before anything is drawn.  Function names come
+ * from the symbol tables, which are read while the target still runs.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "memtop/freeze.h"
+#include "memtop/frozen.h"
 #include "views.h"
 #include "keys.h"
 
@@ -32,21 +32,18 @@ static int by_tid(const void *pa, const void *pb)
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
-/*
- * Stop the target, unwind each thread that stopped, release it.  A thread
- * that did not stop (uninterruptible sleep) is listed with why.
- */
-static int unwind_all(struct tui_app *a, const struct symbols_map *m, struct tui_traces *out,
-		      struct mt_error *err)
+/* The frozen work of `b`: unwind each thread that stopped.  A thread
+ * that did not stop (uninterruptible sleep) is listed with why. */
+static int unwind_work(void *arg, const struct frozen *f, struct mt_error *err)
 {
-	struct freeze fz;
-	memset(&fz, 0, sizeof(fz));
-	if (freeze_begin(&fz, a->ses.pid, 0, err) < 0)
-		return -1;
-	struct unwind_stack *v = calloc(fz.n_threads ? fz.n_threads : 1, sizeof(*v));
+	struct tui_traces *out = arg;
+	const struct freeze *fz = f->freeze;
+	struct unwind_stack *v = calloc(fz->n_threads ? fz->n_threads : 1, sizeof(*v));
 	size_t n = 0;
-	for (size_t i = 0; v && i < fz.n_threads; i++) {
-		const struct freeze_thread *t = &fz.threads[i];
+	if (!v)
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), -1;
+	for (size_t i = 0; i < fz->n_threads; i++) {
+		const struct freeze_thread *t = &fz->threads[i];
 		if (!t->attached && !t->stopped)
 			continue; /* gone before it could be seized */
 		struct unwind_stack *st = &v[n++];
@@ -57,18 +54,33 @@ static int unwind_all(struct tui_app *a, const struct symbols_map *m, struct tui
 				 "sleep?): not unwound");
 			continue;
 		}
-		int rc = unwind_thread(t->tid, m, st);
+		int rc = unwind_thread(t->tid, f->map, st);
 		if (rc < 0 && !st->error[0])
 			snprintf(st->error, sizeof(st->error), "unwind failed: %s", strerror(-rc));
 	}
-	freeze_end(&fz);
-	if (!v)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), -1;
-	qsort(v, n, sizeof(*v), by_tid);
 	stacks_free(out->v, out->n);
 	out->v = v;
 	out->n = n;
-	out->stopped_ms = fz.stopped_ms;
+	return 0;
+}
+
+/* Stop the target, unwind every thread, release it; then sort. */
+static int unwind_all(struct tui_app *a, struct tui_traces *out, struct mt_error *err)
+{
+	struct frozen_stats stats;
+	/* The session's latest maps: the tables are read before the freeze,
+	 * the unwind finds them. */
+	struct frozen_job job = {
+		.pid = a->ses.pid,
+		.symbols = &a->symbols,
+		.snap = &a->ses.snap[a->ses.cur],
+		.work = unwind_work,
+		.arg = out,
+	};
+	if (frozen_run(&job, &stats, err) < 0)
+		return -1;
+	qsort(out->v, out->n, sizeof(*out->v), by_tid);
+	out->stopped_ms = stats.stopped_ms;
 	out->taken = time(NULL);
 	return 0;
 }
@@ -133,7 +145,6 @@ static void scroll_to_selected(struct tui_app *a)
 void traces_take(struct tui_app *a)
 {
 	struct tui_traces *t = &a->traces;
-	struct symbols_map m;
 	struct mt_error err;
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 	if (a->exited) {
@@ -148,12 +159,7 @@ void traces_take(struct tui_app *a)
 	if (!app_snap(a))
 		return;
 	mt_error_clear(&err);
-	memset(&m, 0, sizeof(m));
-	/* The tables are read before the freeze; the unwind finds them. */
-	symbols_map_build(&m, &a->symbols, app_snap(a), a->ses.pid);
-	int rc = unwind_all(a, &m, t, &err);
-	symbols_map_free(&m);
-	if (rc < 0) {
+	if (unwind_all(a, t, &err) < 0) {
 		tui_status(a, "backtraces failed: %s", err.msg);
 		return;
 	}

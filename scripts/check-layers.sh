@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Layers point one way (docs/hacking.md): each folder of src/ may include
+# the public headers (include/memtop/) of its own layer and of the layers
+# below it, and only the owning layer may include a library's headers.
+#   model < source < analysis < store < session < sink < tui < main.c
+# A header belongs to the layer whose folder holds its .c file (noun.h ->
+# src/LAYER/noun.c); the few without one are listed below.  The model
+# includes nothing outside the C library.  Prints every violation; exit 1
+# if there is one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -A rank=([model]=0 [source]=1 [analysis]=2 [store]=3 [session]=4 [sink]=5
+	[tui]=6 [main]=7)
+# Headers without a .c file of their own.
+declare -A layer=([vec.h]=model [clock.h]=model [arch.h]=model [options.h]=cli [refs.h]=sink)
+# The command line's options: read by the front ends and the session.
+cli_min=${rank[session]}
+# Library headers (a prefix of the name) and the one layer that may use them.
+libs=("curses.h:tui" "ncurses:tui" "sqlite3.h:store" "libproc2/:source"
+	"libunwind:analysis" "libelf.h:analysis" "gelf.h:analysis" "elfutils/:analysis"
+	"dwarf.h:analysis")
+# The C library, for the model (no I/O headers: the model does none).
+model_libc=" assert.h ctype.h errno.h float.h inttypes.h limits.h math.h stdarg.h \
+stdbool.h stddef.h stdint.h stdio.h stdlib.h string.h time.h sys/types.h "
+
+for d in src/*/; do
+	d=${d%/}; l=${d#src/}
+	for c in "$d"/*.c; do
+		[ -e "$c" ] && [ -z "${layer[$(basename "${c%.c}").h]:-}" ] &&
+			layer[$(basename "${c%.c}").h]=$l
+	done
+done
+
+bad=0
+fail() { echo "check-layers: $1" >&2; bad=1; }
+
+# check FILE LAYER
+check() {
+	local f=$1 l=$2 inc h hl lib
+	while IFS= read -r inc; do
+		case $inc in
+		'"memtop/'*)
+			h=${inc#\"memtop/}; h=${h%\"}
+			hl=${layer[$h]:-}
+			if [ -z "$hl" ]; then
+				fail "$f: includes memtop/$h, which belongs to no layer (add it to ${0##*/})"
+			elif [ "$hl" = cli ]; then
+				((rank[$l] >= cli_min)) ||
+					fail "$f: includes memtop/$h (the command line): $l must be given flags"
+			elif ((rank[$hl] > rank[$l])); then
+				fail "$f: includes memtop/$h ($hl): $l may not include $hl"
+			fi ;;
+		'"'*)
+			h=${inc#\"}; h=${h%\"}
+			[ "$l" != main ] && [ -e "$(dirname "$f")/$h" ] ||
+				fail "$f: includes \"$h\", not a header of its own folder" ;;
+		'<'*)
+			h=${inc#<}; h=${h%>}
+			if [ "$l" = model ]; then
+				[[ $model_libc == *" $h "* ]] ||
+					fail "$f: includes <$h>: the model includes only the C library"
+			fi
+			for lib in "${libs[@]}"; do
+				if [[ $h == "${lib%%:*}"* ]] && [ "$l" != "${lib#*:}" ]; then
+					fail "$f: includes <$h>: only ${lib#*:} may"
+				fi
+			done ;;
+		esac
+	done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*\([<"][^>"]*[>"]\).*/\1/p' "$f")
+}
+
+for f in src/*/*.c src/*/*.h; do
+	l=$(basename "$(dirname "$f")")
+	[ -n "${rank[$l]:-}" ] || { fail "$f: src/$l is not a layer (add it to ${0##*/})"; continue; }
+	check "$f" "$l"
+done
+check src/main.c main
+for f in include/memtop/*.h; do
+	h=$(basename "$f")
+	l=${layer[$h]:-}
+	[ -n "$l" ] || { fail "$f: belongs to no layer (add it to ${0##*/})"; continue; }
+	[ "$l" = cli ] && l=model # options.h: a plain struct
+	check "$f" "$l"
+done
+exit $bad
