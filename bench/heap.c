@@ -15,7 +15,6 @@
  * memtop is the binary beside this program (or $MEMTOP).  The target's
  * Rss and Anonymous (smaps_rollup) are compared before and after.
  */
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>

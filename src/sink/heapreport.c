@@ -1,5 +1,5 @@
 /*
- * heap_print.c - the `--heap` report: census by arena and by class, and
+ * heapreport.c - the `--heap` report: census by arena and by class, and
  * with --leaks the chunks nothing reaches (docs/heap.md).  The target is
  * frozen once per census: the snapshot, the walk and the leak search all
  * happen in that one stop, and the printing after it.
@@ -14,7 +14,7 @@
 #include "memtop/classify.h"
 #include "memtop/clock.h"
 #include "memtop/format.h"
-#include "memtop/freeze.h"
+#include "memtop/frozen.h"
 #include "memtop/heapreport.h"
 #include "memtop/json.h"
 #include "memtop/proc.h"
@@ -325,24 +325,38 @@ static void allocator_error(const char *alloc, int pid, struct mt_error *err)
 		     "only (the region views, --refs and the screen still work)", pid, alloc);
 }
 
+struct census_job {
+	struct heap_run *r;
+	bool leaks;
+};
+
+/* The frozen work: walk the arenas (and read the leak search's graph and
+ * roots); what needs no reading waits until the target runs. */
+static int census_work(void *arg, const struct frozen *f, struct mt_error *err)
+{
+	struct census_job *j = arg;
+	struct scan_reader rd;
+	struct present pr;
+	scan_reader_init(&rd, f->pid);
+	present_init(&pr, &rd);
+	j->r->time = clock_seconds(CLOCK_REALTIME);
+	int rc = census_run(&j->r->c, f->snap, &pr, f->map, err);
+	if (rc == 0 && j->leaks)
+		rc = leaks_run(&j->r->l, &j->r->c, f->snap, &pr, f->freeze, err);
+	snprintf(j->r->comm, sizeof(j->r->comm), "%s", f->snap->info.comm);
+	present_free(&pr);
+	scan_reader_close(&rd);
+	return rc;
+}
+
 /* One census of p's process, frozen once. */
 static int census_once(struct mt_proc *p, const struct mt_options *opt,
 		       struct symbols_cache *cache, struct heap_run *r, struct mt_error *err)
 {
 	struct mt_snapshot s;
 	snapshot_init(&s);
-	struct freeze fz;
-	memset(&fz, 0, sizeof(fz));
-	struct scan_reader rd;
-	scan_reader_init(&rd, opt->pid);
-	struct present pr;
-	present_init(&pr, &rd);
-	struct symbols_map m;
-	memset(&m, 0, sizeof(m));
 	int rc = MT_EXIT_OK;
-
-	/* Symbol tables are read while the target runs: inside the freeze
-	 * they come from the cache by build id. */
+	/* Another allocator: say so before stopping anything. */
 	if (proc_read(p, &s, PROC_READ_RSS_NEVER, err) < 0)
 		goto fail;
 	classify_run(&s);
@@ -351,27 +365,17 @@ static int census_once(struct mt_proc *p, const struct mt_options *opt,
 		allocator_error(alloc, opt->pid, err);
 		goto fail;
 	}
-	symbols_map_build(&m, cache, &s, opt->pid);
-	symbols_map_free(&m);
-
-	if (freeze_begin(&fz, opt->pid, 0, err) < 0)
+	struct census_job job = { r, opt->leaks };
+	struct frozen_job fj = { .pid = opt->pid, .symbols = cache, .proc = p, .snap = &s,
+				 .work = census_work, .arg = &job };
+	struct frozen_stats st;
+	if (frozen_run(&fj, &st, err) < 0)
 		goto fail;
-	r->time = clock_seconds(CLOCK_REALTIME);
-	if (proc_read(p, &s, PROC_READ_RSS_NEVER, err) < 0)
-		goto fail;
-	classify_run(&s);
-	symbols_map_build(&m, cache, &s, opt->pid);
-	if (census_run(&r->c, &s, &pr, &m, err) < 0)
-		goto fail;
-	if (opt->leaks && leaks_run(&r->l, &r->c, &s, &pr, &fz, err) < 0)
-		goto fail;
-	freeze_end(&fz);
-	/* The rest is arithmetic on what was read: the target runs. */
-	r->stopped_ms = fz.stopped_ms;
-	r->not_stopped = fz.not_stopped;
+	r->stopped_ms = st.stopped_ms;
+	r->not_stopped = st.not_stopped;
 	r->leaks = opt->leaks;
 	r->pid = opt->pid;
-	snprintf(r->comm, sizeof(r->comm), "%s", s.info.comm);
+	/* The rest is arithmetic on what was read: the target runs. */
 	if (census_classes(&r->c) < 0 || (opt->leaks && leaks_report(&r->l, &r->c) < 0)) {
 		mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 		goto fail;
@@ -380,10 +384,6 @@ static int census_once(struct mt_proc *p, const struct mt_options *opt,
 fail:
 	rc = err->code ? (int)err->code : MT_EXIT_FAILURE;
 out:
-	freeze_end(&fz);
-	symbols_map_free(&m);
-	present_free(&pr);
-	scan_reader_close(&rd);
 	snapshot_free(&s);
 	return rc;
 }
