@@ -46,7 +46,8 @@ static const char usage_text[] =
 	"                       by class and exit; the target is stopped once\n"
 	"      --leaks          with --heap: also the chunks nothing reaches (leaks)\n"
 	"      --heap-every SECS  with --heap: a census every SECS, -n times (default:\n"
-	"                       until ^C), each with its growth since the first\n"
+	"                       until ^C), each with its growth since the first; on\n"
+	"                       the screen: the heap census (H) is taken again every SECS\n"
 	"  -w, --write FILE     record the session into FILE (an SQLite database;\n"
 	"                       a recording already there gets a new session)\n"
 	"  -r, --read FILE      replay a recording: the same screens (t/T step, b jumps\n"
@@ -162,7 +163,6 @@ static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_
 		    o->heap_every < 0.1 || o->heap_every > 86400)
 			return usage_error(err, "--heap-every: '%s' is not a number of seconds "
 					   "between 0.1 and 86400", arg);
-		o->heap = true;
 		return 0;
 	case OPT_DEMO: o->demo = true; return 0;
 	case OPT_NO_COLOR: o->no_color = true; return 0;
@@ -217,6 +217,9 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 	if (o->heap && (o->read || o->write || o->refs || o->no_freeze))
 		return usage_error(err, "--heap runs on a live process, frozen once per census: "
 				   "it takes no -r, -w, --refs or --no-freeze");
+	if (o->heap_every > 0 && (o->batch || o->read || o->refs) && !o->heap)
+		return usage_error(err, "--heap-every repeats --heap's report, or the screen's "
+				   "heap census (H)");
 	if (o->write && o->refs)
 		return usage_error(err, "-w records the screen or batch mode, not --refs");
 	if (o->read)

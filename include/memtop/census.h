@@ -130,6 +130,10 @@ int census_classes(struct census *c);
  * from zero); then order by delta_bytes, then bytes, largest first. */
 void census_delta(struct census *c, const struct census *base);
 
+/* A copy of from's classes (names included) into to, as a baseline for
+ * census_delta.  0 or -ENOMEM. */
+int census_copy_classes(struct census *to, const struct census *from);
+
 /* The index of the in-use chunk whose user area [user, user + usable)
  * holds addr, or -1.  (Binary search; leaks.c has a faster index.) */
 long census_find(const struct census *c, uint64_t addr);

@@ -691,6 +691,32 @@ void census_delta(struct census *c, const struct census *base)
 	qsort(c->classes, c->n_classes, sizeof(*c->classes), cmp_class);
 }
 
+int census_copy_classes(struct census *to, const struct census *from)
+{
+	census_free(to);
+	to->classes = calloc(from->n_classes ? from->n_classes : 1, sizeof(*to->classes));
+	to->names = calloc(from->n_classes ? from->n_classes : 1, sizeof(*to->names));
+	if (!to->classes || !to->names) {
+		census_free(to);
+		return -ENOMEM;
+	}
+	to->cap_names = from->n_classes;
+	for (size_t i = 0; i < from->n_classes; i++) {
+		struct census_class k = from->classes[i];
+		if (k.name) {
+			char *d = strdup(k.name);
+			if (!d) {
+				census_free(to);
+				return -ENOMEM;
+			}
+			to->names[to->n_names++] = d;
+			k.name = d;
+		}
+		to->classes[to->n_classes++] = k;
+	}
+	return 0;
+}
+
 /* ---- other allocators ------------------------------------------------ */
 
 const char *census_allocator(const struct mt_snapshot *s)

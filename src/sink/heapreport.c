@@ -20,18 +20,6 @@
 #include "memtop/proc.h"
 #include "memtop/scan.h"
 
-/* One census: what was found and what it cost the target. */
-struct heap_run {
-	struct census c;
-	struct leaks l;
-	bool leaks;
-	double time;        /* CLOCK_REALTIME at the freeze */
-	double stopped_ms;
-	size_t not_stopped;
-	int pid;
-	char comm[64];
-};
-
 static const char *class_name(const struct census *c, uint32_t cls)
 {
 	cls &= ~CENSUS_MMAPPED;
@@ -144,7 +132,7 @@ static void json_leaks(struct json *j, const struct census *c, const struct leak
 	json_array_end(j);
 }
 
-static void print_json(FILE *out, const struct heap_run *r, double seconds)
+void heapreport_print_json(FILE *out, const struct heapreport *r, double seconds)
 {
 	const struct census *c = &r->c;
 	struct json j;
@@ -225,7 +213,7 @@ static void text_arenas(FILE *out, const struct census *c)
 	}
 }
 
-static void text_classes(FILE *out, const struct heap_run *r, size_t max)
+static void text_classes(FILE *out, const struct heapreport *r, size_t max)
 {
 	const struct census *c = &r->c;
 	char b[4][32];
@@ -246,7 +234,7 @@ static void text_classes(FILE *out, const struct heap_run *r, size_t max)
 		fprintf(out, "... %zu more (--json lists all)\n", c->n_classes - max);
 }
 
-static void text_leaks(FILE *out, const struct heap_run *r)
+static void text_leaks(FILE *out, const struct heapreport *r)
 {
 	const struct leaks *l = &r->l;
 	const struct census *c = &r->c;
@@ -289,7 +277,7 @@ static void text_leaks(FILE *out, const struct heap_run *r)
 	}
 }
 
-static void print_text(FILE *out, const struct heap_run *r, double seconds)
+void heapreport_print_text(FILE *out, const struct heapreport *r, double seconds)
 {
 	const struct census *c = &r->c;
 	char b[4][32];
@@ -312,7 +300,7 @@ static void print_text(FILE *out, const struct heap_run *r, double seconds)
 
 /* ---- the run ------------------------------------------------------------------ */
 
-static void run_free(struct heap_run *r)
+void heapreport_free(struct heapreport *r)
 {
 	census_free(&r->c);
 	leaks_free(&r->l);
@@ -326,7 +314,7 @@ static void allocator_error(const char *alloc, int pid, struct mt_error *err)
 }
 
 struct census_job {
-	struct heap_run *r;
+	struct heapreport *r;
 	bool leaks;
 };
 
@@ -349,9 +337,8 @@ static int census_work(void *arg, const struct frozen *f, struct mt_error *err)
 	return rc;
 }
 
-/* One census of p's process, frozen once. */
-static int census_once(struct mt_proc *p, const struct mt_options *opt,
-		       struct symbols_cache *cache, struct heap_run *r, struct mt_error *err)
+int heapreport_take(struct heapreport *r, pid_t pid, struct mt_proc *p, bool leaks,
+		    struct symbols_cache *cache, struct mt_error *err)
 {
 	struct mt_snapshot s;
 	snapshot_init(&s);
@@ -362,21 +349,21 @@ static int census_once(struct mt_proc *p, const struct mt_options *opt,
 	classify_run(&s);
 	const char *alloc = census_allocator(&s);
 	if (alloc) {
-		allocator_error(alloc, opt->pid, err);
+		allocator_error(alloc, pid, err);
 		goto fail;
 	}
-	struct census_job job = { r, opt->leaks };
-	struct frozen_job fj = { .pid = opt->pid, .symbols = cache, .proc = p, .snap = &s,
+	struct census_job job = { r, leaks };
+	struct frozen_job fj = { .pid = pid, .symbols = cache, .proc = p, .snap = &s,
 				 .work = census_work, .arg = &job };
 	struct frozen_stats st;
 	if (frozen_run(&fj, &st, err) < 0)
 		goto fail;
 	r->stopped_ms = st.stopped_ms;
 	r->not_stopped = st.not_stopped;
-	r->leaks = opt->leaks;
-	r->pid = opt->pid;
+	r->leaks = leaks;
+	r->pid = pid;
 	/* The rest is arithmetic on what was read: the target runs. */
-	if (census_classes(&r->c) < 0 || (opt->leaks && leaks_report(&r->l, &r->c) < 0)) {
+	if (census_classes(&r->c) < 0 || (leaks && leaks_report(&r->l, &r->c) < 0)) {
 		mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -386,6 +373,14 @@ fail:
 out:
 	snapshot_free(&s);
 	return rc;
+}
+
+void heapreport_keep_classes(struct heapreport *r)
+{
+	free(r->c.chunks);
+	r->c.chunks = NULL;
+	r->c.n_chunks = r->c.cap_chunks = 0;
+	leaks_free(&r->l);
 }
 
 static void sleep_secs(double secs)
@@ -402,7 +397,7 @@ int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 		return err->code;
 	struct symbols_cache cache;
 	symbols_cache_init(&cache);
-	struct heap_run base, cur;
+	struct heapreport base, cur;
 	memset(&base, 0, sizeof(base));
 	memset(&cur, 0, sizeof(cur));
 	bool have_base = false;
@@ -412,15 +407,15 @@ int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 		if (i > 0)
 			sleep_secs(opt->heap_every);
 		double t0 = clock_mono();
-		rc = census_once(p, opt, &cache, &cur, err);
+		rc = heapreport_take(&cur, opt->pid, p, opt->leaks, &cache, err);
 		if (rc != MT_EXIT_OK)
 			break;
 		census_delta(&cur.c, have_base ? &base.c : NULL);
 		double secs = clock_mono() - t0;
 		if (opt->json)
-			print_json(out, &cur, secs);
+			heapreport_print_json(out, &cur, secs);
 		else
-			print_text(out, &cur, secs);
+			heapreport_print_text(out, &cur, secs);
 		if (fflush(out) == EOF)
 			break;
 		if (!have_base) {
@@ -428,17 +423,14 @@ int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 			 * classes are kept, its chunks are not needed. */
 			base = cur;
 			memset(&cur, 0, sizeof(cur));
-			free(base.c.chunks);
-			base.c.chunks = NULL;
-			base.c.n_chunks = 0;
-			leaks_free(&base.l);
+			heapreport_keep_classes(&base);
 			have_base = true;
 		} else {
-			run_free(&cur);
+			heapreport_free(&cur);
 		}
 	}
-	run_free(&cur);
-	run_free(&base);
+	heapreport_free(&cur);
+	heapreport_free(&base);
 	symbols_cache_free(&cache);
 	proc_close(p);
 	return rc;

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "memtop/heapreport.h"
 #include "memtop/model.h"
 #include "memtop/options.h"
 #include "memtop/proc.h"
@@ -132,6 +133,18 @@ struct tui_traces {
 	struct tui_list list;
 };
 
+/* The heap census screen (heapview.c). */
+struct tui_heap {
+	bool open;
+	struct heapreport cur;   /* the latest census */
+	struct census base;      /* the first one's classes: growth is against it */
+	double base_time;
+	size_t taken;            /* censuses taken this session */
+	double next;             /* --heap-every: when the next is due (CLOCK_MONOTONIC) */
+	struct tui_lines lines;
+	struct tui_list list;
+};
+
 struct tui_checkpoint;
 
 struct tui_app {
@@ -187,6 +200,7 @@ struct tui_app {
 	struct symbols_cache symbols;
 	struct tui_drill drill;
 	struct tui_traces traces;
+	struct tui_heap heap;
 
 	struct tui_list help_list;
 	struct tui_lines help_lines;
@@ -242,6 +256,11 @@ static inline bool refs_open(const struct tui_app *a)
 }
 
 /* Backtraces of every thread (traces.c). */
+void heapview_take(struct tui_app *a, bool leaks);
+void heapview_tick(struct tui_app *a, double now);
+void heapview_close(struct tui_app *a);
+void heapview_free(struct tui_app *a);
+void heapview_draw(struct tui_app *a, WINDOW *w, int h, int width);
 void traces_take(struct tui_app *a);
 void traces_close(struct tui_app *a);
 void traces_draw(struct tui_app *a, WINDOW *w, int h, int width);

@@ -19,6 +19,8 @@ unsigned tui_scope(const struct tui_app *a)
 		return SC_PICKER;
 	if (a->traces.open)
 		return SC_TRACES;
+	if (a->heap.open)
+		return SC_HEAP;
 	if (refs_open(a))
 		return SC_REFS;
 	return (a->detail ? SC_DETAIL : SC_MONITOR) | (a->ses.replay ? SC_REPLAY : 0u);

@@ -78,6 +78,10 @@ const struct tui_binding tui_bindings[] = {
 	{ 'b', ACT_TRACES, SC_MONITOR, "b",
 	  "backtraces of every thread (stops the target briefly)", "Btrace" },
 	{ 'b', ACT_TRACES, SC_TRACES, "b", "take the backtraces again", "Again" },
+	{ 'H', ACT_HEAP, SC_MONITOR, "H",
+	  "heap census by arena and class (glibc malloc; stops the target for the walk)", NULL },
+	{ 'H', ACT_HEAP, SC_HEAP, "H", "take the census again (growth since the first)", "Again" },
+	{ 'L', ACT_LEAKS, SC_HEAP, "L", "census with the leak search", "Leaks" },
 	{ 27, ACT_BACK, SC_ALL, "Esc", "back; in a list, clear the filter", NULL },
 	{ KEY_BACKSPACE, ACT_BACK, SC_ALL, "Bksp", NULL, NULL },
 	{ 127, ACT_BACK, SC_ALL, NULL, NULL, NULL },
@@ -179,6 +183,7 @@ void tui_print_keys(FILE *out)
 		{ SC_DETAIL, "In a region's detail" },
 		{ SC_REFS, "In the references (the drill-down)" },
 		{ SC_TRACES, "In the backtraces" },
+		{ SC_HEAP, "In the heap census" },
 		{ SC_PICKER, "In the process picker" },
 		{ SC_REPLAY, "In a replay (-r FILE), besides the keys on the screen" },
 	};

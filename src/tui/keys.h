@@ -38,6 +38,8 @@ enum tui_action {
 	ACT_BACK,
 	ACT_REFS,   /* region detail: who points into it; drill-down: again */
 	ACT_TRACES, /* backtraces of every thread */
+	ACT_HEAP,   /* a heap census (again) */
+	ACT_LEAKS,  /* a heap census with the leak search */
 	ACT_STEP_NEXT, /* replay: the next sample */
 	ACT_STEP_PREV, /* replay: the previous sample */
 	ACT_JUMP,      /* replay: the sample at a time */
@@ -55,7 +57,8 @@ enum tui_scope {
 	/* Added to the views' and the detail's scope in a replay; its keys
 	 * come first in the table, so they win over the live ones. */
 	SC_REPLAY = 1u << 5,
-	SC_ALL = SC_MONITOR | SC_DETAIL | SC_PICKER | SC_REFS | SC_TRACES,
+	SC_HEAP = 1u << 6,    /* the heap census */
+	SC_ALL = SC_MONITOR | SC_DETAIL | SC_PICKER | SC_REFS | SC_TRACES | SC_HEAP,
 };
 
 struct tui_binding {

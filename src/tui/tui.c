@@ -133,6 +133,7 @@ static int attach(struct tui_app *a, pid_t pid, struct mt_error *err)
 static void detach(struct tui_app *a)
 {
 	traces_close(a);
+	heapview_free(a);
 	if (a->detail)
 		detail_close(a);
 	views_free(a);
@@ -227,6 +228,8 @@ static void draw(struct tui_app *a)
 			picker_draw(a, a->body, bh, a->cols);
 		else if (a->traces.open)
 			traces_draw(a, a->body, bh, a->cols);
+		else if (a->heap.open)
+			heapview_draw(a, a->body, bh, a->cols);
 		else if (refs_open(a))
 			refs_draw(a, a->body, bh, a->cols);
 		else if (a->detail)
@@ -252,6 +255,7 @@ static void set_view(struct tui_app *a, int v)
 	if (v < 0 || v >= VIEW_COUNT)
 		return;
 	traces_close(a);
+	heapview_close(a);
 	if (a->detail)
 		detail_close(a);
 	a->view = (enum tui_view)v;
@@ -284,6 +288,8 @@ static void back(struct tui_app *a)
 		a->help = false;
 	} else if (a->traces.open) {
 		traces_close(a);
+	} else if (a->heap.open) {
+		heapview_close(a);
 	} else if (refs_open(a)) {
 		refs_back(a); /* the last step back shows the region's detail */
 	} else if (a->detail) {
@@ -375,6 +381,12 @@ static bool perform(struct tui_app *a, enum tui_action act)
 		break;
 	case ACT_TRACES:
 		traces_take(a);
+		break;
+	case ACT_HEAP:
+		heapview_take(a, a->heap.open && a->heap.cur.leaks);
+		break;
+	case ACT_LEAKS:
+		heapview_take(a, true);
 		break;
 	case ACT_STEP_NEXT: timetravel_step(a, 1); break;
 	case ACT_STEP_PREV: timetravel_step(a, -1); break;
@@ -542,6 +554,7 @@ static void loop(struct tui_app *a)
 		now = clock_mono();
 		if (ch != ERR && !on_key(a, ch))
 			return;
+		heapview_tick(a, now);
 		if (a->picker && now >= a->next_picker) {
 			picker_refresh(a);
 			a->next_picker = now + (a->opt->delay > 1.0 ? a->opt->delay : 1.0);
@@ -591,6 +604,7 @@ static void setup_curses(struct tui_app *a)
 static void app_free(struct tui_app *a)
 {
 	traces_close(a);
+	heapview_free(a);
 	if (a->detail)
 		detail_close(a);
 	symbols_cache_free(&a->symbols);

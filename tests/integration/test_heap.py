@@ -175,7 +175,7 @@ class HeapOptionsTest(mtlib.MemtopTestCase):
 
     def test_usage(self):
         for args in (["--heap"], ["--leaks", "-r", "x.db"], ["-p", "1", "--heap", "--no-freeze"],
-                     ["-p", "1", "--heap-every", "0"], ["-p", "1", "--heap", "--refs", "0x1"]):
+                     ["-p", "1", "--heap-every", "0"], ["-p", "1", "-b", "--heap-every", "5"], ["-p", "1", "--heap", "--refs", "0x1"]):
             res = mtlib.run_memtop(args)
             self.assertEqual(res.rc, 2, res)
 

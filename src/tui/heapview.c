@@ -1,0 +1,196 @@
+/*
+ * heapview.c - the heap census on the screen (`H`): by arena and by class,
+ * with each class's growth since the first census of the session and,
+ * on `L`, the leaks.  Each census is frozen work (heapreport_take: the
+ * target stands still for the walk only); --heap-every takes one every
+ * SECS seconds by itself.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "memtop/clock.h"
+#include "memtop/format.h"
+#include "views.h"
+#include "keys.h"
+
+static const struct tui_column heap_cols[] = {
+	{ "", 14, false, false, 0, false },
+	{ "", 0, false, false, 0, false },
+};
+
+static const char *sz(char *b, uint64_t v)
+{
+	return format_size(b, 32, v);
+}
+
+static void arena_lines(struct tui_lines *L, const struct census *c)
+{
+	char b[6][32];
+	lines_add(L, LINE_TITLE, "arenas", "%-14s %6s %9s %9s %9s %9s %9s %6s %9s", "START",
+		  "HEAPS", "SYSTEM", "IN USE", "FREE", "TOP", "LARGEST", "FRAG", "TRIMMABLE");
+	for (size_t i = 0; i < c->n_arenas; i++) {
+		const struct census_arena *a = &c->arenas[i];
+		lines_add(L, LINE_PLAIN, a->main ? "  main" : "  thread",
+			  "0x%-12" PRIx64 " %6zu %9s %9s %9s %9s %9s %5.1f%% %9s", a->start,
+			  a->n_heaps, sz(b[0], a->system), sz(b[1], a->in_use), sz(b[2], a->free),
+			  sz(b[3], a->top), sz(b[4], a->largest_free), 100.0 * a->fragmentation,
+			  sz(b[5], a->trimmable));
+		if (a->system && a->free * 2 >= a->system)
+			lines_add(L, LINE_WARN, "", "mostly free: %s of %s, %s", sz(b[0], a->free),
+				  sz(b[1], a->system), a->fragmentation >= 0.25 ?
+				  "in holes between chunks in use (cannot be compacted)" :
+				  "mostly the top chunk");
+	}
+}
+
+static void class_lines(struct tui_lines *L, const struct heapreport *r)
+{
+	const struct census *c = &r->c;
+	char b[2][32], name[24];
+	lines_add(L, LINE_TITLE, "classes", "%10s %10s %10s %10s%s  %s", "COUNT", "BYTES",
+		  "+COUNT", "+BYTES", r->leaks ? "   LEAKED" : "", "CLASS OR SIZE");
+	for (size_t i = 0; i < c->n_classes; i++) {
+		const struct census_class *k = &c->classes[i];
+		char what[160], leaked[16] = "";
+		if (k->name)
+			snprintf(what, sizeof(what), "%s", k->name);
+		else
+			snprintf(what, sizeof(what), "[%" PRIu64 " bytes]", k->size);
+		if (r->leaks)
+			snprintf(leaked, sizeof(leaked), " %8" PRIu64, k->leaked);
+		snprintf(name, sizeof(name), "  #%zu", i + 1);
+		lines_add(L, k->delta_count > 0 ? LINE_WARN : LINE_PLAIN, name,
+			  "%10" PRIu64 " %10s %+10" PRId64 " %10s%s  %s", k->count, sz(b[0], k->bytes),
+			  k->delta_count, format_delta_size(b[1], 32, k->delta_bytes), leaked, what);
+	}
+}
+
+static void leak_lines(struct tui_lines *L, const struct heapreport *r)
+{
+	const struct leaks *l = &r->l;
+	char b[32];
+	lines_add(L, LINE_TITLE, "leaks", "%" PRIu64 " chunks, %s unreachable, %" PRIu64
+		  " unreferenced (heads of leaked structures)", l->count, sz(b, l->bytes),
+		  l->unreferenced_count);
+	for (size_t i = 0; i < l->n_groups; i++) {
+		const struct leaks_group *g = &l->groups[i];
+		char what[96], ex[80] = "";
+		if (g->name)
+			snprintf(what, sizeof(what), "%s", g->name);
+		else
+			snprintf(what, sizeof(what), "[%" PRIu64 " bytes]", g->size);
+		for (size_t k = 0, n = 0; k < g->n_examples && k < 3; k++)
+			n += (size_t)snprintf(ex + n, sizeof(ex) - n, " 0x%" PRIx64, g->examples[k]);
+		lines_add(L, LINE_PLAIN, "", "%10" PRIu64 " %10s  %s (%" PRIu64 " unreferenced)"
+			  " e.g.%s", g->count, sz(b, g->bytes), what, g->unreferenced, ex);
+	}
+	if (l->shared_total)
+		lines_add(L, LINE_WARN, "shared", "%" PRIu64 " chunks held from one offset of "
+			  "several objects of one class (--heap --leaks lists them)",
+			  l->shared_total);
+}
+
+static void build_lines(struct tui_app *a)
+{
+	struct tui_heap *h = &a->heap;
+	const struct heapreport *r = &h->cur;
+	const struct census *c = &r->c;
+	struct tui_lines *L = &h->lines;
+	char when[16], since[16], b[3][32];
+	time_t t = (time_t)r->time, t0 = (time_t)h->base_time;
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
+	strftime(since, sizeof(since), "%H:%M:%S", localtime(&t0));
+	L->n = 0;
+	lines_add(L, LINE_DIM, "", "census %zu as of %s, target stopped %.0f ms; growth since "
+		  "%s (H again, L with leaks)", h->taken, when, r->stopped_ms, since);
+	for (size_t i = 0; i < c->n_walk_errors; i++)
+		lines_add(L, LINE_WARN, "", "%s", c->walk_errors[i]);
+	lines_add(L, LINE_PLAIN, "heap", "in use %s in %zu chunks, free %s, mmapped %s in %"
+		  PRIu64 " chunks", sz(b[0], c->in_use_bytes), c->n_chunks, sz(b[1], c->free_bytes),
+		  sz(b[2], c->mmapped_bytes), c->mmapped_chunks);
+	arena_lines(L, c);
+	class_lines(L, r);
+	if (r->leaks)
+		leak_lines(L, r);
+}
+
+void heapview_take(struct tui_app *a, bool leaks)
+{
+	struct tui_heap *h = &a->heap;
+	struct mt_error err;
+	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
+	if (a->ses.replay || !a->ses.proc) {
+		tui_status(a, "the heap census needs a live process");
+		return;
+	}
+	if (a->exited) {
+		tui_status(a, "process %d has exited", (int)a->ses.pid);
+		return;
+	}
+	if (a->opt->no_freeze) {
+		tui_status(a, "the heap census stops the target for its walk: not with --no-freeze");
+		return;
+	}
+	struct heapreport r;
+	memset(&r, 0, sizeof(r));
+	mt_error_clear(&err);
+	if (heapreport_take(&r, a->ses.pid, a->ses.proc, leaks, &a->symbols, &err) != 0) {
+		heapreport_free(&r);
+		tui_status(a, "heap census: %s", err.msg);
+		return;
+	}
+	census_delta(&r.c, h->taken ? &h->base : NULL);
+	if (!h->taken) {
+		census_copy_classes(&h->base, &r.c);
+		h->base_time = r.time;
+	}
+	heapreport_free(&h->cur);
+	h->cur = r;
+	h->taken++;
+	h->next = clock_mono() + a->opt->heap_every;
+	build_lines(a);
+	if (!h->open) {
+		list_init(&h->list, heap_cols, 2, &lines_ops, &h->lines, -1);
+		h->list.no_cursor = true;
+		h->open = true;
+	}
+	list_rebuild(&h->list);
+}
+
+void heapview_tick(struct tui_app *a, double now)
+{
+	struct tui_heap *h = &a->heap;
+	if (a->opt->heap_every > 0 && h->open && now >= h->next)
+		heapview_take(a, h->cur.leaks);
+}
+
+void heapview_close(struct tui_app *a)
+{
+	struct tui_heap *h = &a->heap;
+	if (!h->open)
+		return;
+	list_free(&h->list);
+	h->open = false;
+	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
+}
+
+void heapview_free(struct tui_app *a)
+{
+	struct tui_heap *h = &a->heap;
+	heapview_close(a);
+	heapreport_free(&h->cur);
+	census_free(&h->base);
+	lines_free(&h->lines);
+	memset(h, 0, sizeof(*h));
+}
+
+void heapview_draw(struct tui_app *a, WINDOW *w, int h, int width)
+{
+	wattrset(w, theme(TC_VALUE));
+	mvwaddstr(w, 0, 0, "Heap census (glibc malloc)");
+	wattrset(w, theme(TC_NORMAL));
+	list_draw(&a->heap.list, w, 1, 0, h - 2, width);
+	actions_draw(w, h - 1, width, SC_HEAP);
+}

@@ -1,0 +1,60 @@
+"""The heap census on the screen: H takes it (the target released after),
+H again shows growth, L adds the leaks, Esc goes back; --heap-every takes
+it again by itself."""
+
+import re
+
+import mtlib
+from tuilib import Tui
+
+
+class TuiHeapTest(mtlib.MemtopTestCase):
+
+    def tui(self, args, **kw):
+        t = Tui(args, **kw)
+        self.addCleanup(t.close)
+        return t
+
+    def test_census_growth_leaks(self):
+        fx = self.fixture("heap_census")
+        t = self.tui(["-p", fx.pid, "-d", "0.5"], width=140, height=60)
+        t.wait_for("CATEGORY")
+        t.keys("H")
+        s = t.wait_for("Heap census (glibc malloc)")
+        self.assertEqual(mtlib.unreleased(fx.pid), [])
+        self.assertRegex(s, r"census 1 as of \d\d:\d\d:\d\d, target stopped \d+ ms")
+        self.assertRegex(s, r"\n\s+#\d+\s+300\s+\S+ \S+\s+\+0\s+0\s+Widget")
+        self.assertRegex(s, r"\n\s+#\d+\s+240\s+\S+ \S+\s+\+0\s+0\s+ThreadObj")
+        self.assertRegex(s, r"main\s+0x[0-9a-f]+\s+1\s")
+        self.assertEqual(len(re.findall(r"(?m)^\s+thread\s+0x", s)), 2, s)
+        t.keys("L")
+        s = t.wait_for("census 2 as of")
+        self.assertRegex(s, r"leaks\s+50 chunks")
+        self.assertIn("Leaky (40 unreferenced)", s)
+        self.assertIn("LeakNode (1 unreferenced)", s)
+        self.assertRegex(s, r"\s+#\d+\s+40\s+\S+ \S+\s+\+0\s+0\s+40\s+Leaky")
+        self.assertEqual(mtlib.unreleased(fx.pid), [])
+        t.keys("Escape")
+        t.wait_for(lambda s: "CATEGORY" in s and "Heap census" not in s)
+        t.keys("q")
+        self.assertEqual(t.exit_code(), 0)
+
+    def test_heap_every(self):
+        fx = self.fixture("heap_census")
+        t = self.tui(["-p", fx.pid, "-d", "0.5", "--heap-every", "0.5"], width=140, height=40)
+        t.wait_for("CATEGORY")
+        t.keys("H")
+        t.wait_for("census 1 as of")
+        t.wait_for("census 3 as of")
+        self.assertEqual(mtlib.unreleased(fx.pid), [])
+
+    def test_not_a_live_process(self):
+        fx = self.fixture("heap_census")
+        t = self.tui(["-p", fx.pid, "-d", "0.5", "--no-freeze"])
+        t.wait_for("CATEGORY")
+        t.keys("H")
+        t.wait_for("not with --no-freeze")
+
+
+if __name__ == "__main__":
+    mtlib.main()
