@@ -299,12 +299,13 @@ static int walk_heap(struct ctx *x, const struct mt_region *heap, bool main,
 	return push_range(c, h->first, h->walked_end, (int32_t)ai);
 }
 
-/* The chain of mmapped chunks at the start of anonymous region r. */
-static int walk_mmapped(struct ctx *x, const struct mt_region *r)
+/* The chain of mmapped chunks of region r from *at on; *at is left where
+ * it ends. */
+static int walk_mmapped(struct ctx *x, const struct mt_region *r, uint64_t *at_io)
 {
 	struct census *c = x->c;
-	uint64_t cur = r->start;
-	for (;;) {
+	uint64_t cur = *at_io;
+	for (;; *at_io = cur) {
 		struct heapwalk_chunk hc;
 		uint64_t at = cur;
 		int rc = heapwalk_mmapped_next(r->end, &cur, &hc, present_read_cb, x->pr);
@@ -501,6 +502,35 @@ static int add_heap(struct ctx *x, struct heapwalk_heap **heaps, size_t *n, size
 	return 0;
 }
 
+/*
+ * A region that is not [heap]: thread heaps (64 MiB aligned slices that
+ * start with a heap_info) and chains of mmapped chunks, in any order,
+ * since the kernel merges touching anonymous mappings of one protection
+ * (a full heap and an mmapped chunk above it are one region).
+ */
+static int walk_pieces(struct ctx *x, const struct mt_region *r, struct heapwalk_heap **heaps,
+		       size_t *n_heaps, size_t *cap)
+{
+	uint64_t at = r->start;
+	while (at < r->end) {
+		int rc;
+		if (heap_at(x, at, r->end)) {
+			uint64_t e = r->end - at > HEAPWALK_ARENA_SIZE ? at + HEAPWALK_ARENA_SIZE
+								    : r->end;
+			rc = add_heap(x, heaps, n_heaps, cap, r, at, e, false);
+			at = e;
+		} else {
+			uint64_t from = at;
+			rc = walk_mmapped(x, r, &at);
+			if (rc == 0 && at == from)
+				return 0; /* neither: the rest is no malloc memory */
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int walk_all(struct ctx *x, struct heapwalk_heap **heaps, size_t *n_heaps)
 {
 	const struct mt_snapshot *s = x->s;
@@ -522,15 +552,8 @@ static int walk_all(struct ctx *x, struct heapwalk_heap **heaps, size_t *n_heaps
 		} else if (main) {
 			main_seen = true;
 			rc = add_heap(x, heaps, n_heaps, &cap, r, r->start, r->end, true);
-		} else if (heap_at(x, r->start, r->end)) {
-			for (uint64_t a = r->start; a < r->end && rc == 0 && heap_at(x, a, r->end);
-			     a += HEAPWALK_ARENA_SIZE) {
-				uint64_t e = r->end - a > HEAPWALK_ARENA_SIZE ? a + HEAPWALK_ARENA_SIZE
-									     : r->end;
-				rc = add_heap(x, heaps, n_heaps, &cap, r, a, e, false);
-			}
 		} else {
-			rc = walk_mmapped(x, r);
+			rc = walk_pieces(x, r, heaps, n_heaps, &cap);
 		}
 		if (rc < 0)
 			return rc;

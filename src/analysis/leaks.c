@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "memtop/clock.h"
+#include "memtop/heapwalk.h"
 #include "memtop/leaks.h"
 #include "memtop/vec.h"
 
@@ -541,7 +542,7 @@ static void scan_registers(struct mark *m, const struct freeze *fz, uint64_t *sp
 	}
 }
 
-/* An anonymous region less the mmapped chunks in it. */
+/* An anonymous region less the mmapped chunks and heaps in it. */
 static int scan_anon(struct mark *m, const struct mt_region *r, uint64_t *buf)
 {
 	uint64_t at = r->start;
@@ -549,9 +550,12 @@ static int scan_anon(struct mark *m, const struct mt_region *r, uint64_t *buf)
 		uint64_t stop = r->end, skip_to = 0;
 		for (size_t i = 0; i < m->c->n_ranges; i++) {
 			const struct census_range *cr = &m->c->ranges[i];
-			/* The mapping of an mmapped chunk starts at its page. */
-			uint64_t ms = cr->start & ~(uint64_t)4095;
-			if (cr->arena < 0 && ms >= at && ms < stop) {
+			/* The mapping of an mmapped chunk starts at its page, a
+			 * thread heap (merged into an anonymous region by the
+			 * kernel) at its 64 MiB boundary. */
+			uint64_t ms = cr->arena < 0 ? cr->start & ~(uint64_t)4095
+						    : cr->start & ~(HEAPWALK_ARENA_SIZE - 1);
+			if (ms >= at && ms < stop && ms >= r->start) {
 				stop = ms;
 				skip_to = cr->end;
 			}
