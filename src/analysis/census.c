@@ -711,7 +711,8 @@ void census_delta(struct census *c, const struct census *base)
 			k->delta_bytes = 0;
 		}
 	}
-	qsort(c->classes, c->n_classes, sizeof(*c->classes), cmp_class);
+	if (c->n_classes)
+		qsort(c->classes, c->n_classes, sizeof(*c->classes), cmp_class);
 }
 
 int census_copy_classes(struct census *to, const struct census *from)

@@ -409,8 +409,10 @@ static int join_shares(struct leaks *l, struct worker *w, size_t n, size_t n_chu
 		return -ENOMEM;
 	size_t base = 0;
 	for (size_t i = 0; i < n; i++) {
-		memcpy(l->edges + base, w[i].edges, w[i].n_edges * sizeof(*l->edges));
-		memcpy(l->offs + base, w[i].offs, w[i].n_edges * sizeof(*l->offs));
+		if (w[i].n_edges) {
+			memcpy(l->edges + base, w[i].edges, w[i].n_edges * sizeof(*l->edges));
+			memcpy(l->offs + base, w[i].offs, w[i].n_edges * sizeof(*l->offs));
+		}
 		for (size_t k = w[i].from; k < w[i].to; k++)
 			l->eoff[k] += base;
 		base += w[i].n_edges;
@@ -729,7 +731,8 @@ int leaks_report(struct leaks *l, struct census *c)
 			}
 		}
 	}
-	qsort(l->groups, l->n_groups, sizeof(*l->groups), cmp_group);
+	if (l->n_groups)
+		qsort(l->groups, l->n_groups, sizeof(*l->groups), cmp_group);
 	l->seconds += clock_mono() - t0;
 	for (size_t i = 0; i < c->n_classes; i++) {
 		struct census_class *k = &c->classes[i];
