@@ -77,6 +77,13 @@ struct mt_events {
 
 struct mt_growth_tables;
 
+/* A region's size when first seen at its start address: a heap or an
+ * arena grows in place, so its growth is its size less this. */
+struct mt_growth_base {
+	uint64_t start;
+	uint64_t size0;
+};
+
 struct mt_growth {
 	double t0;             /* mono of the first snapshot */
 	/* Every backing with an inode: images, data files, and memfd, SysV,
@@ -87,6 +94,15 @@ struct mt_growth {
 	size_t cap_files;
 	struct mt_buckets anon; /* private anonymous regions by size */
 	struct mt_events events; /* between the last two snapshots */
+	/* Private anonymous regions (all of anon's counts) per refresh, a
+	 * ring for a sparkline. */
+	uint32_t anon_spark[GROWTH_SPARK];
+	size_t anon_spark_head;
+	size_t anon_spark_n;
+	/* bases[i]: of the latest snapshot's regions[i]; a region new at a
+	 * refresh starts afresh even at an address an older one had. */
+	struct mt_growth_base *bases;
+	size_t n_bases;
 	bool have_prev;
 	bool started;            /* a first snapshot has been folded in */
 	struct mt_growth_tables *tables; /* lookup tables, private to growth.c */
@@ -98,7 +114,8 @@ void growth_free(struct mt_growth *g);
 int growth_copy(struct mt_growth *dst, const struct mt_growth *src);
 /*
  * Fold snapshot cur (already classified) into g.  prev is the snapshot
- * before it (NULL for the first).  Computes files, buckets, and the
+ * before it (NULL for the first).  Computes files, buckets, the anonymous
+ * sparkline, the regions' growth bases, and the
  * events between prev and cur: address ranges newly covered (map) or no
  * longer covered (unmap) by a mapping of the same backing, so an mprotect
  * split is not an event while a library load or a heap growth is.  Also
@@ -107,9 +124,9 @@ int growth_copy(struct mt_growth *dst, const struct mt_growth *src);
  */
 int growth_update(struct mt_growth *g, const struct mt_snapshot *prev,
 		  struct mt_snapshot *cur);
-void events_clear(struct mt_events *e);
-void events_free(struct mt_events *e);
+void growth_events_clear(struct mt_events *e);
+void growth_events_free(struct mt_events *e);
 /* Deep copy of src's events into dst (initialised or freed): 0 or -ENOMEM. */
-int events_copy(struct mt_events *dst, const struct mt_events *src);
+int growth_events_copy(struct mt_events *dst, const struct mt_events *src);
 
 #endif

@@ -38,6 +38,24 @@ enum mt_category {
 	MT_CAT_COUNT
 };
 
+/*
+ * The seven figures smaps gives a region, in bytes, MT_UNKNOWN until
+ * measured.  They travel together: proc.c carries them to the next
+ * snapshot, the recorder writes a row of them when any changes, the
+ * reader puts them back.  So they are one struct, copied and compared
+ * whole, and also an array v[] in the recording's column order.
+ */
+#define MT_SMAPS_FIELDS 7
+#define MT_SMAPS_MEMBERS \
+	uint64_t rss, pss, swap, private_dirty, shared_dirty, anon_huge, locked
+
+struct mt_smaps {
+	union {
+		struct { MT_SMAPS_MEMBERS; };
+		uint64_t v[MT_SMAPS_FIELDS];
+	};
+};
+
 struct mt_region {
 	uint64_t start;  /* first byte */
 	uint64_t end;    /* one past the last byte */
@@ -65,14 +83,11 @@ struct mt_region {
 	 */
 	const char *path;
 	uint32_t path_len;
-	/* From smaps; MT_UNKNOWN until measured. */
-	uint64_t rss;
-	uint64_t pss;
-	uint64_t swap;
-	uint64_t private_dirty;
-	uint64_t shared_dirty;
-	uint64_t anon_huge;
-	uint64_t locked;
+	/* From smaps: by name (r->rss), or whole (r->smaps). */
+	union {
+		struct mt_smaps smaps;
+		struct { MT_SMAPS_MEMBERS; };
+	};
 	/* Time (monotonic seconds) this region was first seen; set by growth. */
 	double first_seen;
 };

@@ -27,6 +27,7 @@
 struct mt_proc;
 struct mt_replay;
 struct mt_recorder;
+struct record_scan;
 
 struct mt_session {
 	/* The source: the process, or a recording (exactly one when open). */
@@ -69,6 +70,13 @@ int session_open(struct mt_session *s, const struct mt_options *o, pid_t pid,
  * session_record_lost.
  */
 int session_next(struct mt_session *s, struct mt_error *err);
+
+/*
+ * Keep a drill-down step with the recording, if there is one (*id: its
+ * id there, for the next step's parent; 0 without).  A failure ends the
+ * recording as one of session_next's does.
+ */
+void session_record_scan(struct mt_session *s, const struct record_scan *sc, int64_t *id);
 
 /* True once after the recording stopped on a write failure; err says why. */
 bool session_record_lost(struct mt_session *s, struct mt_error *err);

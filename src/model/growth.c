@@ -36,16 +36,16 @@ void growth_init(struct mt_growth *g)
 	memset(g, 0, sizeof(*g));
 }
 
-void events_clear(struct mt_events *e)
+void growth_events_clear(struct mt_events *e)
 {
 	for (size_t i = 0; i < e->n; i++)
 		free(e->v[i].path);
 	e->n = 0;
 }
 
-void events_free(struct mt_events *e)
+void growth_events_free(struct mt_events *e)
 {
-	events_clear(e);
+	growth_events_clear(e);
 	free(e->v);
 	memset(e, 0, sizeof(*e));
 }
@@ -58,7 +58,8 @@ void growth_free(struct mt_growth *g)
 	}
 	free(g->files);
 	free(g->anon.v);
-	events_free(&g->events);
+	free(g->bases);
+	growth_events_free(&g->events);
 	if (g->tables) {
 		free(g->tables->files);
 		free(g->tables->buckets);
@@ -95,7 +96,7 @@ static void buckets_copy(struct mt_buckets *dst, const struct mt_buckets *src, b
 	dst->cap = dst->n;
 }
 
-int events_copy(struct mt_events *dst, const struct mt_events *src)
+int growth_events_copy(struct mt_events *dst, const struct mt_events *src)
 {
 	bool fail = false;
 	memset(dst, 0, sizeof(*dst));
@@ -106,7 +107,7 @@ int events_copy(struct mt_events *dst, const struct mt_events *src)
 	}
 	dst->cap = dst->n;
 	if (fail) {
-		events_free(dst);
+		growth_events_free(dst);
 		return -ENOMEM;
 	}
 	return 0;
@@ -148,7 +149,9 @@ int growth_copy(struct mt_growth *dst, const struct mt_growth *src)
 		buckets_copy(&dst->files[i].buckets, &src->files[i].buckets, &fail);
 	}
 	buckets_copy(&dst->anon, &src->anon, &fail);
-	if (events_copy(&dst->events, &src->events))
+	dst->bases = dup_array(src->bases, src->n_bases, sizeof(*src->bases), &fail);
+	dst->n_bases = dst->bases ? src->n_bases : 0;
+	if (growth_events_copy(&dst->events, &src->events))
 		fail = true;
 	dst->tables = tables_copy(src->tables, &fail);
 	if (fail) {
@@ -579,6 +582,45 @@ static int tally(struct mt_growth *g, const struct mt_snapshot *cur, bool first)
 	return 0;
 }
 
+/* The count of private anonymous regions, into its ring. */
+static void spark_anon(struct mt_growth *g)
+{
+	uint32_t n = 0;
+	for (size_t i = 0; i < g->anon.n; i++)
+		n += g->anon.v[i].count;
+	g->anon_spark[g->anon_spark_head] = n;
+	g->anon_spark_head = (g->anon_spark_head + 1) % GROWTH_SPARK;
+	if (g->anon_spark_n < GROWTH_SPARK)
+		g->anon_spark_n++;
+}
+
+/*
+ * Each region's size when first seen at its start, carried from the
+ * previous refresh (both lists are sorted by start; first_seen is set).
+ */
+static int carry_bases(struct mt_growth *g, const struct mt_snapshot *s)
+{
+	struct mt_growth_base *nb = malloc((s->n_regions + 1) * sizeof(*nb));
+	if (!nb) { /* no growth figures rather than wrong ones */
+		g->n_bases = 0;
+		return -ENOMEM;
+	}
+	size_t j = 0;
+	for (size_t i = 0; i < s->n_regions; i++) {
+		const struct mt_region *r = &s->regions[i];
+		while (j < g->n_bases && g->bases[j].start < r->start)
+			j++;
+		bool known = j < g->n_bases && g->bases[j].start == r->start &&
+			     r->first_seen < s->mono;
+		nb[i] = (struct mt_growth_base){ r->start,
+						 known ? g->bases[j].size0 : mt_region_size(r) };
+	}
+	free(g->bases);
+	g->bases = nb;
+	g->n_bases = s->n_regions;
+	return 0;
+}
+
 int growth_update(struct mt_growth *g, const struct mt_snapshot *prev,
 		  struct mt_snapshot *cur)
 {
@@ -587,7 +629,7 @@ int growth_update(struct mt_growth *g, const struct mt_snapshot *prev,
 		g->t0 = cur->mono;
 	g->started = true;
 
-	events_clear(&g->events);
+	growth_events_clear(&g->events);
 	g->have_prev = prev != NULL;
 	if (prev) {
 		if (diff(&g->events, prev, cur) < 0)
@@ -596,5 +638,8 @@ int growth_update(struct mt_growth *g, const struct mt_snapshot *prev,
 		for (size_t i = 0; i < cur->n_regions; i++)
 			cur->regions[i].first_seen = cur->mono;
 	}
-	return tally(g, cur, first);
+	if (tally(g, cur, first) < 0 || carry_bases(g, cur) < 0)
+		return -ENOMEM;
+	spark_anon(g);
+	return 0;
 }

@@ -78,9 +78,8 @@ struct mt_region *snapshot_add_region(struct mt_snapshot *s)
 	struct mt_region *r = &s->regions[s->n_regions++];
 	memset(r, 0, sizeof(*r));
 	r->path = "";
-	r->rss = r->pss = r->swap = MT_UNKNOWN;
-	r->private_dirty = r->shared_dirty = MT_UNKNOWN;
-	r->anon_huge = r->locked = MT_UNKNOWN;
+	for (int f = 0; f < MT_SMAPS_FIELDS; f++)
+		r->smaps.v[f] = MT_UNKNOWN;
 	return r;
 }
 

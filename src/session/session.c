@@ -72,6 +72,16 @@ static void record(struct mt_session *s)
 	}
 }
 
+void session_record_scan(struct mt_session *s, const struct record_scan *sc, int64_t *id)
+{
+	*id = 0;
+	if (s->rec && record_scan(s->rec, sc, id, &s->rec_error)) {
+		record_close(s->rec);
+		s->rec = NULL;
+		s->rec_lost = true;
+	}
+}
+
 int session_next(struct mt_session *s, struct mt_error *err)
 {
 	struct mt_snapshot *next = &s->snap[!s->cur];

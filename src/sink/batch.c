@@ -12,7 +12,7 @@
 #include "memtop/batch.h"
 #include "memtop/format.h"
 #include "memtop/json.h"
-#include "memtop/text.h"
+#include "memtop/escape.h"
 
 /* ---- JSON ---------------------------------------------------------- */
 
@@ -282,7 +282,7 @@ static void text_files(FILE *out, const struct mt_growth *g, size_t max)
 		}
 		fprintf(out, "%8" PRIu32 " %11s %+8" PRId64 " %11s  %-28s ", f->regions, virt,
 			f->delta_regions, dv, sizes);
-		text_write_bytes(out, f->path, f->path_len);
+		escape_bytes(out, f->path, f->path_len);
 		fputs(f->deleted ? " (deleted)\n" : "\n", out);
 	}
 }
@@ -301,7 +301,7 @@ static void text_events(FILE *out, const struct mt_events *e)
 			ev->kind == MT_EV_MAP ? "map" : "unmap", ev->start, ev->end, size, perms,
 			region_category_name(ev->category));
 		if (ev->path)
-			text_write_bytes(out, ev->path, strlen(ev->path));
+			escape_bytes(out, ev->path, strlen(ev->path));
 		fputc('\n', out);
 	}
 }
@@ -319,7 +319,7 @@ static void text_regions(FILE *out, const struct mt_snapshot *s)
 			format_size(rss, sizeof(rss), r->rss);
 		fprintf(out, "%012" PRIx64 " %012" PRIx64 " %4s %10s %10s %-8s ", r->start,
 			r->end, perms, size, rss, region_category_name(r->category));
-		text_write_bytes(out, r->path, r->path_len);
+		escape_bytes(out, r->path, r->path_len);
 		fputs(r->deleted ? " (deleted)\n" : "\n", out);
 	}
 }

@@ -35,7 +35,7 @@
 /* Resident figures of one region, kept from the last smaps read. */
 struct rss_keep {
 	uint64_t start, end;
-	uint64_t rss, pss, swap, private_dirty, shared_dirty, anon_huge, locked;
+	struct mt_smaps smaps;
 };
 
 struct mt_proc {
@@ -548,8 +548,7 @@ static int keep_rss(struct mt_proc *p, const struct mt_snapshot *s, double mono)
 	}
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct mt_region *r = &s->regions[i];
-		p->keep[i] = (struct rss_keep){ r->start, r->end, r->rss, r->pss, r->swap,
-			r->private_dirty, r->shared_dirty, r->anon_huge, r->locked };
+		p->keep[i] = (struct rss_keep){ r->start, r->end, r->smaps };
 	}
 	p->n_keep = s->n_regions;
 	p->smaps_at = mono;
@@ -566,14 +565,7 @@ static void carry_rss(const struct mt_proc *p, struct mt_snapshot *s)
 			k++;
 		if (k == p->n_keep || p->keep[k].start != r->start || p->keep[k].end != r->end)
 			continue;
-		const struct rss_keep *f = &p->keep[k];
-		r->rss = f->rss;
-		r->pss = f->pss;
-		r->swap = f->swap;
-		r->private_dirty = f->private_dirty;
-		r->shared_dirty = f->shared_dirty;
-		r->anon_huge = f->anon_huge;
-		r->locked = f->locked;
+		r->smaps = p->keep[k].smaps;
 	}
 	s->have_rss = true;
 	s->rss_time = p->smaps_at;

@@ -28,7 +28,6 @@
 #include "memtop/scanstore.h"
 #include "memtop/vec.h"
 
-#define RSS_FIELDS 7
 /* Batches waiting for the writer before record_sample waits too: memory
  * stays bounded when the disk cannot keep up. */
 #define QUEUE_MAX 8
@@ -43,7 +42,7 @@ struct rec_region {
 	uint64_t path;   /* path handle + 1, 0 for none */
 	uint8_t perms;
 	uint8_t deleted; /* 1: suffix, 3: suffix and gone */
-	uint64_t rss[RSS_FIELDS];
+	struct mt_smaps rss;   /* as last written */
 };
 
 struct rec_thread {
@@ -79,7 +78,7 @@ struct rec_born {
 
 struct rec_rss {
 	uint64_t handle;
-	uint64_t v[RSS_FIELDS];
+	struct mt_smaps v;
 };
 
 struct rec_path {
@@ -356,8 +355,8 @@ static int write_rss(struct mt_recorder *r, const struct rec_rss *x)
 	sqlite3_stmt *st = r->st[ST_RSS];
 	bind_i64(st, 1, r->sample);
 	bind_i64(st, 2, rowid_get(&r->region_ids, x->handle));
-	for (int f = 0; f < RSS_FIELDS; f++)
-		bind_opt(st, 3 + f, x->v[f]);
+	for (int f = 0; f < MT_SMAPS_FIELDS; f++)
+		bind_opt(st, 3 + f, x->v.v[f]);
 	return run(st);
 }
 
@@ -669,8 +668,8 @@ static void region_key(struct rec_region *k, const struct mt_region *g, uint64_t
 	k->path = path;
 	k->perms = g->perms;
 	k->deleted = (uint8_t)((g->deleted_suffix ? 1 : 0) | (g->deleted ? 2 : 0));
-	for (int f = 0; f < RSS_FIELDS; f++)
-		k->rss[f] = MT_UNKNOWN;
+	for (int f = 0; f < MT_SMAPS_FIELDS; f++)
+		k->rss.v[f] = MT_UNKNOWN;
 }
 
 static bool same_region(const struct rec_region *a, const struct rec_region *b)
@@ -702,16 +701,12 @@ static int queue_born(struct mt_recorder *r, struct rec_batch *b, struct rec_reg
 /* A row of figures when any of the seven changed since the last row. */
 static int queue_rss(struct rec_batch *b, struct rec_region *k, const struct mt_region *g)
 {
-	const uint64_t now[RSS_FIELDS] = { g->rss, g->pss, g->swap, g->private_dirty,
-					   g->shared_dirty, g->anon_huge, g->locked };
-	if (!memcmp(now, k->rss, sizeof(now)))
+	if (!memcmp(&g->smaps, &k->rss, sizeof(k->rss)))
 		return 0;
-	memcpy(k->rss, now, sizeof(now));
+	k->rss = g->smaps;
 	if (VEC_RESERVE(b->rss, b->cap_rss, b->n_rss, 64))
 		return -1;
-	struct rec_rss *x = &b->rss[b->n_rss++];
-	x->handle = k->handle;
-	memcpy(x->v, now, sizeof(now));
+	b->rss[b->n_rss++] = (struct rec_rss){ .handle = k->handle, .v = g->smaps };
 	return 0;
 }
 
@@ -735,7 +730,7 @@ static int diff_regions(struct mt_recorder *r, struct rec_batch *b, const struct
 				return -1;
 		if (j < r->n_prev && same_region(&r->prev[j], k)) {
 			k->handle = r->prev[j].handle;
-			memcpy(k->rss, r->prev[j].rss, sizeof(k->rss));
+			k->rss = r->prev[j].rss;
 			j++;
 		} else if (queue_born(r, b, k, g->category)) {
 			return -1;

@@ -24,7 +24,6 @@
 #include "memtop/replay.h"
 #include "memtop/vec.h"
 
-#define RSS_FIELDS 7
 #define PATH_MAX_STORED 65536
 #define THREADS_MAX_SAMPLE 1000000
 #define NONE SIZE_MAX
@@ -54,7 +53,7 @@ struct rp_region {
 	bool deleted_suffix, deleted;
 	char *path;
 	uint32_t path_len;
-	uint64_t rss[RSS_FIELDS];
+	struct mt_smaps rss;
 };
 
 struct rp_thread {
@@ -368,8 +367,8 @@ static int read_region(const struct mt_replay *r, sqlite3_stmt *st, struct rp_re
 	g->dev_minor = (uint32_t)dmin;
 	g->deleted_suffix = deleted & 1;
 	g->deleted = deleted & 2;
-	for (int f = 0; f < RSS_FIELDS; f++)
-		g->rss[f] = MT_UNKNOWN;
+	for (int f = 0; f < MT_SMAPS_FIELDS; f++)
+		g->rss.v[f] = MT_UNKNOWN;
 	if (path && len) {
 		if (!(g->path = strndup(path, len)))
 			*oom = true;
@@ -680,18 +679,18 @@ static int apply_rss(struct mt_replay *r, size_t k, struct mt_error *err)
 	sqlite3_bind_int64(st, 1, r->samples[k].id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id;
-		uint64_t v[RSS_FIELDS];
+		struct mt_smaps v;
 		struct rp_region *g = recfile_col_i64(st, 0, &id) ? region_by_id(r, id) : NULL;
 		bool ok = true;
-		for (int f = 0; ok && f < RSS_FIELDS; f++)
-			ok = col_opt(st, 1 + f, &v[f]);
+		for (int f = 0; ok && f < MT_SMAPS_FIELDS; f++)
+			ok = col_opt(st, 1 + f, &v.v[f]);
 		if (!ok || !g) {
 			sqlite3_reset(st);
 			return damaged(err, ok ? "sample %zu has resident sizes for a region not "
 				       "mapped then" : "sample %zu has resident sizes that are not "
 				       "numbers", k);
 		}
-		memcpy(g->rss, v, sizeof(v));
+		g->rss = v;
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -722,13 +721,7 @@ static int fill_regions(struct mt_replay *r, struct mt_snapshot *s, size_t k,
 		d->deleted_suffix = g->deleted_suffix;
 		d->deleted = g->deleted;
 		d->path_len = g->path_len;
-		d->rss = g->rss[0];
-		d->pss = g->rss[1];
-		d->swap = g->rss[2];
-		d->private_dirty = g->rss[3];
-		d->shared_dirty = g->rss[4];
-		d->anon_huge = g->rss[5];
-		d->locked = g->rss[6];
+		d->smaps = g->rss;
 	}
 	return 0;
 }

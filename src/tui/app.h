@@ -3,9 +3,8 @@
  *
  * The TUI drives a session (session.h) as the batch printer does: each
  * refresh is a session_next; the screens only read the session's model
- * and snapshots.  What the TUI keeps
- * beyond them (the event log, per-region growth, sparklines of anonymous
- * memory) is its own, here.
+ * and snapshots.  Beyond them the TUI keeps screen state only: the stack
+ * of screens (screen.c), their lists, and the event log's longer memory.
  */
 #ifndef MEMTOP_TUI_APP_H
 #define MEMTOP_TUI_APP_H
@@ -29,6 +28,7 @@
 #include "memtop/symbols.h"
 #include "memtop/unwind.h"
 #include "drill.h"
+#include "keys.h"
 #include "list.h"
 #include "text.h"
 
@@ -51,16 +51,9 @@ enum tui_view {
  * of the refresh before that is gone now (shown struck once). */
 struct tui_rrow {
 	const struct mt_region *r;
-	uint64_t growth_base; /* its size when first seen at this start */
+	uint64_t growth_base; /* its size when first seen at this start (growth.h) */
 	bool gone;
 	bool fresh;           /* new at the latest refresh */
-};
-
-/* Size of each region when first seen at its start address, to sort the
- * Regions screen by growth (a heap or arena grows in place). */
-struct tui_base {
-	uint64_t start;
-	uint64_t size0;
 };
 
 /* The map/unmap log, kept across refreshes: a ring of owned events. */
@@ -124,7 +117,6 @@ struct tui_drill {
 
 /* Backtraces of every thread, taken on demand from the Threads view. */
 struct tui_traces {
-	bool open;
 	struct unwind_stack *v;
 	size_t n;
 	time_t taken;
@@ -135,7 +127,6 @@ struct tui_traces {
 
 /* The heap census screen (heapview.c). */
 struct tui_heap {
-	bool open;
 	struct heapreport cur;   /* the latest census */
 	struct census base;      /* the first one's classes: growth is against it */
 	double base_time;
@@ -146,6 +137,28 @@ struct tui_heap {
 };
 
 struct tui_checkpoint;
+struct tui_app;
+
+/*
+ * A screen (screen.c): what the body shows and how the keys act there,
+ * as htop's Panel.  The screens are a stack; the top one is on show.
+ */
+struct tui_screen {
+	const char *name;
+	void (*draw)(struct tui_app *a, WINDOW *w, int h, int width);
+	struct tui_list *(*list)(struct tui_app *a); /* what movement keys act on */
+	unsigned (*scope)(const struct tui_app *a);  /* bindings in force (keys.h) */
+	void (*enter)(struct tui_app *a);            /* Enter; NULL: nothing */
+	void (*back)(struct tui_app *a);             /* Esc; NULL: pop the screen */
+	/* A first look at every action; true when it took it. */
+	bool (*key)(struct tui_app *a, enum tui_action act);
+	void (*close)(struct tui_app *a);            /* free its state, popped */
+};
+
+#define TUI_STACK_MAX 8
+
+extern const struct tui_screen picker_screen, views_screen, detail_screen, drilldown_screen,
+	traces_screen, help_screen, heap_screen;
 
 struct tui_app {
 	const struct mt_options *opt;
@@ -169,16 +182,10 @@ struct tui_app {
 
 	/* What the TUI keeps across refreshes. */
 	struct tui_evlog log;
-	struct tui_base *base;
-	size_t n_base, cap_base;
-	uint32_t anon_spark[GROWTH_SPARK];
-	size_t anon_spark_head, anon_spark_n;
 
-	/* Screens. */
-	bool picker;        /* choosing a process */
-	bool from_picker;   /* Esc goes back to the picker */
-	bool help;
-	bool detail;        /* a region's detail is open over the view */
+	/* Screens: stack[depth - 1] is on show. */
+	const struct tui_screen *stack[TUI_STACK_MAX];
+	size_t depth;
 	enum tui_view view;
 	struct tui_list lists[VIEW_COUNT];
 	bool stale[VIEW_COUNT]; /* items changed since the list was rebuilt */
@@ -220,6 +227,26 @@ struct tui_app {
 	bool dirty_hdr, dirty_body, dirty_foot;
 };
 
+/* The stack of screens (screen.c).  Push one; pop the top one (its
+ * close frees its state); close s and every screen above it, top first
+ * (nothing when s is not open); pop down to s. */
+const struct tui_screen *screen_top(const struct tui_app *a);
+bool screen_open(const struct tui_app *a, const struct tui_screen *s);
+void screen_push(struct tui_app *a, const struct tui_screen *s);
+void screen_pop(struct tui_app *a);
+void screen_close(struct tui_app *a, const struct tui_screen *s);
+void screen_pop_to(struct tui_app *a, const struct tui_screen *s);
+
+/* No process is watched: the picker is up (tui.c). */
+static inline bool tui_picking(const struct tui_app *a)
+{
+	return !a->ses.proc && !a->ses.replay;
+}
+/* Enter in the picker: watch the selected process, its views over the
+ * picker; Esc in those views: back to the picker (tui.c). */
+void picker_enter(struct tui_app *a);
+void views_leave(struct tui_app *a);
+
 /* Screens (views.c, detail.c, picker.c). */
 void views_init(struct tui_app *a);
 void views_free(struct tui_app *a);
@@ -237,20 +264,22 @@ const char *views_title(enum tui_view v);
 
 void detail_open(struct tui_app *a, const struct mt_region *r);
 void detail_close(struct tui_app *a);
+void detail_free(struct tui_app *a);
 void detail_refresh(struct tui_app *a);
 void detail_draw(struct tui_app *a, WINDOW *w, int h, int width);
 /* The "Actions:" line: Esc, and the bindings of exactly scope. */
 void actions_draw(WINDOW *w, int y, int width, unsigned scope);
 
-/* The drill-down (refs.c).  refs_start scans for pointers into the
+/* The drill-down (drilldown.c).  drilldown_start scans for pointers into the
  * detail's region; Enter follows the selected holder, Esc steps back. */
-void refs_start(struct tui_app *a);
-void refs_rescan(struct tui_app *a);
-void refs_follow(struct tui_app *a);
-void refs_back(struct tui_app *a);
-void refs_close(struct tui_app *a);
-void refs_draw(struct tui_app *a, WINDOW *w, int h, int width);
-static inline bool refs_open(const struct tui_app *a)
+void drilldown_start(struct tui_app *a);
+void drilldown_rescan(struct tui_app *a);
+void drilldown_follow(struct tui_app *a);
+void drilldown_back(struct tui_app *a);
+void drilldown_close(struct tui_app *a);
+void drilldown_free(struct tui_app *a);
+void drilldown_draw(struct tui_app *a, WINDOW *w, int h, int width);
+static inline bool drilldown_open(const struct tui_app *a)
 {
 	return a->drill.n > 0;
 }
@@ -259,15 +288,20 @@ static inline bool refs_open(const struct tui_app *a)
 void heapview_take(struct tui_app *a, bool leaks);
 void heapview_tick(struct tui_app *a, double now);
 void heapview_close(struct tui_app *a);
+void heapview_closed(struct tui_app *a);
 void heapview_free(struct tui_app *a);
 void heapview_draw(struct tui_app *a, WINDOW *w, int h, int width);
 void traces_take(struct tui_app *a);
 void traces_close(struct tui_app *a);
+void traces_free(struct tui_app *a);
 void traces_draw(struct tui_app *a, WINDOW *w, int h, int width);
 
 bool tui_quit_pending(void);
-/* A message on the status line, kept for a few seconds. */
+/* The status line, written only through these: a message kept a few
+ * seconds; a warning (in red) kept until cleared; nothing. */
 void tui_status(struct tui_app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tui_warn(struct tui_app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tui_status_clear(struct tui_app *a);
 
 void picker_init(struct tui_app *a);
 void picker_refresh(struct tui_app *a);

@@ -211,7 +211,7 @@ void detail_refresh(struct tui_app *a)
 			else if (rc == 1)
 				a->detail_gone = true;
 			else
-				snprintf(a->status, sizeof(a->status), "%s", err.msg);
+				tui_status(a, "%s", err.msg);
 			free(rd);
 		}
 	}
@@ -220,7 +220,6 @@ void detail_refresh(struct tui_app *a)
 
 void detail_open(struct tui_app *a, const struct mt_region *r)
 {
-	a->detail = true;
 	a->detail_start = r->start;
 	a->detail_region = *r;
 	snprintf(a->detail_path, sizeof(a->detail_path), "%s", r->path);
@@ -229,12 +228,16 @@ void detail_open(struct tui_app *a, const struct mt_region *r)
 	list_init(&a->detail_list, detail_cols, 2, &lines_ops, &a->detail_lines, -1);
 	a->detail_list.no_cursor = true;
 	detail_refresh(a);
+	screen_push(a, &detail_screen);
 }
 
 void detail_close(struct tui_app *a)
 {
-	refs_close(a);
-	a->detail = false;
+	screen_close(a, &detail_screen);
+}
+
+void detail_free(struct tui_app *a)
+{
 	list_free(&a->detail_list);
 	lines_free(&a->detail_lines);
 }

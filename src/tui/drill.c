@@ -11,6 +11,7 @@
 #include "memtop/format.h"
 #include "memtop/vec.h"
 #include "drill.h"
+#include "keys.h"
 
 /* ---- rows ------------------------------------------------------------ */
 
@@ -258,7 +259,7 @@ void scanbar_start(struct scanbar *b, double now)
 bool scanbar_step(struct scanbar *b, double now, int key, bool stop, bool *draw)
 {
 	*draw = false;
-	if (key == 27 || key == 'q' || stop) {
+	if (key == TUI_KEY_ESC || key == 'q' || stop) {
 		b->cancelled = true;
 		return true;
 	}

@@ -2,7 +2,7 @@
  * drill.h - the drill-down's model, without curses: the rows of a
  * reference scan's result, what each holder is called, what Enter on it
  * scans for next, the breadcrumb of the chain, and the progress bar of a
- * long scan.  refs.c puts it on screen and does the scanning.
+ * long scan.  drilldown.c puts it on screen and does the scanning.
  */
 #ifndef MEMTOP_TUI_DRILL_H
 #define MEMTOP_TUI_DRILL_H

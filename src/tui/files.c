@@ -118,8 +118,8 @@ static void files_row(void *ctx, const struct tui_row *row, size_t item)
 		spark_render(b, sizeof(b), mf->spark, GROWTH_SPARK, mf->spark_head, mf->spark_n,
 			     sw, a->gl);
 	} else {
-		spark_render(b, sizeof(b), a->anon_spark, GROWTH_SPARK, a->anon_spark_head,
-			     a->anon_spark_n, sw, a->gl);
+		spark_render(b, sizeof(b), g->anon_spark, GROWTH_SPARK, g->anon_spark_head,
+			     g->anon_spark_n, sw, a->gl);
 	}
 	list_cell(row, FC_SPARK, b, f.dreg > 0 ? theme(TC_GROW) : theme(TC_LABEL), TEXT_CLIP);
 	sizes_str(a, f.b, row->list->col_w[FC_SIZES], b, sizeof(b));

@@ -15,15 +15,8 @@
 
 unsigned tui_scope(const struct tui_app *a)
 {
-	if (a->picker)
-		return SC_PICKER;
-	if (a->traces.open)
-		return SC_TRACES;
-	if (a->heap.open)
-		return SC_HEAP;
-	if (refs_open(a))
-		return SC_REFS;
-	return (a->detail ? SC_DETAIL : SC_MONITOR) | (a->ses.replay ? SC_REPLAY : 0u);
+	const struct tui_screen *s = screen_top(a);
+	return s ? s->scope(a) : SC_MONITOR;
 }
 
 static void label(WINDOW *w, const char *l, const char *v)
@@ -221,7 +214,7 @@ static int tab_x(int v)
 
 int header_tab_at(struct tui_app *a, int x)
 {
-	if (a->picker)
+	if (tui_picking(a))
 		return -1;
 	for (int v = 0; v < VIEW_COUNT; v++)
 		if (x >= tab_x(v) && x < tab_x(v + 1))
@@ -239,7 +232,8 @@ static void line_tabs(struct tui_app *a, WINDOW *w, int width)
 		wattrset(w, theme(TC_NORMAL));
 		waddch(w, ' ');
 	}
-	const struct tui_list *l = a->detail || a->traces.open ? NULL : views_list(a);
+	const struct tui_list *l = screen_open(a, &detail_screen) ||
+		screen_open(a, &traces_screen) ? NULL : views_list(a);
 	if (l && l->filter[0] && a->view != VIEW_SUMMARY) {
 		char f[256], fit[200];
 		int x = getcurx(w) + 1;
@@ -254,7 +248,7 @@ static void line_tabs(struct tui_app *a, WINDOW *w, int width)
 void header_draw(struct tui_app *a, WINDOW *w, int width)
 {
 	werase(w);
-	if (a->picker) {
+	if (tui_picking(a)) {
 		wattrset(w, theme(TC_VALUE));
 		mvwaddstr(w, 0, 0, "memtop");
 		wattrset(w, theme(TC_NORMAL));

@@ -151,10 +151,10 @@ void heapview_take(struct tui_app *a, bool leaks)
 	h->taken++;
 	h->next = clock_mono() + a->opt->heap_every;
 	build_lines(a);
-	if (!h->open) {
+	if (!screen_open(a, &heap_screen)) {
 		list_init(&h->list, heap_cols, 2, &lines_ops, &h->lines, -1);
 		h->list.no_cursor = true;
-		h->open = true;
+		screen_push(a, &heap_screen);
 	}
 	list_rebuild(&h->list);
 }
@@ -162,17 +162,19 @@ void heapview_take(struct tui_app *a, bool leaks)
 void heapview_tick(struct tui_app *a, double now)
 {
 	struct tui_heap *h = &a->heap;
-	if (a->opt->heap_every > 0 && h->open && now >= h->next)
+	if (a->opt->heap_every > 0 && screen_top(a) == &heap_screen && now >= h->next)
 		heapview_take(a, h->cur.leaks);
 }
 
 void heapview_close(struct tui_app *a)
 {
-	struct tui_heap *h = &a->heap;
-	if (!h->open)
-		return;
-	list_free(&h->list);
-	h->open = false;
+	screen_close(a, &heap_screen);
+}
+
+/* Popped off the stack: its list goes, the censuses stay. */
+void heapview_closed(struct tui_app *a)
+{
+	list_free(&a->heap.list);
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 }
 

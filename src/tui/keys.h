@@ -6,7 +6,20 @@
 #ifndef MEMTOP_TUI_KEYS_H
 #define MEMTOP_TUI_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/* Keys as getch returns them that curses has no name for. */
+#define TUI_KEY_ESC 27
+#define TUI_KEY_DEL 127   /* what most terminals send for Backspace */
+#define TUI_KEY_CTRL_H 8  /* ... and what the others send */
+
+/* Backspace, however the terminal spells it (curses's KEY_BACKSPACE is
+ * passed in, so this header needs no curses). */
+static inline bool tui_key_is_backspace(int ch, int key_backspace)
+{
+	return ch == key_backspace || ch == TUI_KEY_DEL || ch == TUI_KEY_CTRL_H;
+}
 
 enum tui_action {
 	ACT_NONE,

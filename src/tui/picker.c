@@ -95,7 +95,7 @@ void picker_refresh(struct tui_app *a)
 	struct mt_error err;
 	mt_error_clear(&err);
 	if (proclist_read(&a->procs, &err) < 0)
-		snprintf(a->status, sizeof(a->status), "%s", err.msg);
+		tui_status(a, "%s", err.msg);
 	list_rebuild(&a->picker_list);
 }
 

@@ -126,33 +126,6 @@ static int rrow_push(struct tui_app *a, const struct mt_region *r, uint64_t base
 	return 0;
 }
 
-/*
- * Each region's size when first seen at its start, carried from the
- * previous refresh (both lists are sorted by start).  A region new at this
- * refresh starts afresh even at an address an older one had.
- */
-static void carry_bases(struct tui_app *a, const struct mt_snapshot *s)
-{
-	struct tui_base *nb = malloc((s->n_regions + 1) * sizeof(*nb));
-	if (!nb) { /* no growth figures rather than wrong ones */
-		a->n_base = 0;
-		return;
-	}
-	size_t j = 0;
-	for (size_t i = 0; i < s->n_regions; i++) {
-		const struct mt_region *r = &s->regions[i];
-		while (j < a->n_base && a->base[j].start < r->start)
-			j++;
-		bool known = j < a->n_base && a->base[j].start == r->start &&
-			     r->first_seen < s->mono;
-		nb[i] = (struct tui_base){ r->start,
-					   known ? a->base[j].size0 : mt_region_size(r) };
-	}
-	free(a->base);
-	a->base = nb;
-	a->n_base = a->cap_base = s->n_regions;
-}
-
 static int cmp_gap(const void *x, const void *y)
 {
 	const struct mt_gap *a = x, *b = y;
@@ -198,19 +171,15 @@ static void add_gone(struct tui_app *a, const struct mt_snapshot *s)
 	free(u);
 }
 
-void regions_sample(struct tui_app *a)
-{
-	carry_bases(a, app_snap(a));
-}
-
 void regions_update(struct tui_app *a)
 {
 	const struct mt_snapshot *s = app_snap(a);
 	a->n_rrows = 0;
+	const struct mt_growth *g = &a->ses.model.growth;
 	bool first = a->ses.model.refreshes <= 1;
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct mt_region *r = &s->regions[i];
-		uint64_t base = i < a->n_base ? a->base[i].size0 : mt_region_size(r);
+		uint64_t base = i < g->n_bases ? g->bases[i].size0 : mt_region_size(r);
 		if (rrow_push(a, r, base, false, !first && r->first_seen >= s->mono))
 			return;
 	}

@@ -34,10 +34,6 @@ struct tui_checkpoint {
 	bool have_prev;
 	long refreshes;
 	struct tui_evlog log;
-	struct tui_base *base;
-	size_t n_base;
-	uint32_t anon_spark[GROWTH_SPARK];
-	size_t anon_spark_head, anon_spark_n;
 };
 
 /* What is being replayed, for the first seconds. */
@@ -68,7 +64,7 @@ int timetravel_open(struct tui_app *a, struct mt_error *err)
 	timetravel_goto(a, 0);
 	if (!a->ses.have_snap)
 		return mt_error_set(err, MT_EXIT_BADFILE, 0, "%s", a->status);
-	a->status_warn = false;
+	tui_status_clear(a);
 	say_session(a);
 	return 0;
 }
@@ -91,7 +87,6 @@ static void checkpoint_free(struct tui_checkpoint *c)
 	snapshot_free(&c->snap[0]);
 	snapshot_free(&c->snap[1]);
 	eventlog_free(&c->log);
-	free(c->base);
 	free(c);
 }
 
@@ -121,24 +116,18 @@ static struct tui_checkpoint *checkpoint_take(const struct tui_app *a)
 	snapshot_init(&c->snap[1]);
 	model_init(&c->model);
 	c->mark = replay_mark(a->ses.replay, &mark_bytes);
-	c->base = a->n_base ? malloc(a->n_base * sizeof(*c->base)) : NULL;
-	if (!c->mark || (a->n_base && !c->base) || model_copy(&c->model, &a->ses.model) ||
+	if (!c->mark || model_copy(&c->model, &a->ses.model) ||
 	    snapshot_copy(&c->snap[0], &a->ses.snap[0]) || snapshot_copy(&c->snap[1], &a->ses.snap[1]) ||
 	    eventlog_copy(&c->log, &a->log)) {
 		checkpoint_free(c);
 		return NULL;
 	}
-	if (a->n_base)
-		memcpy(c->base, a->base, a->n_base * sizeof(*c->base));
-	c->n_base = a->n_base;
 	c->cur = a->ses.cur;
 	c->have_prev = a->ses.have_prev;
 	c->refreshes = a->ses.refreshes;
-	memcpy(c->anon_spark, a->anon_spark, sizeof(c->anon_spark));
-	c->anon_spark_head = a->anon_spark_head;
-	c->anon_spark_n = a->anon_spark_n;
 	c->bytes = sizeof(*c) + mark_bytes + snapshot_bytes(&c->snap[0]) +
-		   snapshot_bytes(&c->snap[1]) + c->n_base * sizeof(*c->base) +
+		   snapshot_bytes(&c->snap[1]) +
+		   c->model.growth.n_bases * sizeof(*c->model.growth.bases) +
 		   c->log.n * (sizeof(*c->log.v) + 64) + c->model.growth.n_files * 256;
 	return c;
 }
@@ -173,11 +162,7 @@ static void checkpoint_maybe(struct tui_app *a)
 static void forget_logs(struct tui_app *a)
 {
 	eventlog_free(&a->log);
-	free(a->base);
-	a->base = NULL;
-	a->n_base = a->cap_base = 0;
 	a->n_rrows = 0;
-	a->anon_spark_head = a->anon_spark_n = 0;
 }
 
 /* Forget everything folded so far: the model and the TUI's own logs
@@ -197,20 +182,10 @@ static int checkpoint_restore(struct tui_app *a, const struct tui_checkpoint *c)
 	    snapshot_copy(&a->ses.snap[0], &c->snap[0]) || snapshot_copy(&a->ses.snap[1], &c->snap[1]) ||
 	    eventlog_copy(&a->log, &c->log))
 		return -1;
-	if (c->n_base) {
-		a->base = malloc(c->n_base * sizeof(*a->base));
-		if (!a->base)
-			return -1;
-		memcpy(a->base, c->base, c->n_base * sizeof(*a->base));
-	}
-	a->n_base = a->cap_base = c->n_base;
 	a->ses.cur = c->cur;
 	a->ses.have_snap = true;
 	a->ses.have_prev = c->have_prev;
 	a->ses.refreshes = c->refreshes;
-	memcpy(a->anon_spark, c->anon_spark, sizeof(a->anon_spark));
-	a->anon_spark_head = c->anon_spark_head;
-	a->anon_spark_n = c->anon_spark_n;
 	return 0;
 }
 
@@ -244,8 +219,7 @@ void timetravel_goto(struct tui_app *a, size_t k)
 	while (!shown && replay_pos(a->ses.replay) < k + 1) {
 		shown = replay_pos(a->ses.replay) == k;
 		if (tui_fold(a, !shown, &err)) {
-			tui_status(a, "%s", err.msg);
-			a->status_warn = true;
+			tui_warn(a, "%s", err.msg);
 			a->playing = false;
 			break;
 		}
@@ -255,11 +229,11 @@ void timetravel_goto(struct tui_app *a, size_t k)
 	 * still point into what was there before. */
 	if (!shown && a->ses.have_snap) {
 		views_refresh(a);
-		if (a->detail)
+		if (screen_open(a, &detail_screen))
 			detail_refresh(a);
 	}
-	if (refs_open(a))
-		refs_close(a);
+	if (drilldown_open(a))
+		drilldown_close(a);
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 }
 

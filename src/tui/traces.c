@@ -164,18 +164,23 @@ void traces_take(struct tui_app *a)
 		return;
 	}
 	build_lines(a);
-	if (!t->open) {
+	if (!screen_open(a, &traces_screen)) {
 		list_init(&t->list, trace_cols, 2, &lines_ops, &t->lines, -1);
 		t->list.no_cursor = true;
-		t->open = true;
 		list_rebuild(&t->list);
 		scroll_to_selected(a);
+		screen_push(a, &traces_screen);
 	} else {
 		list_rebuild(&t->list);
 	}
 }
 
 void traces_close(struct tui_app *a)
+{
+	screen_close(a, &traces_screen);
+}
+
+void traces_free(struct tui_app *a)
 {
 	struct tui_traces *t = &a->traces;
 	stacks_free(t->v, t->n);

@@ -40,15 +40,51 @@ bool tui_quit_pending(void)
 
 /* How long a message stays on the status line through refreshes. */
 #define STATUS_SECONDS 5.0
+/* The picker's list of processes is read again this often (at least). */
+#define PICKER_SECONDS 1.0
+/* getch wakes at least this often, to see a signal it missed. */
+#define WAKE_SECONDS 1.0
+
+/* Every write to the status line comes here.  A warning stays until
+ * cleared; a message until a refresh after STATUS_SECONDS (a message
+ * over a warning keeps its colour and stays too). */
+static void status_vset(struct tui_app *a, bool warn, const char *fmt, va_list ap)
+{
+	vsnprintf(a->status, sizeof(a->status), fmt, ap);
+	a->status_until = clock_mono() + STATUS_SECONDS;
+	if (warn)
+		a->status_warn = true;
+	a->dirty_hdr = true;
+}
 
 void tui_status(struct tui_app *a, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(a->status, sizeof(a->status), fmt, ap);
+	status_vset(a, false, fmt, ap);
 	va_end(ap);
-	a->status_until = clock_mono() + STATUS_SECONDS;
+}
+
+void tui_warn(struct tui_app *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	status_vset(a, true, fmt, ap);
+	va_end(ap);
+}
+
+void tui_status_clear(struct tui_app *a)
+{
+	a->status[0] = '\0';
+	a->status_warn = false;
 	a->dirty_hdr = true;
+}
+
+/* A refresh drops a message whose time is up. */
+static void status_expire(struct tui_app *a, double now)
+{
+	if (!a->status_warn && now >= a->status_until && a->status[0])
+		tui_status_clear(a);
 }
 
 static void dirty_all(struct tui_app *a)
@@ -64,10 +100,8 @@ static void dirty_all(struct tui_app *a)
 static void say_record_lost(struct tui_app *a)
 {
 	struct mt_error err;
-	if (session_record_lost(&a->ses, &err)) {
-		tui_status(a, "%s; monitoring goes on", err.msg);
-		a->status_warn = true;
-	}
+	if (session_record_lost(&a->ses, &err))
+		tui_warn(a, "%s; monitoring goes on", err.msg);
 }
 
 int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err)
@@ -84,7 +118,7 @@ int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err)
 	if (quiet)
 		return 0;
 	views_refresh(a);
-	if (a->detail)
+	if (screen_open(a, &detail_screen))
 		detail_refresh(a);
 	return 0;
 }
@@ -103,15 +137,13 @@ static void tick(struct tui_app *a, double now)
 	if (tui_fold(a, false, &err)) {
 		if (err.code == MT_EXIT_EXITED || err.code == MT_EXIT_NOPROC) {
 			a->exited = true;
-			snprintf(a->status, sizeof(a->status),
-				 "process %d has exited: this is its last state (q quits)",
+			tui_warn(a, "process %d has exited: this is its last state (q quits)",
 				 (int)a->ses.pid);
-			a->status_warn = true;
 		} else {
-			snprintf(a->status, sizeof(a->status), "%s", err.msg);
+			tui_status(a, "%s", err.msg);
 		}
-	} else if (!a->status_warn && now >= a->status_until) {
-		a->status[0] = '\0';
+	} else {
+		status_expire(a, now);
 	}
 	a->dirty_hdr = a->dirty_body = true;
 }
@@ -132,15 +164,12 @@ static int attach(struct tui_app *a, pid_t pid, struct mt_error *err)
 
 static void detach(struct tui_app *a)
 {
-	traces_close(a);
-	heapview_free(a);
-	if (a->detail)
-		detail_close(a);
 	views_free(a);
+	heapview_free(a); /* the census's baseline belongs to the session */
 	/* The next process picked is a new session of the recording. */
 	session_close(&a->ses, NULL);
-	a->exited = a->paused = a->status_warn = false;
-	a->status[0] = '\0';
+	a->exited = a->paused = false;
+	tui_status_clear(a);
 	views_init(a);
 }
 
@@ -194,17 +223,7 @@ static void draw_too_small(struct tui_app *a)
 
 static struct tui_list *current_list(struct tui_app *a)
 {
-	if (a->help)
-		return &a->help_list;
-	if (a->picker)
-		return &a->picker_list;
-	if (a->traces.open)
-		return &a->traces.list;
-	if (refs_open(a))
-		return &a->drill.list;
-	if (a->detail)
-		return &a->detail_list;
-	return views_list(a);
+	return screen_top(a)->list(a);
 }
 
 static void draw(struct tui_app *a)
@@ -222,20 +241,7 @@ static void draw(struct tui_app *a)
 	}
 	if (a->dirty_body) {
 		werase(a->body);
-		if (a->help)
-			help_draw(a, a->body, bh, a->cols);
-		else if (a->picker)
-			picker_draw(a, a->body, bh, a->cols);
-		else if (a->traces.open)
-			traces_draw(a, a->body, bh, a->cols);
-		else if (a->heap.open)
-			heapview_draw(a, a->body, bh, a->cols);
-		else if (refs_open(a))
-			refs_draw(a, a->body, bh, a->cols);
-		else if (a->detail)
-			detail_draw(a, a->body, bh, a->cols);
-		else
-			views_draw(a, a->body, bh, a->cols);
+		screen_top(a)->draw(a, a->body, bh, a->cols);
 		wnoutrefresh(a->body);
 	}
 	if (a->dirty_foot || a->prompt != PROMPT_NONE) {
@@ -254,15 +260,12 @@ static void set_view(struct tui_app *a, int v)
 {
 	if (v < 0 || v >= VIEW_COUNT)
 		return;
-	traces_close(a);
-	heapview_close(a);
-	if (a->detail)
-		detail_close(a);
+	screen_pop_to(a, &views_screen);
 	a->view = (enum tui_view)v;
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 }
 
-static void pick(struct tui_app *a)
+void picker_enter(struct tui_app *a)
 {
 	pid_t pid = picker_selected(a);
 	struct mt_error err;
@@ -270,38 +273,33 @@ static void pick(struct tui_app *a)
 		return;
 	mt_error_clear(&err);
 	if (attach(a, pid, &err)) {
-		snprintf(a->status, sizeof(a->status), "%d: %s", (int)pid, err.msg);
+		tui_status(a, "%d: %s", (int)pid, err.msg);
 		views_free(a);
 		views_init(a);
 		return;
 	}
-	a->picker = false;
-	a->from_picker = true;
-	a->status[0] = '\0';
+	tui_status_clear(a);
 	a->view = VIEW_SUMMARY;
+	screen_push(a, &views_screen);
 }
 
+void views_leave(struct tui_app *a)
+{
+	screen_pop_to(a, &views_screen);
+	screen_pop(a);
+	detach(a);
+	picker_refresh(a);
+	a->next_picker = clock_mono() + PICKER_SECONDS;
+}
+
+/* Esc: the screen's own way back, else pop it. */
 static void back(struct tui_app *a)
 {
-	struct tui_list *l = current_list(a);
-	if (a->help) {
-		a->help = false;
-	} else if (a->traces.open) {
-		traces_close(a);
-	} else if (a->heap.open) {
-		heapview_close(a);
-	} else if (refs_open(a)) {
-		refs_back(a); /* the last step back shows the region's detail */
-	} else if (a->detail) {
-		detail_close(a);
-	} else if (l->filter[0]) {
-		list_set_filter(l, "");
-	} else if (!a->picker && a->from_picker) {
-		detach(a);
-		a->picker = true;
-		picker_refresh(a);
-		a->next_picker = clock_mono() + 1.0;
-	}
+	const struct tui_screen *s = screen_top(a);
+	if (s->back)
+		s->back(a);
+	else
+		screen_pop(a);
 	dirty_all(a);
 }
 
@@ -316,7 +314,7 @@ static bool perform(struct tui_app *a, enum tui_action act)
 		return false;
 	case ACT_HELP:
 		help_init(a);
-		a->help = true;
+		screen_push(a, &help_screen);
 		break;
 	case ACT_PAUSE:
 		if (a->ses.replay) {
@@ -363,27 +361,23 @@ static bool perform(struct tui_app *a, enum tui_action act)
 	case ACT_SORT_PREV: list_sort_step(l, -1); break;
 	case ACT_SORT_INVERT: list_sort_invert(l); break;
 	case ACT_ENTER:
-		if (a->picker)
-			pick(a);
-		else if (refs_open(a))
-			refs_follow(a);
-		else
-			views_enter(a);
+		if (screen_top(a)->enter)
+			screen_top(a)->enter(a);
 		break;
 	case ACT_BACK:
 		back(a);
 		break;
 	case ACT_REFS:
-		if (refs_open(a))
-			refs_rescan(a);
+		if (drilldown_open(a))
+			drilldown_rescan(a);
 		else
-			refs_start(a);
+			drilldown_start(a);
 		break;
 	case ACT_TRACES:
 		traces_take(a);
 		break;
 	case ACT_HEAP:
-		heapview_take(a, a->heap.open && a->heap.cur.leaks);
+		heapview_take(a, screen_open(a, &heap_screen) && a->heap.cur.leaks);
 		break;
 	case ACT_LEAKS:
 		heapview_take(a, true);
@@ -416,13 +410,13 @@ static void drop_char(char *s)
 static void jump_key(struct tui_app *a, int ch)
 {
 	size_t n = strlen(a->prompt_buf);
-	if (ch == 27) {
+	if (ch == TUI_KEY_ESC) {
 		a->prompt = PROMPT_NONE;
 	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
 		a->prompt = PROMPT_NONE;
 		if (a->prompt_buf[0])
 			timetravel_jump(a, a->prompt_buf);
-	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+	} else if (tui_key_is_backspace(ch, KEY_BACKSPACE)) {
 		drop_char(a->prompt_buf);
 	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(a->prompt_buf)) {
 		a->prompt_buf[n] = (char)ch;
@@ -441,7 +435,7 @@ static void prompt_key(struct tui_app *a, int ch)
 		jump_key(a, ch);
 		return;
 	}
-	if (ch == 27) { /* cancel: a filter is dropped, a search stays put */
+	if (ch == TUI_KEY_ESC) { /* cancel: a filter is dropped, a search stays put */
 		a->prompt = PROMPT_NONE;
 		if (filter)
 			list_set_filter(l, "");
@@ -450,7 +444,7 @@ static void prompt_key(struct tui_app *a, int ch)
 	} else if (ch == KEY_F(3) && !filter) {
 		list_search(l, a->prompt_buf, true);
 	} else {
-		if (ch == KEY_BACKSPACE || ch == 127 || ch == 8)
+		if (tui_key_is_backspace(ch, KEY_BACKSPACE))
 			drop_char(a->prompt_buf);
 		else if (ch >= 32 && ch < 256 && n + 1 < sizeof(a->prompt_buf))
 			a->prompt_buf[n] = (char)ch, a->prompt_buf[n + 1] = '\0';
@@ -479,11 +473,11 @@ static bool on_mouse(struct tui_app *a)
 			int act = footer_action_at(a, ev.x);
 			return act < 0 || perform(a, (enum tui_action)act);
 		}
-		if (ev.y == TUI_HEADER_LINES - 1 && !a->picker) {
+		if (ev.y == TUI_HEADER_LINES - 1 && !tui_picking(a)) {
 			set_view(a, header_tab_at(a, ev.x));
 			return true;
 		}
-		if (ev.y >= TUI_HEADER_LINES && !a->help &&
+		if (ev.y >= TUI_HEADER_LINES && screen_top(a) != &help_screen &&
 		    list_click(l, ev.y - TUI_HEADER_LINES, ev.x) == LIST_HIT_SELECTED &&
 		    keys_lookup('\n', tui_scope(a)) == ACT_ENTER)
 			return perform(a, ACT_ENTER);
@@ -510,11 +504,8 @@ static bool on_key(struct tui_app *a, int ch)
 		return true;
 	}
 	enum tui_action act = keys_lookup(ch, tui_scope(a));
-	if (a->help) {
-		/* Help scrolls; any other key closes it. */
-		if (act >= ACT_UP && act <= ACT_END)
-			return perform(a, act);
-		a->help = false;
+	const struct tui_screen *s = screen_top(a);
+	if (s->key && s->key(a, act)) {
 		dirty_all(a);
 		return true;
 	}
@@ -528,16 +519,16 @@ static bool on_key(struct tui_app *a, int ch)
 static int wait_ms(const struct tui_app *a, double now)
 {
 	double until;
-	if (a->picker)
+	if (tui_picking(a))
 		until = a->next_picker;
 	else if (a->paused || a->exited || (a->ses.replay && !a->playing))
-		until = now + 1.0;
+		until = now + WAKE_SECONDS;
 	else
 		until = a->next_refresh;
 	double ms = (until - now) * 1000.0;
 	if (ms < 0)
 		return 0;
-	return ms > 1000 ? 1000 : (int)ms + 1;
+	return ms > WAKE_SECONDS * 1000 ? (int)(WAKE_SECONDS * 1000) : (int)ms + 1;
 }
 
 static void loop(struct tui_app *a)
@@ -555,11 +546,12 @@ static void loop(struct tui_app *a)
 		if (ch != ERR && !on_key(a, ch))
 			return;
 		heapview_tick(a, now);
-		if (a->picker && now >= a->next_picker) {
+		if (tui_picking(a) && now >= a->next_picker) {
 			picker_refresh(a);
-			a->next_picker = now + (a->opt->delay > 1.0 ? a->opt->delay : 1.0);
+			a->next_picker = now + (a->opt->delay > PICKER_SECONDS ? a->opt->delay :
+						PICKER_SECONDS);
 			a->dirty_body = a->dirty_hdr = true;
-		} else if (!a->picker && !a->paused && !a->exited && now >= a->next_refresh &&
+		} else if (!tui_picking(a) && !a->paused && !a->exited && now >= a->next_refresh &&
 			   (!a->ses.replay || a->playing)) {
 			tick(a, now);
 		}
@@ -603,10 +595,9 @@ static void setup_curses(struct tui_app *a)
 
 static void app_free(struct tui_app *a)
 {
-	traces_close(a);
+	while (a->depth)
+		screen_pop(a);
 	heapview_free(a);
-	if (a->detail)
-		detail_close(a);
 	symbols_cache_free(&a->symbols);
 	views_free(a);
 	list_free(&a->help_list);
@@ -618,16 +609,45 @@ static void app_free(struct tui_app *a)
 	free(a->scans);
 }
 
+/* Take the terminal over: 0, or -1 with err set (nothing to undo). */
+static int screen_begin(struct tui_app *a, SCREEN **scr, struct sigaction old[3],
+			struct mt_error *err)
+{
+	/* Without a terminal the screen would wait for keys forever. */
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return mt_error_set(err, MT_EXIT_FAILURE, 0, "the screen needs a terminal on "
+				    "stdin and stdout; use -b for reports");
+	quit_signal = 0;
+	install_signals(old);
+	const char *term = getenv("TERM");
+	*scr = newterm(NULL, stdout, stdin);
+	if (!*scr) {
+		restore_signals(old);
+		return mt_error_set(err, MT_EXIT_FAILURE, 0, "cannot use the terminal (TERM=%s); "
+				    "try -b", term ? term : "unset");
+	}
+	setup_curses(a);
+	make_windows(a);
+	return 0;
+}
+
+static void screen_end(struct tui_app *a, SCREEN *scr, const struct sigaction old[3])
+{
+	free_windows(a);
+	endwin();
+	delscreen(scr);
+	restore_signals(old);
+}
+
 int tui_run(const struct mt_options *opt, struct mt_error *err)
 {
 	struct tui_app *a = calloc(1, sizeof(*a));
 	struct sigaction old[3];
-	int rc = MT_EXIT_OK;
+	SCREEN *scr;
+	bool failed = true;
 
-	if (!a) {
-		mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
-		return MT_EXIT_FAILURE;
-	}
+	if (!a)
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), MT_EXIT_FAILURE;
 	setlocale(LC_ALL, "");
 	a->opt = opt;
 	a->gl = text_glyphs(strcmp(nl_langinfo(CODESET), "UTF-8") == 0);
@@ -640,51 +660,23 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 
 	/* A process that cannot be watched is reported before the screen
 	 * is taken over. */
-	if ((opt->read && timetravel_open(a, err)) || (opt->pid && attach(a, opt->pid, err))) {
-		rc = err->code ? (int)err->code : MT_EXIT_FAILURE;
-		app_free(a);
-		free(a);
-		return rc;
-	}
-	a->picker = !opt->pid && !opt->read;
-
-	/* Without a terminal the screen would wait for keys forever. */
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		app_free(a);
-		free(a);
-		return mt_error_set(err, MT_EXIT_FAILURE, 0, "the screen needs a terminal on stdin "
-				    "and stdout; use -b for reports"), MT_EXIT_FAILURE;
-	}
-	quit_signal = 0;
-	install_signals(old);
-	const char *term = getenv("TERM");
-	SCREEN *scr = newterm(NULL, stdout, stdin);
-	if (!scr) {
-		restore_signals(old);
-		app_free(a);
-		free(a);
-		mt_error_set(err, MT_EXIT_FAILURE, 0, "cannot use the terminal (TERM=%s); try -b",
-			     term ? term : "unset");
-		return MT_EXIT_FAILURE;
-	}
-	setup_curses(a);
-	make_windows(a);
-	if (a->picker) {
+	if ((opt->read && timetravel_open(a, err)) || (opt->pid && attach(a, opt->pid, err)) ||
+	    screen_begin(a, &scr, old, err))
+		goto out;
+	if (tui_picking(a)) {
+		screen_push(a, &picker_screen);
 		picker_refresh(a);
-		a->next_picker = clock_mono() + 1.0;
+		a->next_picker = clock_mono() + PICKER_SECONDS;
+	} else {
+		screen_push(a, &views_screen);
 	}
-
 	loop(a);
-
-	free_windows(a);
-	endwin();
-	delscreen(scr);
-	restore_signals(old);
-	if (a->exited) {
+	screen_end(a, scr, old);
+	if (a->exited)
 		mt_error_set(err, MT_EXIT_EXITED, 0, "process %d exited", (int)a->ses.pid);
-		rc = MT_EXIT_EXITED;
-	}
+	failed = false;
+out:
 	app_free(a);
 	free(a);
-	return rc;
+	return failed && err->code == MT_EXIT_OK ? MT_EXIT_FAILURE : (int)err->code;
 }

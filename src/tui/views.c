@@ -35,12 +35,9 @@ void views_free(struct tui_app *a)
 	list_free(&a->types_list);
 	list_free(&a->prots_list);
 	free(a->rrows);
-	free(a->base);
 	a->rrows = NULL;
-	a->base = NULL;
-	a->n_rrows = a->cap_rrows = a->n_base = a->cap_base = 0;
+	a->n_rrows = a->cap_rrows = 0;
 	eventlog_free(&a->log);
-	a->anon_spark_head = a->anon_spark_n = 0;
 }
 
 void views_refresh(struct tui_app *a)
@@ -59,17 +56,8 @@ void views_refresh(struct tui_app *a)
 
 void views_sample(struct tui_app *a)
 {
-	const struct mt_buckets *b = &a->ses.model.growth.anon;
-	uint32_t n = 0;
-	for (size_t i = 0; i < b->n; i++)
-		n += b->v[i].count;
-	a->anon_spark[a->anon_spark_head] = n;
-	a->anon_spark_head = (a->anon_spark_head + 1) % GROWTH_SPARK;
-	if (a->anon_spark_n < GROWTH_SPARK)
-		a->anon_spark_n++;
 	if (a->ses.model.growth.have_prev)
 		eventlog_add(&a->log, &a->ses.model.growth.events);
-	regions_sample(a);
 }
 
 struct tui_list *views_list(struct tui_app *a)

@@ -25,11 +25,8 @@ void summary_update(struct tui_app *a);
 void summary_draw(struct tui_app *a, WINDOW *w, int h, int width);
 
 /* Regions: rows from the latest snapshot and the gone ones of the one
- * before; each region's first size, for GROWTH. */
+ * before; each region's first size (the model's growth bases), for GROWTH. */
 void regions_update(struct tui_app *a);
-/* Every refresh, shown or not (a replay's jump): carry each region's size
- * when first seen, for the GROWTH column. */
-void regions_sample(struct tui_app *a);
 
 /* Files: Enter shows a file's regions. */
 void files_enter(struct tui_app *a, size_t item);

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/tui/drill.h"
+#include "tui_parts.h"
 
 static int utf8_locale(void **state)
 {

@@ -12,8 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/tui/keys.h"
-#include "../../src/tui/list.h"
+#include "tui_parts.h"
 
 struct item {
 	const char *name;

@@ -11,9 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/tui/spark.h"
-#include "../../src/tui/strip.h"
-#include "../../src/tui/text.h"
+#include "tui_parts.h"
 
 static int utf8_locale(void **state)
 {

@@ -1,9 +1,9 @@
 /*
- * text.c - untrusted bytes in text output (include/memtop/text.h).
+ * escape.c - untrusted bytes in text output (include/memtop/escape.h).
  */
-#include "memtop/text.h"
+#include "memtop/escape.h"
 
-void text_write_bytes(FILE *out, const char *s, size_t len)
+void escape_bytes(FILE *out, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];

@@ -1,9 +1,9 @@
 /*
- * text.h - writing untrusted bytes (file names, command lines) to text
+ * escape.h - writing untrusted bytes (file names, command lines) to text
  * output meant for terminals and line-oriented logs.
  */
-#ifndef MEMTOP_TEXT_H
-#define MEMTOP_TEXT_H
+#ifndef MEMTOP_ESCAPE_H
+#define MEMTOP_ESCAPE_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -11,6 +11,6 @@
 /* Control characters (a newline in a file name, an escape sequence) and
  * the backslash are written as \xNN, so one name stays on one line and
  * the escape is unambiguous; other bytes as they are. */
-void text_write_bytes(FILE *out, const char *s, size_t len);
+void escape_bytes(FILE *out, const char *s, size_t len);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * refs.c - the drill-down on screen: from a region's detail, `s` scans the
- * whole process for pointers into the region and lists who holds them;
+ * drilldown.c - the drill-down on screen: from a region's detail, `s` scans
+ * the whole process for pointers into the region and lists who holds them;
  * Enter makes the selected holder the next target and scans again; Esc
  * steps back to the list before, as it was.
  *
@@ -29,7 +29,7 @@
 
 enum { RC_ADDR, RC_INTO, RC_HOLDER, RC_WHERE, RC_NCOLS };
 
-static const struct tui_column refs_cols[RC_NCOLS] = {
+static const struct tui_column drilldown_cols[RC_NCOLS] = {
 	[RC_ADDR] = { "STORED AT", 14, false, false, 0, false },
 	[RC_INTO] = { "INTO", 12, true, false, 0, false },
 	[RC_HOLDER] = { "HELD BY", 30, false, false, 0, false },
@@ -43,7 +43,7 @@ static struct tui_step *top_step(const struct tui_app *a)
 
 /* ---- the list ------------------------------------------------------------ */
 
-static size_t refs_count(void *ctx)
+static size_t drilldown_count(void *ctx)
 {
 	const struct tui_step *st = top_step(ctx);
 	return st ? st->rows.n : 0;
@@ -90,7 +90,7 @@ static void frame_text(char *b, size_t cap, const struct tui_step *st, const str
 		 dr->index, f->func[0] ? "" : "??", f->func, f->func_offset, f->ip, f->sp);
 }
 
-static void refs_row(void *ctx, const struct tui_row *row, size_t item)
+static void drilldown_row(void *ctx, const struct tui_row *row, size_t item)
 {
 	const struct tui_step *st = top_step(ctx);
 	const struct drill_row *dr = &st->rows.v[item];
@@ -119,7 +119,7 @@ static void refs_row(void *ctx, const struct tui_row *row, size_t item)
 	}
 }
 
-static void refs_text(void *ctx, size_t item, char *buf, size_t cap)
+static void drilldown_text(void *ctx, size_t item, char *buf, size_t cap)
 {
 	const struct tui_step *st = top_step(ctx);
 	const struct drill_row *dr = &st->rows.v[item];
@@ -141,10 +141,10 @@ static void refs_text(void *ctx, size_t item, char *buf, size_t cap)
 	}
 }
 
-static const struct tui_list_ops refs_ops = {
-	.count = refs_count,
-	.draw_row = refs_row,
-	.text = refs_text,
+static const struct tui_list_ops drilldown_ops = {
+	.count = drilldown_count,
+	.draw_row = drilldown_row,
+	.text = drilldown_text,
 };
 
 /* Show step st where it was left (or, new, on its first reference). */
@@ -283,8 +283,10 @@ static struct tui_step *step_new(uint64_t lo, uint64_t hi, const char *label)
 static void push_step(struct tui_app *a, struct tui_step *st, bool replace)
 {
 	struct tui_drill *d = &a->drill;
-	if (d->n == 0)
-		list_init(&d->list, refs_cols, RC_NCOLS, &refs_ops, a, -1);
+	if (d->n == 0) {
+		list_init(&d->list, drilldown_cols, RC_NCOLS, &drilldown_ops, a, -1);
+		screen_push(a, &drilldown_screen);
+	}
 	if (replace) {
 		step_free(d->steps[d->n - 1]);
 		d->steps[d->n - 1] = st;
@@ -314,13 +316,9 @@ static void record_step(struct tui_app *a, struct tui_step *st, bool replace)
 		.taken = (double)st->taken, .res = &st->res, .snap = &st->snap,
 		.parent = below ? d->steps[below - 1]->rec_id : 0,
 	};
-	mt_error_clear(&err);
-	if (a->ses.rec && record_scan(a->ses.rec, &rs, &st->rec_id, &err)) {
-		tui_status(a, "%s; monitoring goes on", err.msg);
-		a->status_warn = true;
-		record_close(a->ses.rec);
-		a->ses.rec = NULL;
-	}
+	session_record_scan(&a->ses, &rs, &st->rec_id);
+	if (session_record_lost(&a->ses, &err))
+		tui_warn(a, "%s; monitoring goes on", err.msg);
 }
 
 /* Scan for [lo, hi) as a new step; when replace, in place of the step on
@@ -449,7 +447,7 @@ static void show_recorded(struct tui_app *a, const struct scan_want *w, const ch
 		tui_status(a, "this scan was recorded at sample %ld", k + 1);
 }
 
-void refs_start(struct tui_app *a)
+void drilldown_start(struct tui_app *a)
 {
 	char label[96];
 	if (a->detail_gone) {
@@ -465,7 +463,7 @@ void refs_start(struct tui_app *a)
 	run_step(a, a->detail_region.start, a->detail_region.end, label, false);
 }
 
-void refs_rescan(struct tui_app *a)
+void drilldown_rescan(struct tui_app *a)
 {
 	const struct tui_step *st = top_step(a);
 	if (a->ses.replay) {
@@ -492,7 +490,7 @@ static void symbol_range(struct tui_app *a, const struct tui_step *st, uint64_t 
 	symbols_map_free(&m);
 }
 
-void refs_follow(struct tui_app *a)
+void drilldown_follow(struct tui_app *a)
 {
 	const struct tui_step *st = top_step(a);
 	size_t item;
@@ -529,19 +527,24 @@ void refs_follow(struct tui_app *a)
 	run_step(a, lo, hi, label, false);
 }
 
-void refs_back(struct tui_app *a)
+void drilldown_back(struct tui_app *a)
 {
 	struct tui_drill *d = &a->drill;
 	if (d->n == 0)
 		return;
 	step_free(d->steps[--d->n]);
 	if (d->n == 0)
-		refs_close(a);
+		drilldown_close(a);
 	else
 		show_step(a, top_step(a));
 }
 
-void refs_close(struct tui_app *a)
+void drilldown_close(struct tui_app *a)
+{
+	screen_close(a, &drilldown_screen);
+}
+
+void drilldown_free(struct tui_app *a)
 {
 	struct tui_drill *d = &a->drill;
 	while (d->n)
@@ -667,7 +670,7 @@ static int draw_warnings(struct tui_app *a, WINDOW *w, int y, int width, int max
 	return y;
 }
 
-void refs_draw(struct tui_app *a, WINDOW *w, int h, int width)
+void drilldown_draw(struct tui_app *a, WINDOW *w, int h, int width)
 {
 	const struct tui_step *st = top_step(a);
 	if (!st)

@@ -1,5 +1,5 @@
 /*
- * refs_print.c - the `--refs` batch report: who holds pointers into a
+ * refs.c - the `--refs` batch report (refs.h): who holds pointers into a
  * range of the target, as text grouped by holding region or as one JSON
  * object (docs/drilldown.md).
  */
@@ -14,7 +14,7 @@
 #include "memtop/proc.h"
 #include "memtop/refs.h"
 #include "memtop/scan.h"
-#include "memtop/text.h"
+#include "memtop/escape.h"
 
 static void json_region(struct json *j, const char *key, const struct mt_region *r)
 {
@@ -159,7 +159,7 @@ static void text_region(FILE *out, const struct mt_region *r)
 							       mt_region_size(r)));
 	if (r->path_len) {
 		fputc(' ', out);
-		text_write_bytes(out, r->path, r->path_len);
+		escape_bytes(out, r->path, r->path_len);
 	}
 }
 
@@ -231,7 +231,7 @@ static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 		fprintf(out, ", %s", region_category_name(s->regions[ti].category));
 		if (s->regions[ti].path_len) {
 			fputc(' ', out);
-			text_write_bytes(out, s->regions[ti].path, s->regions[ti].path_len);
+			escape_bytes(out, s->regions[ti].path, s->regions[ti].path_len);
 		}
 	}
 	fprintf(out, ") in process %d (%s)\n", s->pid, s->info.comm);
