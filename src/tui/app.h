@@ -274,6 +274,8 @@ void actions_draw(WINDOW *w, int y, int width, unsigned scope);
  * detail's region; Enter follows the selected holder, Esc steps back. */
 void drilldown_start(struct tui_app *a);
 void drilldown_rescan(struct tui_app *a);
+/* A drill-down from any range (a heap object the census points at). */
+void drilldown_range(struct tui_app *a, uint64_t lo, uint64_t hi, const char *label);
 void drilldown_follow(struct tui_app *a);
 void drilldown_back(struct tui_app *a);
 void drilldown_close(struct tui_app *a);
@@ -289,6 +291,7 @@ void heapview_take(struct tui_app *a, bool leaks);
 void heapview_tick(struct tui_app *a, double now);
 void heapview_close(struct tui_app *a);
 void heapview_closed(struct tui_app *a);
+void heapview_enter(struct tui_app *a);
 void heapview_free(struct tui_app *a);
 void heapview_draw(struct tui_app *a, WINDOW *w, int h, int width);
 void traces_take(struct tui_app *a);

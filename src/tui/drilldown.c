@@ -463,6 +463,16 @@ void drilldown_start(struct tui_app *a)
 	run_step(a, a->detail_region.start, a->detail_region.end, label, false);
 }
 
+void drilldown_range(struct tui_app *a, uint64_t lo, uint64_t hi, const char *label)
+{
+	if (a->ses.replay) {
+		struct scan_want w = { lo, hi, false, 0 };
+		show_recorded(a, &w, label);
+		return;
+	}
+	run_step(a, lo, hi, label, false);
+}
+
 void drilldown_rescan(struct tui_app *a)
 {
 	const struct tui_step *st = top_step(a);

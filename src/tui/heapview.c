@@ -72,8 +72,8 @@ static void leak_lines(struct tui_lines *L, const struct heapreport *r)
 	const struct leaks *l = &r->l;
 	char b[32];
 	lines_add(L, LINE_TITLE, "leaks", "%" PRIu64 " chunks, %s unreachable, %" PRIu64
-		  " unreferenced (heads of leaked structures)", l->count, sz(b, l->bytes),
-		  l->unreferenced_count);
+		  " unreferenced (heads of leaked structures); Enter: who points to one",
+		  l->count, sz(b, l->bytes), l->unreferenced_count);
 	for (size_t i = 0; i < l->n_groups; i++) {
 		const struct leaks_group *g = &l->groups[i];
 		char what[96], ex[80] = "";
@@ -83,7 +83,9 @@ static void leak_lines(struct tui_lines *L, const struct heapreport *r)
 			snprintf(what, sizeof(what), "[%" PRIu64 " bytes]", g->size);
 		for (size_t k = 0, n = 0; k < g->n_examples && k < 3; k++)
 			n += (size_t)snprintf(ex + n, sizeof(ex) - n, " 0x%" PRIx64, g->examples[k]);
-		lines_add(L, LINE_PLAIN, "", "%10" PRIu64 " %10s  %s (%" PRIu64 " unreferenced)"
+		char name[32];
+		snprintf(name, sizeof(name), "  leak %u", (unsigned)(i + 1));
+		lines_add(L, LINE_PLAIN, name, "%10" PRIu64 " %10s  %s (%" PRIu64 " unreferenced)"
 			  " e.g.%s", g->count, sz(b, g->bytes), what, g->unreferenced, ex);
 	}
 	if (l->shared_total)
@@ -153,10 +155,36 @@ void heapview_take(struct tui_app *a, bool leaks)
 	build_lines(a);
 	if (!screen_open(a, &heap_screen)) {
 		list_init(&h->list, heap_cols, 2, &lines_ops, &h->lines, -1);
-		h->list.no_cursor = true;
 		screen_push(a, &heap_screen);
 	}
 	list_rebuild(&h->list);
+}
+
+/* Enter on a leak group: the drill-down from its first example (the
+ * head of a leaked structure when there is one): who points to it, and
+ * on from there. */
+void heapview_enter(struct tui_app *a)
+{
+	struct tui_heap *h = &a->heap;
+	size_t item, k;
+	if (!list_selected(&h->list, &item) || item >= h->lines.n ||
+	    sscanf(h->lines.v[item].name, "  leak %zu", &k) != 1 || k == 0 ||
+	    k > h->cur.l.n_groups) {
+		tui_status(a, "select a leak group (L takes the census with leaks) to see who "
+			   "points to it");
+		return;
+	}
+	const struct leaks_group *g = &h->cur.l.groups[k - 1];
+	long ci = g->n_examples ? census_find(&h->cur.c, g->examples[0]) : -1;
+	if (ci < 0)
+		return;
+	const struct census_chunk *ch = &h->cur.c.chunks[ci];
+	char label[96];
+	if (g->name)
+		snprintf(label, sizeof(label), "leaked %s 0x%" PRIx64, g->name, ch->user);
+	else
+		snprintf(label, sizeof(label), "leaked chunk 0x%" PRIx64, ch->user);
+	drilldown_range(a, ch->user, ch->user + census_usable(ch), label);
 }
 
 void heapview_tick(struct tui_app *a, double now)

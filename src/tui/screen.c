@@ -203,6 +203,7 @@ const struct tui_screen heap_screen = {
 	.draw = heapview_draw,
 	.list = heap_list_of,
 	.scope = heap_scope,
+	.enter = heapview_enter,
 	.close = heapview_closed,
 };
 

@@ -34,6 +34,15 @@ class TuiHeapTest(mtlib.MemtopTestCase):
         self.assertIn("LeakNode (1 unreferenced)", s)
         self.assertRegex(s, r"\s+#\d+\s+40\s+\S+ \S+\s+\+0\s+0\s+40\s+Leaky")
         self.assertEqual(mtlib.unreleased(fx.pid), [])
+        # Enter on a leak group: the drill-down from its first example,
+        # the head of the leaked list; Esc comes back to the census.
+        t.keys("/")
+        t.type("LeakNode (1")
+        t.keys("Enter", "Enter")
+        s = t.wait_for("Chain  leaked LeakNode %s" % fx.ready["nodes"][0])
+        self.assertEqual(mtlib.unreleased(fx.pid), [])
+        t.keys("Escape")
+        t.wait_for("census 2 as of")
         t.keys("Escape")
         t.wait_for(lambda s: "CATEGORY" in s and "Heap census" not in s)
         t.keys("q")
