@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what is missing (Debian 12 packages), then configure and build.
-#   scripts/setup.sh [--sanitize]   build into build/ (build-asan/ with ASan+UBSan)
+#   scripts/setup.sh [--sanitize] [--long]   build into build/ (build-asan/ with
+#   ASan+UBSan); --long configures the thorough (nightly) test runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,11 +27,14 @@ if ((${#missing[@]})); then
 fi
 
 build=build
-flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
-if [ "${1:-}" = "--sanitize" ]; then
-	build=build-asan
-	flags+=(-DMEMTOP_SANITIZE=ON)
-fi
+flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMTOP_LONG_TESTS=OFF)
+for arg in "$@"; do
+	case $arg in
+	--sanitize) build=build-asan; flags+=(-DMEMTOP_SANITIZE=ON) ;;
+	--long) flags+=(-DMEMTOP_LONG_TESTS=ON) ;;
+	*) echo "setup: unknown option $arg" >&2; exit 2 ;;
+	esac
+done
 [ -n "${CI:-}" ] && flags+=(-DMEMTOP_WERROR=ON)
 cmake -S . -B "$build" "${flags[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)"

@@ -74,7 +74,17 @@ struct replay_mark *replay_mark(const struct mt_replay *r, size_t *bytes);
 int replay_restore(struct mt_replay *r, const struct replay_mark *m);
 void replay_mark_free(struct replay_mark *m);
 
-/* The database, for the scan store (scanstore.h). */
+/* The database, for the scan store (scanstore.h) and tests. */
 struct sqlite3 *replay_db(struct mt_replay *r);
+
+/* The drill-down scans recorded with this session (scanstore_list), and
+ * one of them loaded back (scanstore_load): for front ends, which never
+ * hold the database. */
+struct scanstore_info;
+struct scanstore_scan;
+int replay_list_scans(struct mt_replay *r, struct scanstore_info **out, size_t *n,
+		      struct mt_error *err);
+int replay_load_scan(struct mt_replay *r, int64_t id, struct scanstore_scan *out,
+		     struct mt_error *err);
 
 #endif

@@ -155,7 +155,8 @@ static int check_header(const char *path, enum recfile_mode mode, struct mt_erro
 	if (n == 0 && mode == RECFILE_WRITE)
 		return 1;
 	if (n == 0)
-		return mt_error_set(err, MT_EXIT_BADFILE, 0, "%s is empty: no recording in it", path);
+		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+				    "%s is empty: no session recorded in it", path);
 	const char *verb = mode == RECFILE_WRITE ? "memtop will not write to it" :
 		"memtop cannot replay it";
 	if (n < (ssize_t)sizeof(h) || memcmp(h, magic, sizeof(magic)) != 0)

@@ -22,6 +22,7 @@
 
 #include "memtop/recfile.h"
 #include "memtop/replay.h"
+#include "memtop/scanstore.h"
 #include "memtop/vec.h"
 
 #define PATH_MAX_STORED 65536
@@ -883,4 +884,16 @@ int replay_restore(struct mt_replay *r, const struct replay_mark *m)
 	memcpy(r->user, m->user, sizeof(r->user));
 	r->pos = m->pos;
 	return 0;
+}
+
+int replay_list_scans(struct mt_replay *r, struct scanstore_info **out, size_t *n,
+		      struct mt_error *err)
+{
+	return scanstore_list(r->db, r->session.id, out, n, err);
+}
+
+int replay_load_scan(struct mt_replay *r, int64_t id, struct scanstore_scan *out,
+		     struct mt_error *err)
+{
+	return scanstore_load(r->db, id, out, err);
 }

@@ -244,8 +244,8 @@ static inline bool tui_picking(const struct tui_app *a)
 }
 /* Enter in the picker: watch the selected process, its views over the
  * picker; Esc in those views: back to the picker (tui.c). */
-void picker_enter(struct tui_app *a);
-void views_leave(struct tui_app *a);
+void tui_pick(struct tui_app *a);
+void tui_leave(struct tui_app *a);
 
 /* Screens (views.c, detail.c, picker.c). */
 void views_init(struct tui_app *a);
@@ -338,7 +338,7 @@ void timetravel_step(struct tui_app *a, int dir);
 void timetravel_jump(struct tui_app *a, const char *text);
 void timetravel_free(struct tui_app *a);
 /* Index of the sample on screen. */
-size_t tui_replay_index(const struct tui_app *a);
+size_t timetravel_index(const struct tui_app *a);
 
 /* The scope the keys work in now (enum tui_scope). */
 unsigned tui_scope(const struct tui_app *a);

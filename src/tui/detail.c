@@ -238,6 +238,7 @@ void detail_close(struct tui_app *a)
 
 void detail_free(struct tui_app *a)
 {
+	drilldown_close(a); /* the process handle of a first step that failed */
 	list_free(&a->detail_list);
 	lines_free(&a->detail_lines);
 }

@@ -383,7 +383,7 @@ static bool scan_better(const struct scanstore_info *x, const struct scanstore_i
 static const struct scanstore_info *find_recorded(const struct tui_app *a,
 						  const struct scan_want *w)
 {
-	int64_t now = replay_sample_id(a->ses.replay, tui_replay_index(a));
+	int64_t now = replay_sample_id(a->ses.replay, timetravel_index(a));
 	const struct scanstore_info *best = NULL;
 	for (size_t i = 0; i < a->n_scans; i++)
 		if (scan_matches(&a->scans[i], w) &&
@@ -399,7 +399,7 @@ static struct tui_step *load_step(struct tui_app *a, const struct scanstore_info
 {
 	struct scanstore_scan sc;
 	struct tui_step *st = NULL;
-	if (scanstore_load(replay_db(a->ses.replay), info->id, &sc, err) == 0 &&
+	if (replay_load_scan(a->ses.replay, info->id, &sc, err) == 0 &&
 	    (st = step_new(info->lo, info->hi, info->label))) {
 		st->res = sc.res;
 		st->snap = sc.snap;
@@ -443,7 +443,7 @@ static void show_recorded(struct tui_app *a, const struct scan_want *w, const ch
 	}
 	push_step(a, st, false);
 	long k = replay_find_id(a->ses.replay, info->sample);
-	if (k >= 0 && (size_t)k != tui_replay_index(a))
+	if (k >= 0 && (size_t)k != timetravel_index(a))
 		tui_status(a, "this scan was recorded at sample %ld", k + 1);
 }
 
@@ -549,9 +549,14 @@ void drilldown_back(struct tui_app *a)
 		show_step(a, top_step(a));
 }
 
+/* The screen and its state; also the state of a first step that failed
+ * before there was a screen (its process handle, its vector). */
 void drilldown_close(struct tui_app *a)
 {
-	screen_close(a, &drilldown_screen);
+	if (screen_open(a, &drilldown_screen))
+		screen_close(a, &drilldown_screen);
+	else
+		drilldown_free(a);
 }
 
 void drilldown_free(struct tui_app *a)

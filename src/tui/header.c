@@ -82,7 +82,7 @@ static void process_rhs(struct tui_app *a, const struct mt_procinfo *pi, char *r
 	*badge = NULL;
 	if (a->ses.replay) {
 		/* Replay: which sample, and when it was taken. */
-		size_t i = tui_replay_index(a);
+		size_t i = timetravel_index(a);
 		char when[32];
 		time_t t = (time_t)replay_time(a->ses.replay, i);
 		struct tm tm;

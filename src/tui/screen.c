@@ -87,7 +87,7 @@ const struct tui_screen picker_screen = {
 	.draw = picker_draw,
 	.list = picker_list_of,
 	.scope = picker_scope,
-	.enter = picker_enter,
+	.enter = tui_pick,
 	.back = clear_filter,
 };
 
@@ -110,7 +110,7 @@ static void views_back(struct tui_app *a)
 	if (l->filter[0])
 		list_set_filter(l, "");
 	else if (a->depth >= 2 && a->stack[a->depth - 2] == &picker_screen)
-		views_leave(a);
+		tui_leave(a);
 }
 
 const struct tui_screen views_screen = {

@@ -56,8 +56,7 @@ static void say_session(struct tui_app *a)
 int timetravel_open(struct tui_app *a, struct mt_error *err)
 {
 	if (session_open(&a->ses, a->opt, 0, err) ||
-	    scanstore_list(replay_db(a->ses.replay), replay_session(a->ses.replay)->id, &a->scans,
-			   &a->n_scans, err))
+	    replay_list_scans(a->ses.replay, &a->scans, &a->n_scans, err))
 		return -1;
 	size_t every = (replay_count(a->ses.replay) + CHECKPOINTS_MAX - 1) / CHECKPOINTS_MAX;
 	a->checkpoint_every = every > CHECKPOINT_EVERY_MIN ? every : CHECKPOINT_EVERY_MIN;
@@ -70,7 +69,7 @@ int timetravel_open(struct tui_app *a, struct mt_error *err)
 }
 
 /* Index of the sample on screen. */
-size_t tui_replay_index(const struct tui_app *a)
+size_t timetravel_index(const struct tui_app *a)
 {
 	size_t pos = replay_pos(a->ses.replay);
 	return pos ? pos - 1 : 0;
@@ -111,7 +110,7 @@ static struct tui_checkpoint *checkpoint_take(const struct tui_app *a)
 	if (!c)
 		return NULL;
 	size_t mark_bytes = 0;
-	c->index = tui_replay_index(a);
+	c->index = timetravel_index(a);
 	snapshot_init(&c->snap[0]);
 	snapshot_init(&c->snap[1]);
 	model_init(&c->model);
@@ -136,7 +135,7 @@ static struct tui_checkpoint *checkpoint_take(const struct tui_app *a)
  * `every` samples while the budget lasts.  They are taken in order. */
 static void checkpoint_maybe(struct tui_app *a)
 {
-	size_t i = tui_replay_index(a);
+	size_t i = timetravel_index(a);
 	size_t n = a->n_checkpoints;
 	if (i == 0 || i % a->checkpoint_every || n >= CHECKPOINTS_MAX ||
 	    a->checkpoint_bytes >= CHECKPOINT_BUDGET ||
@@ -211,9 +210,9 @@ void timetravel_goto(struct tui_app *a, size_t k)
 	mt_error_clear(&err);
 	if (k >= n)
 		k = n - 1;
-	if (a->ses.have_snap && k == tui_replay_index(a))
+	if (a->ses.have_snap && k == timetravel_index(a))
 		return;
-	if (!a->ses.have_snap || k < tui_replay_index(a))
+	if (!a->ses.have_snap || k < timetravel_index(a))
 		go_back(a, k);
 	bool shown = false;
 	while (!shown && replay_pos(a->ses.replay) < k + 1) {
@@ -239,7 +238,7 @@ void timetravel_goto(struct tui_app *a, size_t k)
 
 void timetravel_step(struct tui_app *a, int dir)
 {
-	size_t i = tui_replay_index(a);
+	size_t i = timetravel_index(a);
 	if (dir > 0 && i + 1 >= replay_count(a->ses.replay)) {
 		tui_status(a, "this is the last sample (%zu)", i + 1);
 		a->playing = false;
@@ -267,7 +266,7 @@ void timetravel_jump(struct tui_app *a, const char *text)
 		timetravel_goto(a, n - 1);
 		return;
 	}
-	if (format_parse_when(text, replay_time(a->ses.replay, tui_replay_index(a)), &t)) {
+	if (format_parse_when(text, replay_time(a->ses.replay, timetravel_index(a)), &t)) {
 		tui_status(a, "'%s' is not a time: HH:MM[:SS], YYYY-MM-DD HH:MM[:SS] or #N", text);
 		return;
 	}

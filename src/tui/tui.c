@@ -265,7 +265,7 @@ static void set_view(struct tui_app *a, int v)
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 }
 
-void picker_enter(struct tui_app *a)
+void tui_pick(struct tui_app *a)
 {
 	pid_t pid = picker_selected(a);
 	struct mt_error err;
@@ -283,7 +283,7 @@ void picker_enter(struct tui_app *a)
 	screen_push(a, &views_screen);
 }
 
-void views_leave(struct tui_app *a)
+void tui_leave(struct tui_app *a)
 {
 	screen_pop_to(a, &views_screen);
 	screen_pop(a);
@@ -597,6 +597,7 @@ static void app_free(struct tui_app *a)
 {
 	while (a->depth)
 		screen_pop(a);
+	drilldown_close(a); /* what a first step that failed left */
 	heapview_free(a);
 	symbols_cache_free(&a->symbols);
 	views_free(a);

@@ -189,13 +189,15 @@ class ReplayTui(mtlib.MemtopTestCase):
         t = self.tui(["-r", f], height=40, width=130)
         t.wait_for(lambda s: position(s) == (1, n))
 
+        # A column title only view v has: its list is on screen.
+        title = {"2": "GROWTH", "3": "HISTORY", "4": "BETWEEN", "5": "EVENT "}
+
         def views():
             out = {}
             for v in "2345":
                 t.keys(v)
-                s = t.wait_for(lambda s: position(s) is not None)
-                time.sleep(0.3)
-                lines = t.screen().split("\n")
+                s = t.wait_for(lambda s: position(s) is not None and title[v] in s)
+                lines = s.split("\n")
                 out[v] = lines[1:2] + lines[4:]
             return out
 

@@ -92,17 +92,30 @@ class Tui:
         while True:
             s = self.screen()
             if pred(s):
-                # The capture may have caught curses halfway through a
-                # redraw: look again once it has had time to finish, and
-                # return that screen if it still shows what was wanted.
-                time.sleep(0.2)
-                s = self.screen()
-                if pred(s):
+                s = self._settled(pred, s)
+                if s is not None:
                     return s
+                continue
             if time.monotonic() > deadline:
                 raise AssertionError("screen never showed %r within %.0f s; last screen:\n%s"
                                      % (what, timeout, s))
-            time.sleep(0.1)
+            time.sleep(0.05)
+
+    def _settled(self, pred, s, settle=0.2):
+        """The capture s may have caught curses halfway through a redraw:
+        return the screen once two captures in a row agree and still show
+        what was wanted (a redraw is over), or, for a screen that keeps
+        changing (a clock, a live refresh), the last capture that shows it
+        after `settle` seconds; None when it stopped showing it."""
+        until = time.monotonic() + settle
+        while True:
+            time.sleep(0.02)
+            t = self.screen()
+            if not pred(t):
+                return None
+            if t == s or time.monotonic() > until:
+                return t
+            s = t
 
     def memtop_pid(self, timeout=WAIT_TIMEOUT):
         deadline = time.monotonic() + timeout
