@@ -166,6 +166,26 @@ class HeapCensusTest(mtlib.MemtopTestCase):
         self.assertEqual(self.heap()["walk_errors"], [])
 
 
+    def test_heap_every_growth(self):
+        """--heap-every: each census says what grew since the first."""
+        with mtlib.Memtop(["-p", self.fx.pid, "--heap", "--heap-every", "0.3", "-n", "8",
+                           "--json"]) as m:
+            first = m.next_report()
+            self.assertEqual(self.classes(first)["Widget"]["delta_count"], 0)
+            t = self.fx.cmd("grow 500")["time"]
+            rep = m.wait_report(lambda r: r["time"] > t)
+            w = self.classes(rep)["Widget"]
+            self.assertEqual(w["count"], self.r["counts"]["Widget"] + 500)
+            self.assertEqual(w["delta_count"], 500)
+            # (a few may land in a larger leftover chunk than 32 bytes)
+            self.assertGreaterEqual(w["delta_bytes"], 500 * 24)
+            # Largest growth first.
+            self.assertEqual(rep["classes"][0]["delta_bytes"],
+                             max(c["delta_bytes"] for c in rep["classes"]))
+            self.assertEqual(m.wait(30), 0)
+        self.assertEqual(mtlib.unreleased(self.fx.pid), [])
+
+
 class HeapCensusStrippedTest(HeapCensusTest):
     """The same truths, the class names from RTTI alone."""
     fixture_name = "heap_census_stripped"
