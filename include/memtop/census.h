@@ -102,6 +102,7 @@ struct census {
 	uint64_t free_bytes;
 	uint64_t mmapped_bytes;  /* mmapped chunks, mapping bytes (hblkhd) */
 	uint64_t mmapped_chunks;
+	uint64_t chunks_in_use;  /* n_chunks, also once chunks is dropped or not loaded */
 	uint64_t chunks_total;   /* chunks walked, free ones and tops included */
 	uint64_t bytes_read;     /* heap bytes read (existing pages) */
 	size_t n_tcaches;        /* tcache_perthread_structs found */

@@ -63,4 +63,9 @@ const char *record_path(const struct mt_recorder *r);
 int record_scan(struct mt_recorder *r, const struct record_scan *sc, int64_t *id,
 		struct mt_error *err);
 
+/* Store a heap census (heapstore.h), tied to the latest sample.  Needs one
+ * sample first; written before it returns. */
+struct record_heap;
+int record_heap(struct mt_recorder *r, const struct record_heap *h, struct mt_error *err);
+
 #endif

@@ -87,4 +87,13 @@ int replay_list_scans(struct mt_replay *r, struct scanstore_info **out, size_t *
 int replay_load_scan(struct mt_replay *r, int64_t id, struct scanstore_scan *out,
 		     struct mt_error *err);
 
+/* The heap censuses recorded with this session, and one loaded back
+ * (heapstore.h). */
+struct heapstore_info;
+struct heapstore_census;
+int replay_list_heaps(struct mt_replay *r, struct heapstore_info **out, size_t *n,
+		      struct mt_error *err);
+int replay_load_heap(struct mt_replay *r, int64_t id, struct heapstore_census *out,
+		     struct mt_error *err);
+
 #endif

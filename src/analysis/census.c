@@ -591,6 +591,7 @@ int census_run(struct census *c, const struct mt_snapshot *s, struct present *pr
 	if (rc < 0)
 		return mt_error_set(err, MT_EXIT_FAILURE, -rc, "heap census: %s", strerror(-rc));
 	totals(c);
+	c->chunks_in_use = c->n_chunks;
 	return 0;
 }
 

@@ -82,6 +82,15 @@ void session_record_scan(struct mt_session *s, const struct record_scan *sc, int
 	}
 }
 
+void session_record_heap(struct mt_session *s, const struct record_heap *h)
+{
+	if (s->rec && record_heap(s->rec, h, &s->rec_error)) {
+		record_close(s->rec);
+		s->rec = NULL;
+		s->rec_lost = true;
+	}
+}
+
 int session_next(struct mt_session *s, struct mt_error *err)
 {
 	struct mt_snapshot *next = &s->snap[!s->cur];

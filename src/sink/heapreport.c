@@ -152,7 +152,7 @@ void heapreport_print_json(FILE *out, const struct heapreport *r, double seconds
 	json_u64(&j, "free_bytes", c->free_bytes);
 	json_u64(&j, "mmapped_bytes", c->mmapped_bytes);
 	json_u64(&j, "mmapped_chunks", c->mmapped_chunks);
-	json_u64(&j, "chunks_in_use", c->n_chunks);
+	json_u64(&j, "chunks_in_use", c->chunks_in_use);
 	json_u64(&j, "chunks_total", c->chunks_total);
 	json_u64(&j, "bytes_read", c->bytes_read);
 	json_u64(&j, "tcaches", c->n_tcaches);
@@ -289,7 +289,7 @@ void heapreport_print_text(FILE *out, const struct heapreport *r, double seconds
 	for (size_t i = 0; i < c->n_walk_errors; i++)
 		fprintf(out, "warning: %s\n", c->walk_errors[i]);
 	fprintf(out, "in use %s in %zu chunks, free %s, mmapped %s in %" PRIu64 " chunks; "
-		"%" PRIu64 " chunks walked\n", sz(b[0], c->in_use_bytes), c->n_chunks,
+		"%" PRIu64 " chunks walked\n", sz(b[0], c->in_use_bytes), (size_t)c->chunks_in_use,
 		sz(b[1], c->free_bytes), sz(b[2], c->mmapped_bytes), c->mmapped_chunks,
 		c->chunks_total);
 	text_arenas(out, c);

@@ -23,6 +23,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "memtop/heapstore.h"
 #include "memtop/record.h"
 #include "memtop/recfile.h"
 #include "memtop/scanstore.h"
@@ -904,6 +905,32 @@ int record_scan(struct mt_recorder *r, const struct record_scan *sc, int64_t *id
 		 scanstore_save(r->db, r->session, r->sample, sc, id) ||
 		 sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		recfile_error(r->db, "storing a scan", err);
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+		size_t n = strlen(err->msg);
+		snprintf(err->msg + n, sizeof(err->msg) - n, ": recording to %s stopped", r->path);
+		r->failed = true;
+		r->error = *err;
+	} else {
+		rc = 0;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+int record_heap(struct mt_recorder *r, const struct record_heap *h, struct mt_error *err)
+{
+	/* As record_scan: after the samples before it, on this thread. */
+	drain_locked(r);
+	int rc = -1;
+	int64_t id;
+	if (r->failed)
+		*err = r->error;
+	else if (!r->session)
+		mt_error_set(err, MT_EXIT_FAILURE, 0, "recording to %s has no sample yet", r->path);
+	else if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+		 heapstore_save(r->db, r->session, r->sample, h, &id) ||
+		 sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		recfile_error(r->db, "storing a heap census", err);
 		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
 		size_t n = strlen(err->msg);
 		snprintf(err->msg + n, sizeof(err->msg) - n, ": recording to %s stopped", r->path);

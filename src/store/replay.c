@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memtop/heapstore.h"
 #include "memtop/recfile.h"
 #include "memtop/replay.h"
 #include "memtop/scanstore.h"
@@ -896,4 +897,16 @@ int replay_load_scan(struct mt_replay *r, int64_t id, struct scanstore_scan *out
 		     struct mt_error *err)
 {
 	return scanstore_load(r->db, id, out, err);
+}
+
+int replay_list_heaps(struct mt_replay *r, struct heapstore_info **out, size_t *n,
+		      struct mt_error *err)
+{
+	return heapstore_list(r->db, r->session.id, out, n, err);
+}
+
+int replay_load_heap(struct mt_replay *r, int64_t id, struct heapstore_census *out,
+		     struct mt_error *err)
+{
+	return heapstore_load(r->db, id, out, err);
 }

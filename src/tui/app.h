@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "memtop/heapreport.h"
+#include "memtop/heapstore.h"
 #include "memtop/model.h"
 #include "memtop/options.h"
 #include "memtop/proc.h"
@@ -132,6 +133,11 @@ struct tui_heap {
 	double base_time;
 	size_t taken;            /* censuses taken this session */
 	double next;             /* --heap-every: when the next is due (CLOCK_MONOTONIC) */
+	/* A replay: the censuses recorded, listed once; which one is shown. */
+	struct heapstore_info *recorded;
+	size_t n_recorded;
+	bool listed;
+	size_t shown;
 	struct tui_lines lines;
 	struct tui_list list;
 };

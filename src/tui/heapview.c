@@ -6,12 +6,14 @@
  * SECS seconds by itself.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "memtop/clock.h"
 #include "memtop/format.h"
+#include "memtop/replay.h"
 #include "views.h"
 #include "keys.h"
 
@@ -71,6 +73,12 @@ static void leak_lines(struct tui_lines *L, const struct heapreport *r)
 {
 	const struct leaks *l = &r->l;
 	char b[32];
+	if (!l->n_groups && l->count && !r->c.chunks) {
+		lines_add(L, LINE_TITLE, "leaks", "%" PRIu64 " chunks, %s unreachable, %" PRIu64
+			  " unreferenced (recorded: by class above)", l->count, sz(b, l->bytes),
+			  l->unreferenced_count);
+		return;
+	}
 	lines_add(L, LINE_TITLE, "leaks", "%" PRIu64 " chunks, %s unreachable, %" PRIu64
 		  " unreferenced (heads of leaked structures); Enter: who points to one",
 		  l->count, sz(b, l->bytes), l->unreferenced_count);
@@ -105,12 +113,17 @@ static void build_lines(struct tui_app *a)
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
 	strftime(since, sizeof(since), "%H:%M:%S", localtime(&t0));
 	L->n = 0;
-	lines_add(L, LINE_DIM, "", "census %zu as of %s, target stopped %.0f ms; growth since "
-		  "%s (H again, L with leaks)", h->taken, when, r->stopped_ms, since);
+	if (a->ses.replay)
+		lines_add(L, LINE_DIM, "", "recorded census %zu of %zu, as of %s, target stopped "
+			  "%.0f ms; growth since %s (H: the one of the sample shown)", h->shown,
+			  h->n_recorded, when, r->stopped_ms, since);
+	else
+		lines_add(L, LINE_DIM, "", "census %zu as of %s, target stopped %.0f ms; growth "
+			  "since %s (H again, L with leaks)", h->taken, when, r->stopped_ms, since);
 	for (size_t i = 0; i < c->n_walk_errors; i++)
 		lines_add(L, LINE_WARN, "", "%s", c->walk_errors[i]);
 	lines_add(L, LINE_PLAIN, "heap", "in use %s in %zu chunks, free %s, mmapped %s in %"
-		  PRIu64 " chunks", sz(b[0], c->in_use_bytes), c->n_chunks, sz(b[1], c->free_bytes),
+		  PRIu64 " chunks", sz(b[0], c->in_use_bytes), (size_t)c->chunks_in_use, sz(b[1], c->free_bytes),
 		  sz(b[2], c->mmapped_bytes), c->mmapped_chunks);
 	arena_lines(L, c);
 	class_lines(L, r);
@@ -118,12 +131,93 @@ static void build_lines(struct tui_app *a)
 		leak_lines(L, r);
 }
 
+static void show(struct tui_app *a)
+{
+	struct tui_heap *h = &a->heap;
+	build_lines(a);
+	if (!screen_open(a, &heap_screen)) {
+		list_init(&h->list, heap_cols, 2, &lines_ops, &h->lines, -1);
+		screen_push(a, &heap_screen);
+	}
+	list_rebuild(&h->list);
+}
+
+/* A recorded census into a report the screen shows (no chunks: the
+ * leak groups and the drill-down are for live censuses). */
+static int load_recorded(struct tui_app *a, size_t i, struct heapreport *r, struct mt_error *err)
+{
+	struct heapstore_census hc;
+	if (replay_load_heap(a->ses.replay, a->heap.recorded[i].id, &hc, err))
+		return -1;
+	memset(r, 0, sizeof(*r));
+	r->c = hc.c;
+	r->leaks = hc.leaks;
+	r->l.count = hc.leaked;
+	r->l.bytes = hc.leaked_bytes;
+	r->l.unreferenced_count = hc.unreferenced;
+	r->time = hc.time;
+	r->stopped_ms = hc.stopped_ms;
+	r->pid = a->ses.pid;
+	return 0;
+}
+
+/* In a replay, H: the latest census recorded at or before the sample on
+ * show, its growth against the first one recorded. */
+static void take_recorded(struct tui_app *a)
+{
+	struct tui_heap *h = &a->heap;
+	struct mt_error err;
+	mt_error_clear(&err);
+	if (!h->listed) {
+		if (replay_list_heaps(a->ses.replay, &h->recorded, &h->n_recorded, &err)) {
+			tui_status(a, "heap censuses: %s", err.msg);
+			return;
+		}
+		h->listed = true;
+	}
+	int64_t now = replay_sample_id(a->ses.replay, timetravel_index(a));
+	size_t pick = 0;
+	for (size_t i = 0; i < h->n_recorded; i++)
+		if (h->recorded[i].sample <= now)
+			pick = i + 1;
+	if (!h->n_recorded) {
+		tui_status(a, "no heap census in this recording (H with -w records them)");
+		return;
+	}
+	if (!pick) {
+		tui_status(a, "no heap census recorded yet at this sample: the first is at a later "
+			   "one");
+		return;
+	}
+	struct heapreport r, first;
+	if (load_recorded(a, pick - 1, &r, &err)) {
+		tui_status(a, "heap census: %s", err.msg);
+		return;
+	}
+	if (!h->base_time) {
+		if (load_recorded(a, 0, &first, &err) == 0) {
+			census_copy_classes(&h->base, &first.c);
+			h->base_time = first.time;
+			heapreport_free(&first);
+		}
+	}
+	census_delta(&r.c, &h->base);
+	heapreport_free(&h->cur);
+	h->cur = r;
+	h->shown = pick;
+	show(a);
+}
+
 void heapview_take(struct tui_app *a, bool leaks)
 {
 	struct tui_heap *h = &a->heap;
 	struct mt_error err;
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
-	if (a->ses.replay || !a->ses.proc) {
+	if (a->ses.replay) {
+		take_recorded(a);
+		return;
+	}
+	if (!a->ses.proc) {
 		tui_status(a, "the heap census needs a live process");
 		return;
 	}
@@ -152,12 +246,14 @@ void heapview_take(struct tui_app *a, bool leaks)
 	h->cur = r;
 	h->taken++;
 	h->next = clock_mono() + a->opt->heap_every;
-	build_lines(a);
-	if (!screen_open(a, &heap_screen)) {
-		list_init(&h->list, heap_cols, 2, &lines_ops, &h->lines, -1);
-		screen_push(a, &heap_screen);
-	}
-	list_rebuild(&h->list);
+	/* With -w the census goes into the recording, tied to the latest
+	 * sample, for a replay's H. */
+	struct record_heap rh = { &h->cur.c, h->cur.leaks ? &h->cur.l : NULL, h->cur.time,
+				  h->cur.stopped_ms };
+	session_record_heap(&a->ses, &rh);
+	if (session_record_lost(&a->ses, &err))
+		tui_warn(a, "%s; monitoring goes on", err.msg);
+	show(a);
 }
 
 /* Enter on a leak group: the drill-down from its first example (the
@@ -213,6 +309,7 @@ void heapview_free(struct tui_app *a)
 	heapreport_free(&h->cur);
 	census_free(&h->base);
 	lines_free(&h->lines);
+	free(h->recorded);
 	memset(h, 0, sizeof(*h));
 }
 

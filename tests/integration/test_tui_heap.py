@@ -57,6 +57,35 @@ class TuiHeapTest(mtlib.MemtopTestCase):
         t.wait_for("census 3 as of")
         self.assertEqual(mtlib.unreleased(fx.pid), [])
 
+    def test_recorded_and_replayed(self):
+        """With -w each census goes into the recording; in the replay H shows
+        the one recorded at or before the sample on show, with its growth."""
+        fx = self.fixture("heap_census")
+        rec = self.tempdir() + "/heap.mtrec"
+        t = self.tui(["-p", fx.pid, "-d", "0.3", "-w", rec], width=140, height=50)
+        t.wait_for("CATEGORY")
+        t.keys("H")
+        t.wait_for("census 1 as of")
+        fx.cmd("grow 700")
+        t.keys("L")
+        s = t.wait_for("census 2 as of")
+        self.assertRegex(s, r"1000\s+\S+ \S+\s+\+700\s+\S+ \S+\s+0\s+Widget")
+        t.keys("Escape")
+        t.wait_for(lambda s: "Heap census" not in s)
+        t.keys("q")
+        self.assertEqual(t.exit_code(), 0)
+        r = self.tui(["-r", rec], width=140, height=50)
+        r.wait_for("REPLAY")
+        r.keys("End", "H")
+        s = r.wait_for("recorded census 2 of 2")
+        self.assertRegex(s, r"1000\s+\S+ \S+\s+\+700\s+\S+ \S+\s+0\s+Widget")
+        self.assertRegex(s, r"\s40\s+Leaky")
+        self.assertIn("50 chunks", s)
+        # At the first sample: a census of that sample, or none yet.
+        r.keys("Escape", "Home", "H")
+        r.wait_for(lambda s: "no heap census recorded yet" in s or
+                   re.search(r"recorded census \d of 2", s) and " 1/" in s)
+
     def test_not_a_live_process(self):
         fx = self.fixture("heap_census")
         t = self.tui(["-p", fx.pid, "-d", "0.5", "--no-freeze"])
