@@ -298,6 +298,9 @@ void heapview_tick(struct tui_app *a, double now);
 void heapview_close(struct tui_app *a);
 void heapview_closed(struct tui_app *a);
 void heapview_enter(struct tui_app *a);
+/* The drill-down into code that was unmapped (e an unmap event of an
+ * executable mapping): words still pointing into it. */
+void heapview_departed_scan(struct tui_app *a, const struct mt_event *e);
 void heapview_free(struct tui_app *a);
 void heapview_draw(struct tui_app *a, WINDOW *w, int h, int width);
 void traces_take(struct tui_app *a);

@@ -102,6 +102,28 @@ static void leak_lines(struct tui_lines *L, const struct heapreport *r)
 			  l->shared_total);
 }
 
+/* Executable mappings unmapped since memtop started (libraries after
+ * dlclose): a hook left pointing there crashes the process when called.
+ * Each is listed; Enter scans for the words still pointing into it. */
+static void departed_lines(struct tui_app *a, struct tui_lines *L)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < a->log.n; i++) {
+		const struct mt_event *e = eventlog_get(&a->log, i);
+		if (e->kind != MT_EV_UNMAP || !(e->perms & MT_PERM_X))
+			continue;
+		if (!n++)
+			lines_add(L, LINE_TITLE, "unloaded code", "executable mappings gone since "
+				  "memtop started; Enter: who still points into one");
+		char name[32], when[16];
+		time_t t = (time_t)e->time;
+		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
+		snprintf(name, sizeof(name), "  code %u", (unsigned)i);
+		lines_add(L, LINE_PLAIN, name, "0x%" PRIx64 "-0x%" PRIx64 " %s, unmapped at %s",
+			  e->start, e->end, e->path[0] ? e->path : "(anonymous)", when);
+	}
+}
+
 static void build_lines(struct tui_app *a)
 {
 	struct tui_heap *h = &a->heap;
@@ -129,6 +151,8 @@ static void build_lines(struct tui_app *a)
 	class_lines(L, r);
 	if (r->leaks)
 		leak_lines(L, r);
+	if (!a->ses.replay)
+		departed_lines(a, L);
 }
 
 static void show(struct tui_app *a)
@@ -256,13 +280,28 @@ void heapview_take(struct tui_app *a, bool leaks)
 	show(a);
 }
 
+void heapview_departed_scan(struct tui_app *a, const struct mt_event *e)
+{
+	char label[96];
+	const char *base = strrchr(e->path, '/');
+	snprintf(label, sizeof(label), "unloaded %s", base ? base + 1 : e->path[0] ? e->path :
+		 "code");
+	drilldown_range(a, e->start, e->end, label);
+}
+
 /* Enter on a leak group: the drill-down from its first example (the
  * head of a leaked structure when there is one): who points to it, and
- * on from there. */
+ * on from there.  On unloaded code: who still points into it. */
 void heapview_enter(struct tui_app *a)
 {
 	struct tui_heap *h = &a->heap;
 	size_t item, k;
+	unsigned ev;
+	if (list_selected(&h->list, &item) && item < h->lines.n &&
+	    sscanf(h->lines.v[item].name, "  code %u", &ev) == 1 && ev < a->log.n) {
+		heapview_departed_scan(a, eventlog_get(&a->log, ev));
+		return;
+	}
 	if (!list_selected(&h->list, &item) || item >= h->lines.n ||
 	    sscanf(h->lines.v[item].name, "  leak %zu", &k) != 1 || k == 0 ||
 	    k > h->cur.l.n_groups) {

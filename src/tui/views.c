@@ -106,6 +106,12 @@ void views_enter(struct tui_app *a)
 	case VIEW_EVENTS: {
 		const struct mt_event *e = eventlog_get(&a->log, item);
 		const struct mt_snapshot *s = app_snap(a);
+		/* Code unmapped (a library after dlclose): who still points
+		 * into it (a hook left behind is a crash waiting). */
+		if (e->kind == MT_EV_UNMAP && (e->perms & MT_PERM_X)) {
+			heapview_departed_scan(a, e);
+			break;
+		}
 		long k = snapshot_find(s, e->start);
 		if (k >= 0)
 			detail_open(a, &s->regions[k]);

@@ -86,6 +86,31 @@ class TuiHeapTest(mtlib.MemtopTestCase):
         r.wait_for(lambda s: "no heap census recorded yet" in s or
                    re.search(r"recorded census \d of 2", s) and " 1/" in s)
 
+    def test_unloaded_code(self):
+        """A library unloaded with a hook left pointing into it: its unmap
+        event offers the scan (Enter in the Events view, and from the heap
+        census), which finds the global and the heap object holding it."""
+        fx = self.fixture("fx_dlopen")
+        t = self.tui(["-p", fx.pid, "-d", "0.3"], width=140, height=50)
+        t.wait_for("CATEGORY")
+        t.keys("5")
+        fx.cmd("load")
+        t.wait_for("libfxplugin.so")
+        hook = fx.cmd("hook")
+        fx.cmd("unload")
+        t.wait_for(lambda s: re.search(r"unmap.*r-x.*libfxplugin", s))
+        t.keys("H")
+        s = t.wait_for("unloaded code")
+        t.keys("/")
+        t.type("libfxplugin.so, unmapped")
+        t.keys("Enter", "Enter")
+        s = t.wait_for("Chain  unloaded libfxplugin.so")
+        self.assertIn("g_hook", s)
+        self.assertIn(hook["object"], s)
+        self.assertEqual(mtlib.unreleased(fx.pid), [])
+        t.keys("Escape")
+        t.wait_for("unloaded code")
+
     def test_not_a_live_process(self):
         fx = self.fixture("heap_census")
         t = self.tui(["-p", fx.pid, "-d", "0.5", "--no-freeze"])
