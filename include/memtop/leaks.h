@@ -59,6 +59,18 @@ struct leaks_shared {
 	uint64_t holders_total;
 };
 
+/* Code that was unmapped (a library after dlclose), given by the caller:
+ * the words still pointing into it are counted while the heap and the
+ * roots are read, with a few of the places holding them. */
+#define LEAKS_DEPARTED_MAX 16
+#define LEAKS_DEPARTED_EXAMPLES 4
+struct leaks_departed {
+	uint64_t lo, hi;                  /* in */
+	uint64_t hits;                    /* out: words pointing into it */
+	uint64_t where[LEAKS_DEPARTED_EXAMPLES]; /* out: addresses holding them */
+	unsigned n_where;
+};
+
 struct leaks {
 	uint64_t count, bytes;             /* leaked chunks, usable bytes */
 	uint64_t unreferenced_count, unreferenced_bytes;
@@ -71,6 +83,8 @@ struct leaks {
 	uint64_t heap_bytes;               /* chunk bytes read */
 	size_t threads;                    /* threads whose registers were read */
 	double seconds;                    /* reading and marking */
+	struct leaks_departed departed[LEAKS_DEPARTED_MAX]; /* in: lo, hi; out: hits */
+	size_t n_departed;
 	uint8_t *state;                    /* per census chunk: enum leaks_state */
 	/* The heap's graph, read while frozen, walked after (leaks.c). */
 	uint32_t *edges, *offs;

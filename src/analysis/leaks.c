@@ -38,6 +38,37 @@ void leaks_init(struct leaks *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* Words pointing into unloaded code: counted, a few places kept.  Called
+ * from every graph worker: the counters are atomic. */
+static void departed_hit(struct leaks *l, uint64_t v, uint64_t at)
+{
+	for (size_t i = 0; i < l->n_departed; i++) {
+		struct leaks_departed *d = &l->departed[i];
+		if (v - d->lo >= d->hi - d->lo)
+			continue;
+		__atomic_fetch_add(&d->hits, 1, __ATOMIC_RELAXED);
+		unsigned k = __atomic_fetch_add(&d->n_where, 1, __ATOMIC_RELAXED);
+		if (k < LEAKS_DEPARTED_EXAMPLES)
+			d->where[k] = at;
+		else
+			__atomic_store_n(&d->n_where, LEAKS_DEPARTED_EXAMPLES, __ATOMIC_RELAXED);
+	}
+}
+
+/* The span of the departed ranges (lo, hi - lo), for a one-compare test. */
+static void departed_span(const struct leaks *l, uint64_t *lo, uint64_t *span)
+{
+	uint64_t a = UINT64_MAX, b = 0;
+	for (size_t i = 0; i < l->n_departed; i++) {
+		if (l->departed[i].lo < a)
+			a = l->departed[i].lo;
+		if (l->departed[i].hi > b)
+			b = l->departed[i].hi;
+	}
+	*lo = a;
+	*span = b > a ? b - a : 0;
+}
+
 void leaks_free(struct leaks *l)
 {
 	free(l->groups);
@@ -47,7 +78,14 @@ void leaks_free(struct leaks *l)
 	free(l->offs);
 	free(l->eoff);
 	free(l->stack);
+	struct leaks_departed d[LEAKS_DEPARTED_MAX];
+	size_t nd = l->n_departed;
+	memcpy(d, l->departed, sizeof(d));
 	leaks_init(l);
+	/* The ranges are the caller's input: they stay. */
+	for (size_t i = 0; i < nd; i++)
+		l->departed[i] = (struct leaks_departed){ .lo = d[i].lo, .hi = d[i].hi };
+	l->n_departed = nd;
 }
 
 /* ---- the index ------------------------------------------------------------ */
@@ -258,12 +296,16 @@ static int note_holder(struct leaks *l, const struct census *c, struct holder_sl
 	return 0;
 }
 
-/* Root words: mark the chunks they reach. */
-static void mark_words(struct mark *m, const uint64_t *w, size_t n)
+/* Root words, read at base (0: registers): mark the chunks they reach. */
+static void mark_words(struct mark *m, const uint64_t *w, size_t n, uint64_t base)
 {
 	const uint64_t lo = m->ix.lo, span = m->ix.hi - m->ix.lo;
+	uint64_t dlo, dspan;
+	departed_span(m->l, &dlo, &dspan);
 	uint8_t *state = m->l->state;
 	for (size_t i = 0; i < n; i++) {
+		if (w[i] - dlo < dspan)
+			departed_hit(m->l, w[i], base ? base + 8 * i : 0);
 		if (w[i] - lo >= span)
 			continue;
 		long k = index_find(&m->ix, w[i]);
@@ -280,7 +322,12 @@ static void edge_words(struct worker *w, const uint64_t *v, size_t n, size_t h, 
 {
 	const struct index *ix = &w->m->ix;
 	const uint64_t lo = ix->lo, span = ix->hi - ix->lo;
+	uint64_t dlo, dspan;
+	departed_span(w->m->l, &dlo, &dspan);
+	uint64_t at = w->m->c->chunks[h].user + off;
 	for (size_t i = 0; i < n && !w->rc; i++) {
+		if (v[i] - dlo < dspan)
+			departed_hit(w->m->l, v[i], at + 8 * i);
 		if (v[i] - lo >= span)
 			continue;
 		long k = index_find(ix, v[i]);
@@ -300,9 +347,9 @@ static void edge_words(struct worker *w, const uint64_t *v, size_t n, size_t h, 
 			}
 			w->cap_edges = cap;
 		}
-		uint64_t at = off + 8 * i;
+		uint64_t o = off + 8 * i;
 		w->edges[w->n_edges] = (uint32_t)k;
-		w->offs[w->n_edges++] = at < UINT32_MAX ? (uint32_t)at : UINT32_MAX;
+		w->offs[w->n_edges++] = o < UINT32_MAX ? (uint32_t)o : UINT32_MAX;
 	}
 }
 
@@ -316,7 +363,7 @@ static int scan_root(struct mark *m, uint64_t start, uint64_t end, uint64_t *buf
 			long n = present_read(m->pr, at, buf, len);
 			if (n < 0)
 				return (int)n;
-			mark_words(m, buf, len / 8);
+			mark_words(m, buf, len / 8, at);
 			m->l->root_bytes += len;
 		}
 		at += len;
@@ -538,7 +585,7 @@ static void scan_registers(struct mark *m, const struct freeze *fz, uint64_t *sp
 		struct user_regs_struct regs;
 		if (ptrace(PTRACE_GETREGS, fz->threads[i].tid, NULL, &regs) != 0)
 			continue;
-		mark_words(m, (const uint64_t *)&regs, sizeof(regs) / 8);
+		mark_words(m, (const uint64_t *)&regs, sizeof(regs) / 8, 0);
 		sps[(*n_sps)++] = regs.rsp;
 		m->l->threads++;
 	}

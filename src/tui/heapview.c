@@ -105,6 +105,15 @@ static void leak_lines(struct tui_lines *L, const struct heapreport *r)
 /* Executable mappings unmapped since memtop started (libraries after
  * dlclose): a hook left pointing there crashes the process when called.
  * Each is listed; Enter scans for the words still pointing into it. */
+static const struct leaks_departed *departed_of(const struct heapreport *r,
+						const struct mt_event *e)
+{
+	for (size_t i = 0; r->leaks && i < r->l.n_departed; i++)
+		if (r->l.departed[i].lo == e->start && r->l.departed[i].hi == e->end)
+			return &r->l.departed[i];
+	return NULL;
+}
+
 static void departed_lines(struct tui_app *a, struct tui_lines *L)
 {
 	size_t n = 0;
@@ -119,8 +128,36 @@ static void departed_lines(struct tui_app *a, struct tui_lines *L)
 		time_t t = (time_t)e->time;
 		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
 		snprintf(name, sizeof(name), "  code %u", (unsigned)i);
-		lines_add(L, LINE_PLAIN, name, "0x%" PRIx64 "-0x%" PRIx64 " %s, unmapped at %s",
-			  e->start, e->end, e->path[0] ? e->path : "(anonymous)", when);
+		const struct leaks_departed *d = departed_of(&a->heap.cur, e);
+		char found[96] = "";
+		if (d && d->hits) {
+			unsigned k = d->n_where < LEAKS_DEPARTED_EXAMPLES ? d->n_where :
+				LEAKS_DEPARTED_EXAMPLES;
+			snprintf(found, sizeof(found), ": %" PRIu64 " word%s point%s into it%s",
+				 d->hits, d->hits == 1 ? "" : "s", d->hits == 1 ? "s" : "",
+				 k ? ", at" : "");
+			for (unsigned j = 0; j < k && j < 2; j++) {
+				size_t len = strlen(found);
+				snprintf(found + len, sizeof(found) - len, " 0x%" PRIx64, d->where[j]);
+			}
+		} else if (d) {
+			snprintf(found, sizeof(found), ": nothing points into it any more");
+		}
+		lines_add(L, d && d->hits ? LINE_WARN : LINE_PLAIN, name, "0x%" PRIx64 "-0x%" PRIx64
+			  " %s, unmapped at %s%s", e->start, e->end,
+			  e->path[0] ? e->path : "(anonymous)", when, found);
+	}
+}
+
+/* The unloaded code the leak search should look for pointers into. */
+static void set_departed(struct tui_app *a, struct leaks *l)
+{
+	l->n_departed = 0;
+	for (size_t i = 0; i < a->log.n && l->n_departed < LEAKS_DEPARTED_MAX; i++) {
+		const struct mt_event *e = eventlog_get(&a->log, i);
+		if (e->kind == MT_EV_UNMAP && (e->perms & MT_PERM_X))
+			l->departed[l->n_departed++] = (struct leaks_departed){ .lo = e->start,
+										.hi = e->end };
 	}
 }
 
@@ -255,6 +292,7 @@ void heapview_take(struct tui_app *a, bool leaks)
 	}
 	struct heapreport r;
 	memset(&r, 0, sizeof(r));
+	set_departed(a, &r.l);
 	mt_error_clear(&err);
 	if (heapreport_take(&r, a->ses.pid, a->ses.proc, leaks, &a->symbols, &err) != 0) {
 		heapreport_free(&r);

@@ -62,7 +62,8 @@ const struct tui_binding tui_bindings[] = {
 	{ '5', ACT_VIEW_5, SC_MONITOR | SC_DETAIL, "5", "Events: the map/unmap log", NULL },
 	{ '6', ACT_VIEW_6, SC_MONITOR | SC_DETAIL, "6", "Threads: their stacks", NULL },
 	{ '\n', ACT_ENTER, SC_MONITOR, "Enter",
-	  "open the selected region (a file: its regions)", "Detail" },
+	  "open the selected region (a file: its regions; unmapped code: who still points "
+	  "into it)", "Detail" },
 	{ KEY_ENTER, ACT_ENTER, SC_MONITOR, NULL, NULL, NULL },
 	{ '\r', ACT_ENTER, SC_MONITOR, NULL, NULL, NULL },
 	{ '\n', ACT_ENTER, SC_PICKER, "Enter", "watch the selected process", "Attach" },

@@ -91,7 +91,7 @@ class TuiHeapTest(mtlib.MemtopTestCase):
         event offers the scan (Enter in the Events view, and from the heap
         census), which finds the global and the heap object holding it."""
         fx = self.fixture("fx_dlopen")
-        t = self.tui(["-p", fx.pid, "-d", "0.3"], width=140, height=50)
+        t = self.tui(["-p", fx.pid, "-d", "0.3"], width=200, height=50)
         t.wait_for("CATEGORY")
         t.keys("5")
         fx.cmd("load")
@@ -101,6 +101,13 @@ class TuiHeapTest(mtlib.MemtopTestCase):
         t.wait_for(lambda s: re.search(r"unmap.*r-x.*libfxplugin", s))
         t.keys("H")
         s = t.wait_for("unloaded code")
+        # The leak search counts the words still pointing into it.
+        t.keys("L")
+        s = t.wait_for("point into it")
+        m = re.search(r"libfxplugin.so, unmapped at \S+: (\d+) words point into it, "
+                      r"at 0x[0-9a-f]+", s)
+        self.assertTrue(m, s)
+        self.assertGreaterEqual(int(m.group(1)), 2)  # the global and the object
         t.keys("/")
         t.type("libfxplugin.so, unmapped")
         t.keys("Enter", "Enter")
