@@ -8,6 +8,9 @@ arenas (one spanning several heaps) and mmapped chunks, then prints
 mallinfo2() and allocates nothing more.  See the fixture.
 """
 
+import os
+import shutil
+
 import mtlib
 from mtlib import addr
 
@@ -198,6 +201,24 @@ class HeapOptionsTest(mtlib.MemtopTestCase):
                      ["-p", "1", "--heap-every", "0"], ["-p", "1", "-b", "--heap-every", "5"], ["-p", "1", "--heap", "--refs", "0x1"]):
             res = mtlib.run_memtop(args)
             self.assertEqual(res.rc, 2, res)
+
+    def test_other_allocator(self):
+        """A process with jemalloc mapped is told plainly that the census is
+        for glibc malloc, before anything stops it; the region views work.
+        (A library named like jemalloc's stands in for it.)"""
+        d = self.tempdir()
+        lib = os.path.join(d, "libjemalloc.so.2")
+        shutil.copy(mtlib.fixture_path("libfxplugin.so"), lib)
+        fx = self.fixture("fx_dlopen", lib)
+        fx.cmd("load")
+        res = mtlib.run_memtop(["-p", fx.pid, "--heap"])
+        self.assertEqual(res.rc, 1, res)
+        self.assertIn("allocates with jemalloc: the heap census supports glibc malloc only",
+                      res.errtext)
+        self.assertEqual(res.stdout, b"")
+        self.assertEqual(mtlib.unreleased(fx.pid), [])
+        rep = self.run_ok(["-p", fx.pid, "-b", "-n", "1", "--json"]).json_lines()
+        self.assertEqual(len(rep), 1)
 
     def test_python_target(self):
         """A process the project did not write: numbers hold together."""
