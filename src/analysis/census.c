@@ -314,7 +314,8 @@ static int walk_mmapped(struct ctx *x, const struct mt_region *r, uint64_t *at_i
 		if (rc == 0)
 			return 0;
 		if (hc.chunk_size / 16 > UINT32_MAX)
-			return walk_error(c, "mmapped chunk 0x%llx: %llu bytes, too large to count",
+			return walk_error(c, "mmapped chunk 0x%llx: %llu bytes, too large "
+					  "to count",
 					  (unsigned long long)hc.chunk,
 					  (unsigned long long)hc.chunk_size);
 		uint64_t w0 = 0;
@@ -547,7 +548,8 @@ static int walk_all(struct ctx *x, struct heapwalk_heap **heaps, size_t *n_heaps
 		bool main = heap && strcmp(r->path, "[heap]") == 0;
 		int rc = 0;
 		if (main && main_seen) {
-			rc = walk_error(c, "[heap] 0x%llx-0x%llx: a second [heap] region, not walked",
+			rc = walk_error(c, "[heap] 0x%llx-0x%llx: a second [heap] region, "
+					"not walked",
 					(unsigned long long)r->start, (unsigned long long)r->end);
 		} else if (main) {
 			main_seen = true;
@@ -586,8 +588,8 @@ int census_run(struct census *c, const struct mt_snapshot *s, struct present *pr
 	c->bytes_read = pr->pages_bytes - bytes0;
 	c->seconds = clock_mono() - t0;
 	if (rc == -ESRCH)
-		return mt_error_set(err, MT_EXIT_EXITED, ESRCH, "process %d exited during the census",
-				    s->pid);
+		return mt_error_set(err, MT_EXIT_EXITED, ESRCH,
+				    "process %d exited during the census", s->pid);
 	if (rc < 0)
 		return mt_error_set(err, MT_EXIT_FAILURE, -rc, "heap census: %s", strerror(-rc));
 	totals(c);

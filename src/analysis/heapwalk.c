@@ -182,7 +182,9 @@ static int walk(struct heapwalk_heap *h, uint64_t start, uint64_t end, uint64_t 
 		pend.chunk = cur;
 		pend.chunk_size = size;
 		pend.top = false;
-		pend.word0 = cur + HDR + 8 <= buf_at + buf_len ? get64(buf + (cur - buf_at) + HDR) : 0;
+		pend.word0 = 0;
+		if (cur + HDR + 8 <= buf_at + buf_len)
+			pend.word0 = get64(buf + (cur - buf_at) + HDR);
 		if (h->n_chunks % HEAPWALK_STRIDE == 0 && push_mark(h, cur, &cap) < 0) {
 			rc = -ENOMEM;
 			break;

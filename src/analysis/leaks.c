@@ -377,7 +377,8 @@ static int edges_big(struct worker *w, size_t k)
 	const struct census_chunk *ch = &w->m->c->chunks[k];
 	uint64_t end = ch->user + census_usable(ch);
 	for (uint64_t at = ch->user; at + 8 <= end && !w->rc;) {
-		size_t len = (end - at < BATCH_BYTES ? (size_t)(end - at) : BATCH_BYTES) & ~(size_t)7;
+		size_t len = end - at < BATCH_BYTES ? (size_t)(end - at) : BATCH_BYTES;
+		len &= ~(size_t)7;
 		if (present_bytes(&w->pr, at, at + len)) {
 			long n = present_read(&w->pr, at, w->buf, len);
 			if (n < 0)
@@ -643,8 +644,9 @@ static int scan_roots(struct mark *m, const struct freeze *fz, uint64_t *buf)
 			uint64_t from = UINT64_MAX;
 			for (size_t k = 0; k < n_sps; k++)
 				if (sps[k] >= r->start && sps[k] < r->end) {
-					uint64_t f = sps[k] - RED_ZONE < r->start ? r->start
-										 : sps[k] - RED_ZONE;
+					uint64_t f = sps[k] - RED_ZONE;
+					if (sps[k] < RED_ZONE || f < r->start)
+						f = r->start;
 					if (f < from)
 						from = f;
 				}

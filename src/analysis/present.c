@@ -237,7 +237,8 @@ long present_read_image(struct present *p, const struct mt_snapshot *s, uint64_t
 		long k = scan_present(p->rd, a & ~(uint64_t)4095, page_end, v, 1, &walk_end);
 		long got;
 		if (k != 0 || !r->inode || (r->perms & MT_PERM_SHARED))
-			got = scan_read(p->rd, a, (char *)buf + done, n); /* present (or unknown) */
+			/* present, or unknown (no PAGEMAP_SCAN) */
+			got = scan_read(p->rd, a, (char *)buf + done, n);
 		else
 			got = read_from_file(p->rd->pid, r, a, (char *)buf + done, n);
 		if (got <= 0)

@@ -206,7 +206,8 @@ static void text_arenas(FILE *out, const struct census *c)
 		if (a->fragmentation >= 0.25)
 			fprintf(out, ", %s of it in %" PRIu64 " holes between chunks in use that "
 				"cannot be compacted (fragmentation %.0f%%)",
-				sz(b[2], a->free - a->top), a->free_chunks, 100 * a->fragmentation);
+				sz(b[2], a->free - a->top), a->free_chunks,
+				100 * a->fragmentation);
 		else
 			fprintf(out, ", mostly the top chunk");
 		fprintf(out, "; malloc_trim() could return %s\n", sz(b[3], a->trimmable));
@@ -221,8 +222,9 @@ static void text_classes(FILE *out, const struct heapreport *r, size_t max)
 		r->leaks ? "  LEAKED " : "", "CLASS OR SIZE");
 	for (size_t i = 0; i < c->n_classes && i < max; i++) {
 		const struct census_class *k = &c->classes[i];
-		fprintf(out, "%10" PRIu64 " %10s %+10" PRId64 " %10s ", k->count, sz(b[0], k->bytes),
-			k->delta_count, format_delta_size(b[1], 32, k->delta_bytes));
+		fprintf(out, "%10" PRIu64 " %10s %+10" PRId64 " %10s ", k->count,
+			sz(b[0], k->bytes), k->delta_count,
+			format_delta_size(b[1], 32, k->delta_bytes));
 		if (r->leaks)
 			fprintf(out, " %7" PRIu64 " ", k->leaked);
 		if (k->name)

@@ -83,10 +83,12 @@ static int save_census(sqlite3 *db, int64_t session, int64_t sample,
 	char *errors = join_errors(c);
 	int rc = -1;
 	if (!errors ||
-	    sqlite3_prepare_v2(db, "INSERT INTO heap_census (session, sample, time, stopped_ms,"
-			       " in_use, free, mmapped, mmapped_chunks, chunks_in_use, chunks_total,"
-			       " leaks, leaked, leaked_bytes, unreferenced, walk_errors)"
-			       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(db, "INSERT INTO heap_census (session, sample, time,"
+			       " stopped_ms, in_use, free, mmapped, mmapped_chunks,"
+			       " chunks_in_use, chunks_total, leaks, leaked, leaked_bytes,"
+			       " unreferenced, walk_errors)"
+			       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
+			       NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_int64(st, 1, session);
 	sqlite3_bind_int64(st, 2, sample);
@@ -114,15 +116,17 @@ static int save_arenas(sqlite3 *db, int64_t id, const struct census *c)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
-	if (sqlite3_prepare_v2(db, "INSERT INTO heap_arena VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "INSERT INTO heap_arena"
+			       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
+			       NULL) != SQLITE_OK)
 		return -1;
 	for (size_t i = 0; i < c->n_arenas && rc == 0; i++) {
 		const struct census_arena *a = &c->arenas[i];
-		int64_t v[] = { id, (int64_t)i, a->main, recfile_u64(a->start), (int64_t)a->n_heaps,
-				recfile_u64(a->system), recfile_u64(a->overhead),
-				recfile_u64(a->in_use), recfile_u64(a->chunks_in_use),
-				recfile_u64(a->free), recfile_u64(a->tcache), recfile_u64(a->fastbins),
+		int64_t v[] = { id, (int64_t)i, a->main, recfile_u64(a->start),
+				(int64_t)a->n_heaps, recfile_u64(a->system),
+				recfile_u64(a->overhead), recfile_u64(a->in_use),
+				recfile_u64(a->chunks_in_use), recfile_u64(a->free),
+				recfile_u64(a->tcache), recfile_u64(a->fastbins),
 				recfile_u64(a->top), recfile_u64(a->largest_free),
 				recfile_u64(a->free_chunks), recfile_u64(a->trimmable) };
 		rc = bind_all(st, v, 16) || step_done(st) ? -1 : 0;
@@ -236,10 +240,10 @@ static int load_census_row(sqlite3 *db, int64_t id, struct heapstore_census *o,
 {
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
-	if (sqlite3_prepare_v2(db, "SELECT time, stopped_ms, in_use, free, mmapped, mmapped_chunks,"
-			       " chunks_in_use, chunks_total, leaks, leaked, leaked_bytes,"
-			       " unreferenced FROM heap_census WHERE id = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT time, stopped_ms, in_use, free, mmapped,"
+			       " mmapped_chunks, chunks_in_use, chunks_total, leaks, leaked,"
+			       " leaked_bytes, unreferenced FROM heap_census WHERE id = ?", -1, &st,
+			       NULL) != SQLITE_OK)
 		return recfile_error(db, "loading a heap census", err);
 	sqlite3_bind_int64(st, 1, id);
 	int s = sqlite3_step(st);
@@ -247,12 +251,15 @@ static int load_census_row(sqlite3 *db, int64_t id, struct heapstore_census *o,
 	if (s != SQLITE_ROW) {
 		rc = s == SQLITE_DONE ? damaged(err, id, "no such census")
 				      : recfile_error(db, "loading a heap census", err);
-	} else if (!recfile_col_real(st, 0, &o->time) || !recfile_col_real(st, 1, &o->stopped_ms) ||
+	} else if (!recfile_col_real(st, 0, &o->time) ||
+		   !recfile_col_real(st, 1, &o->stopped_ms) ||
 		   !recfile_col_u64(st, 2, &o->c.in_use_bytes) ||
 		   !recfile_col_u64(st, 3, &o->c.free_bytes) ||
 		   !recfile_col_u64(st, 4, &o->c.mmapped_bytes) ||
-		   !recfile_col_u64(st, 5, &o->c.mmapped_chunks) || !recfile_col_u64(st, 6, &o->c.chunks_in_use) ||
-		   !recfile_col_u64(st, 7, &o->c.chunks_total) || !recfile_col_u64(st, 8, &leaks) ||
+		   !recfile_col_u64(st, 5, &o->c.mmapped_chunks) ||
+		   !recfile_col_u64(st, 6, &o->c.chunks_in_use) ||
+		   !recfile_col_u64(st, 7, &o->c.chunks_total) ||
+		   !recfile_col_u64(st, 8, &leaks) ||
 		   leaks > 1 || !recfile_col_u64(st, 9, &o->leaked) ||
 		   !recfile_col_u64(st, 10, &o->leaked_bytes) ||
 		   !recfile_col_u64(st, 11, &o->unreferenced) || o->stopped_ms < 0) {
@@ -270,7 +277,8 @@ static int load_arenas(sqlite3 *db, int64_t id, struct census *c, struct mt_erro
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(db, "SELECT main, start, heaps, system, overhead, in_use,"
 			       " chunks_in_use, free, tcache, fastbins, top, largest_free,"
-			       " free_chunks, trimmable FROM heap_arena WHERE census = ? ORDER BY idx",
+			       " free_chunks, trimmable FROM heap_arena WHERE census = ?"
+			       " ORDER BY idx",
 			       -1, &st, NULL) != SQLITE_OK)
 		return recfile_error(db, "loading a heap census's arenas", err);
 	sqlite3_bind_int64(st, 1, id);

@@ -926,7 +926,8 @@ int record_heap(struct mt_recorder *r, const struct record_heap *h, struct mt_er
 	if (r->failed)
 		*err = r->error;
 	else if (!r->session)
-		mt_error_set(err, MT_EXIT_FAILURE, 0, "recording to %s has no sample yet", r->path);
+		mt_error_set(err, MT_EXIT_FAILURE, 0, "recording to %s has no sample yet",
+			     r->path);
 	else if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 		 heapstore_save(r->db, r->session, r->sample, h, &id) ||
 		 sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {

@@ -64,8 +64,9 @@ static void class_lines(struct tui_lines *L, const struct heapreport *r)
 			snprintf(leaked, sizeof(leaked), " %8" PRIu64, k->leaked);
 		snprintf(name, sizeof(name), "  #%zu", i + 1);
 		lines_add(L, k->delta_count > 0 ? LINE_WARN : LINE_PLAIN, name,
-			  "%10" PRIu64 " %10s %+10" PRId64 " %10s%s  %s", k->count, sz(b[0], k->bytes),
-			  k->delta_count, format_delta_size(b[1], 32, k->delta_bytes), leaked, what);
+			  "%10" PRIu64 " %10s %+10" PRId64 " %10s%s  %s", k->count,
+			  sz(b[0], k->bytes), k->delta_count,
+			  format_delta_size(b[1], 32, k->delta_bytes), leaked, what);
 	}
 }
 
@@ -90,7 +91,8 @@ static void leak_lines(struct tui_lines *L, const struct heapreport *r)
 		else
 			snprintf(what, sizeof(what), "[%" PRIu64 " bytes]", g->size);
 		for (size_t k = 0, n = 0; k < g->n_examples && k < 3; k++)
-			n += (size_t)snprintf(ex + n, sizeof(ex) - n, " 0x%" PRIx64, g->examples[k]);
+			n += (size_t)snprintf(ex + n, sizeof(ex) - n, " 0x%" PRIx64,
+					      g->examples[k]);
 		char name[32];
 		snprintf(name, sizeof(name), "  leak %u", (unsigned)(i + 1));
 		lines_add(L, LINE_PLAIN, name, "%10" PRIu64 " %10s  %s (%" PRIu64 " unreferenced)"
@@ -138,13 +140,14 @@ static void departed_lines(struct tui_app *a, struct tui_lines *L)
 				 k ? ", at" : "");
 			for (unsigned j = 0; j < k && j < 2; j++) {
 				size_t len = strlen(found);
-				snprintf(found + len, sizeof(found) - len, " 0x%" PRIx64, d->where[j]);
+				snprintf(found + len, sizeof(found) - len, " 0x%" PRIx64,
+					 d->where[j]);
 			}
 		} else if (d) {
 			snprintf(found, sizeof(found), ": nothing points into it any more");
 		}
-		lines_add(L, d && d->hits ? LINE_WARN : LINE_PLAIN, name, "0x%" PRIx64 "-0x%" PRIx64
-			  " %s, unmapped at %s%s", e->start, e->end,
+		lines_add(L, d && d->hits ? LINE_WARN : LINE_PLAIN, name,
+			  "0x%" PRIx64 "-0x%" PRIx64 " %s, unmapped at %s%s", e->start, e->end,
 			  e->path[0] ? e->path : "(anonymous)", when, found);
 	}
 }
@@ -178,11 +181,13 @@ static void build_lines(struct tui_app *a)
 			  h->n_recorded, when, r->stopped_ms, since);
 	else
 		lines_add(L, LINE_DIM, "", "census %zu as of %s, target stopped %.0f ms; growth "
-			  "since %s (H again, L with leaks)", h->taken, when, r->stopped_ms, since);
+			  "since %s (H again, L with leaks)", h->taken, when, r->stopped_ms,
+			  since);
 	for (size_t i = 0; i < c->n_walk_errors; i++)
 		lines_add(L, LINE_WARN, "", "%s", c->walk_errors[i]);
 	lines_add(L, LINE_PLAIN, "heap", "in use %s in %zu chunks, free %s, mmapped %s in %"
-		  PRIu64 " chunks", sz(b[0], c->in_use_bytes), (size_t)c->chunks_in_use, sz(b[1], c->free_bytes),
+		  PRIu64 " chunks", sz(b[0], c->in_use_bytes), (size_t)c->chunks_in_use,
+		  sz(b[1], c->free_bytes),
 		  sz(b[2], c->mmapped_bytes), c->mmapped_chunks);
 	arena_lines(L, c);
 	class_lines(L, r);
@@ -246,8 +251,8 @@ static void take_recorded(struct tui_app *a)
 		return;
 	}
 	if (!pick) {
-		tui_status(a, "no heap census recorded yet at this sample: the first is at a later "
-			   "one");
+		tui_status(a, "no heap census recorded yet at this sample: the first is at "
+			   "a later one");
 		return;
 	}
 	struct heapreport r, first;
@@ -287,7 +292,8 @@ void heapview_take(struct tui_app *a, bool leaks)
 		return;
 	}
 	if (a->opt->no_freeze) {
-		tui_status(a, "the heap census stops the target for its walk: not with --no-freeze");
+		tui_status(a, "the heap census stops the target for its walk: "
+			   "not with --no-freeze");
 		return;
 	}
 	struct heapreport r;
