@@ -5,8 +5,8 @@
 #   model < source < analysis < store < session < sink < tui < main.c
 # A header belongs to the layer whose folder holds its .c file (noun.h ->
 # src/LAYER/noun.c); the few without one are listed below.  The model
-# includes nothing outside the C library.  Prints every violation; exit 1
-# if there is one.
+# includes nothing outside the C library; tests reach no header by a path
+# into src/.  Prints every violation; exit 1 if there is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,7 +53,7 @@ check() {
 			fi ;;
 		'"'*)
 			h=${inc#\"}; h=${h%\"}
-			[ "$l" != main ] && [ -e "$(dirname "$f")/$h" ] ||
+			[ "$l" != main ] && [[ $h != */* ]] && [ -e "$(dirname "$f")/$h" ] ||
 				fail "$f: includes \"$h\", not a header of its own folder" ;;
 		'<'*)
 			h=${inc#<}; h=${h%>}
@@ -82,5 +82,13 @@ for f in include/memtop/*.h; do
 	[ -n "$l" ] || { fail "$f: belongs to no layer (add it to ${0##*/})"; continue; }
 	[ "$l" = cli ] && l=model # options.h: a plain struct
 	check "$f" "$l"
+done
+# Tests and benchmarks use public headers (memtop/...) and the test-support
+# headers of tests/support/, never a path into src/.
+for f in tests/*.h tests/*/*.c tests/*/*.h bench/*.c bench/*.h; do
+	[ -e "$f" ] || continue
+	if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*src/' "$f" >/dev/null; then
+		fail "$f: includes a header by a path into src/ (use tests/support/)"
+	fi
 done
 exit $bad

@@ -27,6 +27,8 @@
 
 #define FREEZE_DEFAULT_TIMEOUT_MS 2000
 #define FREEZE_MAX_PASSES 64
+/* How long freeze_end waits for a stopped target to show T again. */
+#define GROUP_STOP_WAIT_MS 200
 
 static void sleep_us(long us)
 {
@@ -305,6 +307,24 @@ static void late_stop(struct freeze *f, struct freeze_thread *t)
 	}
 }
 
+/*
+ * A target stopped before the freeze (state T) goes back into its group
+ * stop once detached, but each thread passes through R on its way there.
+ * Wait, briefly, until every thread shows T again, so that whoever looks
+ * at the target once memtop is done finds it as it was.
+ */
+static void wait_group_stop(const struct freeze *f)
+{
+	double deadline = clock_mono() + GROUP_STOP_WAIT_MS / 1000.0;
+	for (size_t i = 0; i < f->n_threads; i++) {
+		pid_t tid = f->threads[i].tid;
+		char st;
+		while ((st = freeze_proc_state(tid)) != 0 && st != 'T' && st != 'Z' &&
+		       st != 'X' && clock_mono() < deadline)
+			sleep_us(1000);
+	}
+}
+
 int freeze_end(struct freeze *f)
 {
 	if (!f || !f->active)
@@ -328,6 +348,8 @@ int freeze_end(struct freeze *f)
 		}
 		t->stopped = false;
 	}
+	if (f->was_stopped)
+		wait_group_stop(f);
 	if (f->t_stop > 0)
 		f->stopped_ms = (clock_mono() - f->t_stop) * 1000.0;
 	f->active = false;

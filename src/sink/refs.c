@@ -79,8 +79,8 @@ static void json_ref(struct json *j, const struct mt_snapshot *s, const struct s
 	json_object_end(j);
 }
 
-static void print_json(FILE *out, const struct mt_snapshot *s, long ti, const struct scan_result *r,
-		       const struct frozen_stats *fz)
+static void print_json(FILE *out, const struct mt_snapshot *s, long ti,
+		       const struct scan_result *r, const struct frozen_stats *fz)
 {
 	struct json j;
 	json_init(&j, out);

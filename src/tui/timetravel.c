@@ -116,7 +116,8 @@ static struct tui_checkpoint *checkpoint_take(const struct tui_app *a)
 	model_init(&c->model);
 	c->mark = replay_mark(a->ses.replay, &mark_bytes);
 	if (!c->mark || model_copy(&c->model, &a->ses.model) ||
-	    snapshot_copy(&c->snap[0], &a->ses.snap[0]) || snapshot_copy(&c->snap[1], &a->ses.snap[1]) ||
+	    snapshot_copy(&c->snap[0], &a->ses.snap[0]) ||
+	    snapshot_copy(&c->snap[1], &a->ses.snap[1]) ||
 	    eventlog_copy(&c->log, &a->log)) {
 		checkpoint_free(c);
 		return NULL;
@@ -178,7 +179,8 @@ static int checkpoint_restore(struct tui_app *a, const struct tui_checkpoint *c)
 	forget_logs(a);
 	model_free(&a->ses.model);
 	if (replay_restore(a->ses.replay, c->mark) || model_copy(&a->ses.model, &c->model) ||
-	    snapshot_copy(&a->ses.snap[0], &c->snap[0]) || snapshot_copy(&a->ses.snap[1], &c->snap[1]) ||
+	    snapshot_copy(&a->ses.snap[0], &c->snap[0]) ||
+	    snapshot_copy(&a->ses.snap[1], &c->snap[1]) ||
 	    eventlog_copy(&a->log, &c->log))
 		return -1;
 	a->ses.cur = c->cur;

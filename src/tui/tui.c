@@ -647,8 +647,10 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	SCREEN *scr;
 	bool failed = true;
 
-	if (!a)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), MT_EXIT_FAILURE;
+	if (!a) {
+		mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return MT_EXIT_FAILURE;
+	}
 	setlocale(LC_ALL, "");
 	a->opt = opt;
 	a->gl = text_glyphs(strcmp(nl_langinfo(CODESET), "UTF-8") == 0);

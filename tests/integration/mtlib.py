@@ -145,6 +145,22 @@ class Fixture:
         self.ready = self._read("ready line")
         if not self.ready.get("ready"):
             raise RuntimeError("%s: not a ready line: %r" % (name, self.ready))
+        self._settle()
+
+    def _settle(self, timeout=2.0):
+        """A fixture answers, then goes back to reading its stdin: wait (a
+        while at most) until its main thread sleeps there, so that memtop
+        finds the quiet process the test means, on a loaded machine too."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open("/proc/%d/stat" % self.pid, "rb") as f:
+                    state = f.read().rsplit(b")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                return
+            if state != b"R":
+                return
+            time.sleep(0.005)
 
     def _read(self, what, timeout=START_TIMEOUT):
         try:
@@ -165,6 +181,7 @@ class Fixture:
         ans = self._read("answer to %r" % line, timeout)
         if not ans.get("ok"):
             raise RuntimeError("%s: command %r failed: %r" % (self.argv[0], line, ans))
+        self._settle()
         return ans
 
     def exit_now(self, timeout=START_TIMEOUT):
@@ -296,11 +313,17 @@ class Memtop:
                                 "report taken after %.3f" % t)
 
     def wait(self, timeout):
-        """Wait for memtop to end; its exit code, or None if still running."""
+        """Wait for memtop to end; its exit code, or None if still running.
+        Once it has ended, what it wrote is read to the end too, so that
+        stderr_text() holds its last words (a loaded machine may not have
+        scheduled the readers yet)."""
         try:
-            return self.proc.wait(timeout=timeout)
+            rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
+        self.out.t.join(10)
+        self.err.t.join(10)
+        return rc
 
     def stop(self):
         _kill(self.proc)

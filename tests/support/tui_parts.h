@@ -1,13 +1,15 @@
 /*
- * tui_parts.h - the screen's pure parts, for unit tests: the list widget
- * and the keys table, the drill-down's rows, sparklines, strips and text
- * fitting.  They are private to src/tui/ (no other layer may include
- * them); the test build puts src/tui on the unit tests' include path, and
- * tests reach them through this one header, never by a path into src/.
+ * tui_parts.h - the screen's parts, for unit tests: the list widget and
+ * the keys table, the drill-down's rows, sparklines, strips and text
+ * fitting, and the screen stack over the app's state (app.h).  They are
+ * private to src/tui/ (no other layer may include them); the test build
+ * puts src/tui on the unit tests' include path, and tests reach them
+ * through this one header, never by a path into src/.
  */
 #ifndef MEMTOP_TESTS_TUI_PARTS_H
 #define MEMTOP_TESTS_TUI_PARTS_H
 
+#include "app.h"
 #include "drill.h"
 #include "keys.h"
 #include "list.h"
