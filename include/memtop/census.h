@@ -116,6 +116,14 @@ void census_init(struct census *c);
 void census_free(struct census *c);
 
 /*
+ * Before the freeze, with the maps read while the target runs: make the
+ * array of chunks ready (allocated and touched), so that the kernel's
+ * page faults of it are not paid while the target stands.  Optional.
+ * 0 or -ENOMEM.
+ */
+int census_prepare(struct census *c, const struct mt_snapshot *s);
+
+/*
  * Census of s->pid (classified; frozen by the caller), reading through
  * pr (present_add() is called for the heaps) and naming classes with m.
  * Returns 0 (walk errors are in c->walk_errors) or -1 with err set.

@@ -409,7 +409,9 @@ static int apply_freeset(struct ctx *x, struct heapwalk_heap *heaps, size_t n)
 	heapwalk_freeset_free(&fs);
 	if (removed) {
 		size_t o = 0;
-		for (size_t i = 0; i < c->n_chunks; i++)
+		while (o < c->n_chunks && c->chunks[o].cls != REMOVED)
+			o++;
+		for (size_t i = o; i < c->n_chunks; i++)
 			if (c->chunks[i].cls != REMOVED)
 				c->chunks[o++] = c->chunks[i];
 		c->n_chunks = o;
@@ -439,26 +441,44 @@ static int vt_ranges(struct ctx *x)
 	return 0;
 }
 
-/* Room for the chunks at once: a heap holds at most one per 32 bytes,
- * and untouched room costs address space only. */
-static void reserve_chunks(struct census *c, const struct mt_snapshot *s)
+static uint64_t heap_bytes(const struct mt_snapshot *s)
 {
 	uint64_t bytes = 0;
 	for (size_t i = 0; i < s->n_regions; i++)
 		if (is_heap_region(&s->regions[i]))
 			bytes += mt_region_size(&s->regions[i]);
-	size_t want = (size_t)(bytes / MINSIZE) + 4096;
-	struct census_chunk *v = malloc(want * sizeof(*v));
+	return bytes;
+}
+
+/* An array of want chunks; on transparent huge pages (a few faults
+ * instead of one per 4 KiB; a no-op where THP is off). */
+static int reserve_chunks(struct census *c, size_t want)
+{
+	if (want <= c->cap_chunks)
+		return 0;
+	struct census_chunk *v = realloc(c->chunks, want * sizeof(*v));
 	if (!v)
-		return;
+		return -ENOMEM;
 	c->chunks = v;
 	c->cap_chunks = want;
-	/* Huge pages: a few faults instead of one per 4 KiB while the
-	 * target waits (a no-op where THP is off). */
 	uintptr_t from = ((uintptr_t)v + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
 	uintptr_t to = ((uintptr_t)v + want * sizeof(*v)) & ~(uintptr_t)((2u << 20) - 1);
 	if (to > from)
 		madvise((void *)from, to - from, MADV_HUGEPAGE);
+	return 0;
+}
+
+int census_prepare(struct census *c, const struct mt_snapshot *s)
+{
+	/* Most heaps average 48 bytes a chunk or more; past that the array
+	 * grows inside the freeze (by mremap: no copy). */
+	size_t want = (size_t)(heap_bytes(s) / 48) + 4096;
+	if (reserve_chunks(c, want) < 0)
+		return -ENOMEM;
+	/* Touched now, while the target runs: the kernel's zeroing of fresh
+	 * pages is then not part of the stop. */
+	memset(c->chunks, 0, want * sizeof(*c->chunks));
+	return 0;
 }
 
 static void totals(struct census *c)
@@ -566,7 +586,13 @@ static int walk_all(struct ctx *x, struct heapwalk_heap **heaps, size_t *n_heaps
 int census_run(struct census *c, const struct mt_snapshot *s, struct present *pr,
 	       const struct symbols_map *m, struct mt_error *err)
 {
+	/* The array census_prepare made ready survives the reset. */
+	struct census_chunk *keep = c->chunks;
+	size_t keep_cap = c->cap_chunks;
+	c->chunks = NULL;
 	census_free(c);
+	c->chunks = keep;
+	c->cap_chunks = keep_cap;
 	c->pid = s->pid;
 	c->allocator = census_allocator(s);
 	double t0 = clock_mono();
@@ -574,7 +600,10 @@ int census_run(struct census *c, const struct mt_snapshot *s, struct present *pr
 	struct heapwalk_heap *heaps = NULL;
 	size_t n_heaps = 0;
 	uint64_t bytes0 = pr->pages_bytes;
-	reserve_chunks(c, s);
+	/* Unprepared: room for the most a heap can hold, one chunk per 32
+	 * bytes (untouched room costs address space only). */
+	if (!c->cap_chunks)
+		reserve_chunks(c, (size_t)(heap_bytes(s) / MINSIZE) + 4096);
 	int rc = vt_ranges(&x);
 	if (rc == 0)
 		rc = walk_all(&x, &heaps, &n_heaps);

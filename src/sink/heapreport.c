@@ -354,6 +354,7 @@ int heapreport_take(struct heapreport *r, pid_t pid, struct mt_proc *p, bool lea
 		allocator_error(alloc, pid, err);
 		goto fail;
 	}
+	census_prepare(&r->c, &s);
 	struct census_job job = { r, leaks };
 	struct frozen_job fj = { .pid = pid, .symbols = cache, .proc = p, .snap = &s,
 				 .work = census_work, .arg = &job };
