@@ -125,6 +125,35 @@ class HeapCensusTest(mtlib.MemtopTestCase):
                          sum(g["unreferenced"] for g in leaks["groups"]))
         self.assertEqual(leaks["threads"], 3)
 
+    def test_json_keys(self):
+        """The keys the issue names, with their types (docs/json.md)."""
+        rep = self.heap("--leaks")
+        for k in ("pid", "time", "stopped_ms", "seconds", "in_use_bytes", "free_bytes",
+                  "mmapped_bytes", "chunks_in_use", "arenas", "classes", "leaks", "shared",
+                  "walk_errors"):
+            self.assertIn(k, rep)
+        for a in rep["arenas"]:
+            self.assertLessEqual({"kind", "start", "system", "in_use", "free", "top",
+                                  "largest_free", "free_chunks", "fragmentation"}, set(a))
+            self.assertIn(a["kind"], ("main", "thread"))
+        for c in rep["classes"]:
+            self.assertLessEqual({"name", "size", "count", "bytes", "delta_count",
+                                  "delta_bytes", "leaked"}, set(c))
+            self.assertTrue((c["name"] is None) != (c["size"] is None), c)
+        self.assertLessEqual({"count", "bytes", "unreferenced_count", "groups"},
+                             set(rep["leaks"]))
+        for g in rep["leaks"]["groups"]:
+            self.assertLessEqual({"name", "size", "count", "bytes", "examples"}, set(g))
+            for e in g["examples"]:
+                addr(e)
+        for sh in rep["shared"]:
+            addr(sh["chunk"])
+            self.assertIn("class", sh)
+            for h in sh["holders"]:
+                addr(h["addr"])
+                self.assertLessEqual({"addr", "class", "offset"}, set(h))
+        self.assertNotIn("leaked", self.heap()["classes"][0])
+
     def test_shared_buffers(self):
         rep = self.heap("--leaks")
         want = {s["chunk"]: set(s["holders"]) for s in self.r["shared"]}
