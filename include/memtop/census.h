@@ -131,6 +131,10 @@ int census_prepare(struct census *c, const struct mt_snapshot *s);
 int census_run(struct census *c, const struct mt_snapshot *s, struct present *pr,
 	       const struct symbols_map *m, struct mt_error *err);
 
+/* The index of class name (added when new), or CENSUS_UNNAMED when out
+ * of memory. */
+uint32_t census_name(struct census *c, const char *name);
+
 /* Group the chunks by class and size into c->classes (largest bytes
  * first).  0 or -ENOMEM. */
 int census_classes(struct census *c);

@@ -36,6 +36,18 @@
  * by another leaked chunk. */
 enum leaks_state { LEAKS_UNREFERENCED = 0, LEAKS_ANCHORED = 1, LEAKS_REFERENCED = 2 };
 
+/*
+ * chap's "patterns", seen from the words that point to a chunk: a pointer
+ * to an unnamed chunk's first byte followed by two pointers into the same
+ * chunk, begin <= end <= capacity end, the capacity filling the chunk (as
+ * malloc rounds it), is a std::vector's buffer; followed by a length and a
+ * capacity of at least 16 (libstdc++ keeps shorter strings inside the
+ * object) with length <= capacity and capacity + 1 filling the chunk, a
+ * std::string's body (or another {pointer, length, capacity} buffer of
+ * that shape: the name says what the shape is).
+ */
+enum leaks_pattern { LEAKS_PATTERN_NONE, LEAKS_PATTERN_VECTOR, LEAKS_PATTERN_STRING };
+
 struct leaks_group {
 	const char *name;      /* class, or NULL: by size */
 	uint64_t size;         /* usable size when unnamed */
@@ -86,6 +98,7 @@ struct leaks {
 	struct leaks_departed departed[LEAKS_DEPARTED_MAX]; /* in: lo, hi; out: hits */
 	size_t n_departed;
 	uint8_t *state;                    /* per census chunk: enum leaks_state */
+	uint8_t *pattern;                  /* per census chunk: enum leaks_pattern */
 	/* The heap's graph, read while frozen, walked after (leaks.c). */
 	uint32_t *edges, *offs;
 	size_t n_edges;
@@ -105,6 +118,11 @@ void leaks_free(struct leaks *l);
  */
 int leaks_run(struct leaks *l, const struct census *c, const struct mt_snapshot *s,
 	      struct present *pr, const struct freeze *fz, struct mt_error *err);
+
+/* After the target is released, before census_classes(): name the unnamed
+ * chunks the patterns recognised ("std::vector buffer", "std::string
+ * body").  0 or -ENOMEM. */
+int leaks_patterns(struct leaks *l, struct census *c);
 
 /* After the target is released: mark through the graph, find the
  * unreferenced heads and the shared chunks, group the leaked ones and set

@@ -179,6 +179,11 @@ static uint32_t class_of(struct ctx *x, uint64_t w)
 	return x->last_cls = cls;
 }
 
+uint32_t census_name(struct census *c, const char *name)
+{
+	return name_index(c, name);
+}
+
 /* ---- the walk ------------------------------------------------------------ */
 
 static int push_chunk(struct census *c, uint64_t user, uint64_t size, uint32_t cls)

@@ -74,6 +74,7 @@ void leaks_free(struct leaks *l)
 	free(l->groups);
 	free(l->shared);
 	free(l->state);
+	free(l->pattern);
 	free(l->edges);
 	free(l->offs);
 	free(l->eoff);
@@ -296,6 +297,24 @@ static int note_holder(struct leaks *l, const struct census *c, struct holder_sl
 	return 0;
 }
 
+/* The words v[i..] point to chunk k: does their shape say what k is? */
+static void note_pattern(struct leaks *l, const struct census *c, size_t k, const uint64_t *v,
+			 size_t i, size_t n)
+{
+	const struct census_chunk *ch = &c->chunks[k];
+	if (i + 2 >= n || v[i] != ch->user || census_class(ch) != CENSUS_UNNAMED)
+		return;
+	uint64_t u = census_usable(ch), b = v[i], e = v[i + 1], ce = v[i + 2];
+	uint8_t p = LEAKS_PATTERN_NONE;
+	/* malloc rounds a request up by less than 24 bytes of usable size */
+	if (b <= e && e <= ce && ce > b && ce - b <= u && u - (ce - b) < 24)
+		p = LEAKS_PATTERN_VECTOR;
+	else if (e <= ce && ce >= 16 && ce < u && u - (ce + 1) < 24)
+		p = LEAKS_PATTERN_STRING;
+	if (p)
+		__atomic_store_n(&l->pattern[k], p, __ATOMIC_RELAXED);
+}
+
 /* Root words, read at base (0: registers): mark the chunks they reach. */
 static void mark_words(struct mark *m, const uint64_t *w, size_t n, uint64_t base)
 {
@@ -309,6 +328,8 @@ static void mark_words(struct mark *m, const uint64_t *w, size_t n, uint64_t bas
 		if (w[i] - lo >= span)
 			continue;
 		long k = index_find(&m->ix, w[i]);
+		if (k >= 0)
+			note_pattern(m->l, m->c, (size_t)k, w, i, n);
 		if (k >= 0 && state[k] == LEAKS_UNREFERENCED) {
 			state[k] = LEAKS_ANCHORED;
 			if (push(m->l, (size_t)k))
@@ -333,6 +354,7 @@ static void edge_words(struct worker *w, const uint64_t *v, size_t n, size_t h, 
 		long k = index_find(ix, v[i]);
 		if (k < 0 || (size_t)k == h)
 			continue;
+		note_pattern(w->m->l, w->m->c, (size_t)k, v, i, n);
 		if (w->n_edges == w->cap_edges) {
 			size_t cap = w->cap_edges ? w->cap_edges * 2 : 1u << 16;
 			uint32_t *e = realloc(w->edges, cap * sizeof(*e));
@@ -565,7 +587,9 @@ static int find_shared(struct leaks *l, const struct census *c)
 		return -ENOMEM;
 	int rc = 0;
 	for (size_t h = 0; h < c->n_chunks && rc == 0; h++) {
-		if (census_class(&c->chunks[h]) == CENSUS_UNNAMED)
+		/* Objects of a class: not buffers named by their shape. */
+		if (census_class(&c->chunks[h]) == CENSUS_UNNAMED ||
+		    (l->pattern && l->pattern[h]))
 			continue;
 		for (size_t e = l->eoff[h]; e < l->eoff[h + 1] && rc == 0; e++)
 			if (l->offs[e] != UINT32_MAX)
@@ -688,8 +712,9 @@ int leaks_run(struct leaks *l, const struct census *c, const struct mt_snapshot 
 	struct mark m = { .l = l, .c = c, .s = s, .pr = pr };
 	uint64_t *buf = aligned_alloc(64, ROOT_BUF);
 	l->state = calloc(c->n_chunks ? c->n_chunks : 1, 1);
+	l->pattern = calloc(c->n_chunks ? c->n_chunks : 1, 1);
 	int rc = -ENOMEM;
-	if (!buf || !l->state)
+	if (!buf || !l->state || !l->pattern)
 		goto out;
 	rc = index_build(&m.ix, c);
 	if (rc == 0)
@@ -705,6 +730,25 @@ out:
 				    "process %d exited during the leak search", s->pid);
 	if (rc < 0)
 		return mt_error_set(err, MT_EXIT_FAILURE, -rc, "leak search: %s", strerror(-rc));
+	return 0;
+}
+
+int leaks_patterns(struct leaks *l, struct census *c)
+{
+	static const char *const names[] = { NULL, "std::vector buffer", "std::string body" };
+	uint32_t idx[3] = { CENSUS_UNNAMED, CENSUS_UNNAMED, CENSUS_UNNAMED };
+	if (!l->pattern)
+		return 0;
+	for (size_t k = 0; k < c->n_chunks; k++) {
+		uint8_t p = l->pattern[k];
+		if (!p || p > LEAKS_PATTERN_STRING ||
+		    census_class(&c->chunks[k]) != CENSUS_UNNAMED)
+			continue;
+		if (idx[p] == CENSUS_UNNAMED && (idx[p] = census_name(c, names[p])) ==
+		    CENSUS_UNNAMED)
+			return -ENOMEM;
+		c->chunks[k].cls = (c->chunks[k].cls & CENSUS_MMAPPED) | idx[p];
+	}
 	return 0;
 }
 

@@ -366,7 +366,8 @@ int heapreport_take(struct heapreport *r, pid_t pid, struct mt_proc *p, bool lea
 	r->leaks = leaks;
 	r->pid = pid;
 	/* The rest is arithmetic on what was read: the target runs. */
-	if (census_classes(&r->c) < 0 || (leaks && leaks_report(&r->l, &r->c) < 0)) {
+	if ((leaks && leaks_patterns(&r->l, &r->c) < 0) || census_classes(&r->c) < 0 ||
+	    (leaks && leaks_report(&r->l, &r->c) < 0)) {
 		mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 		goto fail;
 	}

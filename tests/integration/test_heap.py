@@ -154,6 +154,16 @@ class HeapCensusTest(mtlib.MemtopTestCase):
                 self.assertLessEqual({"addr", "class", "offset"}, set(h))
         self.assertNotIn("leaked", self.heap()["classes"][0])
 
+    def test_patterns(self):
+        """With --leaks, buffers are named by the shape of what points to
+        them: the fixture's vectors and strings (docs/heap.md)."""
+        got = self.classes(self.heap("--leaks"))
+        self.assertGreaterEqual(got["std::vector buffer"]["count"], 3)
+        self.assertGreaterEqual(got["std::string body"]["count"], 2)
+        self.assertEqual(got["std::vector buffer"]["leaked"], 0)
+        for name, n in self.r["counts"].items():
+            self.assertEqual(got[name]["count"], n)
+
     def test_shared_buffers(self):
         rep = self.heap("--leaks")
         want = {s["chunk"]: set(s["holders"]) for s in self.r["shared"]}
