@@ -105,6 +105,7 @@ struct census {
 	uint64_t chunks_in_use;  /* n_chunks, also once chunks is dropped or not loaded */
 	uint64_t chunks_total;   /* chunks walked, free ones and tops included */
 	uint64_t bytes_read;     /* heap bytes read (existing pages) */
+	uint64_t swapped_bytes;  /* swapped out in the regions looked at: not read */
 	size_t n_tcaches;        /* tcache_perthread_structs found */
 	char **walk_errors;
 	size_t n_walk_errors;

@@ -8,10 +8,11 @@
  * roots only through a struct present: ranges are registered first (their
  * existing pages found by PAGEMAP_SCAN, scan_present()), then reads of
  * them return zeros for the pages that do not exist, which is what the
- * target would read there, without touching them.  Swapped pages count as
- * existing (their bytes matter and PAGEMAP_SCAN cannot read them any
- * other way).  Without PAGEMAP_SCAN (Linux before 6.7) every page counts
- * as existing.
+ * target would read there, without touching them.  Swapped-out pages are
+ * not read either (reading would swap them back in): they read as zeros
+ * too, and are counted (swapped_bytes) so that a walk that stops there can
+ * say why.  Without PAGEMAP_SCAN (Linux before 6.7) every page counts as
+ * present.
  */
 #ifndef MEMTOP_PRESENT_H
 #define MEMTOP_PRESENT_H
@@ -28,6 +29,9 @@ struct present {
 	struct scan_span *spans; /* sorted, disjoint: the pages that exist */
 	size_t n, cap;
 	uint64_t pages_bytes;    /* total bytes of the spans */
+	struct scan_span *swapped; /* sorted: swapped-out runs, not read */
+	size_t n_swapped, cap_swapped;
+	uint64_t swapped_bytes;
 	struct scan_span *ranges; /* registered, in the order given */
 	size_t n_ranges, cap_ranges;
 	bool all;                /* no PAGEMAP_SCAN: read everything */
@@ -46,6 +50,9 @@ int present_add(struct present *p, uint64_t start, uint64_t end);
 long present_read(struct present *p, uint64_t addr, void *buf, size_t len);
 /* present_read() as a heapwalk_read_fn; arg is a struct present. */
 long present_read_cb(void *arg, uint64_t addr, void *buf, size_t len);
+
+/* Is addr on a swapped-out page of a registered range? */
+bool present_swapped(const struct present *p, uint64_t addr);
 
 /* Bytes of [lo, hi) on existing pages. */
 uint64_t present_bytes(const struct present *p, uint64_t lo, uint64_t hi);

@@ -106,6 +106,7 @@ long scan_read(struct scan_reader *r, uint64_t addr, void *buf, size_t len);
  */
 struct scan_span {
 	uint64_t start, end;
+	bool swapped;   /* scan_present: swapped out, not present */
 };
 long scan_present(struct scan_reader *r, uint64_t start, uint64_t end, struct scan_span *vec,
 		  size_t n, uint64_t *walk_end);

@@ -292,6 +292,13 @@ static int walk_heap(struct ctx *x, const struct mt_region *heap, bool main,
 		return rc;
 	a = &c->arenas[ai];
 	a->n_heaps++;
+	/* A walk that stops on a swapped-out page stops there because memtop
+	 * will not swap it in: say so rather than "corrupt". */
+	if (h->stopped_at && (present_swapped(x->pr, h->stopped_at) ||
+			      present_swapped(x->pr, h->stopped_at + 8)))
+		snprintf(h->error, sizeof(h->error), "walk stopped at 0x%llx (page swapped out: "
+			 "not read, memtop does not fault pages in)",
+			 (unsigned long long)h->stopped_at);
 	if (h->error[0] && walk_error(c, "heap 0x%llx-0x%llx: %s", (unsigned long long)r->start,
 				      (unsigned long long)r->end, h->error) < 0)
 		return -ENOMEM;
@@ -441,7 +448,7 @@ static int vt_ranges(struct ctx *x)
 		if (x->n_vtr && x->vtr[x->n_vtr - 1].end == r->start)
 			x->vtr[x->n_vtr - 1].end = r->end;
 		else
-			x->vtr[x->n_vtr++] = (struct scan_span){ r->start, r->end };
+			x->vtr[x->n_vtr++] = (struct scan_span){ r->start, r->end, false };
 	}
 	return 0;
 }
@@ -620,6 +627,7 @@ int census_run(struct census *c, const struct mt_snapshot *s, struct present *pr
 	free(x.vt);
 	free(x.vtr);
 	c->bytes_read = pr->pages_bytes - bytes0;
+	c->swapped_bytes = pr->swapped_bytes;
 	c->seconds = clock_mono() - t0;
 	if (rc == -ESRCH)
 		return mt_error_set(err, MT_EXIT_EXITED, ESRCH,

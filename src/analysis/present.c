@@ -22,6 +22,9 @@ void present_free(struct present *p)
 {
 	free(p->spans);
 	free(p->ranges);
+	free(p->swapped);
+	p->swapped = NULL;
+	p->n_swapped = p->cap_swapped = 0;
 	p->spans = NULL;
 	p->ranges = NULL;
 	p->n = p->cap = p->n_ranges = p->cap_ranges = 0;
@@ -40,7 +43,7 @@ static int push(struct present *p, uint64_t start, uint64_t end)
 	} else {
 		if (VEC_RESERVE(p->spans, p->cap, p->n, 64))
 			return -ENOMEM;
-		p->spans[p->n++] = (struct scan_span){ start, end };
+		p->spans[p->n++] = (struct scan_span){ start, end, false };
 	}
 	p->pages_bytes += end - start;
 	return 0;
@@ -55,7 +58,7 @@ int present_add(struct present *p, uint64_t start, uint64_t end)
 			return 0;
 	if (VEC_RESERVE(p->ranges, p->cap_ranges, p->n_ranges, 64))
 		return -ENOMEM;
-	p->ranges[p->n_ranges++] = (struct scan_span){ start, end };
+	p->ranges[p->n_ranges++] = (struct scan_span){ start, end, false };
 	while (at < end && !p->all) {
 		uint64_t walk_end;
 		long k = scan_present(p->rd, at, end, v, 256, &walk_end);
@@ -63,9 +66,18 @@ int present_add(struct present *p, uint64_t start, uint64_t end)
 			p->all = true;
 			break;
 		}
-		for (long i = 0; i < k; i++)
-			if (v[i].start < v[i].end && push(p, v[i].start, v[i].end))
+		for (long i = 0; i < k; i++) {
+			if (v[i].start >= v[i].end)
+				continue;
+			if (v[i].swapped) {
+				if (VEC_RESERVE(p->swapped, p->cap_swapped, p->n_swapped, 16))
+					return -ENOMEM;
+				p->swapped[p->n_swapped++] = v[i];
+				p->swapped_bytes += v[i].end - v[i].start;
+			} else if (push(p, v[i].start, v[i].end)) {
 				return -ENOMEM;
+			}
+		}
 		at = walk_end;
 	}
 	if (p->all && push(p, at, end))
@@ -124,6 +136,14 @@ long present_read(struct present *p, uint64_t addr, void *buf, size_t len)
 long present_read_cb(void *arg, uint64_t addr, void *buf, size_t len)
 {
 	return present_read(arg, addr, buf, len);
+}
+
+bool present_swapped(const struct present *p, uint64_t addr)
+{
+	for (size_t i = 0; i < p->n_swapped; i++)
+		if (addr >= p->swapped[i].start && addr < p->swapped[i].end)
+			return true;
+	return false;
 }
 
 uint64_t present_bytes(const struct present *p, uint64_t lo, uint64_t hi)
@@ -236,6 +256,8 @@ long present_read_image(struct present *p, const struct mt_snapshot *s, uint64_t
 		uint64_t walk_end;
 		long k = scan_present(p->rd, a & ~(uint64_t)4095, page_end, v, 1, &walk_end);
 		long got;
+		if (k > 0 && v[0].swapped)
+			break; /* written and swapped out: neither file nor faulting */
 		if (k != 0 || !r->inode || (r->perms & MT_PERM_SHARED))
 			/* present, or unknown (no PAGEMAP_SCAN) */
 			got = scan_read(p->rd, a, (char *)buf + done, n);

@@ -872,6 +872,7 @@ long scan_present(struct scan_reader *r, uint64_t start, uint64_t end, struct sc
 	for (long i = 0; i < k; i++) {
 		vec[i].start = runs[i].start < start ? start : runs[i].start;
 		vec[i].end = runs[i].end > end ? end : runs[i].end;
+		vec[i].swapped = !(runs[i].categories & MT_PAGE_IS_PRESENT);
 	}
 	return k;
 }

@@ -155,6 +155,7 @@ void heapreport_print_json(FILE *out, const struct heapreport *r, double seconds
 	json_u64(&j, "chunks_in_use", c->chunks_in_use);
 	json_u64(&j, "chunks_total", c->chunks_total);
 	json_u64(&j, "bytes_read", c->bytes_read);
+	json_u64(&j, "swapped_bytes", c->swapped_bytes);
 	json_u64(&j, "tcaches", c->n_tcaches);
 	json_array_begin(&j, "arenas");
 	for (size_t i = 0; i < c->n_arenas; i++)
@@ -290,6 +291,10 @@ void heapreport_print_text(FILE *out, const struct heapreport *r, double seconds
 			r->not_stopped, r->not_stopped == 1 ? "" : "s");
 	for (size_t i = 0; i < c->n_walk_errors; i++)
 		fprintf(out, "warning: %s\n", c->walk_errors[i]);
+	if (c->swapped_bytes)
+		fprintf(out, "warning: %s of the heaps is swapped out and was not read (memtop "
+			"does not swap pages in): what lies there is not counted\n",
+			sz(b[0], c->swapped_bytes));
 	fprintf(out, "in use %s in %zu chunks, free %s, mmapped %s in %" PRIu64 " chunks; "
 		"%" PRIu64 " chunks walked\n", sz(b[0], c->in_use_bytes), (size_t)c->chunks_in_use,
 		sz(b[1], c->free_bytes), sz(b[2], c->mmapped_bytes), c->mmapped_chunks,
