@@ -47,7 +47,7 @@ static const char usage_text[] =
 	"      --leaks          with --heap: also the chunks nothing reaches (leaks)\n"
 	"      --heap-every SECS  with --heap: a census every SECS, -n times (default:\n"
 	"                       until ^C), each with its growth since the first; on\n"
-	"                       the screen: the heap census (H) is taken again every SECS\n"
+	"                       the screen: the census (H) again every SECS while shown\n"
 	"  -w, --write FILE     record the session into FILE (an SQLite database;\n"
 	"                       a recording already there gets a new session)\n"
 	"  -r, --read FILE      replay a recording: the same screens (t/T step, b jumps\n"

@@ -84,7 +84,8 @@ const struct tui_binding tui_bindings[] = {
 	{ 'H', ACT_HEAP, SC_HEAP, "H", "take the census again (growth since the first)", "Again" },
 	{ 'L', ACT_LEAKS, SC_HEAP, "L", "census with the leak search", "Leaks" },
 	{ '\n', ACT_ENTER, SC_HEAP, "Enter",
-	  "on a leak group: who points to its first example (the drill-down)", "Refs" },
+	  "on a leak group: who points to its first example (the drill-down); on unloaded "
+	  "code: who still points into it", "Refs" },
 	{ KEY_ENTER, ACT_ENTER, SC_HEAP, NULL, NULL, NULL },
 	{ '\r', ACT_ENTER, SC_HEAP, NULL, NULL, NULL },
 	{ TUI_KEY_ESC, ACT_BACK, SC_ALL, "Esc", "back; in a list, clear the filter", NULL },
