@@ -25,6 +25,7 @@
 #define MINSIZE 32u
 #define MALLOC_CHUNK 48u /* sizeof(struct malloc_chunk): mtrim's offset */
 #define REMOVED 0x7ffffffeu
+#define PREPARE_MAX (8u << 20) /* chunks made ready before the freeze */
 
 void census_init(struct census *c)
 {
@@ -482,9 +483,13 @@ static int reserve_chunks(struct census *c, size_t want)
 
 int census_prepare(struct census *c, const struct mt_snapshot *s)
 {
-	/* Most heaps average 48 bytes a chunk or more; past that the array
-	 * grows inside the freeze (by mremap: no copy). */
+	/* Most heaps average 48 bytes a chunk or more; past that, or past
+	 * 8 M chunks (128 MiB made ready: a huge sparse heap must not cost
+	 * memtop its size), the array grows inside the freeze (by mremap:
+	 * no copy). */
 	size_t want = (size_t)(heap_bytes(s) / 48) + 4096;
+	if (want > PREPARE_MAX)
+		want = PREPARE_MAX;
 	if (reserve_chunks(c, want) < 0)
 		return -ENOMEM;
 	/* Touched now, while the target runs: the kernel's zeroing of fresh
