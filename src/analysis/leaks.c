@@ -28,7 +28,7 @@
 #include "memtop/vec.h"
 
 #define PAGE_SHIFT 12
-#define DIR_SHIFT 9 /* directory granularity: 512 bytes, ~1% of the heap */
+#define DIR_SHIFT 9 /* directory granularity: 512 bytes, ~1% of the heap... */
 #define RED_ZONE 128
 #define BATCH_BYTES (4u << 20)
 #define ROOT_BUF (1u << 20)
@@ -94,7 +94,8 @@ void leaks_free(struct leaks *l)
 struct lrange {
 	uint64_t start, end;
 	size_t first, last;   /* chunks [first, last) start in the range */
-	uint32_t *dir;        /* per page: first chunk index at or after it; NULL: one chunk */
+	uint32_t *dir;        /* per slot: first chunk index at or after it; NULL: one chunk */
+	unsigned shift;       /* slot size: 1 << shift bytes */
 };
 
 struct index {
@@ -142,13 +143,19 @@ static int index_build(struct index *ix, const struct census *c)
 		r->first = lower_bound(c, cr->start);
 		r->last = lower_bound(c, cr->end);
 		if (cr->arena >= 0) {
-			size_t pages = ((cr->end - cr->start) >> DIR_SHIFT) + 2;
+			/* ...unless the heap is mostly free: then no more slots
+			 * than chunks, so a huge sparse heap costs little. */
+			r->shift = DIR_SHIFT;
+			while (((cr->end - cr->start) >> r->shift) > r->last - r->first + 1024 &&
+			       r->shift < 30)
+				r->shift++;
+			size_t pages = ((cr->end - cr->start) >> r->shift) + 2;
 			r->dir = malloc(pages * sizeof(*r->dir));
 			if (!r->dir)
 				return -ENOMEM;
 			size_t k = r->first;
 			for (size_t p = 0; p < pages; p++) {
-				uint64_t at = cr->start + ((uint64_t)p << DIR_SHIFT);
+				uint64_t at = cr->start + ((uint64_t)p << r->shift);
 				while (k < r->last && c->chunks[k].user < at)
 					k++;
 				r->dir[p] = (uint32_t)k;
@@ -185,7 +192,7 @@ static long index_find(const struct index *ix, uint64_t v)
 	const struct census_chunk *ch = ix->c->chunks;
 	size_t a, b; /* the answer is the last chunk in [a, b) starting at or before v */
 	if (r->dir) {
-		size_t p = (v - r->start) >> DIR_SHIFT;
+		size_t p = (v - r->start) >> r->shift;
 		a = r->dir[p] > r->first ? r->dir[p] - 1 : r->first;
 		b = r->dir[p + 1] < r->last ? r->dir[p + 1] + 1 : r->last;
 	} else {
