@@ -39,6 +39,7 @@ static void json_arena(struct json *j, const struct census_arena *a)
 	json_u64(j, "in_use", a->in_use);
 	json_u64(j, "chunks_in_use", a->chunks_in_use);
 	json_u64(j, "free", a->free);
+	json_u64(j, "bins", a->free - a->tcache - a->fastbins - a->top);
 	json_u64(j, "tcache", a->tcache);
 	json_u64(j, "fastbins", a->fastbins);
 	json_u64(j, "top", a->top);

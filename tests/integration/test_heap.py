@@ -80,6 +80,7 @@ class HeapCensusTest(mtlib.MemtopTestCase):
         self.assertGreater(tcache, 0)
         for a in arenas:
             self.assertEqual(a["in_use"] + a["free"] + a["overhead"], a["system"], a)
+            self.assertEqual(a["bins"] + a["tcache"] + a["fastbins"] + a["top"], a["free"])
 
     def test_arenas_and_fragmentation(self):
         rep = self.heap()
