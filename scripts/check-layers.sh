@@ -27,68 +27,93 @@ stdbool.h stddef.h stdint.h stdio.h stdlib.h string.h time.h sys/types.h "
 for d in src/*/; do
 	d=${d%/}; l=${d#src/}
 	for c in "$d"/*.c; do
-		[ -e "$c" ] && [ -z "${layer[$(basename "${c%.c}").h]:-}" ] &&
-			layer[$(basename "${c%.c}").h]=$l
+		h=${c##*/}; h=${h%.c}.h
+		if [ -e "$c" ] && [ -z "${layer[$h]:-}" ]; then
+			layer[$h]=$l
+		fi
 	done
 done
 
 bad=0
 fail() { echo "check-layers: $1" >&2; bad=1; }
 
-# check FILE LAYER
+# check FILE LAYER INCLUDE: one include ("memtop/x.h", "x.h" or <x.h>).
 check() {
-	local f=$1 l=$2 inc h hl lib
-	while IFS= read -r inc; do
-		case $inc in
-		'"memtop/'*)
-			h=${inc#\"memtop/}; h=${h%\"}
-			hl=${layer[$h]:-}
-			if [ -z "$hl" ]; then
-				fail "$f: includes memtop/$h, which belongs to no layer (add it to ${0##*/})"
-			elif [ "$hl" = cli ]; then
-				((rank[$l] >= cli_min)) ||
-					fail "$f: includes memtop/$h (the command line): $l must be given flags"
-			elif ((rank[$hl] > rank[$l])); then
-				fail "$f: includes memtop/$h ($hl): $l may not include $hl"
-			fi ;;
-		'"'*)
-			h=${inc#\"}; h=${h%\"}
-			[ "$l" != main ] && [[ $h != */* ]] && [ -e "$(dirname "$f")/$h" ] ||
-				fail "$f: includes \"$h\", not a header of its own folder" ;;
-		'<'*)
-			h=${inc#<}; h=${h%>}
-			if [ "$l" = model ]; then
-				[[ $model_libc == *" $h "* ]] ||
-					fail "$f: includes <$h>: the model includes only the C library"
+	local f=$1 l=$2 inc=$3 h hl lib
+	case $inc in
+	'"memtop/'*)
+		h=${inc#\"memtop/}; h=${h%\"}
+		hl=${layer[$h]:-}
+		if [ -z "$hl" ]; then
+			fail "$f: includes memtop/$h, which belongs to no layer (add it to ${0##*/})"
+		elif [ "$hl" = cli ]; then
+			((rank[$l] >= cli_min)) ||
+				fail "$f: includes memtop/$h (the command line): $l must be given flags"
+		elif ((rank[$hl] > rank[$l])); then
+			fail "$f: includes memtop/$h ($hl): $l may not include $hl"
+		fi ;;
+	'"'*)
+		h=${inc#\"}; h=${h%\"}
+		[ "$l" != main ] && [[ $h != */* ]] && [ -e "${f%/*}/$h" ] ||
+			fail "$f: includes \"$h\", not a header of its own folder" ;;
+	'<'*)
+		h=${inc#<}; h=${h%>}
+		if [ "$l" = model ]; then
+			[[ $model_libc == *" $h "* ]] ||
+				fail "$f: includes <$h>: the model includes only the C library"
+		fi
+		for lib in "${libs[@]}"; do
+			if [[ $h == "${lib%%:*}"* ]] && [ "$l" != "${lib#*:}" ]; then
+				fail "$f: includes <$h>: only ${lib#*:} may"
 			fi
-			for lib in "${libs[@]}"; do
-				if [[ $h == "${lib%%:*}"* ]] && [ "$l" != "${lib#*:}" ]; then
-					fail "$f: includes <$h>: only ${lib#*:} may"
-				fi
-			done ;;
-		esac
-	done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*\([<"][^>"]*[>"]\).*/\1/p' "$f")
+		done ;;
+	esac
 }
 
-for f in src/*/*.c src/*/*.h; do
-	l=$(basename "$(dirname "$f")")
-	[ -n "${rank[$l]:-}" ] || { fail "$f: src/$l is not a layer (add it to ${0##*/})"; continue; }
-	check "$f" "$l"
-done
-check src/main.c main
-for f in include/memtop/*.h; do
-	h=$(basename "$f")
-	l=${layer[$h]:-}
-	[ -n "$l" ] || { fail "$f: belongs to no layer (add it to ${0##*/})"; continue; }
-	[ "$l" = cli ] && l=model # options.h: a plain struct
-	check "$f" "$l"
+# The layer of file $1 into $fl, "" when it is in no layer.
+layer_of() {
+	fl=
+	case $1 in
+	src/main.c) fl=main ;;
+	src/*/*)
+		fl=${1#src/}; fl=${fl%%/*}
+		if [ -z "${rank[$fl]:-}" ]; then
+			fl=
+		fi ;;
+	include/memtop/*)
+		fl=${layer[${1##*/}]:-}
+		if [ "$fl" = cli ]; then
+			fl=model # options.h: a plain struct
+		fi ;;
+	esac
+}
+
+# Every include of every file, read in one pass as "FILE:INCLUDE".
+declare -A file_layer
+while IFS= read -r line; do
+	f=${line%%:*}
+	if [ -z "${file_layer[$f]+set}" ]; then
+		layer_of "$f"
+		file_layer[$f]=$fl
+		[ -n "$fl" ] || fail "$f: in no layer (add its folder or header to ${0##*/})"
+	fi
+	if [ -n "${file_layer[$f]}" ]; then
+		check "$f" "${file_layer[$f]}" "${line#*:}"
+	fi
+done < <(grep -HE '^[[:space:]]*#[[:space:]]*include' src/main.c src/*/*.c src/*/*.h \
+	 include/memtop/*.h |
+	 sed -n 's/^\([^:]*\):[[:space:]]*#[[:space:]]*include[[:space:]]*\([<"][^>"]*[>"]\).*/\1:\2/p')
+# A header that includes nothing is still in a layer.
+for f in include/memtop/*.h src/*/*.c src/*/*.h; do
+	if [ -z "${file_layer[$f]+set}" ]; then
+		layer_of "$f"
+		[ -n "$fl" ] || fail "$f: in no layer (add its folder or header to ${0##*/})"
+	fi
 done
 # Tests and benchmarks use public headers (memtop/...) and the test-support
 # headers of tests/support/, never a path into src/.
-for f in tests/*.h tests/*/*.c tests/*/*.h bench/*.c bench/*.h; do
-	[ -e "$f" ] || continue
-	if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*src/' "$f" >/dev/null; then
-		fail "$f: includes a header by a path into src/ (use tests/support/)"
-	fi
-done
+while IFS= read -r f; do
+	fail "$f: includes a header by a path into src/ (use tests/support/)"
+done < <(grep -lE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*src/' \
+	 tests/*.h tests/*/*.c tests/*/*.h bench/*.c bench/*.h 2>/dev/null)
 exit $bad

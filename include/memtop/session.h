@@ -8,7 +8,9 @@
  *	session_open  ->  session_next, session_next, ...  ->  session_close
  *
  * Each session_next takes the next snapshot, folds it into the model
- * (model_update) and records it.  The fields below are for reading by the
+ * (model_update) and records it.  Recorded with -w, a session is one
+ * session of the recording file (docs/recording.md); replayed, it is that
+ * session again.  The fields below are for reading by the
  * front ends; only session.c (and a replay's checkpoints, which save and
  * restore them whole) write them.
  */
