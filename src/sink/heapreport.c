@@ -212,7 +212,12 @@ static void text_arenas(FILE *out, const struct census *c)
 				100 * a->fragmentation);
 		else
 			fprintf(out, ", mostly the top chunk");
-		fprintf(out, "; malloc_trim() could return %s\n", sz(b[3], a->trimmable));
+		if (a->trimmable)
+			fprintf(out, "; malloc_trim() could return %s of resident memory\n",
+				sz(b[3], a->trimmable));
+		else
+			fprintf(out, "; malloc_trim() would return no resident memory (the free "
+				"pages are not resident already)\n");
 	}
 }
 
