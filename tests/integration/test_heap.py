@@ -234,6 +234,40 @@ class HeapCensusStrippedTest(HeapCensusTest):
     fixture_name = "heap_census_stripped"
 
 
+class HeapPlainTest(mtlib.MemtopTestCase):
+    """A C program: no classes, chunks counted by usable size, exactly."""
+
+    def test_sizes_leaks_mallinfo2(self):
+        fx = self.fixture("heap_plain")
+        r = fx.ready
+        res = self.run_ok(["-p", fx.pid, "--heap", "--leaks", "--json"])
+        rep = res.json_lines()[0]
+        self.assertEqual(rep["walk_errors"], [])
+        self.assertEqual(mtlib.unreleased(fx.pid), [])
+        by_size = {c["size"]: c for c in rep["classes"] if c["name"] is None}
+        for size, n in r["sizes"].items():
+            self.assertEqual(by_size[int(size)]["count"], n, size)
+            want_leaked = n if int(size) == r["leaked_size"] else 0
+            self.assertEqual(by_size[int(size)]["leaked"], want_leaked, size)
+        self.assertEqual([c for c in rep["classes"] if c["name"]], [])
+        mi = r["mallinfo2"]
+        arenas = rep["arenas"]
+        overhead = sum(a["overhead"] for a in arenas)
+        tcache = sum(a["tcache"] for a in arenas)
+        self.assertEqual(sum(a["system"] for a in arenas), mi["arena"])
+        self.assertEqual(rep["in_use_bytes"], mi["uordblks"] - tcache - overhead)
+        self.assertEqual(rep["free_bytes"] - tcache, mi["fordblks"])
+        self.assertEqual(rep["mmapped_bytes"], mi["hblkhd"])
+        self.assertEqual(rep["mmapped_chunks"], mi["hblks"])
+        self.assertEqual(sorted(a["kind"] for a in arenas), ["main", "thread"])
+        groups = {g["size"]: g for g in rep["leaks"]["groups"]}
+        g = groups[r["leaked_size"]]
+        self.assertEqual((g["count"], g["unreferenced"]), (len(r["leaked"]), len(r["leaked"])))
+        for e in g["examples"]:
+            self.assertIn(e, r["leaked"])
+        self.assertEqual(rep["leaks"]["count"], len(r["leaked"]), rep["leaks"])
+
+
 class HeapOptionsTest(mtlib.MemtopTestCase):
 
     def test_usage(self):
