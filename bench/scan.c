@@ -8,10 +8,14 @@
  * target mapping, then measures in the same run, over that memory:
  *   raw   process_vm_readv in 1 MiB chunks into one buffer, nothing else;
  *   scan  scan_run (read + match + attribution) over the same region;
+ *   stop  what --refs does to the whole child: freeze, maps, scan_run
+ *         (one reader per CPU, and one reader alone), release; the time
+ *         the child stood still, per GiB it has resident, against raw's
+ *         time per GiB (the issue's target: no longer than raw);
  *   gdb   gdb -batch -p CHILD -ex "find /g START, END-8, VALUE", for
  *         reference (the WinDbg `s -q` equivalent).
- * Each of raw and scan runs 5 times, interleaved; the best of each is
- * reported.  The planted references must all be found.
+ * Each of raw, scan and stop runs 5 times, interleaved; the best of each
+ * is reported.  The planted references must all be found.
  */
 #include <errno.h>
 #include <signal.h>
@@ -25,6 +29,8 @@
 #include <unistd.h>
 
 #include "memtop/clock.h"
+#include "memtop/frozen.h"
+#include "memtop/proc.h"
 #include "memtop/scan.h"
 
 #define CHUNK (1u << 20)
@@ -70,6 +76,43 @@ static double raw_copy(pid_t pid, uint64_t start, uint64_t len, void *buf)
 		}
 	}
 	return clock_mono() - t0;
+}
+
+/* --refs on the whole child: ms it stood still; *resident: bytes read. */
+static double frozen_child(pid_t pid, uint64_t target, unsigned threads, uint64_t *resident)
+{
+	struct mt_error err;
+	struct symbols_cache cache;
+	struct mt_snapshot s;
+	struct scan_result res;
+	struct frozen_scan_info info;
+	struct frozen_scan_options o = {
+		.pid = pid,
+		.spec = { .kind = SCAN_SPEC_RANGE, .start = target, .end = target + 4096 },
+		.symbols = &cache,
+		.threads = threads,
+	};
+	if (proc_open(&o.proc, pid, &err) < 0) {
+		fprintf(stderr, "proc_open: %s\n", err.msg);
+		exit(1);
+	}
+	symbols_cache_init(&cache);
+	snapshot_init(&s);
+	scan_result_init(&res);
+	if (frozen_scan(&o, &s, &res, &info, &err) != 0 || res.refs_total < PLANTED) {
+		fprintf(stderr, "frozen scan: %s (%llu found)\n", err.msg,
+			(unsigned long long)res.refs_total);
+		exit(1);
+	}
+	*resident = res.scanned_bytes;
+	if (getenv("BENCH_SCAN_VERBOSE"))
+		fprintf(stderr, "stopped %.1f ms, scan_run %.1f ms, %u readers\n",
+			info.stats.stopped_ms, res.seconds * 1e3, res.threads);
+	scan_result_free(&res);
+	snapshot_free(&s);
+	symbols_cache_free(&cache);
+	proc_close(o.proc);
+	return info.stats.stopped_ms;
 }
 
 static double gdb_find(pid_t pid, uint64_t start, uint64_t len, uint64_t value)
@@ -127,8 +170,8 @@ int main(int argc, char **argv)
 	r->path = "";
 
 	void *buf = aligned_alloc(64, CHUNK);
-	double best_raw = 1e9, best_scan = 1e9;
-	uint64_t found = 0;
+	double best_raw = 1e9, best_scan = 1e9, best_stop = 1e9, best_stop1 = 1e9;
+	uint64_t found = 0, resident = 0;
 	for (int run = 0; run < RUNS; run++) {
 		double t = raw_copy(pid, sh->big, sh->big_len, buf);
 		if (t < best_raw)
@@ -145,6 +188,12 @@ int main(int argc, char **argv)
 			best_scan = res.seconds;
 		found = res.refs_total;
 		scan_result_free(&res);
+		t = frozen_child(pid, sh->target, 0, &resident);
+		if (t < best_stop)
+			best_stop = t;
+		t = frozen_child(pid, sh->target, 1, &resident);
+		if (t < best_stop1)
+			best_stop1 = t;
 	}
 	double gb = (double)len / 1e9;
 	printf("memory        %zu MiB, %d planted pointers, %llu found\n", mib, PLANTED,
@@ -154,6 +203,16 @@ int main(int argc, char **argv)
 	printf("scan_run      %.3f s  %.2f GB/s  = %.0f%% of raw  (%zu KiB chunks)\n", best_scan,
 	       gb / best_scan, 100.0 * best_raw / best_scan,
 	       (scan_chunk ? scan_chunk : SCAN_CHUNK_DEFAULT) >> 10);
+	double gib_res = (double)resident / (1u << 30);
+	double raw_per_gib = best_raw * 1e3 / ((double)len / (1u << 30));
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	printf("raw per GiB   %.0f ms  (one thread, process_vm_readv)\n", raw_per_gib);
+	printf("stopped       %.0f ms per GiB resident = %.2fx raw  (--refs: freeze, maps, "
+	       "scan, %ld readers; %.2f GiB resident)     target <= 1.00x  %s\n",
+	       best_stop / gib_res, best_stop / gib_res / raw_per_gib, cpus, gib_res,
+	       best_stop / gib_res <= raw_per_gib ? "PASS" : "FAIL");
+	printf("stopped, 1    %.0f ms per GiB resident = %.2fx raw  (the same, one reader)\n",
+	       best_stop1 / gib_res, best_stop1 / gib_res / raw_per_gib);
 	if (gdb) {
 		double t = gdb_find(pid, sh->big, sh->big_len, sh->target);
 		printf("gdb find /g   %.3f s  %.3f GB/s  (one value only)\n", t, gb / t);

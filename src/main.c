@@ -48,6 +48,11 @@ static const char usage_text[] =
 	"      --heap-every SECS  with --heap: a census every SECS, -n times (default:\n"
 	"                       until ^C), each with its growth since the first; on\n"
 	"                       the screen: the census (H) again every SECS while shown\n"
+	"      --max-stop MS    --refs: refuse a scan that would stop the target for\n"
+	"                       longer than MS milliseconds (and cut it short there);\n"
+	"                       the screen asks first above MS (default 1000)\n"
+	"      --scan-swapped   scans (--refs, s) read swapped-out pages too (swaps them\n"
+	"                       back in)\n"
 	"  -w, --write FILE     record the session into FILE (an SQLite database;\n"
 	"                       a recording already there gets a new session)\n"
 	"  -r, --read FILE      replay a recording: the same screens (t/T step, b jumps\n"
@@ -67,7 +72,8 @@ static const char exit_text[] =
 	"denied, 5 kernel thread, 6 the target exited, 7 bad recording.\n";
 
 enum { OPT_JSON = 256, OPT_REGIONS, OPT_RSS, OPT_REFS, OPT_NO_FREEZE, OPT_DEMO,
-       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION, OPT_HEAP, OPT_LEAKS, OPT_HEAP_EVERY };
+       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION, OPT_HEAP, OPT_LEAKS, OPT_HEAP_EVERY,
+       OPT_MAX_STOP, OPT_SCAN_SWAPPED };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -82,6 +88,8 @@ static const struct option long_options[] = {
 	{ "heap", no_argument, NULL, OPT_HEAP },
 	{ "leaks", no_argument, NULL, OPT_LEAKS },
 	{ "heap-every", required_argument, NULL, OPT_HEAP_EVERY },
+	{ "max-stop", required_argument, NULL, OPT_MAX_STOP },
+	{ "scan-swapped", no_argument, NULL, OPT_SCAN_SWAPPED },
 	{ "write", required_argument, NULL, 'w' },
 	{ "read", required_argument, NULL, 'r' },
 	{ "session", required_argument, NULL, OPT_SESSION },
@@ -163,6 +171,13 @@ static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_
 		    o->heap_every < 0.1 || o->heap_every > 86400)
 			return usage_error(err, "--heap-every: '%s' is not a number of seconds "
 					   "between 0.1 and 86400", arg);
+		return 0;
+	case OPT_SCAN_SWAPPED: o->scan_swapped = true; return 0;
+	case OPT_MAX_STOP:
+		if (parse_long(arg, 1, 86400000, &v))
+			return usage_error(err, "--max-stop: '%s' is not a number of milliseconds "
+					   "(1 to 86400000)", arg);
+		o->max_stop_ms = v;
 		return 0;
 	case OPT_DEMO: o->demo = true; return 0;
 	case OPT_NO_COLOR: o->no_color = true; return 0;

@@ -41,7 +41,12 @@ struct freeze_thread {
 	bool attached;   /* seized: must be detached */
 	bool stopped;    /* in a ptrace stop: may be read, unwound, detached */
 	int pending_sig; /* taken from a signal-delivery-stop; re-injected */
+	int seize_errno; /* PTRACE_SEIZE failed with it (EPERM: traced) */
+	pid_t tracer;    /* TracerPid when seize failed: another debugger */
+	bool exited;     /* a zombie (a leader that called pthread_exit) */
 };
+
+#define FREEZE_UNSTOPPED_MAX 16
 
 struct freeze {
 	pid_t pid;
@@ -51,7 +56,13 @@ struct freeze {
 	bool active;          /* between freeze_begin and freeze_end */
 	bool was_stopped;     /* state T before the freeze: stays stopped */
 	size_t not_stopped;   /* threads that did not stop within the timeout */
+	size_t not_seized;    /* live threads PTRACE_SEIZE refused (traced) */
 	size_t detach_failed; /* threads freeze_end could not detach */
+	/* The first threads that ran on (not seized, or not stopped in
+	 * time), kept after freeze_end() for the report; all are counted in
+	 * not_seized and not_stopped. */
+	struct freeze_thread unstopped[FREEZE_UNSTOPPED_MAX];
+	size_t n_unstopped;
 	double t_stop;        /* CLOCK_MONOTONIC when the first thread stopped */
 	double stopped_ms;    /* set by freeze_end: how long the target stood */
 	sigset_t old_mask;    /* the caller's signal mask, restored at the end */
@@ -83,6 +94,11 @@ int freeze_begin(struct freeze *f, pid_t pid, int timeout_ms, struct mt_error *e
  * memtop exits).
  */
 int freeze_end(struct freeze *f);
+
+/* Why thread t runs on while the others stand still ("traced by process
+ * 812 (strace)", "did not stop within 2 s..."), or NULL when it stopped
+ * or exited.  buf holds the text. */
+const char *freeze_why(const struct freeze_thread *t, char *buf, size_t n);
 
 /* The thread record of tid when it is stopped by this freeze, else NULL. */
 const struct freeze_thread *freeze_find(const struct freeze *f, pid_t tid);

@@ -54,18 +54,29 @@ struct frozen_job {
 	struct mt_snapshot *snap;
 	frozen_work_fn work;
 	void *arg;
+	/* Optional, called with the warm maps before the freeze: 0 goes
+	 * ahead, 1 declines (frozen_run returns 1, nothing stopped), -1
+	 * refuses with err set.  Not called with no_freeze. */
+	int (*admit)(void *arg, const struct mt_snapshot *snap, struct mt_error *err);
+	/* The freeze, once begun, for the work's progress (budget checks). */
+	const struct freeze **freeze_out;
 };
 
 /* How long the target stood still. */
 struct frozen_stats {
 	bool frozen;          /* a freeze was taken */
 	double stopped_ms;
-	size_t not_stopped;   /* threads that did not stop (freeze.h) */
+	size_t not_stopped;   /* threads that ran on: not stopped in time, or
+			       * not seized (traced by another program) */
+	/* The first of them and why (freeze_why()). */
+	struct freeze_thread unstopped[FREEZE_UNSTOPPED_MAX];
+	size_t n_unstopped;
 };
 
 /*
- * Run job: 0, or -1 with err set (by the freeze, the maps or the work).
- * The target is running again when it returns, on every path.
+ * Run job: 0, 1 when job->admit declined, or -1 with err set (by the
+ * admission, the freeze, the maps or the work).  The target is running
+ * again when it returns, on every path.
  */
 int frozen_run(const struct frozen_job *job, struct frozen_stats *stats,
 	       struct mt_error *err);
@@ -84,6 +95,17 @@ struct frozen_scan_options {
 	struct symbols_cache *symbols;
 	scan_progress_fn progress;       /* NULL: frozen_stop_requested */
 	void *progress_arg;
+	bool scan_swapped;               /* --scan-swapped */
+	unsigned threads;                /* readers; 0: one per CPU */
+	/* The budget (docs/freeze.md): a scan predicted (scan_estimate) to
+	 * stop the target longer than max_stop_ms is refused with a message,
+	 * and one that runs past it is cut short (info.max_stop_hit).  Above
+	 * ask_above_ms, confirm (when given) is asked first: non-zero goes
+	 * ahead, 0 declines (frozen_scan returns 1). */
+	long max_stop_ms;                /* 0: no limit */
+	double ask_above_ms;
+	int (*confirm)(void *arg, const struct scan_estimate *e);
+	void *confirm_arg;
 };
 
 /* What a step found besides its result. */
@@ -91,14 +113,15 @@ struct frozen_scan_info {
 	uint64_t lo, hi;      /* the range scanned for */
 	long region;          /* index in snap of the region holding lo, -1 */
 	struct frozen_stats stats;
+	bool max_stop_hit;    /* cut short: the target stood still max_stop_ms */
 };
 
 /*
  * One drill-down step, the recipe of docs/drilldown.md: who holds
  * pointers into o->spec.  snap gets the maps as scanned (classified) and
  * res the references, which point into snap (both initialised by the
- * caller, reset here).  0 (also when cancelled: res->cancelled), or -1
- * with err set.
+ * caller, reset here).  0 (also when cancelled: res->cancelled), 1 when
+ * confirm declined, or -1 with err set (also a refusal by max_stop_ms).
  */
 int frozen_scan(const struct frozen_scan_options *o, struct mt_snapshot *snap,
 		struct scan_result *res, struct frozen_scan_info *info, struct mt_error *err);

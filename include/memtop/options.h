@@ -23,6 +23,8 @@ struct mt_options {
 	bool heap;          /* --heap: census of the heap (heapreport.h) */
 	bool leaks;         /* --leaks: and its leaks (implies heap) */
 	double heap_every;  /* --heap-every SECS: a census every SECS (0: once) */
+	long max_stop_ms;   /* --max-stop MS: longest the target may stand (0: no limit) */
+	bool scan_swapped;  /* --scan-swapped: read swapped-out pages too (faults them in) */
 	const char *write;  /* -w FILE: record the session into FILE */
 	const char *read;   /* -r FILE: replay a recording instead of a process */
 	size_t session;     /* --session N: which session of FILE (0: the last) */

@@ -1,18 +1,15 @@
 /*
- * present.h - the target's memory read only where its pages exist.
+ * present.h - a heap and its roots read page by page where they are,
+ * for the census and the leak search: pages.h finds which pages are in
+ * the target's page tables; this keeps that answer for the ranges the
+ * census reads (registered once, found by one page-table walk each) so
+ * that a walk's many small reads are binary searches, not system calls.
  *
- * The first promise: memtop never grows the target's RSS.  Reading a page
- * that was never touched (or was given back with MADV_DONTNEED) would map
- * the zero page and allocate page tables in the target; reading a swapped
- * page brings it back.  The census and the leak search read heaps and
- * roots only through a struct present: ranges are registered first (their
- * existing pages found by PAGEMAP_SCAN, scan_present()), then reads of
- * them return zeros for the pages that do not exist, which is what the
- * target would read there, without touching them.  Swapped-out pages are
- * not read either (reading would swap them back in): they read as zeros
- * too, and are counted (swapped_bytes) so that a walk that stops there can
- * say why.  Without PAGEMAP_SCAN (Linux before 6.7) every page counts as
- * present.
+ * The first promise: memtop never grows the target's RSS.  Pages that
+ * are not present (never touched, given back with MADV_DONTNEED, or
+ * swapped out) are not read: they read as zeros, which is what the target
+ * would read in the first two cases.  Swapped-out pages are counted
+ * (swapped_bytes) so that a walk that stops on one can say why.
  */
 #ifndef MEMTOP_PRESENT_H
 #define MEMTOP_PRESENT_H
@@ -21,30 +18,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "memtop/scan.h"
-#include "memtop/snapshot.h"
+#include "memtop/pages.h"
 
-struct present {
-	struct scan_reader *rd;
-	struct scan_span *spans; /* sorted, disjoint: the pages that exist */
-	size_t n, cap;
-	uint64_t pages_bytes;    /* total bytes of the spans */
-	struct scan_span *swapped; /* sorted: swapped-out runs, not read */
-	size_t n_swapped, cap_swapped;
-	uint64_t swapped_bytes;
-	struct scan_span *ranges; /* registered, in the order given */
-	size_t n_ranges, cap_ranges;
-	bool all;                /* no PAGEMAP_SCAN: read everything */
+struct present_span {
+	uint64_t start, end;
 };
 
-void present_init(struct present *p, struct scan_reader *rd);
+struct present {
+	struct pages *pg;          /* the reader (one thread at a time) */
+	struct present_span *spans; /* sorted, disjoint: present pages */
+	size_t n, cap;
+	uint64_t pages_bytes;      /* total bytes of the spans */
+	struct present_span *ranges; /* registered, in the order given */
+	size_t n_ranges, cap_ranges;
+	struct present_span *swapped; /* swapped-out runs: not read */
+	size_t n_swapped, cap_swapped;
+	uint64_t swapped_bytes;
+};
+
+void present_init(struct present *p, struct pages *pg);
 void present_free(struct present *p);
 
 /* Register [start, end), disjoint from the ranges registered before or
- * one of them again (then nothing happens).  0 or -ENOMEM. */
+ * one of them again (then nothing happens).  0, -ENOMEM, or -errno of the
+ * page-table walk (-ESRCH: the process is gone). */
 int present_add(struct present *p, uint64_t start, uint64_t end);
 
-/* Read [addr, addr + len): existing pages of registered ranges from the
+/* Read [addr, addr + len): present pages of registered ranges from the
  * target, everything else as zeros.  Returns len, or -errno when the
  * target cannot be read (-ESRCH: gone). */
 long present_read(struct present *p, uint64_t addr, void *buf, size_t len);
@@ -54,29 +54,10 @@ long present_read_cb(void *arg, uint64_t addr, void *buf, size_t len);
 /* Is addr on a swapped-out page of a registered range? */
 bool present_swapped(const struct present *p, uint64_t addr);
 
-/* Bytes of [lo, hi) on existing pages. */
+/* Bytes of [lo, hi) on present pages. */
 uint64_t present_bytes(const struct present *p, uint64_t lo, uint64_t hi);
 
-/* Many reads at once (process_vm_readv takes up to 1024 pieces): the
- * ranges addr[i], len[i] into buf one after the other.  Returns 0 or
- * -errno. */
-int present_readv(struct present *p, const uint64_t *addr, const uint32_t *len, size_t n,
-		  void *buf);
-
-/*
- * Read the pages of a module (a file mapping of s, e.g. RTTI and vtables):
- * each existing page from the target, the others from the mapped file
- * (/proc/PID/map_files), whose bytes a page never written holds, so no
- * page of the target is faulted in.  Bytes read (short at the first
- * failure), or -EFAULT.
- */
-long present_read_image(struct present *p, const struct mt_snapshot *s, uint64_t addr, void *buf,
-			size_t len);
-/* present_read_image() as a heapwalk_read_fn, arg a struct present_image. */
-struct present_image {
-	struct present *p;
-	const struct mt_snapshot *s;
-};
-long present_read_image_cb(void *arg, uint64_t addr, void *buf, size_t len);
+/* The same spans read through another reader (a worker thread's own). */
+void present_share(struct present *to, const struct present *from, struct pages *pg);
 
 #endif

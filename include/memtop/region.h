@@ -76,6 +76,13 @@ struct mt_region {
 	enum mt_category category;
 	int tid; /* owning thread for MT_CAT_STACK (0 if unknown) */
 	/*
+	 * For a nameless rw-p region right after an image's mappings: where
+	 * that image's last PT_LOAD ends (its .bss), read from its ELF file
+	 * by the source (bss.h); 1 when the image ends before the region, 0
+	 * when unknown (a recording, an unreadable file).
+	 */
+	uint64_t bss_end;
+	/*
 	 * Bytes of the name as the kernel meant them: "\012" unescaped to a
 	 * newline, " (deleted)" stripped.  NUL-terminated (a path never holds
 	 * NUL); "" for an anonymous mapping.  Points into the snapshot's

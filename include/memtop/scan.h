@@ -24,14 +24,19 @@
  * live pointers).  Words
  * stored inside [lo, hi) itself are the target's own internal pointers:
  * they are counted in `internal` and only listed with include_internal.
- * In private regions only the pages that exist are read (PAGEMAP_SCAN,
- * Linux 6.7+: present or swapped, not the zero page), so a sparse 16 TiB
- * reservation costs microseconds; see absent_bytes.
+ * The scan never faults a page into the target (pages.h): it reads only
+ * the pages in the target's page tables, and never-written pages of
+ * private file mappings from their files; the rest is counted
+ * (absent_bytes, swapped_bytes), so a sparse 16 TiB reservation or an
+ * untouched 1 GiB of shared memory costs microseconds and no RSS.
  *
- * Threading: scan_run() runs on the caller's thread and calls progress
- * after each chunk; progress returning non-zero cancels the scan (the
- * result holds what was found so far, cancelled is set).  With a freeze,
- * call scan_run() from the thread that froze the target.
+ * Threading: scan_run() plans on the caller's thread, then reads and
+ * matches on one thread per CPU (process_vm_readv needs no tracer), the
+ * caller's among them, which calls progress after each of its chunks;
+ * progress returning non-zero cancels the scan (the result holds what
+ * was found so far, cancelled is set).  Attribution (heap walks,
+ * unwinding) runs on the caller's thread: with a freeze, call scan_run()
+ * from the thread that froze the target.
  *
  * One drill-down step is frozen_scan() (frozen.h): it warms the symbols,
  * freezes, reads the maps, runs scan_run() and releases the target.
@@ -79,40 +84,6 @@ int scan_parse_spec(const char *text, struct scan_spec *out, struct mt_error *er
 int scan_resolve_spec(const struct mt_snapshot *s, const struct scan_spec *spec, uint64_t *lo,
 		      uint64_t *hi, long *region, struct mt_error *err);
 
-/* ---- reading the target --------------------------------------------- */
-
-struct scan_reader {
-	pid_t pid;
-	int mem_fd;     /* /proc/PID/mem, opened on the first EPERM/ENOSYS */
-	bool use_mem;   /* process_vm_readv is refused: pread mem_fd */
-	int pagemap_fd; /* /proc/PID/pagemap for PAGEMAP_SCAN, -1 */
-	bool no_pagemap_scan; /* the kernel lacks it (before 6.7) or refuses */
-};
-
-void scan_reader_init(struct scan_reader *r, pid_t pid);
-void scan_reader_close(struct scan_reader *r);
-/*
- * Read up to len bytes at addr.  Returns the bytes read (short at the
- * first unreadable page), -EFAULT when none can be read, -ESRCH when the
- * process is gone, or another -errno.  Never writes to the target.
- */
-long scan_read(struct scan_reader *r, uint64_t addr, void *buf, size_t len);
-/*
- * The runs of [start, end) whose pages exist (present or swapped, not
- * the shared zero page), found by walking page tables (PAGEMAP_SCAN,
- * Linux 6.7+): at most n of them into vec; *walk_end is where the kernel
- * stopped (call again from there while it is below end).  Returns the
- * count, or -1 when PAGEMAP_SCAN cannot be used.
- */
-struct scan_span {
-	uint64_t start, end;
-	bool swapped;   /* scan_present: swapped out, not present */
-};
-long scan_present(struct scan_reader *r, uint64_t start, uint64_t end, struct scan_span *vec,
-		  size_t n, uint64_t *walk_end);
-/* scan_read() as a heapwalk_read_fn; arg is a struct scan_reader. */
-long scan_read_cb(void *arg, uint64_t addr, void *buf, size_t len);
-
 /* ---- the match loop --------------------------------------------------- */
 
 /*
@@ -130,12 +101,15 @@ typedef int (*scan_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
 #define SCAN_CHUNK_DEFAULT (1u << 20)
 #define SCAN_MAX_REFS_DEFAULT 10000
+#define SCAN_MAX_THREADS 16
 
 struct scan_options {
 	size_t chunk_size;        /* bytes per read; 0: SCAN_CHUNK_DEFAULT */
 	size_t max_refs;          /* refs kept; 0: SCAN_MAX_REFS_DEFAULT */
 	bool include_internal;    /* also list refs stored inside [lo, hi) */
 	bool no_attribution;      /* addresses and regions only (fastest) */
+	bool scan_swapped;        /* also read swapped-out pages (faults them in) */
+	unsigned threads;         /* readers; 0: one per online CPU */
 	const struct freeze *freeze; /* target frozen by this thread: unwind */
 	struct symbols_cache *symbols; /* kept across scans; NULL: private */
 	scan_progress_fn progress;
@@ -195,9 +169,15 @@ struct scan_result {
 	uint64_t refs_total;     /* found, also those past max_refs */
 	uint64_t internal;       /* words inside [lo, hi) pointing into it */
 	uint64_t scanned_bytes;
-	/* Bytes of private regions not read because no page is there (never
-	 * touched, or the shared zero page): they can hold no pointer. */
+	/* Bytes not read because the target's page tables hold no page
+	 * there: private memory never touched (zeros, or the shared zero
+	 * page) and shared memory not mapped in (reading it would fault it
+	 * in).  Never-written private file pages are not absent: they are
+	 * read from the file (file_bytes, part of scanned_bytes). */
 	uint64_t absent_bytes;
+	uint64_t swapped_bytes;  /* swapped out, not read (unless scan_swapped) */
+	uint64_t file_bytes;     /* of scanned_bytes, read from mapped files */
+	unsigned threads;        /* readers that scanned */
 	size_t scanned_regions;
 	size_t excluded_regions; /* by the rules above */
 	size_t skipped_regions;  /* unreadable (unmapped?) during the scan, wholly or partly */
@@ -226,6 +206,26 @@ bool scan_region_wanted(const struct mt_region *r);
  */
 int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct scan_options *o,
 	     struct scan_result *out, struct mt_error *err);
+
+/*
+ * What a scan of s would cost, found without stopping it: the bytes it
+ * would read (present pages, never-written file pages), the speed of one
+ * reader measured by copying up to 16 MiB of them (its fastest chunk),
+ * and so the time the target would stand still for the reading (freeze
+ * and attribution come on top: a few milliseconds).  For a budget
+ * (--max-stop, the screen's question before a big scan).
+ */
+struct scan_estimate {
+	uint64_t bytes;
+	uint64_t absent_bytes;
+	uint64_t swapped_bytes;
+	double rate;       /* bytes per second of one reader; 0: nothing to sample */
+	unsigned threads;
+	double stop_ms;
+};
+
+int scan_estimate(const struct mt_snapshot *s, const struct scan_options *o,
+		  struct scan_estimate *e, struct mt_error *err);
 
 void scan_result_init(struct scan_result *r);
 void scan_result_free(struct scan_result *r);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "memtop/pages.h"
 #include "memtop/symbols.h"
 
 struct unwind_frame {
@@ -29,10 +30,13 @@ struct unwind_stack {
 
 /*
  * Unwind thread tid, which must be in a ptrace stop of the calling
- * thread's freeze.  Function names come from syms (may be NULL), else
- * from libunwind.  Returns 0 (frames may be few: see error), or -errno.
+ * thread's freeze.  Memory is read through pg (never faulting a page in:
+ * unwind tables come from the files on disk).  Function names come from
+ * syms (may be NULL), else from libunwind.  Returns 0 (frames may be
+ * few: see error), or -errno.
  */
-int unwind_thread(pid_t tid, const struct symbols_map *syms, struct unwind_stack *out);
+int unwind_thread(pid_t tid, const struct symbols_map *syms, struct pages *pg,
+		  struct unwind_stack *out);
 void unwind_stack_free(struct unwind_stack *st);
 
 /*

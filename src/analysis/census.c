@@ -82,7 +82,7 @@ struct ctx {
 	/* Where vtables may be: the modules' regions that are neither
 	 * executable nor writable (.rodata, .data.rel.ro after relro), or
 	 * writable ones of a module (no relro), sorted. */
-	struct scan_span *vtr;
+	struct present_span *vtr;
 	size_t n_vtr;
 	uint64_t last_w;   /* the last word looked up, and its class */
 	uint32_t last_cls;
@@ -169,10 +169,9 @@ static uint32_t class_of(struct ctx *x, uint64_t w)
 	}
 	char name[512];
 	uint32_t cls = CENSUS_UNNAMED;
-	/* RTTI lives in the modules' pages: those the target never read
-	 * come from the file. */
-	struct present_image pi = { x->pr, x->s };
-	if (symbols_class_of(x->m, x->s, w, present_read_image_cb, &pi, name, sizeof(name)))
+	/* RTTI lives in the modules' pages: pages_read takes those the target
+	 * never read from the file, and faults none in. */
+	if (symbols_class_of(x->m, x->s, w, pages_read_cb, x->pr->pg, name, sizeof(name)))
 		cls = name_index(x->c, name);
 	x->vt[h] = (struct vt_slot){ w, cls };
 	x->vt_n++;
@@ -449,7 +448,7 @@ static int vt_ranges(struct ctx *x)
 		if (x->n_vtr && x->vtr[x->n_vtr - 1].end == r->start)
 			x->vtr[x->n_vtr - 1].end = r->end;
 		else
-			x->vtr[x->n_vtr++] = (struct scan_span){ r->start, r->end, false };
+			x->vtr[x->n_vtr++] = (struct present_span){ r->start, r->end };
 	}
 	return 0;
 }

@@ -160,6 +160,68 @@ static void wait_stops(struct freeze *f, double deadline)
 	}
 }
 
+/* TracerPid of a thread: who traces it, or 0. */
+static pid_t tracer_of(pid_t pid, pid_t tid)
+{
+	char path[96], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *p = strstr(buf, "\nTracerPid:");
+	return p ? (pid_t)strtol(p + 11, NULL, 10) : 0;
+}
+
+/* A zombie (a leader that called pthread_exit) runs no code: nothing to
+ * stop.  Any other thread that cannot be seized runs on: say which and
+ * why (another debugger, usually). */
+static void seize_failed(struct freeze *f, struct freeze_thread *t, int e, int *first_errno)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)f->pid, (int)t->tid);
+	char st = stat_state(path);
+	if (st == 'Z' || st == 'X') {
+		t->exited = true;
+		return;
+	}
+	if (!*first_errno)
+		*first_errno = e;
+	t->seize_errno = e;
+	t->tracer = tracer_of(f->pid, t->tid);
+	f->not_seized++;
+	if (f->n_unstopped < FREEZE_UNSTOPPED_MAX)
+		f->unstopped[f->n_unstopped++] = *t;
+}
+
+const char *freeze_why(const struct freeze_thread *t, char *buf, size_t n)
+{
+	if (t->stopped || t->exited)
+		return NULL;
+	if (t->seize_errno && t->tracer) {
+		char path[64], comm[64] = "";
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)t->tracer);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t k = read(fd, comm, sizeof(comm) - 1);
+			comm[k > 0 ? k : 0] = '\0';
+			comm[strcspn(comm, "\n")] = '\0';
+			close(fd);
+		}
+		snprintf(buf, n, "traced by process %d%s%s%s", (int)t->tracer,
+			 comm[0] ? " (" : "", comm, comm[0] ? ")" : "");
+	} else if (t->seize_errno) {
+		snprintf(buf, n, "could not be seized: %s", strerror(t->seize_errno));
+	} else {
+		snprintf(buf, n, "did not stop in time (uninterruptible sleep?)");
+	}
+	return buf;
+}
+
 /* Seize and interrupt the threads of /proc/PID/task not seen yet.
  * Returns how many were new, or -errno. */
 static int seize_new(struct freeze *f, int *first_errno)
@@ -184,8 +246,8 @@ static int seize_new(struct freeze *f, int *first_errno)
 		added++;
 		if (ptrace(PTRACE_SEIZE, t->tid, 0L, 0L) < 0) {
 			/* ESRCH: exited meanwhile; EPERM: zombie or traced. */
-			if (!*first_errno && errno != ESRCH)
-				*first_errno = errno;
+			if (errno != ESRCH)
+				seize_failed(f, t, errno, first_errno);
 			continue;
 		}
 		t->attached = true;
@@ -283,9 +345,13 @@ int freeze_begin(struct freeze *f, pid_t pid, int timeout_ms, struct mt_error *e
 		return mt_error_set(err, MT_EXIT_FAILURE, e, "cannot stop process %d: %s",
 				    (int)pid, strerror(e));
 	}
-	for (size_t i = 0; i < f->n_threads; i++)
-		if (f->threads[i].attached && !f->threads[i].stopped)
-			f->not_stopped++;
+	for (size_t i = 0; i < f->n_threads; i++) {
+		if (!f->threads[i].attached || f->threads[i].stopped)
+			continue;
+		f->not_stopped++;
+		if (f->n_unstopped < FREEZE_UNSTOPPED_MAX)
+			f->unstopped[f->n_unstopped++] = f->threads[i];
+	}
 	freeze_test_hold();
 	return 0;
 }

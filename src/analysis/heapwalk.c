@@ -155,7 +155,9 @@ static int walk(struct heapwalk_heap *h, uint64_t start, uint64_t end, uint64_t 
 			if (n < (long)HDR) {
 				if (cur == first && n < 0)
 					rc = (int)n;
-				stop_walk(h, cur, "unreadable");
+				/* The reader never faults a page in (pages.h). */
+				stop_walk(h, cur, n == -ENODATA ? "swapped out, not read"
+								: "unreadable");
 				break;
 			}
 			buf_at = cur;

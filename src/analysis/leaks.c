@@ -25,6 +25,7 @@
 #include "memtop/clock.h"
 #include "memtop/heapwalk.h"
 #include "memtop/leaks.h"
+#include "memtop/scan.h"
 #include "memtop/vec.h"
 
 #define PAGE_SHIFT 12
@@ -236,13 +237,14 @@ struct mark {
 struct worker {
 	struct mark *m;
 	struct present pr;          /* its own reader, the spans shared */
-	struct scan_reader rd;
+	struct pages pg;
 	size_t from, to;
 	uint32_t *edges;            /* targets */
 	uint32_t *offs;             /* where in the holder each pointer is */
 	size_t n_edges, cap_edges;
 	uint64_t heap_bytes;
 	unsigned char *buf;
+	bool opened;                /* pg is open */
 	pthread_t thread;
 	int rc;
 };
@@ -520,9 +522,14 @@ static int build_graph(struct mark *m)
 		w[i].m = m;
 		w[i].from = n * i / nw;
 		w[i].to = n * (i + 1) / nw;
-		scan_reader_init(&w[i].rd, m->s->pid);
-		w[i].pr = *m->pr;
-		w[i].pr.rd = &w[i].rd;
+		/* A reader of its own: a struct pages is one thread's. */
+		int orc = pages_open(&w[i].pg, m->s->pid, m->s);
+		if (orc < 0) {
+			rc = orc;
+			break;
+		}
+		w[i].opened = true;
+		present_share(&w[i].pr, m->pr, &w[i].pg);
 		w[i].buf = aligned_alloc(64, BATCH_BYTES);
 		if (!w[i].buf) {
 			rc = -ENOMEM;
@@ -547,7 +554,8 @@ static int build_graph(struct mark *m)
 		free(w[i].edges);
 		free(w[i].offs);
 		free(w[i].buf);
-		scan_reader_close(&w[i].rd);
+		if (w[i].opened)
+			pages_close(&w[i].pg);
 	}
 	return rc;
 }

@@ -7,7 +7,10 @@
  * a branch-free OR of one unsigned subtract-and-compare per word, and
  * only a block that holds a match is looked at word by word.
  */
+#include <elf.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 
 #include "memtop/arch.h"
 #include "memtop/clock.h"
+#include "memtop/pages.h"
 #include "memtop/scan.h"
 #include "memtop/vec.h"
 
@@ -127,130 +131,6 @@ int scan_resolve_spec(const struct mt_snapshot *s, const struct scan_spec *spec,
 	*lo = s->regions[i].start;
 	*hi = s->regions[i].end;
 	return 0;
-}
-
-/* ---- reading --------------------------------------------------------------- */
-
-void scan_reader_init(struct scan_reader *r, pid_t pid)
-{
-	r->pid = pid;
-	r->mem_fd = -1;
-	r->use_mem = false;
-	r->pagemap_fd = -1;
-	r->no_pagemap_scan = false;
-}
-
-void scan_reader_close(struct scan_reader *r)
-{
-	if (r->mem_fd >= 0)
-		close(r->mem_fd);
-	if (r->pagemap_fd >= 0)
-		close(r->pagemap_fd);
-	r->mem_fd = -1;
-	r->pagemap_fd = -1;
-}
-
-/*
- * PAGEMAP_SCAN (Linux 6.7, linux/fs.h; spelled out here for older
- * headers): the ranges of [start, end) whose pages are present or
- * swapped, leaving out the shared zero page, found by walking page
- * tables, so unpopulated terabytes cost nothing.
- */
-struct mt_page_region {
-	uint64_t start, end, categories;
-};
-
-struct mt_pm_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-
-#define MT_PAGEMAP_SCAN _IOWR('f', 16, struct mt_pm_scan_arg)
-#define MT_PAGE_IS_PRESENT (1u << 3)
-#define MT_PAGE_IS_SWAPPED (1u << 4)
-#define MT_PAGE_IS_PFNZERO (1u << 5)
-
-/* Fill vec with the populated runs from start; *walk_end: where the
- * kernel stopped.  Returns the count, or -1 when PAGEMAP_SCAN cannot be
- * used (then no_pagemap_scan is set and the caller reads everything). */
-static long populated(struct scan_reader *r, uint64_t start, uint64_t end,
-		      struct mt_page_region *vec, size_t n, uint64_t *walk_end)
-{
-	if (r->no_pagemap_scan)
-		return -1;
-	if (r->pagemap_fd < 0) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)r->pid);
-		r->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (r->pagemap_fd < 0) {
-			r->no_pagemap_scan = true;
-			return -1;
-		}
-	}
-	struct mt_pm_scan_arg a = {
-		.size = sizeof(a),
-		.start = start,
-		.end = end,
-		.vec = (uint64_t)(uintptr_t)vec,
-		.vec_len = n,
-		.category_inverted = MT_PAGE_IS_PFNZERO,
-		.category_mask = MT_PAGE_IS_PFNZERO,
-		.category_anyof_mask = MT_PAGE_IS_PRESENT | MT_PAGE_IS_SWAPPED,
-		.return_mask = MT_PAGE_IS_PRESENT | MT_PAGE_IS_SWAPPED,
-	};
-	int k = ioctl(r->pagemap_fd, MT_PAGEMAP_SCAN, &a);
-	if (k < 0 || a.walk_end <= start || a.walk_end > end) {
-		r->no_pagemap_scan = true;
-		return -1;
-	}
-	*walk_end = a.walk_end;
-	return k;
-}
-
-static long read_mem_fd(struct scan_reader *r, uint64_t addr, void *buf, size_t len)
-{
-	if (r->mem_fd < 0) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/mem", (int)r->pid);
-		r->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (r->mem_fd < 0)
-			return errno == ENOENT ? -ESRCH : -errno;
-	}
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = pread(r->mem_fd, (char *)buf + got, len - got, (off_t)(addr + got));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (got)
-				break;
-			return errno == EIO ? -EFAULT : -errno;
-		}
-		if (n == 0) /* the address space is gone */
-			return got ? (long)got : -ESRCH;
-		got += (size_t)n;
-	}
-	return (long)got;
-}
-
-long scan_read(struct scan_reader *r, uint64_t addr, void *buf, size_t len)
-{
-	if (!r->use_mem) {
-		struct iovec local = { buf, len };
-		struct iovec remote = { (void *)(uintptr_t)addr, len };
-		ssize_t n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
-		if (n >= 0)
-			return n;
-		if (errno != EPERM && errno != ENOSYS)
-			return -errno;
-		r->use_mem = true;
-	}
-	return read_mem_fd(r, addr, buf, len);
-}
-
-long scan_read_cb(void *arg, uint64_t addr, void *buf, size_t len)
-{
-	return scan_read(arg, addr, buf, len);
 }
 
 /* ---- the match loop ------------------------------------------------------- */
@@ -388,12 +268,215 @@ static int add_walk_error(struct scan_result *r, const char *msg)
 	return 0;
 }
 
-static int push_ref(struct scan_result *r, uint64_t addr, uint64_t value, long region,
+/* ---- the scan proper ------------------------------------------------------------ */
+
+/*
+ * A scan runs in two phases while the target stands still.  The planner
+ * (the calling thread) asks the page tables which pages of each region
+ * are there and cuts what must be read into jobs of at most a chunk; then
+ * every core takes jobs off the list, reads and matches.  Jobs are taken
+ * in address order, so each worker's references come in address order
+ * and the first max_refs of all of them are among the first max_refs of
+ * each.
+ */
+struct scan_job {
+	long region;
+	uint64_t from, to;
+	bool from_file;  /* never written private file pages: read the file */
+};
+
+/* What a worker takes: one job, or up to BATCH small memory jobs read by
+ * one process_vm_readv (a process of 60,000 small mappings is 45,000
+ * jobs of a page or two: one system call each would double the read). */
+#define BATCH 64
+
+struct scan_batch {
+	size_t first, n;
+	uint64_t bytes;
+};
+
+struct scan_worker {
+	struct scan_state *st;
+	struct pages pg;
+	uint64_t *buf;
+	uint32_t *idx;
+	struct scan_ref *refs;
+	size_t n_refs, cap_refs;
+	uint64_t refs_total, internal, scanned, file_bytes;
+	int rc;          /* 0, or -errno that ends the scan (ESRCH, EPERM, ENOMEM) */
+	pthread_t thread;
+	bool started;
+};
+
+struct plan_file {
+	uint64_t inode;
+	uint32_t dev_major, dev_minor;
+	bool may_point;
+};
+
+struct scan_state {
+	const struct mt_snapshot *s;
+	const struct scan_options *o;
+	struct scan_result *out;
+	struct pages pg;            /* the planner's and attribution's reader */
+	size_t chunk;
+	size_t max_refs;
+	struct scan_job *jobs;
+	size_t n_jobs, cap_jobs;
+	struct scan_batch *batches;
+	size_t n_batches, cap_batches;
+	_Atomic size_t next_job;    /* the next batch to take */
+	_Atomic uint64_t done;      /* bytes of jobs finished */
+	uint64_t total;
+	_Atomic bool stop;          /* cancelled, or a worker failed */
+	_Atomic bool *skipped;      /* per region: a read fell short */
+	struct plan_file *files;    /* file_may_point's answers, by file */
+	size_t n_files, cap_files;
+};
+
+static int add_job(struct scan_state *st, long ri, uint64_t from, uint64_t to, bool file)
+{
+	while (from < to) {
+		uint64_t end = to - from > st->chunk ? from + st->chunk : to;
+		if (VEC_RESERVE(st->jobs, st->cap_jobs, st->n_jobs, 256))
+			return -ENOMEM;
+		st->jobs[st->n_jobs++] = (struct scan_job){ ri, from, end, file };
+		st->total += end - from;
+		from = end;
+	}
+	return 0;
+}
+
+/*
+ * Can the never-written pages of private file mapping r hold a pointer?
+ * Their bytes are the file's.  Code is not data: no (reading a large
+ * program's untouched text from disk would only stretch the stop).  An
+ * image loaded at an address of the loader's choosing (a PIE or a shared
+ * library, ELF type ET_DYN): no, every word that points into the process
+ * had to be relocated, and the page holding it was written then.  A
+ * fixed-address executable (ET_EXEC, non-PIE): yes, the linker wrote
+ * absolute addresses into the file (static tables of pointers, globals
+ * initialised with an address).  Any other file (data mapped
+ * MAP_PRIVATE): whatever the program wrote into it, so yes.
+ */
+static bool file_may_point(struct scan_state *st, const struct mt_region *r)
+{
+	if (!pages_file_backed(r) || (r->perms & MT_PERM_X))
+		return false;
+	for (size_t i = 0; i < st->n_files; i++)
+		if (st->files[i].inode == r->inode && st->files[i].dev_major == r->dev_major &&
+		    st->files[i].dev_minor == r->dev_minor)
+			return st->files[i].may_point;
+	if (VEC_RESERVE(st->files, st->cap_files, st->n_files, 32))
+		return true;
+	struct plan_file *f = &st->files[st->n_files++];
+	*f = (struct plan_file){ r->inode, r->dev_major, r->dev_minor, true };
+	unsigned char eh[18];
+	int fd = pages_file_open(&st->pg, r);
+	if (fd >= 0 && pread(fd, eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) &&
+	    !memcmp(eh, ELFMAG, SELFMAG) && eh[EI_DATA] == ELFDATA2LSB)
+		f->may_point = (eh[16] | eh[17] << 8) != ET_DYN;
+	if (fd >= 0)
+		close(fd);
+	return f->may_point;
+}
+
+/* The part [from, to) of region ri that is not in the page tables. */
+static int plan_absent(struct scan_state *st, long ri, uint64_t from, uint64_t to)
+{
+	if (from >= to)
+		return 0;
+	if (file_may_point(st, &st->s->regions[ri]))
+		return add_job(st, ri, from, to, true);
+	st->out->absent_bytes += to - from;
+	return 0;
+}
+
+#define RUNS 256
+
+/* [from, to) of region ri is in state (0: absent, or a run's state). */
+static int plan_part(struct scan_state *st, size_t ri, uint64_t from, uint64_t to, int state)
+{
+	if (state == 0)
+		return plan_absent(st, (long)ri, from, to);
+	if (state == PAGES_SWAPPED && !st->o->scan_swapped) {
+		st->out->swapped_bytes += to - from;
+		return 0;
+	}
+	return add_job(st, (long)ri, from, to, false);
+}
+
+/*
+ * Give [from, to), all in one state, to the regions it overlaps, from
+ * *ri on (the pieces come in address order, so a region left behind is
+ * done).  Regions not scanned take nothing.
+ */
+static int cover(struct scan_state *st, size_t *ri, uint64_t from, uint64_t to, int state)
+{
+	const struct mt_snapshot *s = st->s;
+	while (*ri < s->n_regions && from < to) {
+		const struct mt_region *r = &s->regions[*ri];
+		if (r->end <= from) {
+			(*ri)++;
+			continue;
+		}
+		if (r->start >= to)
+			break;
+		if (scan_region_wanted(r)) {
+			uint64_t a = from > r->start ? from : r->start;
+			uint64_t b = to < r->end ? to : r->end;
+			int rc = plan_part(st, *ri, a, b, state);
+			if (rc < 0)
+				return rc;
+		}
+		if (r->end > to)
+			break;
+		(*ri)++;
+	}
+	return 0;
+}
+
+/*
+ * Walk the page tables over [start, end) and give every piece to the
+ * regions from *ri on: the runs of present or swapped pages, and the
+ * absent stretches between them.
+ */
+static int plan_span(struct scan_state *st, size_t *ri, uint64_t start, uint64_t end)
+{
+	struct pages_run runs[RUNS];
+	uint64_t at = start;
+	while (at < end) {
+		uint64_t walk_end;
+		long k = pages_runs(&st->pg, at, end, runs, RUNS, &walk_end);
+		if (k < 0)
+			return (int)k;
+		int rc = 0;
+		for (long i = 0; i < k && rc == 0; i++) {
+			uint64_t from = runs[i].start < at ? at : runs[i].start;
+			uint64_t to = runs[i].end > end ? end : runs[i].end;
+			rc = cover(st, ri, at, from, 0);
+			if (rc == 0 && from < to)
+				rc = cover(st, ri, from, to, (int)runs[i].state);
+			if (to > at)
+				at = to;
+		}
+		uint64_t stop = walk_end < end ? walk_end : end;
+		if (rc == 0 && at < stop)
+			rc = cover(st, ri, at, stop, 0);
+		if (rc < 0)
+			return rc;
+		if (stop > at)
+			at = stop;
+	}
+	return 0;
+}
+
+static int push_ref(struct scan_worker *w, uint64_t addr, uint64_t value, long region,
 		    uint64_t region_start)
 {
-	if (VEC_RESERVE(r->refs, r->cap_refs, r->n_refs, 64))
+	if (VEC_RESERVE(w->refs, w->cap_refs, w->n_refs, 64))
 		return -ENOMEM;
-	struct scan_ref *ref = &r->refs[r->n_refs++];
+	struct scan_ref *ref = &w->refs[w->n_refs++];
 	memset(ref, 0, sizeof(*ref));
 	ref->addr = addr;
 	ref->value = value;
@@ -403,134 +486,252 @@ static int push_ref(struct scan_result *r, uint64_t addr, uint64_t value, long r
 	return 0;
 }
 
-/* ---- the scan proper ------------------------------------------------------------ */
-
-struct scan_state {
-	const struct mt_snapshot *s;
-	const struct scan_options *o;
-	struct scan_result *out;
-	struct scan_reader rd;
-	uint64_t *buf;
-	size_t chunk;
-	uint32_t *idx;
-	size_t max_refs;
-	uint64_t done, total;
-};
-
-static int process_gone(const struct scan_state *st, struct mt_error *err)
-{
-	return mt_error_set(err, MT_EXIT_EXITED, ESRCH,
-			    "process %d exited during the scan", st->s->pid);
-}
-
 /* Match one chunk of words read at base. */
-static int match_chunk(struct scan_state *st, long ri, uint64_t base, size_t words)
+static int match_chunk(struct scan_worker *w, long ri, uint64_t base, const uint64_t *v,
+		       size_t words)
 {
-	struct scan_result *out = st->out;
-	const uint64_t *w = st->buf;
+	const struct scan_result *out = w->st->out;
 	size_t from = 0;
 	while (from < words) {
-		size_t k = scan_match(w + from, words - from, out->lo, out->hi, st->idx, 4096);
+		size_t k = scan_match(v + from, words - from, out->lo, out->hi, w->idx, 4096);
 		for (size_t m = 0; m < k; m++) {
-			size_t i = from + st->idx[m];
+			size_t i = from + w->idx[m];
 			uint64_t addr = base + 8 * i;
-			if (addr - out->lo < out->hi - out->lo && !st->o->include_internal) {
-				out->internal++;
+			if (addr - out->lo < out->hi - out->lo && !w->st->o->include_internal) {
+				w->internal++;
 				continue;
 			}
-			out->refs_total++;
-			if (out->n_refs < st->max_refs &&
-			    push_ref(out, addr, w[i], ri, st->s->regions[ri].start) < 0)
+			w->refs_total++;
+			if (w->n_refs < w->st->max_refs &&
+			    push_ref(w, addr, v[i], ri, w->st->s->regions[ri].start) < 0)
 				return -ENOMEM;
 		}
 		if (k < 4096)
 			break;
-		from += st->idx[k - 1] + 1;
+		from += w->idx[k - 1] + 1;
 	}
 	return 0;
 }
 
-/* Scan [at, end) of region ri.  1: cancelled, 0: done, 2: the region
- * ended early (counted as skipped), -1: error. */
-static int scan_range(struct scan_state *st, long ri, uint64_t at, uint64_t end,
-		      struct mt_error *err)
+/* Read and match one job; a short read marks the region skipped. */
+static int run_job(struct scan_worker *w, const struct scan_job *j)
 {
-	while (at < end) {
-		size_t want = end - at < st->chunk ? (size_t)(end - at) : st->chunk;
-		long n = scan_read(&st->rd, at, st->buf, want);
-		if (n == -ESRCH)
-			return process_gone(st, err);
-		if (n == -EPERM || n == -EACCES)
-			return mt_error_set(err, MT_EXIT_PERM, (int)-n,
-					    "cannot read the memory of process %d: %s",
-					    st->s->pid, strerror((int)-n));
-		if (n <= 0)
-			return 2; /* unmapped or shrunk since the snapshot */
-		if (match_chunk(st, ri, at, (size_t)n / 8) < 0)
-			return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
-		st->out->scanned_bytes += (uint64_t)n;
-		st->done += (uint64_t)n;
-		at += (uint64_t)n;
-		if ((size_t)n < want)
-			return 2;
-		if (st->o->progress && st->o->progress(st->o->progress_arg, st->done, st->total))
-			return 1;
-	}
+	const struct mt_region *r = &w->st->s->regions[j->region];
+	size_t want = (size_t)(j->to - j->from);
+	long n = j->from_file ? pages_read_file(&w->pg, r, j->from, w->buf, want)
+			      : pages_read_present(&w->pg, j->from, w->buf, want);
+	/* The process is gone, or its memory may not be read: the scan ends.
+	 * A file that cannot be opened only leaves its pages unread. */
+	if (n == -ESRCH || (!j->from_file && (n == -EPERM || n == -EACCES)))
+		return (int)n;
+	if (n <= 0 || (size_t)n < want)
+		w->st->skipped[j->region] = true; /* unmapped or shrunk since the plan */
+	if (n <= 0)
+		return 0;
+	if (match_chunk(w, j->region, j->from, w->buf, (size_t)n / 8) < 0)
+		return -ENOMEM;
+	w->scanned += (uint64_t)n;
+	if (j->from_file)
+		w->file_bytes += (uint64_t)n;
 	return 0;
 }
 
-#define RUNS 256
-
-/* Scan region ri.  1: cancelled, 0: done (or skipped), -1: error. */
-static int scan_region(struct scan_state *st, long ri, struct mt_error *err)
+/* The jobs of batch b: one read for all of them; from the first that
+ * fell short (process_vm_readv stops there), one at a time. */
+static int run_batch(struct scan_worker *w, const struct scan_batch *b)
 {
-	const struct mt_region *r = &st->s->regions[ri];
-	const uint64_t done0 = st->done, read0 = st->out->scanned_bytes;
-	uint64_t at = r->start;
-	bool sparse = false;
-	int rc = 0;
-	/* Private memory: read only the pages that exist.  (A shared
-	 * mapping's pages may exist in the object without being mapped
-	 * here, so those are read whole.) */
-	if (!(r->perms & MT_PERM_SHARED)) {
-		struct mt_page_region runs[RUNS];
-		while (at < r->end && rc == 0) {
-			uint64_t walk_end;
-			long k = populated(&st->rd, at, r->end, runs, RUNS, &walk_end);
-			if (k < 0)
-				break; /* not available: read [at, end) whole */
-			for (long i = 0; i < k && rc == 0; i++) {
-				uint64_t from = runs[i].start < at ? at : runs[i].start;
-				uint64_t to = runs[i].end > r->end ? r->end : runs[i].end;
-				if (from < to)
-					rc = scan_range(st, ri, from, to, err);
+	const struct scan_job *j = &w->st->jobs[b->first];
+	if (b->n == 1)
+		return run_job(w, j);
+	struct iovec local[BATCH], remote[BATCH];
+	size_t off = 0;
+	for (size_t k = 0; k < b->n; k++) {
+		size_t len = (size_t)(j[k].to - j[k].from);
+		local[k] = (struct iovec){ (char *)w->buf + off, len };
+		remote[k] = (struct iovec){ (void *)(uintptr_t)j[k].from, len };
+		off += len;
+	}
+	long got = pages_readv(&w->pg, local, remote, b->n);
+	if (got == -ESRCH || got == -EPERM || got == -EACCES)
+		return (int)got;
+	off = 0;
+	for (size_t k = 0; k < b->n; k++) {
+		size_t len = (size_t)(j[k].to - j[k].from);
+		if (got < 0 || (size_t)got < off + len) {
+			for (; k < b->n; k++) {
+				int rc = run_job(w, &j[k]);
+				if (rc < 0)
+					return rc;
 			}
-			at = walk_end;
+			return 0;
 		}
-		sparse = at >= r->end;
-		/* No page at all: is the region still there? (PAGEMAP_SCAN
-		 * says nothing of a range unmapped since the snapshot.) */
-		uint64_t probe;
-		if (sparse && rc == 0 && st->out->scanned_bytes == read0) {
-			long n = scan_read(&st->rd, r->start, &probe, sizeof(probe));
-			if (n == -ESRCH)
-				return process_gone(st, err);
-			if (n < 0)
-				rc = 2;
+		if (match_chunk(w, j[k].region, j[k].from, (const uint64_t *)local[k].iov_base,
+				len / 8) < 0)
+			return -ENOMEM;
+		w->scanned += len;
+		off += len;
+	}
+	return 0;
+}
+
+/* Group the jobs into batches: small memory jobs together. */
+static int make_batches(struct scan_state *st)
+{
+	for (size_t i = 0; i < st->n_jobs; i++) {
+		const struct scan_job *j = &st->jobs[i];
+		uint64_t len = j->to - j->from;
+		struct scan_batch *last = st->n_batches ? &st->batches[st->n_batches - 1] : NULL;
+		if (last && !j->from_file && !st->jobs[last->first].from_file && last->n < BATCH &&
+		    last->bytes + len <= st->chunk) {
+			last->n++;
+			last->bytes += len;
+			continue;
+		}
+		if (VEC_RESERVE(st->batches, st->cap_batches, st->n_batches, 256))
+			return -ENOMEM;
+		st->batches[st->n_batches++] = (struct scan_batch){ i, 1, len };
+	}
+	return 0;
+}
+
+/* Take jobs until none is left or the scan stops.  The calling thread
+ * (main) reports progress, as the caller's callback is not thread-safe. */
+static void work(struct scan_worker *w, bool main)
+{
+	struct scan_state *st = w->st;
+	while (!st->stop) {
+		size_t i = atomic_fetch_add(&st->next_job, 1);
+		if (i >= st->n_batches)
+			break;
+		const struct scan_batch *b = &st->batches[i];
+		w->rc = run_batch(w, b);
+		uint64_t done = atomic_fetch_add(&st->done, b->bytes) + b->bytes;
+		if (w->rc < 0) {
+			st->stop = true;
+			break;
+		}
+		if (main && st->o->progress &&
+		    st->o->progress(st->o->progress_arg, done, st->total)) {
+			st->out->cancelled = true;
+			st->stop = true;
 		}
 	}
-	if (!sparse && rc == 0)
-		rc = scan_range(st, ri, at, r->end, err);
-	if (rc == 2) {
-		st->out->skipped_regions++;
-		rc = 0;
-	} else if (rc == 0 && sparse) {
-		st->out->absent_bytes += mt_region_size(r) - (st->out->scanned_bytes - read0);
+}
+
+static void *worker_main(void *arg)
+{
+	work(arg, false);
+	return NULL;
+}
+
+static int worker_init(struct scan_worker *w, struct scan_state *st)
+{
+	memset(w, 0, sizeof(*w));
+	w->st = st;
+	w->pg.pagemap_fd = w->pg.mem_fd = w->pg.file_fd = -1;
+	int rc = pages_open(&w->pg, st->s->pid, st->s);
+	if (rc < 0)
+		return rc;
+	w->buf = aligned_alloc(64, (st->chunk + 63) & ~(size_t)63);
+	w->idx = malloc(4096 * sizeof(*w->idx));
+	return w->buf && w->idx ? 0 : -ENOMEM;
+}
+
+static void worker_free(struct scan_worker *w)
+{
+	pages_close(&w->pg);
+	free(w->buf);
+	free(w->idx);
+	free(w->refs);
+}
+
+static int by_addr(const void *pa, const void *pb)
+{
+	const struct scan_ref *x = pa, *y = pb;
+	return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+/* The workers' references, in address order, the first max_refs. */
+static int merge_refs(struct scan_state *st, struct scan_worker *w, size_t n)
+{
+	struct scan_result *out = st->out;
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		total += w[i].n_refs;
+		out->refs_total += w[i].refs_total;
+		out->internal += w[i].internal;
+		out->scanned_bytes += w[i].scanned;
+		out->file_bytes += w[i].file_bytes;
 	}
-	/* Progress counts the whole region, read or not. */
+	out->refs = malloc((total ? total : 1) * sizeof(*out->refs));
+	if (!out->refs)
+		return -ENOMEM;
+	out->cap_refs = total ? total : 1;
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].n_refs)
+			memcpy(out->refs + out->n_refs, w[i].refs,
+			       w[i].n_refs * sizeof(*w[i].refs));
+		out->n_refs += w[i].n_refs;
+	}
+	if (n > 1)
+		qsort(out->refs, out->n_refs, sizeof(*out->refs), by_addr);
+	if (out->n_refs > st->max_refs)
+		out->n_refs = st->max_refs;
+	return 0;
+}
+
+static size_t worker_count(const struct scan_state *st)
+{
+	long cpus = st->o->threads ? (long)st->o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus > 0 ? (size_t)cpus : 1;
+	if (n > SCAN_MAX_THREADS)
+		n = SCAN_MAX_THREADS;
+	size_t units = st->n_batches ? st->n_batches : st->n_jobs;
+	if (n > units)
+		n = units ? units : 1;
+	return n;
+}
+
+static int read_error(const struct scan_state *st, int e, struct mt_error *err)
+{
+	if (e == -ESRCH)
+		return mt_error_set(err, MT_EXIT_EXITED, ESRCH,
+				    "process %d exited during the scan", st->s->pid);
+	if (e == -EPERM || e == -EACCES)
+		return mt_error_set(err, MT_EXIT_PERM, -e,
+				    "cannot read the memory of process %d: %s", st->s->pid,
+				    strerror(-e));
+	return mt_error_set(err, MT_EXIT_FAILURE, -e, "scan of process %d: %s", st->s->pid,
+			    strerror(-e));
+}
+
+/* Phase two: every worker, the caller's thread among them. */
+static int run_workers(struct scan_state *st, struct mt_error *err)
+{
+	size_t n = worker_count(st);
+	struct scan_worker *w = calloc(n, sizeof(*w));
+	if (!w)
+		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+	int rc = 0;
+	size_t ready = 0;
+	for (; ready < n && rc == 0; ready++)
+		rc = worker_init(&w[ready], st);
+	for (size_t i = 1; i < n && rc == 0; i++)
+		w[i].started = pthread_create(&w[i].thread, NULL, worker_main, &w[i]) == 0;
 	if (rc == 0)
-		st->done = done0 + mt_region_size(r);
-	return rc;
+		work(&w[0], true);
+	for (size_t i = 1; i < n; i++)
+		if (w[i].started)
+			pthread_join(w[i].thread, NULL);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = w[i].rc;
+	st->out->threads = n;
+	if (rc == 0 && merge_refs(st, w, n) < 0)
+		rc = -ENOMEM;
+	for (size_t i = 0; i < ready; i++)
+		worker_free(&w[i]);
+	free(w);
+	return rc < 0 ? read_error(st, rc, err) : 0;
 }
 
 /* ---- attribution ----------------------------------------------------------------- */
@@ -574,16 +775,38 @@ static struct symbols_map *get_map(struct attrib *a)
 	return &a->map;
 }
 
-/* The walk of heap region ri, done once.  report: its walk error goes to
- * the result (the heaps holding references; the others are only walked
- * for their free lists). */
+/* Do regions i and i + 1 hold one heap?  A heap grown after a fork (the
+ * tmux server's) is two mappings with the same flags back to back: the
+ * pages from before the fork and the new ones have different anon_vmas,
+ * so the kernel cannot merge them.  A thread arena's PROT_NONE reserve
+ * is not part of the walk. */
+static bool heap_continues(const struct mt_snapshot *s, size_t i)
+{
+	if (i + 1 >= s->n_regions)
+		return false;
+	const struct mt_region *r = &s->regions[i], *n = &s->regions[i + 1];
+	return r->end == n->start && n->category == MT_CAT_HEAP && r->category == MT_CAT_HEAP &&
+	       n->perms == r->perms && (r->perms & MT_PERM_W) && strcmp(r->path, n->path) == 0;
+}
+
+/* The walk of the heap holding region ri (from its first mapping to its
+ * last), done once.  report: its walk error goes to the result (the
+ * heaps holding references; the others are only walked for their free
+ * lists). */
 static struct heap_cache *get_heap(struct attrib *a, long ri, bool report)
 {
+	const struct mt_snapshot *s = a->st->s;
+	while (ri > 0 && heap_continues(s, (size_t)ri - 1))
+		ri--;
+	size_t last = (size_t)ri;
+	while (heap_continues(s, last))
+		last++;
 	struct heap_cache *h = NULL;
 	for (size_t i = 0; i < a->n_heaps && !h; i++)
 		if (a->heaps[i].region == ri)
 			h = &a->heaps[i];
-	const struct mt_region *r = &a->st->s->regions[ri];
+	const struct mt_region *r = &s->regions[ri];
+	const uint64_t end = s->regions[last].end;
 	if (!h) {
 		struct heap_cache *v = realloc(a->heaps, (a->n_heaps + 1) * sizeof(*v));
 		if (!v)
@@ -593,13 +816,13 @@ static struct heap_cache *get_heap(struct attrib *a, long ri, bool report)
 		memset(h, 0, sizeof(*h));
 		h->region = ri;
 		bool main_arena = strcmp(r->path, "[heap]") == 0;
-		h->rc = heapwalk_build(&h->heap, r->start, r->end, main_arena, scan_read_cb,
-				       &a->st->rd);
+		h->rc = heapwalk_build(&h->heap, r->start, end, main_arena, pages_read_cb,
+				       &a->st->pg);
 	}
 	if (report && !h->reported && h->rc == 0 && h->heap.stopped_at) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "heap 0x%llx-0x%llx: %s",
-			 (unsigned long long)r->start, (unsigned long long)r->end, h->heap.error);
+			 (unsigned long long)r->start, (unsigned long long)end, h->heap.error);
 		add_walk_error(a->st->out, msg);
 		h->reported = true;
 	}
@@ -623,7 +846,7 @@ static void build_freeset(struct attrib *a)
 	for (size_t i = 0; i < a->n_heaps; i++)
 		if (a->heaps[i].rc == 0)
 			v[n++] = &a->heaps[i].heap;
-	if (heapwalk_freeset_build(&a->freeset, v, n, scan_read_cb, &a->st->rd) == 0 &&
+	if (heapwalk_freeset_build(&a->freeset, v, n, pages_read_cb, &a->st->pg) == 0 &&
 	    a->freeset.error[0]) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "free list cut short: %s", a->freeset.error);
@@ -643,18 +866,18 @@ static struct stack_cache *get_stack(struct attrib *a, int tid)
 	a->stacks = v;
 	struct stack_cache *c = &a->stacks[a->n_stacks++];
 	c->tid = tid;
-	c->rc = unwind_thread(tid, get_map(a), &c->st);
+	c->rc = unwind_thread(tid, get_map(a), &a->st->pg, &c->st);
 	return c;
 }
 
 static void attach_class(struct attrib *a, struct scan_ref *ref)
 {
 	uint64_t vptr;
-	if (scan_read(&a->st->rd, ref->object.user, &vptr, sizeof(vptr)) != sizeof(vptr))
+	if (pages_read(&a->st->pg, ref->object.user, &vptr, sizeof(vptr)) != sizeof(vptr))
 		return;
 	struct symbols_map *m = get_map(a);
 	char name[512];
-	if (m && symbols_class_of(m, a->st->s, vptr, scan_read_cb, &a->st->rd, name,
+	if (m && symbols_class_of(m, a->st->s, vptr, pages_read_cb, &a->st->pg, name,
 				  sizeof(name)))
 		ref->class_name = keep(a->st->out, name);
 }
@@ -667,7 +890,7 @@ static void attribute_heap(struct attrib *a, struct scan_ref *ref)
 	if (!h || h->rc < 0)
 		return;
 	ref->holder = SCAN_HOLDER_HEAP;
-	if (heapwalk_find(&h->heap, ref->addr, &ref->object, scan_read_cb, &a->st->rd) == 1) {
+	if (heapwalk_find(&h->heap, ref->addr, &ref->object, pages_read_cb, &a->st->pg) == 1) {
 		ref->has_object = true;
 		ref->object.free_list = heapwalk_freeset_find(&a->freeset, ref->object.chunk);
 		if (ref->object.free_list != HEAPWALK_FREE_NONE)
@@ -680,8 +903,8 @@ static void attribute_heap(struct attrib *a, struct scan_ref *ref)
 static void attribute_anon(struct attrib *a, struct scan_ref *ref)
 {
 	const struct mt_region *r = &a->st->s->regions[ref->region];
-	if (heapwalk_mmapped_find(r->start, r->end, ref->addr, &ref->object, scan_read_cb,
-				  &a->st->rd) == 1) {
+	if (heapwalk_mmapped_find(r->start, r->end, ref->addr, &ref->object, pages_read_cb,
+				  &a->st->pg) == 1) {
 		ref->holder = SCAN_HOLDER_HEAP;
 		ref->has_object = true;
 		attach_class(a, ref);
@@ -732,6 +955,9 @@ static void attribute_stack(struct attrib *a, struct scan_ref *ref)
 	if (!c || c->rc < 0)
 		return;
 	long fi = unwind_frame_of(&c->st, ref->addr);
+	/* A leaf function may keep data in the red zone below its sp. */
+	if (fi < 0 && c->st.n && ref->addr + RED_ZONE >= c->st.frames[0].sp)
+		fi = 0;
 	if (fi < 0)
 		return;
 	ref->frame_index = fi;
@@ -810,6 +1036,43 @@ static int make_groups(struct scan_result *out)
 	return 0;
 }
 
+/* Phase one: which pages to read, in address order. */
+/*
+ * With PAGEMAP_SCAN, one walk over the whole span of the regions: a
+ * process with 65,000 mappings costs a few hundred ioctls, not 65,000.
+ * Reading pagemap entries instead, region by region: the entries of the
+ * holes between them would be terabytes.
+ */
+static int plan(struct scan_state *st, struct mt_error *err)
+{
+	const struct mt_snapshot *s = st->s;
+	size_t first = s->n_regions, last = 0;
+	for (size_t i = 0; i < s->n_regions; i++) {
+		if (!scan_region_wanted(&s->regions[i])) {
+			st->out->excluded_regions++;
+			continue;
+		}
+		st->out->scanned_regions++;
+		if (first == s->n_regions)
+			first = i;
+		last = i;
+	}
+	int rc = 0;
+	size_t ri = first;
+	if (first == s->n_regions)
+		return 0;
+	if (pages_can_scan(&st->pg)) {
+		rc = plan_span(st, &ri, s->regions[first].start, s->regions[last].end);
+	} else {
+		for (size_t i = first; i <= last && rc == 0; i++) {
+			ri = i;
+			if (scan_region_wanted(&s->regions[i]))
+				rc = plan_span(st, &ri, s->regions[i].start, s->regions[i].end);
+		}
+	}
+	return rc < 0 ? read_error(st, rc, err) : 0;
+}
+
 int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct scan_options *o,
 	     struct scan_result *out, struct mt_error *err)
 {
@@ -825,54 +1088,101 @@ int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct
 	struct scan_state st = { .s = s, .o = o, .out = out };
 	st.chunk = o->chunk_size ? (o->chunk_size + 7) & ~(size_t)7 : SCAN_CHUNK_DEFAULT;
 	st.max_refs = o->max_refs ? o->max_refs : SCAN_MAX_REFS_DEFAULT;
-	scan_reader_init(&st.rd, s->pid);
-	st.buf = aligned_alloc(64, (st.chunk + 63) & ~(size_t)63);
-	st.idx = malloc(4096 * sizeof(*st.idx));
-	int rc = 0;
-	if (!st.buf || !st.idx) {
+	int rc = pages_open(&st.pg, s->pid, s);
+	if (rc < 0) {
+		rc = read_error(&st, rc, err);
+		goto done;
+	}
+	st.pg.read_swapped = o->scan_swapped;
+	st.skipped = calloc(s->n_regions ? s->n_regions : 1, sizeof(*st.skipped));
+	if (!st.skipped) {
 		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < s->n_regions; i++)
-		if (scan_region_wanted(&s->regions[i]))
-			st.total += mt_region_size(&s->regions[i]);
-	for (size_t i = 0; i < s->n_regions; i++) {
-		if (!scan_region_wanted(&s->regions[i])) {
-			out->excluded_regions++;
-			continue;
-		}
-		out->scanned_regions++;
-		int r = scan_region(&st, (long)i, err);
-		if (r < 0) {
-			rc = -1;
-			goto done;
-		}
-		if (r > 0) {
-			out->cancelled = true;
-			break;
-		}
+	if ((rc = plan(&st, err)) < 0)
+		goto done;
+	if (make_batches(&st) < 0) {
+		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		goto done;
 	}
+	if ((rc = run_workers(&st, err)) < 0)
+		goto done;
+	for (size_t i = 0; i < s->n_regions; i++)
+		out->skipped_regions += st.skipped[i];
 	if (!out->cancelled && !o->no_attribution)
 		attribute_all(&st);
 	if (make_groups(out) < 0)
 		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
 done:
 	out->seconds = clock_mono() - t0;
-	free(st.buf);
-	free(st.idx);
-	scan_reader_close(&st.rd);
+	free(st.jobs);
+	free(st.batches);
+	free(st.files);
+	free(st.skipped);
+	pages_close(&st.pg);
 	return rc;
 }
 
-long scan_present(struct scan_reader *r, uint64_t start, uint64_t end, struct scan_span *vec,
-		  size_t n, uint64_t *walk_end)
+/* Copy up to SAMPLE bytes of the planned jobs: how fast one reader goes
+ * on this target, this machine, now.  The fastest chunk tells it: on a
+ * busy machine a preempted one would predict a stop that is not memtop's. */
+#define SAMPLE (16u << 20)
+
+static double sample_rate(struct scan_state *st)
 {
-	struct mt_page_region runs[RUNS];
-	long k = populated(r, start, end, runs, n < RUNS ? n : RUNS, walk_end);
-	for (long i = 0; i < k; i++) {
-		vec[i].start = runs[i].start < start ? start : runs[i].start;
-		vec[i].end = runs[i].end > end ? end : runs[i].end;
-		vec[i].swapped = !(runs[i].categories & MT_PAGE_IS_PRESENT);
+	size_t len = st->chunk;
+	void *buf = malloc(len);
+	if (!buf)
+		return 0;
+	uint64_t got = 0;
+	double best = 0, best_small = 0;
+	for (size_t i = 0; i < st->n_jobs && got < SAMPLE; i++) {
+		const struct scan_job *j = &st->jobs[i];
+		size_t want = (size_t)(j->to - j->from);
+		double t0 = clock_mono();
+		long n = j->from_file
+			? pages_read_file(&st->pg, &st->s->regions[j->region], j->from, buf, want)
+			: pages_read_present(&st->pg, j->from, buf, want);
+		double t = clock_mono() - t0;
+		if (n <= 0)
+			continue;
+		got += (uint64_t)n;
+		/* Below 64 KiB the call's own cost dominates: such chunks
+		 * count only when there is nothing bigger. */
+		double *b = n >= (64 << 10) ? &best : &best_small;
+		if (t > 0 && (double)n / t > *b)
+			*b = (double)n / t;
 	}
-	return k;
+	free(buf);
+	return best ? best : best_small;
+}
+
+int scan_estimate(const struct mt_snapshot *s, const struct scan_options *o,
+		  struct scan_estimate *e, struct mt_error *err)
+{
+	static const struct scan_options defaults;
+	struct scan_result scratch;
+	scan_result_init(&scratch);
+	memset(e, 0, sizeof(*e));
+	if (!o)
+		o = &defaults;
+	struct scan_state st = { .s = s, .o = o, .out = &scratch };
+	st.chunk = SCAN_CHUNK_DEFAULT;
+	int rc = pages_open(&st.pg, s->pid, s);
+	if (rc < 0)
+		return read_error(&st, rc, err);
+	rc = plan(&st, err);
+	if (rc == 0) {
+		e->bytes = st.total;
+		e->absent_bytes = scratch.absent_bytes;
+		e->swapped_bytes = scratch.swapped_bytes;
+		e->threads = (unsigned)worker_count(&st);
+		e->rate = sample_rate(&st);
+		if (e->rate > 0)
+			e->stop_ms = 1000.0 * (double)e->bytes / (e->rate * e->threads);
+	}
+	free(st.jobs);
+	free(st.files);
+	pages_close(&st.pg);
+	return rc;
 }

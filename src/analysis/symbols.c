@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "memtop/pages.h"
 #include "memtop/symbols.h"
 #include "memtop/vec.h"
 
@@ -90,13 +91,19 @@ const struct symbols_sym *symbols_table_lookup(const struct symbols_table *t, ui
 		else
 			hi = mid;
 	}
-	/* syms[lo - 1] is the last starting at or before a. */
+	/* syms[lo - 1] is the last starting at or before a.  A symbol whose
+	 * size covers a beats a sizeless one that only starts there (the
+	 * linker's __TMC_END__ ends .data where a copy-relocated stdout
+	 * starts .bss). */
+	const struct symbols_sym *sizeless = NULL;
 	for (size_t i = lo, k = 0; i > 0 && k < LOOKBACK; i--, k++) {
 		const struct symbols_sym *s = &t->syms[i - 1];
-		if (a == s->addr || a - s->addr < s->size)
+		if (a - s->addr < s->size)
 			return s;
+		if (a == s->addr && !s->size && !sizeless)
+			sizeless = s;
 	}
-	return NULL;
+	return sizeless;
 }
 
 /* ---- loading an ELF file ------------------------------------------------ */
@@ -402,6 +409,11 @@ int symbols_map_build(struct symbols_map *m, struct symbols_cache *c,
 		      const struct mt_snapshot *s, pid_t pid)
 {
 	m->n = 0;
+	/* A leader that called pthread_exit has no map_files: a live
+	 * thread's /proc entry has the same. */
+	pid_t live = pages_live_tid(pid);
+	if (live)
+		pid = live;
 	for (size_t i = 0; i < c->n; i++)
 		c->tables[i]->used = false;
 	size_t i = 0;

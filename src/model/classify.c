@@ -237,10 +237,26 @@ static bool is_nameless_anon(const struct mt_region *r)
 }
 
 /*
+ * Is the nameless rw-p region r, right after an image, that image's .bss?
+ * Only up to where its last PT_LOAD ends (bss_end, from the ELF file):
+ * a library whose .bss fits in its last file page is followed by plain
+ * anonymous memory, and one that the kernel merged with the .bss runs
+ * past it.  Unknown (a recording made before bss_end): as the loader
+ * lays images out, it is.
+ */
+static bool is_bss(const struct mt_snapshot *s, const struct mt_region *r)
+{
+	uint64_t page = s->page_size ? s->page_size : 4096;
+	if (r->bss_end == 0)
+		return true;
+	return r->bss_end > r->start && r->end <= (r->bss_end + page - 1) / page * page;
+}
+
+/*
  * The loader maps an ELF's segments back to back: between two mappings
  * of one image a nameless PROT_NONE region is an alignment hole, and a
  * nameless rw-p region right after the last one is the .bss beyond the
- * file's last page.
+ * file's last page (is_bss).
  */
 static void mark_image_neighbours(struct mt_snapshot *s)
 {
@@ -255,7 +271,7 @@ static void mark_image_neighbours(struct mt_snapshot *s)
 				 next->category == MT_CAT_IMAGE && same_file(next, prev);
 		if (is_none(r) && next_same)
 			r->category = MT_CAT_IMAGE;
-		else if (is_private_rw(r) && !next_same)
+		else if (is_private_rw(r) && !next_same && is_bss(s, r))
 			r->category = MT_CAT_IMAGE;
 	}
 }

@@ -336,17 +336,21 @@ struct census_job {
 static int census_work(void *arg, const struct frozen *f, struct mt_error *err)
 {
 	struct census_job *j = arg;
-	struct scan_reader rd;
+	struct pages pg;
 	struct present pr;
-	scan_reader_init(&rd, f->pid);
-	present_init(&pr, &rd);
+	int rc = pages_open(&pg, f->pid, f->snap);
+	if (rc < 0)
+		return mt_error_set(err, rc == -ESRCH ? MT_EXIT_EXITED : MT_EXIT_PERM, -rc,
+				    "cannot read the memory of process %d: %s", f->pid,
+				    strerror(-rc));
+	present_init(&pr, &pg);
 	j->r->time = clock_seconds(CLOCK_REALTIME);
-	int rc = census_run(&j->r->c, f->snap, &pr, f->map, err);
+	rc = census_run(&j->r->c, f->snap, &pr, f->map, err);
 	if (rc == 0 && j->leaks)
 		rc = leaks_run(&j->r->l, &j->r->c, f->snap, &pr, f->freeze, err);
 	snprintf(j->r->comm, sizeof(j->r->comm), "%s", f->snap->info.comm);
 	present_free(&pr);
-	scan_reader_close(&rd);
+	pages_close(&pg);
 	return rc;
 }
 

@@ -70,17 +70,21 @@ static void json_ref(struct json *j, const struct mt_snapshot *s, const struct s
 		json_null(j, "tid");
 	if (ref->holder == SCAN_HOLDER_STACK)
 		json_bool(j, "dead_stack", ref->dead_stack);
-	if (ref->frame) {
+	if (ref->frame)
 		json_str(j, "frame", ref->frame);
-		json_i64(j, "frame_index", ref->frame_index);
-	} else {
+	else
 		json_null(j, "frame");
-	}
+	/* A frame without a name (a stripped binary) still has its index. */
+	if (ref->frame_index >= 0)
+		json_i64(j, "frame_index", ref->frame_index);
+	else
+		json_null(j, "frame_index");
 	json_object_end(j);
 }
 
 static void print_json(FILE *out, const struct mt_snapshot *s, long ti,
-		       const struct scan_result *r, const struct frozen_stats *fz)
+		       const struct scan_result *r, const struct frozen_stats *fz,
+		       bool max_stop_hit)
 {
 	struct json j;
 	json_init(&j, out);
@@ -98,7 +102,10 @@ static void print_json(FILE *out, const struct mt_snapshot *s, long ti,
 	}
 	json_object_end(&j);
 	json_u64(&j, "scanned_bytes", r->scanned_bytes);
+	json_u64(&j, "file_bytes", r->file_bytes);
 	json_u64(&j, "absent_bytes", r->absent_bytes);
+	json_u64(&j, "swapped_bytes", r->swapped_bytes);
+	json_u64(&j, "threads", r->threads);
 	json_u64(&j, "scanned_regions", r->scanned_regions);
 	json_u64(&j, "skipped_regions", r->skipped_regions);
 	json_u64(&j, "excluded_regions", r->excluded_regions);
@@ -112,9 +119,19 @@ static void print_json(FILE *out, const struct mt_snapshot *s, long ti,
 		json_u64(&j, "threads_not_stopped", fz->not_stopped);
 	else
 		json_null(&j, "threads_not_stopped");
+	json_array_begin(&j, "unstopped_threads");
+	for (size_t i = 0; fz->frozen && i < fz->n_unstopped; i++) {
+		char why[160];
+		json_object_begin(&j, NULL);
+		json_i64(&j, "tid", fz->unstopped[i].tid);
+		json_str(&j, "reason", freeze_why(&fz->unstopped[i], why, sizeof(why)));
+		json_object_end(&j);
+	}
+	json_array_end(&j);
 	json_u64(&j, "refs_total", r->refs_total);
 	json_u64(&j, "internal", r->internal);
 	json_bool(&j, "cancelled", r->cancelled);
+	json_bool(&j, "max_stop_hit", max_stop_hit);
 	json_array_begin(&j, "walk_errors");
 	for (size_t i = 0; i < r->n_walk_errors; i++)
 		json_str(&j, NULL, r->walk_errors[i]);
@@ -221,8 +238,24 @@ static void text_backtrace(FILE *out, const struct unwind_stack *st)
 		fprintf(out, "    (%s)\n", st->error);
 }
 
+/* What the scan did not read, so as not to fault it into the target. */
+static void print_pages(FILE *out, const struct scan_result *r)
+{
+	char a[32], b[32], c[32];
+	if (r->file_bytes)
+		fprintf(out, "%s of never-written file pages read from the files; ",
+			format_size(a, sizeof(a), r->file_bytes));
+	fprintf(out, "not read: %s not resident (nothing there to fault in)",
+		format_size(b, sizeof(b), r->absent_bytes));
+	if (r->swapped_bytes)
+		fprintf(out, ", %s swapped out, not scanned (--scan-swapped reads them)",
+			format_size(c, sizeof(c), r->swapped_bytes));
+	fputc('\n', out);
+}
+
 static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
-		       const struct scan_result *r, const struct frozen_stats *fz)
+		       const struct scan_result *r, const struct frozen_stats *fz,
+		       bool max_stop_hit)
 {
 	char size[32];
 	fprintf(out, "References into 0x%" PRIx64 "-0x%" PRIx64 " (%s", r->lo, r->hi,
@@ -237,22 +270,30 @@ static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 	fprintf(out, ") in process %d (%s)\n", s->pid, s->info.comm);
 	fprintf(out, "scanned %s in %zu regions in %.3f s", format_size(size, sizeof(size),
 		r->scanned_bytes), r->scanned_regions, r->seconds);
-	if (r->absent_bytes)
-		fprintf(out, " (%s never touched, not read)", format_size(size, sizeof(size),
-								    r->absent_bytes));
+	if (r->threads > 1)
+		fprintf(out, " by %u threads", r->threads);
 	if (fz->frozen)
 		fprintf(out, ", target stopped %.0f ms", fz->stopped_ms);
 	else
 		fprintf(out, ", target running (--no-freeze)");
 	fprintf(out, "; %zu regions skipped (unreadable), %zu excluded\n", r->skipped_regions,
 		r->excluded_regions);
+	print_pages(out, r);
 	if (fz->frozen && fz->not_stopped)
-		fprintf(out, "warning: %zu thread%s did not stop (uninterruptible sleep?) and ran "
-			"during the scan\n", fz->not_stopped, fz->not_stopped == 1 ? "" : "s");
+		fprintf(out, "warning: %zu thread%s ran during the scan (its stack and what it "
+			"wrote may be inconsistent):\n", fz->not_stopped,
+			fz->not_stopped == 1 ? "" : "s");
+	for (size_t i = 0; fz->frozen && i < fz->n_unstopped; i++) {
+		char why[160];
+		fprintf(out, "  thread %d: %s\n", (int)fz->unstopped[i].tid,
+			freeze_why(&fz->unstopped[i], why, sizeof(why)));
+	}
 	for (size_t i = 0; i < r->n_walk_errors; i++)
 		fprintf(out, "warning: %s\n", r->walk_errors[i]);
 	if (r->cancelled)
 		fprintf(out, "scan cancelled: the list is incomplete\n");
+	if (max_stop_hit)
+		fprintf(out, "(cut short at --max-stop: the target had stood still that long)\n");
 	fprintf(out, "%" PRIu64 " reference%s", r->refs_total, r->refs_total == 1 ? "" : "s");
 	if (r->refs_total > r->n_refs)
 		fprintf(out, " (first %zu listed)", r->n_refs);
@@ -296,7 +337,12 @@ static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 
 int refs_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 {
-	struct frozen_scan_options o = { .pid = opt->pid, .no_freeze = opt->no_freeze };
+	struct frozen_scan_options o = {
+		.pid = opt->pid,
+		.no_freeze = opt->no_freeze,
+		.max_stop_ms = opt->max_stop_ms,
+		.scan_swapped = opt->scan_swapped,
+	};
 	if (scan_parse_spec(opt->refs, &o.spec, err) < 0)
 		return err->code;
 	if (opt->pid <= 0)
@@ -316,9 +362,9 @@ int refs_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 	if (frozen_scan(&o, &s, &res, &info, err) < 0)
 		rc = err->code;
 	else if (opt->json)
-		print_json(out, &s, info.region, &res, &info.stats);
+		print_json(out, &s, info.region, &res, &info.stats, info.max_stop_hit);
 	else
-		print_text(out, &s, info.region, &res, &info.stats);
+		print_text(out, &s, info.region, &res, &info.stats, info.max_stop_hit);
 	symbols_cache_free(&cache);
 	scan_result_free(&res);
 	snapshot_free(&s);

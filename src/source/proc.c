@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memtop/bss.h"
 #include "memtop/clock.h"
+#include "memtop/mapnames.h"
 #include "memtop/maps.h"
 #include "memtop/proc.h"
 #include "memtop/procinfo.h"
@@ -55,6 +57,7 @@ struct mt_proc {
 	struct rss_keep *keep;
 	size_t n_keep;
 	size_t cap_keep;
+	struct bss_cache *bss;   /* images' program headers, by file */
 };
 
 long proc_read_file(const char *path, char *buf, size_t size)
@@ -336,6 +339,7 @@ void proc_close(struct mt_proc *p)
 	if (!p)
 		return;
 	procinfo_close(p->info);
+	bss_cache_free(p->bss);
 	free(p->buf);
 	free(p->keep);
 	free(p);
@@ -649,6 +653,11 @@ int proc_read(struct mt_proc *p, struct mt_snapshot *s, unsigned flags, struct m
 	if (rc < 0)
 		return mt_error_set(err, MT_EXIT_FAILURE, -rc, "reading the maps of pid %d: %s",
 				    (int)p->pid, strerror(-rc));
+
+	if (!p->bss)
+		p->bss = bss_cache_new();
+	bss_mark(p->bss, s, p->maps_tid);
+	mapnames_resolve(s, p->maps_tid);
 
 	unsigned long long began;
 	if (procinfo_read(p->info, p->pid, &s->info, &began) < 0)

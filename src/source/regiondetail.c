@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "memtop/clock.h"
+#include "memtop/pages.h"
 #include "memtop/regiondetail.h"
 
 struct linereader {
@@ -163,16 +164,20 @@ static int read_smaps(pid_t pid, uint64_t start, struct mt_region_detail *d,
 	return found;
 }
 
+/* Through pages.h: a hexdump must not fault the page into the target. */
 static void read_bytes(pid_t pid, struct mt_region_detail *d)
 {
 	uint64_t want = d->end - d->start;
 	if (want > MT_DETAIL_BYTES)
 		want = MT_DETAIL_BYTES;
-	struct iovec local = { .iov_base = d->bytes, .iov_len = want };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)d->start, .iov_len = want };
-	ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	struct pages pg;
+	int rc = pages_open(&pg, pid, NULL);
+	pg.shared_files = true;
+	long got = rc < 0 ? rc : pages_read(&pg, d->start, d->bytes, want);
+	if (rc == 0)
+		pages_close(&pg);
 	if (got < 0) {
-		d->bytes_errno = errno;
+		d->bytes_errno = (int)-got;
 		return;
 	}
 	d->n_bytes = (size_t)got;

@@ -101,7 +101,8 @@ struct tui_step {
 	struct drill_rows rows;
 	bool frozen;
 	double stopped_ms;
-	size_t not_stopped;
+	size_t not_stopped;       /* threads that ran on: not seized or not stopped */
+	char ran_why[160];        /* the first of them and why ("thread 5: traced by...") */
 	time_t taken;             /* the list is a snapshot of this moment */
 	size_t cursor, top;       /* where the list was, for the way back */
 	int64_t rec_id;           /* its id in the recording (-w, -r), 0 */

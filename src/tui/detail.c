@@ -3,6 +3,7 @@
  * flags, its first bytes, and the drill-down actions on it.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +148,8 @@ static void add_bytes(struct tui_app *a, struct tui_lines *L)
 		lines_add(L, LINE_DIM, "", "not readable: %s",
 			  d->bytes_errno == 0 ? "empty" :
 			  d->bytes_errno == 14 /* EFAULT */ ? "no read permission or not backed" :
+			  d->bytes_errno == ENODATA ? "not resident (not read: that would "
+						      "fault it into the process)" :
 			  strerror(d->bytes_errno));
 		return;
 	}

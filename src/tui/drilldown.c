@@ -217,8 +217,43 @@ static int on_progress(void *arg, uint64_t done, uint64_t total)
 	return 0;
 }
 
+/* A scan predicted to stop the target longer than this asks first
+ * (--max-stop sets it). */
+#define ASK_ABOVE_MS 1000
+
+/* Ask on the function bar line whether to stop the target that long:
+ * y goes ahead, any other key does not (frozen_scan's confirm). */
+static int ask_big_scan(void *arg, const struct scan_estimate *e)
+{
+	struct scan_ui *u = arg;
+	struct tui_app *a = u->a;
+	WINDOW *w = a->foot;
+	char b[160], size[32];
+	if (!w || a->too_small)
+		return 0;
+	snprintf(b, sizeof(b), "Scan %s, ~%.1f s with the process stopped? y/n",
+		 format_size(size, sizeof(size), e->bytes), e->stop_ms / 1000.0);
+	werase(w);
+	wattrset(w, theme(TC_PROMPT));
+	mvwaddnstr(w, 0, 0, b, a->cols);
+	wattrset(w, theme(TC_NORMAL));
+	wnoutrefresh(w);
+	doupdate();
+	int key;
+	timeout(-1);
+	while ((key = getch()) == KEY_RESIZE || key == KEY_MOUSE)
+		;
+	timeout(0);
+	a->dirty_foot = true;
+	if (key != 'y' && key != 'Y')
+		tui_status(a, "not scanned: reading %s would stop process %d ~%.1f s", size,
+			   (int)a->ses.pid, e->stop_ms / 1000.0);
+	return key == 'y' || key == 'Y';
+}
+
 /* One step's scan (frozen_scan: warm, freeze, maps, scan, release);
- * keys typed meanwhile are kept for the loop. */
+ * keys typed meanwhile are kept for the loop.  1: the user declined a
+ * big scan. */
 static int scan_step(struct tui_app *a, struct tui_step *st, struct mt_error *err)
 {
 	struct tui_drill *d = &a->drill;
@@ -236,16 +271,26 @@ static int scan_step(struct tui_app *a, struct tui_step *st, struct mt_error *er
 		.symbols = &a->symbols,
 		.progress = on_progress,
 		.progress_arg = &u,
+		.ask_above_ms = a->opt->max_stop_ms ? (double)a->opt->max_stop_ms : ASK_ABOVE_MS,
+		.scan_swapped = a->opt->scan_swapped,
+		.confirm = ask_big_scan,
+		.confirm_arg = &u,
 	};
 	timeout(0); /* on_progress reads keys without waiting; the loop sets its own again */
 	int rc = frozen_scan(&o, &st->snap, &st->res, &info, err);
 	while (u.n_typed > 0) /* ungetch pushes in front: last first */
 		ungetch(u.typed[--u.n_typed]);
-	if (rc < 0)
-		return -1;
+	if (rc != 0)
+		return rc;
 	st->frozen = info.stats.frozen;
 	st->stopped_ms = info.stats.stopped_ms;
 	st->not_stopped = info.stats.not_stopped;
+	if (info.stats.n_unstopped) {
+		char why[128];
+		const struct freeze_thread *t = &info.stats.unstopped[0];
+		snprintf(st->ran_why, sizeof(st->ran_why), "thread %d: %s", (int)t->tid,
+			 freeze_why(t, why, sizeof(why)));
+	}
 	st->taken = time(NULL);
 	st->region = info.region;
 	if (drill_rows_build(&st->rows, &st->res, &st->snap) < 0)
@@ -339,8 +384,10 @@ static void run_step(struct tui_app *a, uint64_t lo, uint64_t hi, const char *la
 	struct tui_step *st = step_new(lo, hi, label);
 	if (!st)
 		return;
-	if (scan_step(a, st, &err) < 0) {
-		tui_status(a, "scan failed: %s", err.msg);
+	int rc = scan_step(a, st, &err);
+	if (rc != 0) {
+		if (rc < 0)
+			tui_status(a, "scan failed: %s", err.msg);
 		step_free(st);
 		return;
 	}
@@ -645,10 +692,16 @@ static int draw_scan(struct tui_app *a, WINDOW *w, int y, int width, const struc
 	else
 		snprintf(stop, sizeof(stop), "target running (--no-freeze)");
 	label_at(w, y, "Scan");
+	char absent[32], swapped[64] = "";
+	if (r->swapped_bytes)
+		snprintf(swapped, sizeof(swapped), ", %s swapped out",
+			 format_size(size, sizeof(size), r->swapped_bytes));
 	snprintf(b, sizeof(b), "%s in %zu regions in %.3f s, %s, at %s; "
-		 "%zu skipped, %zu excluded", format_size(size, sizeof(size), r->scanned_bytes),
+		 "%zu skipped, %zu excluded; not read: %s not resident%s",
+		 format_size(size, sizeof(size), r->scanned_bytes),
 		 r->scanned_regions, r->seconds, stop, when, r->skipped_regions,
-		 r->excluded_regions);
+		 r->excluded_regions, format_size(absent, sizeof(absent), r->absent_bytes),
+		 swapped);
 	put_fit(a, w, b, width - getcurx(w), TEXT_CUT_RIGHT, theme(TC_NORMAL));
 	return y + 1;
 }
@@ -666,8 +719,9 @@ static int draw_warnings(struct tui_app *a, WINDOW *w, int y, int width, int max
 			   "unnamed (s scans again)", width);
 	}
 	if (st->frozen && st->not_stopped && y - y0 < max) {
-		snprintf(b, sizeof(b), "%zu thread%s did not stop and ran during the scan",
-			 st->not_stopped, st->not_stopped == 1 ? "" : "s");
+		snprintf(b, sizeof(b), "%zu thread%s did not stop and ran during the scan%s%s",
+			 st->not_stopped, st->not_stopped == 1 ? "" : "s",
+			 st->ran_why[0] ? ": " : "", st->ran_why);
 		wattrset(w, theme(TC_WARN));
 		mvwaddnstr(w, y++, 0, b, width);
 	}

@@ -38,26 +38,34 @@ static int unwind_work(void *arg, const struct frozen *f, struct mt_error *err)
 {
 	struct tui_traces *out = arg;
 	const struct freeze *fz = f->freeze;
+	struct pages pg;
+	if (pages_open(&pg, f->pid, f->snap) < 0)
+		return mt_error_set(err, MT_EXIT_EXITED, ESRCH, "process %d exited", (int)f->pid),
+		       -1;
 	struct unwind_stack *v = calloc(fz->n_threads ? fz->n_threads : 1, sizeof(*v));
 	size_t n = 0;
-	if (!v)
+	if (!v) {
+		pages_close(&pg);
 		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), -1;
+	}
 	for (size_t i = 0; i < fz->n_threads; i++) {
 		const struct freeze_thread *t = &fz->threads[i];
-		if (!t->attached && !t->stopped)
-			continue; /* gone before it could be seized */
+		if (!t->attached && !t->stopped && !t->seize_errno)
+			continue; /* gone before it could be seized, or a zombie */
 		struct unwind_stack *st = &v[n++];
 		if (!t->stopped) {
+			char why[96];
 			memset(st, 0, sizeof(*st));
 			st->tid = t->tid;
-			snprintf(st->error, sizeof(st->error), "did not stop (uninterruptible "
-				 "sleep?): not unwound");
+			snprintf(st->error, sizeof(st->error), "%s: not unwound",
+				 freeze_why(t, why, sizeof(why)));
 			continue;
 		}
-		int rc = unwind_thread(t->tid, f->map, st);
+		int rc = unwind_thread(t->tid, f->map, &pg, st);
 		if (rc < 0 && !st->error[0])
 			snprintf(st->error, sizeof(st->error), "unwind failed: %s", strerror(-rc));
 	}
+	pages_close(&pg);
 	stacks_free(out->v, out->n);
 	out->v = v;
 	out->n = n;

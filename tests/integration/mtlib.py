@@ -227,12 +227,12 @@ class Result:
             " ".join(self.argv[1:]), self.rc, self.errtext, self.text[:2000])
 
 
-def run_memtop(args, timeout=RUN_TIMEOUT, as_nobody=False, stdin=subprocess.DEVNULL):
+def run_memtop(args, timeout=RUN_TIMEOUT, as_nobody=False, stdin=subprocess.DEVNULL, env=None):
     """Run memtop with args to completion; kill it after timeout (then rc is None)."""
     argv = [MEMTOP] + [str(a) for a in args]
     if as_nobody:
         argv = NOBODY + argv
-    proc = _popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = _popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         out, err = proc.communicate(timeout=timeout)
         rc = proc.returncode
@@ -405,18 +405,27 @@ _MAPS_RE = re.compile(rb"^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) "
 
 def parse_maps(pid):
     """/proc/PID/maps as dicts: start, end (ints), perms, offset, dev,
-    inode, path (bytes, \\012 unescaped, " (deleted)" kept)."""
+    inode, path (bytes, \\012 resolved through map_files, " (deleted)" kept)."""
     out = []
     with open("/proc/%d/maps" % pid, "rb") as f:
         for line in f.read().splitlines():
             m = _MAPS_RE.match(line)
             if not m:
                 raise ValueError("unparsable maps line %r" % line)
+            path = m.group(7)
+            if b"\\012" in path:
+                # Ambiguous (a newline, or a backslash and 012): the
+                # map_files link says which, as memtop does (mapnames.h).
+                try:
+                    path = os.readlink(b"/proc/%d/map_files/%s-%s" % (
+                        pid, m.group(1), m.group(2)))
+                except OSError:
+                    path = path.replace(b"\\012", b"\n")
             out.append({
                 "start": int(m.group(1), 16), "end": int(m.group(2), 16),
                 "perms": m.group(3).decode(), "offset": int(m.group(4), 16),
                 "dev": m.group(5).decode(), "inode": int(m.group(6)),
-                "path": m.group(7).replace(b"\\012", b"\n"),
+                "path": path,
             })
     return out
 

@@ -368,13 +368,15 @@ class LayoutTest(mtlib.MemtopTestCase):
         res = self.run_ok(["-p", self.fx.pid, "-b", "--json", "--regions", "-n", "1"])
         res.stdout.decode("ascii")  # docs/json.md: plain ASCII whatever the names
         rep = res.json_lines()[0]
-        for key in ("spaced", "bad_utf8", "fake_deleted", "escape"):
+        for key in ("spaced", "bad_utf8", "fake_deleted", "escape", "backslash"):
             want = bytes.fromhex(self.r[key]["path_hex"])
             reg = region_at(rep, addr(self.r[key]["start"]))
             self.assertEqual(path_bytes(reg["path"]), want, key)
             self.assertIsNotNone(file_entry(rep, want), "%s not in files[]" % key)
         # The newline is JSON's \n escape; invalid bytes are \udcXX.
         self.assertIn(b"a b\\nc.dat", res.stdout)
+        # A backslash stays one (JSON's \\), told from a newline by map_files.
+        self.assertIn(b"back\\\\012slash.bin", res.stdout)
         self.assertIn(b"bad\\udcff\\udcfe-", res.stdout)
         self.assertIn(b"esc\\u001b[7m", res.stdout.lower())
 

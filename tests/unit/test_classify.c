@@ -181,6 +181,32 @@ static void test_image_by_inode(void **state)
 	snapshot_free(&s);
 }
 
+/* The nameless rw-p region after an image is its .bss only up to where
+ * the ELF says the image ends (bss_end, set by the source). */
+static void test_bss_end(void **state)
+{
+	static const char *const maps =
+		"10000000-10001000 r--p 00000000 08:01 77 /lib/libz.so\n"
+		"10001000-10002000 r-xp 00001000 08:01 77 /lib/libz.so\n"
+		"10002000-10003000 rw-p 00002000 08:01 77 /lib/libz.so\n"
+		"10003000-10103000 rw-p 00000000 00:00 0\n";
+	struct { uint64_t bss_end; enum mt_category want; } cases[] = {
+		{ 0, MT_CAT_IMAGE },            /* unknown: the loader's layout */
+		{ 1, MT_CAT_ANON },             /* the image ends before it */
+		{ 0x10103000, MT_CAT_IMAGE },   /* all of it is .bss */
+		{ 0x10102801, MT_CAT_IMAGE },   /* ... up to the last page */
+		{ 0x10004000, MT_CAT_ANON },    /* .bss merged with more memory */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mt_snapshot s;
+		fixture_text(&s, maps, 1);
+		s.regions[3].bss_end = cases[i].bss_end;
+		classify_run(&s);
+		assert_int_equal(s.regions[3].category, cases[i].want);
+		snapshot_free(&s);
+	}
+}
+
 /* More executable files than the on-stack table holds. */
 static void test_many_libraries(void **state)
 {
@@ -310,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_sp_in_arena),
 		cmocka_unit_test(test_image_by_inode),
 		cmocka_unit_test(test_many_libraries),
+		cmocka_unit_test(test_bss_end),
 		cmocka_unit_test(test_arena_shapes),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_glibc_names),

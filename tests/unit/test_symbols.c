@@ -14,6 +14,7 @@
 #include <elf.h>
 #include <cmocka.h>
 
+#include "memtop/pages.h"
 #include "memtop/classify.h"
 #include "memtop/proc.h"
 #include "memtop/scan.h"
@@ -135,7 +136,7 @@ struct self {
 	struct mt_snapshot s;
 	struct symbols_cache cache;
 	struct symbols_map map;
-	struct scan_reader rd;
+	struct pages rd;
 };
 
 static int setup_self(void **state)
@@ -164,7 +165,8 @@ static int setup_self(void **state)
 	symbols_cache_init(&x->cache);
 	if (symbols_map_build(&x->map, &x->cache, &x->s, getpid()) < 0)
 		return -1;
-	scan_reader_init(&x->rd, getpid());
+	if (pages_open(&x->rd, getpid(), &x->s) < 0)
+		return -1;
 	*state = x;
 	return 0;
 }
@@ -176,7 +178,7 @@ static int teardown_self(void **state)
 	symbols_cache_free(&x->cache);
 	snapshot_free(&x->s);
 	proc_close(x->p);
-	scan_reader_close(&x->rd);
+	pages_close(&x->rd);
 	free(x);
 	return 0;
 }
@@ -219,34 +221,34 @@ static void test_self_classes(void **state)
 	char out[256];
 	/* From the _ZTV symbol. */
 	uint64_t vptr = (uint64_t)(uintptr_t)(_ZTVSt9exception + 16);
-	assert_true(symbols_class_of(&x->map, &x->s, vptr, scan_read_cb, &x->rd, out,
+	assert_true(symbols_class_of(&x->map, &x->s, vptr, pages_read_cb, &x->rd, out,
 				     sizeof(out)));
 	assert_string_equal(out, "std::exception");
 	/* From RTTI. */
 	vptr = (uint64_t)(uintptr_t)&fake_vt[2];
-	assert_true(symbols_class_of(&x->map, &x->s, vptr, scan_read_cb, &x->rd, out,
+	assert_true(symbols_class_of(&x->map, &x->s, vptr, pages_read_cb, &x->rd, out,
 				     sizeof(out)));
 	assert_string_equal(out, "Communicator");
 	vptr = (uint64_t)(uintptr_t)&fake_vt2[2];
-	assert_true(symbols_class_of(&x->map, &x->s, vptr, scan_read_cb, &x->rd, out,
+	assert_true(symbols_class_of(&x->map, &x->s, vptr, pages_read_cb, &x->rd, out,
 				     sizeof(out)));
 	assert_string_equal(out, "mmf::MMFSerializer");
 	/* Not classes: a typeinfo with a wrong vtable, code, the heap, odd. */
 	vptr = (uint64_t)(uintptr_t)&bad_vt[2];
-	assert_false(symbols_class_of(&x->map, &x->s, vptr, scan_read_cb, &x->rd, out,
+	assert_false(symbols_class_of(&x->map, &x->s, vptr, pages_read_cb, &x->rd, out,
 				      sizeof(out)));
 	vptr = (uint64_t)(uintptr_t)&bad_vt2[2];
-	assert_false(symbols_class_of(&x->map, &x->s, vptr, scan_read_cb, &x->rd, out,
+	assert_false(symbols_class_of(&x->map, &x->s, vptr, pages_read_cb, &x->rd, out,
 				      sizeof(out)));
 	vptr = (uint64_t)(uintptr_t)&test_demangle;
-	assert_false(symbols_class_of(&x->map, &x->s, vptr & ~7ULL, scan_read_cb, &x->rd, out,
+	assert_false(symbols_class_of(&x->map, &x->s, vptr & ~7ULL, pages_read_cb, &x->rd, out,
 				      sizeof(out)));
 	void *m = calloc(1, 64);
-	assert_false(symbols_class_of(&x->map, &x->s, (uint64_t)(uintptr_t)m + 16, scan_read_cb,
+	assert_false(symbols_class_of(&x->map, &x->s, (uint64_t)(uintptr_t)m + 16, pages_read_cb,
 				      &x->rd, out, sizeof(out)));
 	free(m);
 	assert_false(symbols_class_of(&x->map, &x->s, (uint64_t)(uintptr_t)&fake_vt[2] + 1,
-				      scan_read_cb, &x->rd, out, sizeof(out)));
+				      pages_read_cb, &x->rd, out, sizeof(out)));
 }
 
 static void test_cache(void **state)
