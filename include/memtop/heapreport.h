@@ -30,13 +30,14 @@ struct heapreport {
 
 /*
  * Take one census of pid (maps read through p), with the leak search when
- * leaks is set: the target frozen once (frozen_run), the classes and the
+ * leaks is set (read_swapped: swapped-out pages too, swapping them back
+ * in, as --scan-swapped asks): the target frozen once (frozen_run), the classes and the
  * leaks worked out after it runs again.  A process using another
  * allocator is refused before it is stopped.  r must be zeroed or freed.
  * Returns 0 or an exit code with err set.
  */
 int heapreport_take(struct heapreport *r, pid_t pid, struct mt_proc *p, bool leaks,
-		    struct symbols_cache *cache, struct mt_error *err);
+		    bool read_swapped, struct symbols_cache *cache, struct mt_error *err);
 void heapreport_free(struct heapreport *r);
 /* Drop what a baseline does not need (chunks, leaks); keep the classes. */
 void heapreport_keep_classes(struct heapreport *r);

@@ -9,7 +9,9 @@
  * are not present (never touched, given back with MADV_DONTNEED, or
  * swapped out) are not read: they read as zeros, which is what the target
  * would read in the first two cases.  Swapped-out pages are counted
- * (swapped_bytes) so that a walk that stops on one can say why.
+ * (swapped_bytes) so that a walk that stops on one can say why; they are
+ * read (swapped back in) only when the reader's read_swapped is set
+ * (--scan-swapped).
  */
 #ifndef MEMTOP_PRESENT_H
 #define MEMTOP_PRESENT_H

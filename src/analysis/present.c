@@ -64,7 +64,9 @@ int present_add(struct present *p, uint64_t start, uint64_t end)
 			if (v[i].start >= v[i].end)
 				continue;
 			int rc;
-			if (v[i].state == PAGES_SWAPPED) {
+			/* Swapped pages are read only when the user said so
+			 * (--scan-swapped): reading swaps them back in. */
+			if (v[i].state == PAGES_SWAPPED && !p->pg->read_swapped) {
 				rc = push(&p->swapped, &p->n_swapped, &p->cap_swapped, v[i].start,
 					  v[i].end);
 				p->swapped_bytes += v[i].end - v[i].start;

@@ -329,6 +329,7 @@ static void allocator_error(const char *alloc, int pid, struct mt_error *err)
 struct census_job {
 	struct heapreport *r;
 	bool leaks;
+	bool read_swapped;
 };
 
 /* The frozen work: walk the arenas (and read the leak search's graph and
@@ -343,6 +344,7 @@ static int census_work(void *arg, const struct frozen *f, struct mt_error *err)
 		return mt_error_set(err, rc == -ESRCH ? MT_EXIT_EXITED : MT_EXIT_PERM, -rc,
 				    "cannot read the memory of process %d: %s", f->pid,
 				    strerror(-rc));
+	pg.read_swapped = j->read_swapped;
 	present_init(&pr, &pg);
 	j->r->time = clock_seconds(CLOCK_REALTIME);
 	rc = census_run(&j->r->c, f->snap, &pr, f->map, err);
@@ -355,7 +357,7 @@ static int census_work(void *arg, const struct frozen *f, struct mt_error *err)
 }
 
 int heapreport_take(struct heapreport *r, pid_t pid, struct mt_proc *p, bool leaks,
-		    struct symbols_cache *cache, struct mt_error *err)
+		    bool read_swapped, struct symbols_cache *cache, struct mt_error *err)
 {
 	struct mt_snapshot s;
 	snapshot_init(&s);
@@ -370,7 +372,7 @@ int heapreport_take(struct heapreport *r, pid_t pid, struct mt_proc *p, bool lea
 		goto fail;
 	}
 	census_prepare(&r->c, &s);
-	struct census_job job = { r, leaks };
+	struct census_job job = { r, leaks, read_swapped };
 	struct frozen_job fj = { .pid = pid, .symbols = cache, .proc = p, .snap = &s,
 				 .work = census_work, .arg = &job };
 	struct frozen_stats st;
@@ -426,7 +428,7 @@ int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 		if (i > 0)
 			sleep_secs(opt->heap_every);
 		double t0 = clock_mono();
-		rc = heapreport_take(&cur, opt->pid, p, opt->leaks, &cache, err);
+		rc = heapreport_take(&cur, opt->pid, p, opt->leaks, opt->scan_swapped, &cache, err);
 		if (rc != MT_EXIT_OK)
 			break;
 		census_delta(&cur.c, have_base ? &base.c : NULL);

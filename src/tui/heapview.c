@@ -300,7 +300,8 @@ void heapview_take(struct tui_app *a, bool leaks)
 	memset(&r, 0, sizeof(r));
 	set_departed(a, &r.l);
 	mt_error_clear(&err);
-	if (heapreport_take(&r, a->ses.pid, a->ses.proc, leaks, &a->symbols, &err) != 0) {
+	if (heapreport_take(&r, a->ses.pid, a->ses.proc, leaks, a->opt->scan_swapped, &a->symbols,
+			    &err) != 0) {
 		heapreport_free(&r);
 		tui_status(a, "heap census: %s", err.msg);
 		return;
