@@ -428,7 +428,8 @@ int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 		if (i > 0)
 			sleep_secs(opt->heap_every);
 		double t0 = clock_mono();
-		rc = heapreport_take(&cur, opt->pid, p, opt->leaks, opt->scan_swapped, &cache, err);
+		rc = heapreport_take(&cur, opt->pid, p, opt->leaks, opt->scan_swapped, &cache,
+				     err);
 		if (rc != MT_EXIT_OK)
 			break;
 		census_delta(&cur.c, have_base ? &base.c : NULL);

@@ -25,8 +25,9 @@ static const struct {
 	{ "heap_census", "rowid", { "id", "session", "sample", "time", "stopped_ms", "in_use",
 				    "free", "mmapped", "chunks_in_use", "leaks", "leaked",
 				    "walk_errors", NULL } },
-	{ "heap_arena", "census, idx", { "census", "idx", "main", "start", "heaps", "system",
-					 "overhead", "in_use", "free", "top", "trimmable", NULL } },
+	{ "heap_arena", "census, idx", { "census", "idx", "main", "start", "heaps",
+					 "system", "overhead", "in_use", "free", "top",
+					 "trimmable", NULL } },
 	{ "heap_class", "census, idx", { "census", "idx", "name", "size", "count", "bytes",
 					 "leaked", "leaked_bytes", NULL } },
 };
