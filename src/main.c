@@ -71,6 +71,36 @@ static const char exit_text[] =
 	"Exit status: 0 ok, 1 error, 2 bad usage, 3 no such process, 4 permission\n"
 	"denied, 5 kernel thread, 6 the target exited, 7 bad recording.\n";
 
+/* Exit statuses: documented in README.md and memtop.1, and scripts rely
+ * on them, so never renumber. */
+enum mt_exit {
+	MT_EXIT_OK = 0,
+	MT_EXIT_FAILURE = 1,   /* I/O error, out of memory, internal error */
+	MT_EXIT_USAGE = 2,     /* bad option or option value */
+	MT_EXIT_NOPROC = 3,    /* no such process */
+	MT_EXIT_PERM = 4,      /* permission denied */
+	MT_EXIT_KTHREAD = 5,   /* kernel thread: no user address space */
+	MT_EXIT_EXITED = 6,    /* the target exited while being watched */
+	MT_EXIT_BADFILE = 7,   /* corrupt or unreadable recording */
+};
+
+/* The one place a kind of error becomes an exit status: library code,
+ * the printers and the screen return kinds, never statuses. */
+static int exit_status(enum mt_errkind kind)
+{
+	switch (kind) {
+	case MT_ERR_NONE: return MT_EXIT_OK;
+	case MT_ERR_USAGE: return MT_EXIT_USAGE;
+	case MT_ERR_NOPROC: return MT_EXIT_NOPROC;
+	case MT_ERR_PERM: return MT_EXIT_PERM;
+	case MT_ERR_KTHREAD: return MT_EXIT_KTHREAD;
+	case MT_ERR_EXITED: return MT_EXIT_EXITED;
+	case MT_ERR_BADFILE: return MT_EXIT_BADFILE;
+	case MT_ERR_OTHER: break;
+	}
+	return MT_EXIT_FAILURE;
+}
+
 enum { OPT_JSON = 256, OPT_REGIONS, OPT_RSS, OPT_REFS, OPT_NO_FREEZE, OPT_DEMO,
        OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION, OPT_MAX_STOP, OPT_SCAN_SWAPPED,
        OPT_TRACE, OPT_TRACE_STACK, OPT_TRACE_BUFFER };
@@ -121,7 +151,7 @@ static int usage_error(struct mt_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return mt_error_set(err, MT_EXIT_USAGE, 0, "%s\nTry 'memtop --help'.", what);
+	return mt_error_set(err, MT_ERR_USAGE, 0, "%s\nTry 'memtop --help'.", what);
 }
 
 static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_error *err)
@@ -199,7 +229,7 @@ static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_
 			return usage_error(err, "--rss: '%s' is not auto, always or never", arg);
 		return 0;
 	default:
-		return mt_error_set(err, MT_EXIT_USAGE, 0, "Try 'memtop --help'.");
+		return mt_error_set(err, MT_ERR_USAGE, 0, "Try 'memtop --help'.");
 	}
 }
 
@@ -265,7 +295,7 @@ static pid_t demo_start(struct mt_error *err)
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
-		return mt_error_set(err, MT_EXIT_FAILURE, errno, "cannot start the demo: %s",
+		return mt_error_set(err, MT_ERR_OTHER, errno, "cannot start the demo: %s",
 				    strerror(errno));
 	if (pid == 0) {
 		/* Out of memtop's session, so a terminal hang-up does not kill
@@ -289,7 +319,7 @@ static pid_t demo_start(struct mt_error *err)
 	nanosleep(&ts, NULL);
 	int status;
 	if (waitpid(pid, &status, WNOHANG) == pid)
-		return mt_error_set(err, MT_EXIT_FAILURE, 0, "the demo (%s) did not start", path);
+		return mt_error_set(err, MT_ERR_OTHER, 0, "the demo (%s) did not start", path);
 	return pid;
 }
 
@@ -346,11 +376,11 @@ static int run_batch(const struct mt_options *o, struct mt_error *err)
 	struct mt_session ses;
 	struct mt_error lost;
 	struct timespec next;
-	int rc = MT_EXIT_OK;
+	int rc = 0;
 
 	session_init(&ses);
 	if (session_open(&ses, o, o->pid, err))
-		return err->code;
+		return -1;
 	if (ses.traced.asked) {
 		bo.traced = &ses.traced;
 		if (!ses.traced.on && !ses.replay)
@@ -367,7 +397,7 @@ static int run_batch(const struct mt_options *o, struct mt_error *err)
 		timespec_add(&next, o->delay);
 		int got = session_next(&ses, err);
 		if (got) {
-			rc = got > 0 ? MT_EXIT_OK : (int)err->code;
+			rc = got > 0 ? 0 : -1;
 			break;
 		}
 		if (session_record_lost(&ses, &lost))
@@ -405,7 +435,7 @@ int main(int argc, char **argv)
 		demo = demo_start(&err);
 		if (demo < 0) {
 			fprintf(stderr, "memtop: %s\n", err.msg);
-			return err.code;
+			return exit_status(err.kind);
 		}
 		opt.pid = demo;
 	}
@@ -421,9 +451,9 @@ int main(int argc, char **argv)
 		rc = tui_run(&opt, &err);
 	demo_stop(demo);
 	fflush(stdout);
-	if (err.code != MT_EXIT_OK) {
+	if (err.kind != MT_ERR_NONE) {
 		fprintf(stderr, "memtop: %s\n", err.msg);
-		return err.code;
+		return exit_status(err.kind);
 	}
-	return rc;
+	return rc < 0 ? MT_EXIT_FAILURE : MT_EXIT_OK;
 }

@@ -29,7 +29,7 @@ struct mt_recorder;
 
 /*
  * Open path for recording (created when missing; a recording already
- * there gets a new session; any other file is refused, MT_EXIT_BADFILE).
+ * there gets a new session; any other file is refused, MT_ERR_BADFILE).
  * delay is the refresh interval, kept with the session.
  */
 int record_open(struct mt_recorder **out, const char *path, double delay,

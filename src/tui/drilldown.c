@@ -294,7 +294,7 @@ static int scan_step(struct tui_app *a, struct tui_step *st, struct mt_error *er
 	st->taken = time(NULL);
 	st->region = info.region;
 	if (drill_rows_build(&st->rows, &st->res, &st->snap) < 0)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), -1;
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory"), -1;
 	st->cursor = drill_rows_first_ref(&st->rows);
 	st->top = 0;
 	return 0;
@@ -459,7 +459,7 @@ static struct tui_step *load_step(struct tui_app *a, const struct scanstore_info
 		st->taken = (time_t)info->taken;
 		st->rec_id = info->id;
 		if (drill_rows_build(&st->rows, &st->res, &st->snap) < 0) {
-			mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+			mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 			step_free(st);
 			st = NULL;
 		} else {

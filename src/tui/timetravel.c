@@ -63,7 +63,7 @@ int timetravel_open(struct tui_app *a, struct mt_error *err)
 	a->checkpoint_every = every > CHECKPOINT_EVERY_MIN ? every : CHECKPOINT_EVERY_MIN;
 	timetravel_goto(a, 0);
 	if (!a->ses.have_snap)
-		return mt_error_set(err, MT_EXIT_BADFILE, 0, "%s", a->status);
+		return mt_error_set(err, MT_ERR_BADFILE, 0, "%s", a->status);
 	tui_status_clear(a);
 	say_session(a);
 	return 0;

@@ -108,7 +108,7 @@ int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err)
 {
 	int rc = session_next(&a->ses, err);
 	if (rc > 0)
-		mt_error_set(err, MT_EXIT_OK, 0, "the last sample of the recording");
+		mt_error_set(err, MT_ERR_NONE, 0, "the last sample of the recording");
 	if (rc) {
 		views_refresh(a);
 		return -1;
@@ -135,7 +135,7 @@ static void tick(struct tui_app *a, double now)
 		return;
 	}
 	if (tui_fold(a, false, &err)) {
-		if (err.code == MT_EXIT_EXITED || err.code == MT_EXIT_NOPROC) {
+		if (err.kind == MT_ERR_EXITED || err.kind == MT_ERR_NOPROC) {
 			a->exited = true;
 			tui_warn(a, "process %d has exited: this is its last state (q quits)",
 				 (int)a->ses.pid);
@@ -607,7 +607,7 @@ static int screen_begin(struct tui_app *a, SCREEN **scr, struct sigaction old[3]
 {
 	/* Without a terminal the screen would wait for keys forever. */
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-		return mt_error_set(err, MT_EXIT_FAILURE, 0, "the screen needs a terminal on "
+		return mt_error_set(err, MT_ERR_OTHER, 0, "the screen needs a terminal on "
 				    "stdin and stdout; use -b for reports");
 	quit_signal = 0;
 	install_signals(old);
@@ -615,7 +615,7 @@ static int screen_begin(struct tui_app *a, SCREEN **scr, struct sigaction old[3]
 	*scr = newterm(NULL, stdout, stdin);
 	if (!*scr) {
 		restore_signals(old);
-		return mt_error_set(err, MT_EXIT_FAILURE, 0, "cannot use the terminal (TERM=%s); "
+		return mt_error_set(err, MT_ERR_OTHER, 0, "cannot use the terminal (TERM=%s); "
 				    "try -b", term ? term : "unset");
 	}
 	setup_curses(a);
@@ -639,8 +639,7 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	bool failed = true;
 
 	if (!a) {
-		mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
-		return MT_EXIT_FAILURE;
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	}
 	setlocale(LC_ALL, "");
 	a->opt = opt;
@@ -667,10 +666,10 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	loop(a);
 	screen_end(a, scr, old);
 	if (a->exited)
-		mt_error_set(err, MT_EXIT_EXITED, 0, "process %d exited", (int)a->ses.pid);
-	failed = false;
+		mt_error_set(err, MT_ERR_EXITED, 0, "process %d exited", (int)a->ses.pid);
+	failed = a->exited;
 out:
 	app_free(a);
 	free(a);
-	return failed && err->code == MT_EXIT_OK ? MT_EXIT_FAILURE : (int)err->code;
+	return failed ? -1 : 0;
 }
