@@ -26,6 +26,7 @@
 #include "memtop/vec.h"
 #include "views.h"
 #include "keys.h"
+#include "scanbar.h"
 
 enum { RC_ADDR, RC_INTO, RC_HOLDER, RC_WHERE, RC_NCOLS };
 
@@ -330,7 +331,7 @@ static void push_step(struct tui_app *a, struct tui_step *st, bool replace)
 	struct tui_drill *d = &a->drill;
 	if (d->n == 0) {
 		list_init(&d->list, drilldown_cols, RC_NCOLS, &drilldown_ops, a, -1);
-		screen_push(a, &drilldown_screen);
+		screen_push(a, &screen_drilldown);
 	}
 	if (replace) {
 		step_free(d->steps[d->n - 1]);
@@ -590,8 +591,8 @@ void drilldown_back(struct tui_app *a)
  * before there was a screen (its process handle, its vector). */
 void drilldown_close(struct tui_app *a)
 {
-	if (screen_open(a, &drilldown_screen))
-		screen_close(a, &drilldown_screen);
+	if (screen_open(a, &screen_drilldown))
+		screen_close(a, &screen_drilldown);
 	else
 		drilldown_free(a);
 }

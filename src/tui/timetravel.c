@@ -235,7 +235,7 @@ void timetravel_goto(struct tui_app *a, size_t k)
 	 * still point into what was there before. */
 	if (!shown && a->ses.have_snap) {
 		views_refresh(a);
-		if (screen_open(a, &detail_screen))
+		if (screen_open(a, &screen_detail))
 			detail_refresh(a);
 	}
 	if (drilldown_open(a))

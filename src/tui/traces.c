@@ -172,12 +172,12 @@ void traces_take(struct tui_app *a)
 		return;
 	}
 	build_lines(a);
-	if (!screen_open(a, &traces_screen)) {
+	if (!screen_open(a, &screen_traces)) {
 		list_init(&t->list, trace_cols, 2, &lines_ops, &t->lines, -1);
 		t->list.no_cursor = true;
 		list_rebuild(&t->list);
 		scroll_to_selected(a);
-		screen_push(a, &traces_screen);
+		screen_push(a, &screen_traces);
 	} else {
 		list_rebuild(&t->list);
 	}
@@ -185,7 +185,7 @@ void traces_take(struct tui_app *a)
 
 void traces_close(struct tui_app *a)
 {
-	screen_close(a, &traces_screen);
+	screen_close(a, &screen_traces);
 }
 
 void traces_free(struct tui_app *a)

@@ -118,7 +118,7 @@ int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err)
 	if (quiet)
 		return 0;
 	views_refresh(a);
-	if (screen_open(a, &detail_screen))
+	if (screen_open(a, &screen_detail))
 		detail_refresh(a);
 	return 0;
 }
@@ -259,7 +259,7 @@ static void set_view(struct tui_app *a, int v)
 {
 	if (v < 0 || v >= VIEW_COUNT)
 		return;
-	screen_pop_to(a, &views_screen);
+	screen_pop_to(a, &screen_views);
 	a->view = (enum tui_view)v;
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 }
@@ -279,12 +279,12 @@ void tui_pick(struct tui_app *a)
 	}
 	tui_status_clear(a);
 	a->view = VIEW_SUMMARY;
-	screen_push(a, &views_screen);
+	screen_push(a, &screen_views);
 }
 
 void tui_leave(struct tui_app *a)
 {
-	screen_pop_to(a, &views_screen);
+	screen_pop_to(a, &screen_views);
 	screen_pop(a);
 	detach(a);
 	picker_refresh(a);
@@ -313,7 +313,7 @@ static bool perform(struct tui_app *a, enum tui_action act)
 		return false;
 	case ACT_HELP:
 		help_init(a);
-		screen_push(a, &help_screen);
+		screen_push(a, &screen_help);
 		break;
 	case ACT_PAUSE:
 		if (a->ses.replay) {
@@ -470,9 +470,9 @@ static bool on_mouse(struct tui_app *a)
 			set_view(a, header_tab_at(a, ev.x));
 			return true;
 		}
-		if (ev.y >= TUI_HEADER_LINES && screen_top(a) != &help_screen &&
+		if (ev.y >= TUI_HEADER_LINES && screen_top(a) != &screen_help &&
 		    list_click(l, ev.y - TUI_HEADER_LINES, ev.x) == LIST_HIT_SELECTED &&
-		    keys_lookup('\n', tui_scope(a)) == ACT_ENTER)
+		    keys_lookup('\n', screen_scope(a)) == ACT_ENTER)
 			return perform(a, ACT_ENTER);
 	} else {
 		return true;
@@ -496,7 +496,7 @@ static bool on_key(struct tui_app *a, int ch)
 		prompt_key(a, ch);
 		return true;
 	}
-	enum tui_action act = keys_lookup(ch, tui_scope(a));
+	enum tui_action act = keys_lookup(ch, screen_scope(a));
 	const struct tui_screen *s = screen_top(a);
 	if (s->key && s->key(a, act)) {
 		dirty_all(a);
@@ -631,6 +631,11 @@ static void screen_end(struct tui_app *a, SCREEN *scr, const struct sigaction ol
 	restore_signals(old);
 }
 
+void tui_print_keys(FILE *out)
+{
+	keys_print(out);
+}
+
 int tui_run(const struct mt_options *opt, struct mt_error *err)
 {
 	struct tui_app *a = calloc(1, sizeof(*a));
@@ -657,11 +662,11 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	    screen_begin(a, &scr, old, err))
 		goto out;
 	if (tui_picking(a)) {
-		screen_push(a, &picker_screen);
+		screen_push(a, &screen_picker);
 		picker_refresh(a);
 		a->next_picker = clock_mono() + PICKER_SECONDS;
 	} else {
-		screen_push(a, &views_screen);
+		screen_push(a, &screen_views);
 	}
 	loop(a);
 	screen_end(a, scr, old);

@@ -103,7 +103,7 @@ void views_enter(struct tui_app *a)
 		break;
 	case VIEW_THREADS: {
 		const struct mt_snapshot *s = app_snap(a);
-		const struct mt_region *r = thread_stack(s, &s->threads[item]);
+		const struct mt_region *r = threads_stack(s, &s->threads[item]);
 		if (r)
 			detail_open(a, r);
 		break;

@@ -44,9 +44,11 @@ void eventlog_free(struct tui_evlog *l);
 int eventlog_copy(struct tui_evlog *dst, const struct tui_evlog *src);
 /* Item 0 is the oldest event held. */
 const struct mt_event *eventlog_get(const struct tui_evlog *l, size_t item);
+/* Its arrival order, for a stable newest-first sort. */
+uint64_t eventlog_seq(const struct tui_evlog *l, size_t item);
 
 /* Threads: the stack region of thread t of s, or NULL. */
-const struct mt_region *thread_stack(const struct mt_snapshot *s, const struct mt_thread *t);
+const struct mt_region *threads_stack(const struct mt_snapshot *s, const struct mt_thread *t);
 
 /* Formatting shared by the views. */
 
