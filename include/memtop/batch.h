@@ -10,11 +10,13 @@
 
 #include "memtop/model.h"
 #include "memtop/snapshot.h"
+#include "memtop/traced.h"
 
 struct batch_options {
 	bool json;
 	bool regions;     /* list every region */
 	size_t max_files; /* text mode: files listed (JSON lists all) */
+	const struct mt_traced *traced; /* --trace given: events, stacks, origins */
 };
 
 void batch_print_text(FILE *out, const struct mt_model *m,

@@ -67,6 +67,12 @@ struct mt_event {
 	uint8_t perms;
 	enum mt_category category;
 	char *path; /* owned copy, "" for anonymous */
+	/* --trace (traced.h): an event from the tracer rather than the
+	 * snapshot diff, its thread, and 1 + its stack's id in the session's
+	 * stacks (0: none).  Zero for snapshot-diff events. */
+	bool traced;
+	int tid;
+	uint32_t origin;
 };
 
 struct mt_events {

@@ -34,7 +34,7 @@ struct heapreport {
  * in, as --scan-swapped asks): the target frozen once (frozen_run), the classes and the
  * leaks worked out after it runs again.  A process using another
  * allocator is refused before it is stopped.  r must be zeroed or freed.
- * Returns 0 or an exit code with err set.
+ * Returns 0, or -1 with err set.
  */
 int heapreport_take(struct heapreport *r, pid_t pid, struct mt_proc *p, bool leaks,
 		    bool read_swapped, struct symbols_cache *cache, struct mt_error *err);
@@ -46,7 +46,8 @@ void heapreport_print_text(FILE *out, const struct heapreport *r, double seconds
 void heapreport_print_json(FILE *out, const struct heapreport *r, double seconds);
 
 /* Freeze, census (and leaks), release, print; --heap-every repeats it.
- * Returns an exit code; on failure err says why. */
+ * Returns 0, or -1 with err saying why (its kind: what main turns into
+ * the exit status). */
 int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err);
 
 #endif

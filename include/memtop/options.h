@@ -19,6 +19,9 @@ struct mt_options {
 	bool no_mouse;      /* --no-mouse */
 	bool demo;          /* --demo: start the bundled demo and watch it */
 	bool no_freeze;     /* --no-freeze: scan without stopping the target */
+	bool trace;         /* --trace: every map and unmap with its stack */
+	size_t trace_stack; /* --trace-stack BYTES: user stack copied per call */
+	size_t trace_buffer; /* --trace-buffer MIB: ring per CPU (0: default) */
 	const char *refs;   /* --refs TARGET: ADDR, START-END or START+LEN */
 	bool heap;          /* --heap: census of the heap (heapreport.h) */
 	bool leaks;         /* --leaks: and its leaks (implies heap) */

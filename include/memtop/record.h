@@ -23,12 +23,13 @@
 #include "memtop/model.h"
 #include "memtop/scanstore.h"
 #include "memtop/snapshot.h"
+#include "memtop/traced.h"
 
 struct mt_recorder;
 
 /*
  * Open path for recording (created when missing; a recording already
- * there gets a new session; any other file is refused, MT_EXIT_BADFILE).
+ * there gets a new session; any other file is refused, MT_ERR_BADFILE).
  * delay is the refresh interval, kept with the session.
  */
 int record_open(struct mt_recorder **out, const char *path, double delay,
@@ -45,6 +46,13 @@ void record_close(struct mt_recorder *r);
  */
 int record_sample(struct mt_recorder *r, const struct mt_model *m,
 		  const struct mt_snapshot *s, struct mt_error *err);
+
+/*
+ * --trace: what the tracer added for the next sample (its events, the
+ * stacks new since the last call) goes with it, into the tables of
+ * tracestore.h.  Call before record_sample, once a sample.
+ */
+int record_traced(struct mt_recorder *r, const struct mt_traced *t, struct mt_error *err);
 
 /* Wait until every queued sample is in the file: 0, or -1 with err set
  * when one could not be written. */

@@ -41,8 +41,8 @@ struct mt_region_detail {
 /*
  * Read the smaps entry of the region of pid starting at start, and up to
  * MT_DETAIL_BYTES of its memory.  Returns 0, 1 when no region starts
- * there any more, or -1 with err set (MT_EXIT_NOPROC when pid is gone,
- * MT_EXIT_PERM, MT_EXIT_FAILURE).
+ * there any more, or -1 with err set (MT_ERR_NOPROC when pid is gone,
+ * MT_ERR_PERM, MT_ERR_OTHER).
  */
 int regiondetail_read(pid_t pid, uint64_t start, struct mt_region_detail *d,
 		      struct mt_error *err);

@@ -25,11 +25,13 @@
 #include "memtop/model.h"
 #include "memtop/options.h"
 #include "memtop/snapshot.h"
+#include "memtop/traced.h"
 
 struct mt_proc;
 struct mt_replay;
 struct mt_recorder;
 struct record_scan;
+struct tracer;
 
 struct mt_session {
 	/* The source: the process, or a recording (exactly one when open). */
@@ -48,6 +50,10 @@ struct mt_session {
 	bool have_prev;        /* snap[!cur]: the one before it, still intact */
 	struct mt_model model;
 	long refreshes;        /* samples folded */
+	/* --trace (live only): the tracer, NULL when refused (traced.reason
+	 * says why) or not asked for; what it saw, folded at each sample. */
+	struct tracer *tracer;
+	struct mt_traced traced;
 };
 
 /* An empty session: nothing open, safe to close. */
@@ -58,7 +64,9 @@ void session_init(struct mt_session *s);
  * (session o->session); with o->write, start recording.  The recording is
  * opened only once the process is known to be watchable, so a typo in -p
  * leaves no empty file behind.  No snapshot is taken yet.  0, or -1 with
- * err set (the session is then empty again).
+ * err set (the session is then empty again).  With o->trace, tracing
+ * starts too; when it is refused the session opens all the same, with
+ * traced.on false and traced.reason saying why.
  */
 int session_open(struct mt_session *s, const struct mt_options *o, pid_t pid,
 		 struct mt_error *err);

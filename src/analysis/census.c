@@ -634,10 +634,10 @@ int census_run(struct census *c, const struct mt_snapshot *s, struct present *pr
 	c->swapped_bytes = pr->swapped_bytes;
 	c->seconds = clock_mono() - t0;
 	if (rc == -ESRCH)
-		return mt_error_set(err, MT_EXIT_EXITED, ESRCH,
+		return mt_error_set(err, MT_ERR_EXITED, ESRCH,
 				    "process %d exited during the census", s->pid);
 	if (rc < 0)
-		return mt_error_set(err, MT_EXIT_FAILURE, -rc, "heap census: %s", strerror(-rc));
+		return mt_error_set(err, MT_ERR_OTHER, -rc, "heap census: %s", strerror(-rc));
 	totals(c);
 	c->chunks_in_use = c->n_chunks;
 	return 0;

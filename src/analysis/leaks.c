@@ -741,10 +741,10 @@ out:
 	free(buf);
 	l->seconds = clock_mono() - t0;
 	if (rc == -ESRCH)
-		return mt_error_set(err, MT_EXIT_EXITED, ESRCH,
+		return mt_error_set(err, MT_ERR_EXITED, ESRCH,
 				    "process %d exited during the leak search", s->pid);
 	if (rc < 0)
-		return mt_error_set(err, MT_EXIT_FAILURE, -rc, "leak search: %s", strerror(-rc));
+		return mt_error_set(err, MT_ERR_OTHER, -rc, "leak search: %s", strerror(-rc));
 	return 0;
 }
 

@@ -2,12 +2,16 @@
  * session.c - one watch: source -> model -> recorder (session.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "memtop/proc.h"
 #include "memtop/record.h"
 #include "memtop/replay.h"
 #include "memtop/session.h"
+#include "memtop/tracer.h"
+#include "memtop/tracestore.h"
 
 void session_init(struct mt_session *s)
 {
@@ -16,6 +20,7 @@ void session_init(struct mt_session *s)
 	snapshot_init(&s->snap[1]);
 	model_init(&s->model);
 	mt_error_clear(&s->rec_error);
+	traced_init(&s->traced);
 }
 
 /* The flags --rss asks for. */
@@ -35,7 +40,9 @@ static int open_source(struct mt_session *s, const struct mt_options *o, pid_t p
 		if (replay_open(&s->replay, o->read, o->session, err))
 			return -1;
 		s->pid = replay_session(s->replay)->pid;
-		return 0;
+		/* Recorded with --trace: its stacks, and its state. */
+		return tracestore_load(replay_db(s->replay), replay_session(s->replay)->id,
+				       &s->traced, err);
 	}
 	if (proc_open(&s->proc, pid, err))
 		return -1;
@@ -44,12 +51,71 @@ static int open_source(struct mt_session *s, const struct mt_options *o, pid_t p
 	return o->write ? record_open(&s->rec, o->write, o->delay, err) : 0;
 }
 
+/* --trace: refused (permissions, no tracepoints), the watch goes on with
+ * snapshot diffs; traced.reason says why. */
+static void start_tracer(struct mt_session *s, const struct mt_options *o)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct trace_options to = {
+		.stack_bytes = o->trace_stack,
+		.ring_pages = o->trace_buffer * (1u << 20) / (size_t)(page > 0 ? page : 4096),
+	};
+	struct mt_error e;
+	if (o->read)
+		return;
+	s->traced.asked = o->trace;
+	if (!o->trace)
+		return;
+	mt_error_clear(&e);
+	if (tracer_start(&s->tracer, s->pid, &to, &e)) {
+		snprintf(s->traced.reason, sizeof(s->traced.reason), "%s", e.msg);
+		return;
+	}
+	s->traced.on = true;
+}
+
+/* What the tracer saw since the last sample (or what the recording
+ * says it saw), folded with it: 0, or -1 with err. */
+static int fold_traced(struct mt_session *s, struct mt_error *err)
+{
+	struct tracer_stats st;
+	struct mt_traced *t = &s->traced;
+	traced_next(t);
+	if (s->replay && t->asked &&
+	    tracestore_sample(replay_db(s->replay),
+			      replay_sample_id(s->replay, replay_pos(s->replay) - 1), t, err))
+		return -1;
+	if (!s->tracer && !(s->replay && t->asked))
+		return 0;
+	if (s->replay) {
+		if (traced_fold(t, s->have_prev ? &s->snap[!s->cur] : NULL, &s->snap[s->cur],
+				&s->model.growth.events))
+			return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
+		return 0;
+	}
+	if (tracer_take(s->tracer, &t->events, &t->stacks, &st))
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
+	t->total = st.events;
+	t->lost = st.lost + st.dropped;
+	t->records = st.records;
+	t->failed = st.failed;
+	t->threads = st.threads;
+	t->stacks_seen = t->stacks.n;
+	t->cpu = st.cpu;
+	if (traced_fold(t, s->have_prev ? &s->snap[!s->cur] : NULL, &s->snap[s->cur],
+			&s->model.growth.events))
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
+	return 0;
+}
+
 int session_open(struct mt_session *s, const struct mt_options *o, pid_t pid,
 		 struct mt_error *err)
 {
 	s->read_flags = read_flags(o);
-	if (open_source(s, o, pid, err) == 0)
+	if (open_source(s, o, pid, err) == 0) {
+		start_tracer(s, o);
 		return 0;
+	}
 	session_close(s, NULL);
 	return -1;
 }
@@ -65,7 +131,8 @@ static int read_next(struct mt_session *s, struct mt_snapshot *next, struct mt_e
  * the watch. */
 static void record(struct mt_session *s)
 {
-	if (s->rec && record_sample(s->rec, &s->model, &s->snap[s->cur], &s->rec_error)) {
+	if (s->rec && ((s->traced.asked && record_traced(s->rec, &s->traced, &s->rec_error)) ||
+		       record_sample(s->rec, &s->model, &s->snap[s->cur], &s->rec_error))) {
 		record_close(s->rec);
 		s->rec = NULL;
 		s->rec_lost = true;
@@ -96,7 +163,7 @@ int session_next(struct mt_session *s, struct mt_error *err)
 	struct mt_snapshot *next = &s->snap[!s->cur];
 	int rc = read_next(s, next, err);
 	if (rc == 0 && model_update(&s->model, s->have_snap ? &s->snap[s->cur] : NULL, next))
-		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		rc = mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	if (rc) {
 		s->have_prev = false;
 		return rc;
@@ -105,6 +172,8 @@ int session_next(struct mt_session *s, struct mt_error *err)
 	s->have_prev = s->have_snap;
 	s->have_snap = true;
 	s->refreshes++;
+	if (fold_traced(s, err))
+		return -1;
 	record(s);
 	return 0;
 }
@@ -126,6 +195,7 @@ void session_restart(struct mt_session *s)
 	snapshot_reset(&s->snap[1]);
 	s->have_snap = s->have_prev = false;
 	s->refreshes = 0;
+	traced_reset(&s->traced);
 	if (s->replay)
 		replay_rewind(s->replay);
 }
@@ -137,6 +207,8 @@ int session_close(struct mt_session *s, struct mt_error *err)
 	if (s->rec && record_flush(s->rec, err ? err : &e))
 		rc = -1;
 	record_close(s->rec);
+	tracer_stop(s->tracer);
+	traced_free(&s->traced);
 	replay_close(s->replay);
 	if (s->proc)
 		proc_close(s->proc);

@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -13,6 +14,7 @@
 #include "memtop/format.h"
 #include "memtop/json.h"
 #include "memtop/escape.h"
+#include "memtop/origin_print.h"
 
 /* ---- JSON ---------------------------------------------------------- */
 
@@ -71,7 +73,7 @@ static void json_dev(struct json *j, uint32_t major, uint32_t minor)
 	json_str(j, "dev", dev);
 }
 
-static void json_files(struct json *j, const struct mt_growth *g)
+static void json_files(struct json *j, const struct mt_growth *g, const struct mt_traced *t)
 {
 	json_array_begin(j, "files");
 	for (size_t i = 0; i < g->n_files; i++) {
@@ -89,33 +91,39 @@ static void json_files(struct json *j, const struct mt_growth *g)
 		json_double(j, "rate_per_min", f->rate_per_min, 3);
 		json_bool(j, "present", f->present);
 		json_buckets(j, "sizes", &f->buckets);
+		origin_print_json_origins(j, "origins", t, f->dev_major, f->dev_minor, f->inode);
 		json_object_end(j);
 	}
 	json_array_end(j);
 }
 
-static void json_events(struct json *j, const struct mt_events *e)
+/* With --trace, regions name their origin by index into a table of the
+ * stacks they use ("stacks"), printed first: a stack shared by a
+ * thousand windows is printed once. */
+static void json_region_stacks(struct json *j, const struct mt_snapshot *s,
+			       const struct mt_traced *t, long *index)
 {
-	json_array_begin(j, "events");
-	for (size_t i = 0; i < e->n; i++) {
-		const struct mt_event *ev = &e->v[i];
-		char perms[5];
-		region_perms_str(ev->perms, perms);
+	long next = 0;
+	for (size_t i = 0; i < t->stacks.n; i++)
+		index[i] = -1;
+	json_array_begin(j, "stacks");
+	for (size_t i = 0; i < s->n_regions; i++) {
+		long id = origins_stack_of(&t->origins, s->regions[i].start);
+		if (id < 0 || (size_t)id >= t->stacks.n || index[id] >= 0)
+			continue;
+		index[id] = next++;
 		json_object_begin(j, NULL);
-		json_str(j, "kind", ev->kind == MT_EV_MAP ? "map" : "unmap");
-		json_addr(j, "start", ev->start);
-		json_addr(j, "end", ev->end);
-		json_u64(j, "size", ev->end - ev->start);
-		json_str(j, "perms", perms);
-		json_str(j, "category", region_category_name(ev->category));
-		json_str(j, "path", ev->path ? ev->path : "");
+		origin_print_json_stack(j, "stack", t, id);
 		json_object_end(j);
 	}
 	json_array_end(j);
 }
 
-static void json_regions(struct json *j, const struct mt_snapshot *s)
+static void json_regions(struct json *j, const struct mt_snapshot *s, const struct mt_traced *t)
 {
+	long *index = t && t->on ? calloc(t->stacks.n + 1, sizeof(*index)) : NULL;
+	if (index)
+		json_region_stacks(j, s, t, index);
 	json_array_begin(j, "regions");
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct mt_region *r = &s->regions[i];
@@ -139,9 +147,15 @@ static void json_regions(struct json *j, const struct mt_snapshot *s)
 		json_size(j, "rss", r->rss);
 		json_size(j, "pss", r->pss);
 		json_size(j, "swap", r->swap);
+		long id = index ? origins_stack_of(&t->origins, r->start) : -1;
+		if (id >= 0 && (size_t)id < t->stacks.n)
+			json_i64(j, "origin", index[id]);
+		else
+			json_null(j, "origin");
 		json_object_end(j);
 	}
 	json_array_end(j);
+	free(index);
 }
 
 /* Seconds until exhaustion, or null when the trend does not point there. */
@@ -191,11 +205,13 @@ void batch_print_json(FILE *out, const struct mt_model *m,
 	else
 		json_null(&j, "rss_age");
 	json_stats(&j, m);
-	json_files(&j, &m->growth);
+	json_files(&j, &m->growth, o->traced);
 	json_buckets(&j, "anon_sizes", &m->growth.anon);
-	json_events(&j, &m->growth.events);
+	origin_print_json_origins(&j, "anon_origins", o->traced, 0, 0, 0);
+	origin_print_json_events(&j, o->traced, &m->growth.events, s);
+	origin_print_json_state(&j, o->traced);
 	if (o->regions)
-		json_regions(&j, s);
+		json_regions(&j, s, o->traced);
 	json_object_end(&j);
 	fputc('\n', out);
 }
@@ -262,7 +278,8 @@ static void text_header(FILE *out, const struct mt_model *m, const struct mt_sna
 	fputc('\n', out);
 }
 
-static void text_files(FILE *out, const struct mt_growth *g, size_t max)
+static void text_files(FILE *out, const struct mt_growth *g, size_t max,
+		       const struct mt_traced *t)
 {
 	fprintf(out, "\n%8s %11s %8s %11s  %-28s %s\n", "REGIONS", "VIRTUAL", "+REGIONS",
 		"+VIRTUAL", "SIZES", "FILE");
@@ -284,6 +301,7 @@ static void text_files(FILE *out, const struct mt_growth *g, size_t max)
 			f->delta_regions, dv, sizes);
 		escape_bytes(out, f->path, f->path_len);
 		fputs(f->deleted ? " (deleted)\n" : "\n", out);
+		origin_print_text_origins(out, t, f->dev_major, f->dev_minor, f->inode, 3);
 	}
 }
 
@@ -328,13 +346,21 @@ void batch_print_text(FILE *out, const struct mt_model *m,
 		      const struct mt_snapshot *s, const struct batch_options *o)
 {
 	text_header(out, m, s);
+	origin_print_text_state(out, o->traced);
 	fprintf(out, "\n%-10s %8s %11s %11s %9s %11s\n", "CATEGORY", "REGIONS", "VIRTUAL",
 		"RESIDENT", "+REGIONS", "+VIRTUAL");
 	for (int c = 0; c < MT_CAT_COUNT; c++)
 		text_stat_row(out, region_category_name(c), &m->cats[c]);
 	text_stat_row(out, "total", &m->total);
-	text_files(out, &m->growth, o->max_files ? o->max_files : 10);
-	text_events(out, &m->growth.events);
+	text_files(out, &m->growth, o->max_files ? o->max_files : 10, o->traced);
+	if (o->traced && o->traced->on) {
+		fprintf(out, "\nANONYMOUS (no file) BY ORIGIN\n");
+		origin_print_text_origins(out, o->traced, 0, 0, 0, 5);
+	}
+	if (o->traced)
+		origin_print_text_events(out, o->traced, &m->growth.events, s);
+	else
+		text_events(out, &m->growth.events);
 	if (o->regions)
 		text_regions(out, s);
 	fputc('\n', out);

@@ -321,7 +321,7 @@ void heapreport_free(struct heapreport *r)
 
 static void allocator_error(const char *alloc, int pid, struct mt_error *err)
 {
-	mt_error_set(err, MT_EXIT_FAILURE, 0,
+	mt_error_set(err, MT_ERR_OTHER, 0,
 		     "process %d allocates with %s: the heap census supports glibc malloc "
 		     "only (the region views, --refs and the screen still work)", pid, alloc);
 }
@@ -341,7 +341,7 @@ static int census_work(void *arg, const struct frozen *f, struct mt_error *err)
 	struct present pr;
 	int rc = pages_open(&pg, f->pid, f->snap);
 	if (rc < 0)
-		return mt_error_set(err, rc == -ESRCH ? MT_EXIT_EXITED : MT_EXIT_PERM, -rc,
+		return mt_error_set(err, rc == -ESRCH ? MT_ERR_EXITED : MT_ERR_PERM, -rc,
 				    "cannot read the memory of process %d: %s", f->pid,
 				    strerror(-rc));
 	pg.read_swapped = j->read_swapped;
@@ -361,7 +361,7 @@ int heapreport_take(struct heapreport *r, pid_t pid, struct mt_proc *p, bool lea
 {
 	struct mt_snapshot s;
 	snapshot_init(&s);
-	int rc = MT_EXIT_OK;
+	int rc = 0;
 	/* Another allocator: say so before stopping anything. */
 	if (proc_read(p, &s, PROC_READ_RSS_NEVER, err) < 0)
 		goto fail;
@@ -385,12 +385,14 @@ int heapreport_take(struct heapreport *r, pid_t pid, struct mt_proc *p, bool lea
 	/* The rest is arithmetic on what was read: the target runs. */
 	if ((leaks && leaks_patterns(&r->l, &r->c) < 0) || census_classes(&r->c) < 0 ||
 	    (leaks && leaks_report(&r->l, &r->c) < 0)) {
-		mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 		goto fail;
 	}
 	goto out;
 fail:
-	rc = err->code ? (int)err->code : MT_EXIT_FAILURE;
+	if (err->kind == MT_ERR_NONE)
+		mt_error_set(err, MT_ERR_OTHER, 0, "heap census failed");
+	rc = -1;
 out:
 	snapshot_free(&s);
 	return rc;
@@ -415,7 +417,7 @@ int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 {
 	struct mt_proc *p = NULL;
 	if (proc_open(&p, opt->pid, err) < 0)
-		return err->code;
+		return -1;
 	struct symbols_cache cache;
 	symbols_cache_init(&cache);
 	struct heapreport base, cur;
@@ -423,14 +425,14 @@ int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 	memset(&cur, 0, sizeof(cur));
 	bool have_base = false;
 	long count = opt->heap_every > 0 ? opt->count : 1;
-	int rc = MT_EXIT_OK;
+	int rc = 0;
 	for (long i = 0; count == 0 || i < count; i++) {
 		if (i > 0)
 			sleep_secs(opt->heap_every);
 		double t0 = clock_mono();
 		rc = heapreport_take(&cur, opt->pid, p, opt->leaks, opt->scan_swapped, &cache,
 				     err);
-		if (rc != MT_EXIT_OK)
+		if (rc < 0)
 			break;
 		census_delta(&cur.c, have_base ? &base.c : NULL);
 		double secs = clock_mono() - t0;

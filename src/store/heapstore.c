@@ -175,7 +175,7 @@ int heapstore_save(sqlite3 *db, int64_t session, int64_t sample, const struct re
 
 static int damaged(struct mt_error *err, int64_t id, const char *what)
 {
-	return mt_error_set(err, MT_EXIT_BADFILE, 0,
+	return mt_error_set(err, MT_ERR_BADFILE, 0,
 			    "the recording is damaged: heap census %lld: %s", (long long)id, what);
 }
 
@@ -216,7 +216,7 @@ int heapstore_list(sqlite3 *db, int64_t session, struct heapstore_info **out, si
 			cap = cap ? cap * 2 : 16;
 			struct heapstore_info *g = realloc(v, cap * sizeof(*v));
 			if (!g) {
-				rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+				rc = mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 				break;
 			}
 			v = g;
@@ -290,7 +290,7 @@ static int load_arenas(sqlite3 *db, int64_t id, struct census *c, struct mt_erro
 		}
 		struct census_arena *v = realloc(c->arenas, (c->n_arenas + 1) * sizeof(*v));
 		if (!v) {
-			rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+			rc = mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 			break;
 		}
 		c->arenas = v;
@@ -360,7 +360,7 @@ static int load_classes(sqlite3 *db, int64_t id, struct census *c, struct mt_err
 			if (nv)
 				c->names = nv;
 			if (!v || !nv) {
-				rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+				rc = mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 				break;
 			}
 			c->cap_names = cap;
@@ -368,7 +368,7 @@ static int load_classes(sqlite3 *db, int64_t id, struct census *c, struct mt_err
 		if (name) {
 			char *d = strndup(name, len);
 			if (!d) {
-				rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+				rc = mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 				break;
 			}
 			c->names[c->n_names++] = d;

@@ -27,6 +27,7 @@
 #include "memtop/record.h"
 #include "memtop/recfile.h"
 #include "memtop/scanstore.h"
+#include "memtop/tracestore.h"
 #include "memtop/vec.h"
 
 /* Batches waiting for the writer before record_sample waits too: memory
@@ -117,6 +118,7 @@ struct rec_batch {
 	size_t n_tborn, cap_tborn;
 	uint64_t *tdied;
 	size_t n_tdied, cap_tdied;
+	struct tracestore_batch *trace; /* --trace: this sample's share, or NULL */
 };
 
 /* ---- the writer's side -------------------------------------------------- */
@@ -163,6 +165,8 @@ struct mt_recorder {
 	uint64_t next_region, next_thread, next_path; /* handles */
 	char comm[64], cmdline[256], user[64];        /* as last queued */
 	unsigned long samples;                         /* queued */
+	struct tracestore_batch *trace_staged;         /* for the next sample */
+	size_t trace_stacks;                           /* stacks staged so far */
 
 	/* The writer's thread only (and the caller's once it has stopped,
 	 * or while it waits for the lock with the queue empty). */
@@ -171,6 +175,7 @@ struct mt_recorder {
 	int64_t session;   /* 0 until the first sample */
 	int64_t sample;    /* id of the last sample written */
 	struct rowids region_ids, thread_ids, path_ids;
+	struct tracestore_writer *trace_writer;
 
 	/* Shared, under lock. */
 	pthread_mutex_t lock;
@@ -397,7 +402,7 @@ static int write_rows(struct mt_recorder *r, const struct rec_batch *b)
 	for (size_t i = 0; i < b->n_tborn; i++)
 		if (write_thread(r, &b->tborn[i]))
 			return -1;
-	return 0;
+	return tracestore_write(r->db, &r->trace_writer, r->session, r->sample, b->trace);
 }
 
 /* One sample, one transaction: all of it is in the file or none. */
@@ -428,6 +433,7 @@ static void batch_free(struct rec_batch *b)
 	free(b->rss);
 	free(b->tborn);
 	free(b->tdied);
+	tracestore_batch_free(b->trace);
 	free(b);
 }
 
@@ -476,7 +482,7 @@ static int start_writer(struct mt_recorder *r, struct mt_error *err)
 	int rc = pthread_create(&r->writer, NULL, writer_main, r);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc)
-		return mt_error_set(err, MT_EXIT_FAILURE, rc, "cannot start the recorder: %s",
+		return mt_error_set(err, MT_ERR_OTHER, rc, "cannot start the recorder: %s",
 				    strerror(rc));
 	r->thread_started = true;
 	return 0;
@@ -488,7 +494,7 @@ int record_open(struct mt_recorder **out, const char *path, double delay, struct
 	*out = NULL;
 	if (!r || !(r->path = strdup(path))) {
 		free(r);
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	}
 	r->delay = delay;
 	pthread_mutex_init(&r->lock, NULL);
@@ -564,6 +570,8 @@ void record_close(struct mt_recorder *r)
 	}
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(r->st[i]);
+	tracestore_writer_free(r->trace_writer);
+	tracestore_batch_free(r->trace_staged);
 	recfile_close(r->db, !r->failed);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->wake);
@@ -875,19 +883,36 @@ int record_sample(struct mt_recorder *r, const struct mt_model *m,
 		 * could be written consistently. */
 		pthread_mutex_lock(&r->lock);
 		r->failed = true;
-		mt_error_set(&r->error, MT_EXIT_FAILURE, ENOMEM,
+		mt_error_set(&r->error, MT_ERR_OTHER, ENOMEM,
 			     "out of memory: recording to %s stopped", r->path);
 		*err = r->error;
 		pthread_mutex_unlock(&r->lock);
 		return -1;
 	}
 	b->seq = r->samples;
+	b->trace = r->trace_staged;
+	r->trace_staged = NULL;
 	fill_row(r, &b->row, m, s);
 	if (enqueue(r, b, err))
 		return -1;
 	swap_buffers(r);
 	r->samples++;
 	return 0;
+}
+
+int record_traced(struct mt_recorder *r, const struct mt_traced *t, struct mt_error *err)
+{
+	tracestore_batch_free(r->trace_staged);
+	r->trace_staged = NULL;
+	if (tracestore_stage(&r->trace_staged, t, &r->trace_stacks) == 0)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	r->failed = true;
+	mt_error_set(&r->error, MT_ERR_OTHER, ENOMEM, "out of memory: recording to %s stopped",
+		     r->path);
+	*err = r->error;
+	pthread_mutex_unlock(&r->lock);
+	return -1;
 }
 
 int record_scan(struct mt_recorder *r, const struct record_scan *sc, int64_t *id,
@@ -900,7 +925,7 @@ int record_scan(struct mt_recorder *r, const struct record_scan *sc, int64_t *id
 	if (r->failed)
 		*err = r->error;
 	else if (!r->session)
-		mt_error_set(err, MT_EXIT_FAILURE, 0, "recording to %s has no sample yet", r->path);
+		mt_error_set(err, MT_ERR_OTHER, 0, "recording to %s has no sample yet", r->path);
 	else if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 		 scanstore_save(r->db, r->session, r->sample, sc, id) ||
 		 sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -926,7 +951,7 @@ int record_heap(struct mt_recorder *r, const struct record_heap *h, struct mt_er
 	if (r->failed)
 		*err = r->error;
 	else if (!r->session)
-		mt_error_set(err, MT_EXIT_FAILURE, 0, "recording to %s has no sample yet",
+		mt_error_set(err, MT_ERR_OTHER, 0, "recording to %s has no sample yet",
 			     r->path);
 	else if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 		 heapstore_save(r->db, r->session, r->sample, h, &id) ||

@@ -164,8 +164,8 @@ struct tui_screen {
 
 #define TUI_STACK_MAX 8
 
-extern const struct tui_screen picker_screen, views_screen, detail_screen, drilldown_screen,
-	traces_screen, help_screen, heap_screen;
+extern const struct tui_screen screen_picker, screen_views, screen_detail, screen_drilldown,
+	screen_traces, screen_help, screen_heap;
 
 struct tui_app {
 	const struct mt_options *opt;
@@ -238,6 +238,8 @@ struct tui_app {
  * close frees its state); close s and every screen above it, top first
  * (nothing when s is not open); pop down to s. */
 const struct tui_screen *screen_top(const struct tui_app *a);
+/* The scope the keys work in now (enum tui_scope): the top screen's. */
+unsigned screen_scope(const struct tui_app *a);
 bool screen_open(const struct tui_app *a, const struct tui_screen *s);
 void screen_push(struct tui_app *a, const struct tui_screen *s);
 void screen_pop(struct tui_app *a);
@@ -350,8 +352,6 @@ void timetravel_free(struct tui_app *a);
 /* Index of the sample on screen. */
 size_t timetravel_index(const struct tui_app *a);
 
-/* The scope the keys work in now (enum tui_scope). */
-unsigned tui_scope(const struct tui_app *a);
 
 /* Lines of a text screen. */
 struct tui_line *lines_add(struct tui_lines *l, int kind, const char *name,

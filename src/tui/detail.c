@@ -105,6 +105,40 @@ static void add_region(struct tui_app *a, struct tui_lines *L)
 		add_recorded_scans(a, L, r);
 }
 
+/* --trace: the stack that mapped the region, a frame a line. */
+static void add_origin(struct tui_app *a, struct tui_lines *L)
+{
+	const struct mt_traced *t = &a->ses.traced;
+	if (!t->asked)
+		return;
+	if (!t->on) {
+		lines_add(L, LINE_TITLE, "Mapped by", "%s", "");
+		lines_add(L, LINE_DIM, "", "not traced: %s", t->reason);
+		return;
+	}
+	long id = origins_stack_of(&t->origins, a->detail_region.start);
+	if (id < 0 || (size_t)id >= t->stacks.n) {
+		lines_add(L, LINE_TITLE, "Mapped by", "%s", "");
+		lines_add(L, LINE_DIM, "", "%s", "before tracing began (or a record was lost)");
+		return;
+	}
+	const struct mt_stack *st = &t->stacks.v[id];
+	lines_add(L, LINE_TITLE, "Mapped by", "%u frames", st->n);
+	for (uint32_t i = 0; i < st->n; i++) {
+		const struct mt_frame *f = &st->frames[i];
+		const char *slash = strrchr(f->module, '/');
+		char at[24];
+		snprintf(at, sizeof(at), "#%u", i);
+		if (f->symbol[0])
+			lines_add(L, f->inlined ? LINE_DIM : LINE_PLAIN, at,
+				  "%s%s+0x%" PRIx64 "  %s", f->inlined ? "(inlined) " : "",
+				  f->symbol, f->offset, slash ? slash + 1 : f->module);
+		else
+			lines_add(L, LINE_PLAIN, at, "0x%" PRIx64 "  %s", f->ip,
+				  slash ? slash + 1 : f->module);
+	}
+}
+
 static void add_smaps(struct tui_app *a, struct tui_lines *L)
 {
 	const struct mt_region_detail *d = &a->rd;
@@ -179,6 +213,7 @@ static void build(struct tui_app *a)
 	struct tui_lines *L = &a->detail_lines;
 	L->n = 0;
 	add_region(a, L);
+	add_origin(a, L);
 	if (a->rd.start == a->detail_region.start && a->rd.n_fields) {
 		add_smaps(a, L);
 		add_bytes(a, L);
@@ -231,12 +266,12 @@ void detail_open(struct tui_app *a, const struct mt_region *r)
 	list_init(&a->detail_list, detail_cols, 2, &lines_ops, &a->detail_lines, -1);
 	a->detail_list.no_cursor = true;
 	detail_refresh(a);
-	screen_push(a, &detail_screen);
+	screen_push(a, &screen_detail);
 }
 
 void detail_close(struct tui_app *a)
 {
-	screen_close(a, &detail_screen);
+	screen_close(a, &screen_detail);
 }
 
 void detail_free(struct tui_app *a)
@@ -244,33 +279,6 @@ void detail_free(struct tui_app *a)
 	drilldown_close(a); /* the process handle of a first step that failed */
 	list_free(&a->detail_list);
 	lines_free(&a->detail_lines);
-}
-
-static void action(WINDOW *w, const char *key, const char *what)
-{
-	wattrset(w, theme(TC_VALUE));
-	waddstr(w, key);
-	wattrset(w, theme(TC_NORMAL));
-	wprintw(w, " %s   ", what);
-}
-
-/* The actions of a screen: Esc, then the bindings of its scope alone
- * (those of wider scopes are in the function bar and the help). */
-void actions_draw(WINDOW *w, int y, int width, unsigned scope)
-{
-	wmove(w, y, 0);
-	wattrset(w, theme(TC_LABEL));
-	waddstr(w, "Actions: ");
-	action(w, "Esc", "back");
-	for (size_t i = 0; i < tui_n_bindings; i++) {
-		const struct tui_binding *b = &tui_bindings[i];
-		if (!b->help || !b->name || b->scope != scope)
-			continue;
-		if (getcurx(w) + (int)strlen(b->name) + (int)strlen(b->help) + 4 > width)
-			break;
-		action(w, b->name, b->help);
-	}
-	wattrset(w, theme(TC_NORMAL));
 }
 
 void detail_draw(struct tui_app *a, WINDOW *w, int h, int width)

@@ -2,22 +2,29 @@
  * files.c - the Files view: mapping growth per backing file, and
  * anonymous memory grouped by size the same way.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "spark.h"
 #include "views.h"
 
-enum { FC_REGIONS, FC_DREG, FC_VIRT, FC_RATE, FC_SPARK, FC_SIZES, FC_PATH, FC_NCOLS };
+enum { FC_REGIONS, FC_DREG, FC_VIRT, FC_RATE, FC_SPARK, FC_SIZES, FC_ORIGIN, FC_PATH,
+       FC_NCOLS };
 
-static const struct tui_column file_cols[FC_NCOLS] = {
-	[FC_REGIONS] = { "REGIONS", 7, true, true, 0, true },
-	[FC_DREG] = { "+-REG", 6, true, true, 0, true },
-	[FC_VIRT] = { "VIRTUAL", 9, true, true, 0, true },
-	[FC_RATE] = { "/MIN", 6, true, true, 0, true },
-	[FC_SPARK] = { "HISTORY", 12, false, false, 0, false },
-	[FC_SIZES] = { "SIZES", 16, false, false, 0, false },
-	[FC_PATH] = { "FILE", 0, false, false, 0, true },
-};
+#define FILE_COLS(origin_min) {                                         \
+	[FC_REGIONS] = { "REGIONS", 7, true, true, 0, true },           \
+	[FC_DREG] = { "+-REG", 6, true, true, 0, true },                \
+	[FC_VIRT] = { "VIRTUAL", 9, true, true, 0, true },              \
+	[FC_RATE] = { "/MIN", 6, true, true, 0, true },                 \
+	[FC_SPARK] = { "HISTORY", 12, false, false, 0, false },         \
+	[FC_SIZES] = { "SIZES", 16, false, false, 0, false },           \
+	[FC_ORIGIN] = { "MAPPED BY", 44, false, false, origin_min, false }, \
+	[FC_PATH] = { "FILE", 0, false, false, 0, true },               \
+}
+
+/* --trace: the call path of most of the live bytes; without it, never. */
+static const struct tui_column file_cols[FC_NCOLS] = FILE_COLS(SHRT_MAX);
+static const struct tui_column file_cols_traced[FC_NCOLS] = FILE_COLS(120);
 
 /* Item n_files is anonymous memory. */
 static size_t files_count(void *ctx)
@@ -95,6 +102,36 @@ static void sizes_str(const struct tui_app *a, const struct mt_buckets *b, int c
 	}
 }
 
+/* "12x fx::Windows::leak <- main": the origin of the most live bytes of
+ * the file (of anonymous memory for the last item), and how many others
+ * there are; "" when not tracing. */
+static void origin_str(const struct tui_app *a, size_t item, char *out, size_t cap)
+{
+	const struct mt_traced *t = &a->ses.traced;
+	const struct mt_growth *g = &a->ses.model.growth;
+	out[0] = '\0';
+	if (!t->on)
+		return;
+	uint32_t major = 0, minor = 0;
+	uint64_t inode = 0;
+	if (item < g->n_files) {
+		major = g->files[item].dev_major;
+		minor = g->files[item].dev_minor;
+		inode = g->files[item].inode;
+	}
+	size_t first, n = origins_groups_find(&t->groups, major, minor, inode, &first);
+	for (size_t i = first; i < first + n; i++) {
+		const struct mt_origin_group *o = &t->groups.v[i];
+		if (o->stack < 0 || (size_t)o->stack >= t->stacks.n)
+			continue;
+		char line[192];
+		origins_stack_line(line, sizeof(line), &t->stacks.v[o->stack]);
+		snprintf(out, cap, "%" PRIu64 "%s %s%s", o->count, a->gl->times, line,
+			 n > 1 ? " +" : "");
+		return;
+	}
+}
+
 static void files_row(void *ctx, const struct tui_row *row, size_t item)
 {
 	struct tui_app *a = ctx;
@@ -124,6 +161,8 @@ static void files_row(void *ctx, const struct tui_row *row, size_t item)
 	list_cell(row, FC_SPARK, b, f.dreg > 0 ? theme(TC_GROW) : theme(TC_LABEL), TEXT_CLIP);
 	sizes_str(a, f.b, row->list->col_w[FC_SIZES], b, sizeof(b));
 	list_cell(row, FC_SIZES, b, base, TEXT_CUT_RIGHT);
+	origin_str(a, item, b, sizeof(b));
+	list_cell(row, FC_ORIGIN, b, theme(TC_NORMAL), TEXT_CUT_RIGHT);
 	bool deleted = item < g->n_files && g->files[item].deleted;
 	snprintf(b, sizeof(b), "%s%s", f.path, deleted ? " (deleted)" : "");
 	list_cell(row, FC_PATH, b, deleted ? theme(TC_WARN) : item < g->n_files ? base :
@@ -162,6 +201,11 @@ void files_enter(struct tui_app *a, size_t item)
 	file_fig(a, item, &f);
 	a->view = VIEW_REGIONS;
 	list_set_filter(views_list(a), item < a->ses.model.growth.n_files ? f.path : "[anon]");
+}
+
+void files_view_traced(struct tui_app *a)
+{
+	a->lists[VIEW_FILES].cols = a->ses.traced.asked ? file_cols_traced : file_cols;
 }
 
 void files_view_init(struct tui_app *a)

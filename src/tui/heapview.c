@@ -201,9 +201,9 @@ static void show(struct tui_app *a)
 {
 	struct tui_heap *h = &a->heap;
 	build_lines(a);
-	if (!screen_open(a, &heap_screen)) {
+	if (!screen_open(a, &screen_heap)) {
 		list_init(&h->list, heap_cols, 2, &lines_ops, &h->lines, -1);
-		screen_push(a, &heap_screen);
+		screen_push(a, &screen_heap);
 	}
 	list_rebuild(&h->list);
 }
@@ -370,13 +370,13 @@ void heapview_enter(struct tui_app *a)
 void heapview_tick(struct tui_app *a, double now)
 {
 	struct tui_heap *h = &a->heap;
-	if (a->opt->heap_every > 0 && screen_top(a) == &heap_screen && now >= h->next)
+	if (a->opt->heap_every > 0 && screen_top(a) == &screen_heap && now >= h->next)
 		heapview_take(a, h->cur.leaks);
 }
 
 void heapview_close(struct tui_app *a)
 {
-	screen_close(a, &heap_screen);
+	screen_close(a, &screen_heap);
 }
 
 /* Popped off the stack: its list goes, the censuses stay. */

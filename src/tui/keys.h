@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Keys as getch returns them that curses has no name for. */
 #define TUI_KEY_ESC 27
@@ -84,8 +85,8 @@ struct tui_binding {
 	const char *fbar;   /* label in the function bar, NULL if not there */
 };
 
-extern const struct tui_binding tui_bindings[];
-extern const size_t tui_n_bindings;
+extern const struct tui_binding keys_bindings[];
+extern const size_t keys_n_bindings;
 
 /* The action of key in scope, ACT_NONE if it has none.  The first
  * binding in the table wins: a replay's keys shadow the live ones. */
@@ -99,5 +100,8 @@ int keys_in_force(size_t i, unsigned scope);
  * bytes) and the help text; false past the last line. */
 int keys_help_lines(unsigned scope);
 int keys_help_line(unsigned scope, int i, char *keys, size_t cap, const char **help);
+
+/* The bindings, grouped by screen, for --help (tui_print_keys). */
+void keys_print(FILE *out);
 
 #endif

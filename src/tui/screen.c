@@ -21,6 +21,12 @@ const struct tui_screen *screen_top(const struct tui_app *a)
 	return a->depth ? a->stack[a->depth - 1] : NULL;
 }
 
+unsigned screen_scope(const struct tui_app *a)
+{
+	const struct tui_screen *s = screen_top(a);
+	return s ? s->scope(a) : SC_MONITOR;
+}
+
 bool screen_open(const struct tui_app *a, const struct tui_screen *s)
 {
 	for (size_t i = 0; i < a->depth; i++)
@@ -82,7 +88,7 @@ static void clear_filter(struct tui_app *a)
 		list_set_filter(l, "");
 }
 
-const struct tui_screen picker_screen = {
+const struct tui_screen screen_picker = {
 	.name = "picker",
 	.draw = picker_draw,
 	.list = picker_list_of,
@@ -109,11 +115,11 @@ static void views_back(struct tui_app *a)
 	struct tui_list *l = views_list(a);
 	if (l->filter[0])
 		list_set_filter(l, "");
-	else if (a->depth >= 2 && a->stack[a->depth - 2] == &picker_screen)
+	else if (a->depth >= 2 && a->stack[a->depth - 2] == &screen_picker)
 		tui_leave(a);
 }
 
-const struct tui_screen views_screen = {
+const struct tui_screen screen_views = {
 	.name = "views",
 	.draw = views_draw,
 	.list = views_list,
@@ -134,7 +140,7 @@ static unsigned detail_scope(const struct tui_app *a)
 	return SC_DETAIL | replay_bit(a);
 }
 
-const struct tui_screen detail_screen = {
+const struct tui_screen screen_detail = {
 	.name = "detail",
 	.draw = detail_draw,
 	.list = detail_list_of,
@@ -154,7 +160,7 @@ static unsigned drilldown_scope(const struct tui_app *a)
 	return SC_REFS;
 }
 
-const struct tui_screen drilldown_screen = {
+const struct tui_screen screen_drilldown = {
 	.name = "drill-down",
 	.draw = drilldown_draw,
 	.list = drilldown_list_of,
@@ -176,7 +182,7 @@ static unsigned traces_scope(const struct tui_app *a)
 	return SC_TRACES;
 }
 
-const struct tui_screen traces_screen = {
+const struct tui_screen screen_traces = {
 	.name = "backtraces",
 	.draw = traces_draw,
 	.list = traces_list_of,
@@ -198,7 +204,7 @@ static unsigned heap_scope(const struct tui_app *a)
 }
 
 /* Closing it keeps the censuses: growth is against the session's first. */
-const struct tui_screen heap_screen = {
+const struct tui_screen screen_heap = {
 	.name = "heap census",
 	.draw = heapview_draw,
 	.list = heap_list_of,
@@ -230,7 +236,7 @@ static bool help_key(struct tui_app *a, enum tui_action act)
 	return true;
 }
 
-const struct tui_screen help_screen = {
+const struct tui_screen screen_help = {
 	.name = "help",
 	.draw = help_draw,
 	.list = help_list_of,

@@ -34,6 +34,7 @@ struct tui_checkpoint {
 	bool have_prev;
 	long refreshes;
 	struct tui_evlog log;
+	struct mt_traced traced; /* --trace: what was folded (the stacks stay) */
 };
 
 /* What is being replayed, for the first seconds. */
@@ -62,7 +63,7 @@ int timetravel_open(struct tui_app *a, struct mt_error *err)
 	a->checkpoint_every = every > CHECKPOINT_EVERY_MIN ? every : CHECKPOINT_EVERY_MIN;
 	timetravel_goto(a, 0);
 	if (!a->ses.have_snap)
-		return mt_error_set(err, MT_EXIT_BADFILE, 0, "%s", a->status);
+		return mt_error_set(err, MT_ERR_BADFILE, 0, "%s", a->status);
 	tui_status_clear(a);
 	say_session(a);
 	return 0;
@@ -86,6 +87,7 @@ static void checkpoint_free(struct tui_checkpoint *c)
 	snapshot_free(&c->snap[0]);
 	snapshot_free(&c->snap[1]);
 	eventlog_free(&c->log);
+	traced_free(&c->traced);
 	free(c);
 }
 
@@ -114,11 +116,12 @@ static struct tui_checkpoint *checkpoint_take(const struct tui_app *a)
 	snapshot_init(&c->snap[0]);
 	snapshot_init(&c->snap[1]);
 	model_init(&c->model);
+	traced_init(&c->traced);
 	c->mark = replay_mark(a->ses.replay, &mark_bytes);
 	if (!c->mark || model_copy(&c->model, &a->ses.model) ||
 	    snapshot_copy(&c->snap[0], &a->ses.snap[0]) ||
 	    snapshot_copy(&c->snap[1], &a->ses.snap[1]) ||
-	    eventlog_copy(&c->log, &a->log)) {
+	    eventlog_copy(&c->log, &a->log) || traced_copy_state(&c->traced, &a->ses.traced)) {
 		checkpoint_free(c);
 		return NULL;
 	}
@@ -128,7 +131,9 @@ static struct tui_checkpoint *checkpoint_take(const struct tui_app *a)
 	c->bytes = sizeof(*c) + mark_bytes + snapshot_bytes(&c->snap[0]) +
 		   snapshot_bytes(&c->snap[1]) +
 		   c->model.growth.n_bases * sizeof(*c->model.growth.bases) +
-		   c->log.n * (sizeof(*c->log.v) + 64) + c->model.growth.n_files * 256;
+		   c->log.n * (sizeof(*c->log.v) + 64) + c->model.growth.n_files * 256 +
+		   c->traced.origins.n * sizeof(*c->traced.origins.v) +
+		   c->traced.groups.n * sizeof(*c->traced.groups.v);
 	return c;
 }
 
@@ -181,7 +186,7 @@ static int checkpoint_restore(struct tui_app *a, const struct tui_checkpoint *c)
 	if (replay_restore(a->ses.replay, c->mark) || model_copy(&a->ses.model, &c->model) ||
 	    snapshot_copy(&a->ses.snap[0], &c->snap[0]) ||
 	    snapshot_copy(&a->ses.snap[1], &c->snap[1]) ||
-	    eventlog_copy(&a->log, &c->log))
+	    eventlog_copy(&a->log, &c->log) || traced_copy_state(&a->ses.traced, &c->traced))
 		return -1;
 	a->ses.cur = c->cur;
 	a->ses.have_snap = true;
@@ -230,7 +235,7 @@ void timetravel_goto(struct tui_app *a, size_t k)
 	 * still point into what was there before. */
 	if (!shown && a->ses.have_snap) {
 		views_refresh(a);
-		if (screen_open(a, &detail_screen))
+		if (screen_open(a, &screen_detail))
 			detail_refresh(a);
 	}
 	if (drilldown_open(a))

@@ -108,7 +108,7 @@ int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err)
 {
 	int rc = session_next(&a->ses, err);
 	if (rc > 0)
-		mt_error_set(err, MT_EXIT_OK, 0, "the last sample of the recording");
+		mt_error_set(err, MT_ERR_NONE, 0, "the last sample of the recording");
 	if (rc) {
 		views_refresh(a);
 		return -1;
@@ -118,7 +118,7 @@ int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err)
 	if (quiet)
 		return 0;
 	views_refresh(a);
-	if (screen_open(a, &detail_screen))
+	if (screen_open(a, &screen_detail))
 		detail_refresh(a);
 	return 0;
 }
@@ -135,7 +135,7 @@ static void tick(struct tui_app *a, double now)
 		return;
 	}
 	if (tui_fold(a, false, &err)) {
-		if (err.code == MT_EXIT_EXITED || err.code == MT_EXIT_NOPROC) {
+		if (err.kind == MT_ERR_EXITED || err.kind == MT_ERR_NOPROC) {
 			a->exited = true;
 			tui_warn(a, "process %d has exited: this is its last state (q quits)",
 				 (int)a->ses.pid);
@@ -260,7 +260,7 @@ static void set_view(struct tui_app *a, int v)
 {
 	if (v < 0 || v >= VIEW_COUNT)
 		return;
-	screen_pop_to(a, &views_screen);
+	screen_pop_to(a, &screen_views);
 	a->view = (enum tui_view)v;
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 }
@@ -280,12 +280,12 @@ void tui_pick(struct tui_app *a)
 	}
 	tui_status_clear(a);
 	a->view = VIEW_SUMMARY;
-	screen_push(a, &views_screen);
+	screen_push(a, &screen_views);
 }
 
 void tui_leave(struct tui_app *a)
 {
-	screen_pop_to(a, &views_screen);
+	screen_pop_to(a, &screen_views);
 	screen_pop(a);
 	detach(a);
 	picker_refresh(a);
@@ -314,7 +314,7 @@ static bool perform(struct tui_app *a, enum tui_action act)
 		return false;
 	case ACT_HELP:
 		help_init(a);
-		screen_push(a, &help_screen);
+		screen_push(a, &screen_help);
 		break;
 	case ACT_PAUSE:
 		if (a->ses.replay) {
@@ -377,7 +377,7 @@ static bool perform(struct tui_app *a, enum tui_action act)
 		traces_take(a);
 		break;
 	case ACT_HEAP:
-		heapview_take(a, screen_open(a, &heap_screen) && a->heap.cur.leaks);
+		heapview_take(a, screen_open(a, &screen_heap) && a->heap.cur.leaks);
 		break;
 	case ACT_LEAKS:
 		heapview_take(a, true);
@@ -477,9 +477,9 @@ static bool on_mouse(struct tui_app *a)
 			set_view(a, header_tab_at(a, ev.x));
 			return true;
 		}
-		if (ev.y >= TUI_HEADER_LINES && screen_top(a) != &help_screen &&
+		if (ev.y >= TUI_HEADER_LINES && screen_top(a) != &screen_help &&
 		    list_click(l, ev.y - TUI_HEADER_LINES, ev.x) == LIST_HIT_SELECTED &&
-		    keys_lookup('\n', tui_scope(a)) == ACT_ENTER)
+		    keys_lookup('\n', screen_scope(a)) == ACT_ENTER)
 			return perform(a, ACT_ENTER);
 	} else {
 		return true;
@@ -503,7 +503,7 @@ static bool on_key(struct tui_app *a, int ch)
 		prompt_key(a, ch);
 		return true;
 	}
-	enum tui_action act = keys_lookup(ch, tui_scope(a));
+	enum tui_action act = keys_lookup(ch, screen_scope(a));
 	const struct tui_screen *s = screen_top(a);
 	if (s->key && s->key(a, act)) {
 		dirty_all(a);
@@ -616,7 +616,7 @@ static int screen_begin(struct tui_app *a, SCREEN **scr, struct sigaction old[3]
 {
 	/* Without a terminal the screen would wait for keys forever. */
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-		return mt_error_set(err, MT_EXIT_FAILURE, 0, "the screen needs a terminal on "
+		return mt_error_set(err, MT_ERR_OTHER, 0, "the screen needs a terminal on "
 				    "stdin and stdout; use -b for reports");
 	quit_signal = 0;
 	install_signals(old);
@@ -624,7 +624,7 @@ static int screen_begin(struct tui_app *a, SCREEN **scr, struct sigaction old[3]
 	*scr = newterm(NULL, stdout, stdin);
 	if (!*scr) {
 		restore_signals(old);
-		return mt_error_set(err, MT_EXIT_FAILURE, 0, "cannot use the terminal (TERM=%s); "
+		return mt_error_set(err, MT_ERR_OTHER, 0, "cannot use the terminal (TERM=%s); "
 				    "try -b", term ? term : "unset");
 	}
 	setup_curses(a);
@@ -640,6 +640,11 @@ static void screen_end(struct tui_app *a, SCREEN *scr, const struct sigaction ol
 	restore_signals(old);
 }
 
+void tui_print_keys(FILE *out)
+{
+	keys_print(out);
+}
+
 int tui_run(const struct mt_options *opt, struct mt_error *err)
 {
 	struct tui_app *a = calloc(1, sizeof(*a));
@@ -648,8 +653,7 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	bool failed = true;
 
 	if (!a) {
-		mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
-		return MT_EXIT_FAILURE;
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	}
 	setlocale(LC_ALL, "");
 	a->opt = opt;
@@ -667,19 +671,19 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	    screen_begin(a, &scr, old, err))
 		goto out;
 	if (tui_picking(a)) {
-		screen_push(a, &picker_screen);
+		screen_push(a, &screen_picker);
 		picker_refresh(a);
 		a->next_picker = clock_mono() + PICKER_SECONDS;
 	} else {
-		screen_push(a, &views_screen);
+		screen_push(a, &screen_views);
 	}
 	loop(a);
 	screen_end(a, scr, old);
 	if (a->exited)
-		mt_error_set(err, MT_EXIT_EXITED, 0, "process %d exited", (int)a->ses.pid);
-	failed = false;
+		mt_error_set(err, MT_ERR_EXITED, 0, "process %d exited", (int)a->ses.pid);
+	failed = a->exited;
 out:
 	app_free(a);
 	free(a);
-	return failed && err->code == MT_EXIT_OK ? MT_EXIT_FAILURE : (int)err->code;
+	return failed ? -1 : 0;
 }

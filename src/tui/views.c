@@ -56,7 +56,12 @@ void views_refresh(struct tui_app *a)
 
 void views_sample(struct tui_app *a)
 {
-	if (a->ses.model.growth.have_prev)
+	files_view_traced(a);
+	events_view_traced(a);
+	if (a->ses.traced.on)
+		eventlog_add_traced(&a->log, &a->ses.traced, &a->ses.model.growth.events,
+				    app_snap(a));
+	else if (a->ses.model.growth.have_prev)
 		eventlog_add(&a->log, &a->ses.model.growth.events);
 }
 
@@ -98,7 +103,7 @@ void views_enter(struct tui_app *a)
 		break;
 	case VIEW_THREADS: {
 		const struct mt_snapshot *s = app_snap(a);
-		const struct mt_region *r = thread_stack(s, &s->threads[item]);
+		const struct mt_region *r = threads_stack(s, &s->threads[item]);
 		if (r)
 			detail_open(a, r);
 		break;

@@ -16,8 +16,11 @@
 void summary_view_init(struct tui_app *a);
 void regions_view_init(struct tui_app *a);
 void files_view_init(struct tui_app *a);
+/* --trace known (live, or read from a recording): its columns show. */
+void files_view_traced(struct tui_app *a);
 void free_view_init(struct tui_app *a);
 void events_view_init(struct tui_app *a);
+void events_view_traced(struct tui_app *a);
 void threads_view_init(struct tui_app *a);
 
 /* Summary: its tables from the model; drawn under the address-space strip. */
@@ -33,14 +36,19 @@ void files_enter(struct tui_app *a, size_t item);
 
 /* Events: the log the TUI keeps across refreshes. */
 void eventlog_add(struct tui_evlog *l, const struct mt_events *ev);
+/* --trace: the traced events, then the diff events none explains. */
+void eventlog_add_traced(struct tui_evlog *l, const struct mt_traced *t,
+			 const struct mt_events *diff, const struct mt_snapshot *s);
 void eventlog_free(struct tui_evlog *l);
 /* Deep copy into dst (not initialised): 0, or -1 with dst empty. */
 int eventlog_copy(struct tui_evlog *dst, const struct tui_evlog *src);
 /* Item 0 is the oldest event held. */
 const struct mt_event *eventlog_get(const struct tui_evlog *l, size_t item);
+/* Its arrival order, for a stable newest-first sort. */
+uint64_t eventlog_seq(const struct tui_evlog *l, size_t item);
 
 /* Threads: the stack region of thread t of s, or NULL. */
-const struct mt_region *thread_stack(const struct mt_snapshot *s, const struct mt_thread *t);
+const struct mt_region *threads_stack(const struct mt_snapshot *s, const struct mt_thread *t);
 
 /* Formatting shared by the views. */
 

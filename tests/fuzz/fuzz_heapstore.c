@@ -4,7 +4,7 @@
  * database, the input is a program of edits to its rows (each 6 bytes
  * pick a table, a row, a column and a value of any type, or delete the
  * row), and heapstore_list / heapstore_load must then give either an
- * error (MT_EXIT_BADFILE for a damaged row) or a census that holds
+ * error (MT_ERR_BADFILE for a damaged row) or a census that holds
  * together: each arena's in_use + free + overhead = system, no class with
  * more leaked than counted, names NUL-free.
  */
@@ -133,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (heapstore_load(db, v[i].id, &hc, &err) == 0) {
 				check(&hc);
 				census_free(&hc.c);
-			} else if (err.code != MT_EXIT_BADFILE && err.code != MT_EXIT_FAILURE) {
+			} else if (err.kind != MT_ERR_BADFILE && err.kind != MT_ERR_OTHER) {
 				abort();
 			}
 		}

@@ -13,6 +13,7 @@
 #include "drill.h"
 #include "keys.h"
 #include "list.h"
+#include "scanbar.h"
 #include "spark.h"
 #include "strip.h"
 #include "text.h"
