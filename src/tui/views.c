@@ -6,6 +6,8 @@
  */
 #include <stdlib.h>
 
+#include "detail.h"
+#include "eventlog.h"
 #include "views.h"
 
 static const char *const titles[VIEW_COUNT] = {
