@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "actions.h"
 #include "app.h"
 #include "keys.h"
 #include "theme.h"

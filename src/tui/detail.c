@@ -12,8 +12,13 @@
 #include "memtop/clock.h"
 #include "memtop/format.h"
 #include "memtop/proc.h"
+#include "actions.h"
 #include "app.h"
+#include "detail.h"
+#include "drilldown.h"
 #include "keys.h"
+#include "lines.h"
+#include "screen.h"
 #include "theme.h"
 
 static const struct tui_column detail_cols[] = {

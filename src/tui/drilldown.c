@@ -24,9 +24,13 @@
 #include "memtop/freeze.h"
 #include "memtop/frozen.h"
 #include "memtop/vec.h"
-#include "views.h"
+#include "actions.h"
+#include "drilldown.h"
 #include "keys.h"
 #include "scanbar.h"
+#include "screen.h"
+#include "timetravel.h"
+#include "views.h"
 
 enum { RC_ADDR, RC_INTO, RC_HOLDER, RC_WHERE, RC_NCOLS };
 

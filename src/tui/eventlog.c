@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eventlog.h"
 #include "views.h"
 
 static size_t evlog_slot(const struct tui_evlog *l, size_t item)

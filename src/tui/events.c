@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "eventlog.h"
 #include "views.h"
 
 enum { EC_TIME, EC_KIND, EC_START, EC_SIZE, EC_PERM, EC_CAT, EC_TID, EC_BY, EC_PATH,

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "app.h"
+#include "footer.h"
 #include "keys.h"
+#include "screen.h"
 #include "theme.h"
 
 /* Write s at the right edge of line y, if it fits after x_min. */

@@ -9,8 +9,12 @@
 
 #include "memtop/format.h"
 #include "app.h"
+#include "header.h"
 #include "keys.h"
+#include "screen.h"
 #include "theme.h"
+#include "timetravel.h"
+#include "views.h"
 
 static void label(WINDOW *w, const char *l, const char *v)
 {

@@ -14,8 +14,15 @@
 #include "memtop/clock.h"
 #include "memtop/format.h"
 #include "memtop/replay.h"
-#include "views.h"
+#include "actions.h"
+#include "drilldown.h"
+#include "eventlog.h"
+#include "heapview.h"
 #include "keys.h"
+#include "lines.h"
+#include "screen.h"
+#include "timetravel.h"
+#include "views.h"
 
 static const struct tui_column heap_cols[] = {
 	{ "", 14, false, false, 0, false },

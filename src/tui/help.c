@@ -5,7 +5,10 @@
 #include <stdio.h>
 
 #include "app.h"
+#include "help.h"
 #include "keys.h"
+#include "lines.h"
+#include "screen.h"
 #include "theme.h"
 
 static const struct tui_column help_cols[] = {

@@ -14,7 +14,15 @@
 #include <stdbool.h>
 
 #include "app.h"
+#include "detail.h"
+#include "drilldown.h"
+#include "help.h"
 #include "keys.h"
+#include "picker.h"
+#include "screen.h"
+#include "heapview.h"
+#include "traces.h"
+#include "views.h"
 
 const struct tui_screen *screen_top(const struct tui_app *a)
 {

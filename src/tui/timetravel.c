@@ -17,6 +17,11 @@
 #include "memtop/format.h"
 #include "memtop/vec.h"
 #include "app.h"
+#include "detail.h"
+#include "drilldown.h"
+#include "eventlog.h"
+#include "screen.h"
+#include "timetravel.h"
 #include "views.h"
 
 #define CHECKPOINTS_MAX 64

@@ -11,8 +11,12 @@
 #include <string.h>
 
 #include "memtop/frozen.h"
-#include "views.h"
+#include "actions.h"
 #include "keys.h"
+#include "lines.h"
+#include "screen.h"
+#include "traces.h"
+#include "views.h"
 
 static const struct tui_column trace_cols[] = {
 	{ "THREAD", 14, false, false, 0, false },

@@ -22,8 +22,20 @@
 #include "memtop/clock.h"
 #include "memtop/tui.h"
 #include "app.h"
+#include "detail.h"
+#include "drilldown.h"
+#include "footer.h"
+#include "header.h"
+#include "heapview.h"
+#include "help.h"
 #include "keys.h"
+#include "lines.h"
+#include "picker.h"
+#include "screen.h"
 #include "theme.h"
+#include "timetravel.h"
+#include "traces.h"
+#include "views.h"
 
 /* Set by SIGINT, SIGTERM and SIGHUP: the loop ends curses and returns. */
 static volatile sig_atomic_t quit_signal;

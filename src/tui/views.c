@@ -6,6 +6,9 @@
  */
 #include <stdlib.h>
 
+#include "detail.h"
+#include "eventlog.h"
+#include "heapview.h"
 #include "views.h"
 
 static const char *const titles[VIEW_COUNT] = {
