@@ -20,6 +20,7 @@
 #include "memtop/batch.h"
 #include "memtop/replay.h"
 #include "memtop/error.h"
+#include "memtop/heapreport.h"
 #include "memtop/model.h"
 #include "memtop/options.h"
 #include "memtop/refs.h"
@@ -44,6 +45,12 @@ static const char usage_text[] =
 	"      --refs TARGET    print who holds pointers into TARGET and exit; TARGET\n"
 	"                       is ADDR (its mapping), START-END or START+LEN\n"
 	"      --no-freeze      scan for references without stopping the target\n"
+	"      --heap           print a census of the heap (glibc malloc) by arena and\n"
+	"                       by class and exit; the target is stopped once\n"
+	"      --leaks          with --heap: also the chunks nothing reaches (leaks)\n"
+	"      --heap-every SECS  with --heap: a census every SECS, -n times (default:\n"
+	"                       until ^C), each with its growth since the first; on\n"
+	"                       the screen: the census (H) again every SECS while shown\n"
 	"      --trace          trace every mmap, munmap, mremap, brk and shmat of the\n"
 	"                       target with its call stack (perf events; falls back\n"
 	"                       on snapshot diffs when refused)\n"
@@ -74,9 +81,39 @@ static const char exit_text[] =
 	"Exit status: 0 ok, 1 error, 2 bad usage, 3 no such process, 4 permission\n"
 	"denied, 5 kernel thread, 6 the target exited, 7 bad recording.\n";
 
+/* Exit statuses: documented in README.md and memtop.1, and scripts rely
+ * on them, so never renumber. */
+enum mt_exit {
+	MT_EXIT_OK = 0,
+	MT_EXIT_FAILURE = 1,   /* I/O error, out of memory, internal error */
+	MT_EXIT_USAGE = 2,     /* bad option or option value */
+	MT_EXIT_NOPROC = 3,    /* no such process */
+	MT_EXIT_PERM = 4,      /* permission denied */
+	MT_EXIT_KTHREAD = 5,   /* kernel thread: no user address space */
+	MT_EXIT_EXITED = 6,    /* the target exited while being watched */
+	MT_EXIT_BADFILE = 7,   /* corrupt or unreadable recording */
+};
+
+/* The one place a kind of error becomes an exit status: library code,
+ * the printers and the screen return kinds, never statuses. */
+static int exit_status(enum mt_errkind kind)
+{
+	switch (kind) {
+	case MT_ERR_NONE: return MT_EXIT_OK;
+	case MT_ERR_USAGE: return MT_EXIT_USAGE;
+	case MT_ERR_NOPROC: return MT_EXIT_NOPROC;
+	case MT_ERR_PERM: return MT_EXIT_PERM;
+	case MT_ERR_KTHREAD: return MT_EXIT_KTHREAD;
+	case MT_ERR_EXITED: return MT_EXIT_EXITED;
+	case MT_ERR_BADFILE: return MT_EXIT_BADFILE;
+	case MT_ERR_OTHER: break;
+	}
+	return MT_EXIT_FAILURE;
+}
+
 enum { OPT_JSON = 256, OPT_REGIONS, OPT_RSS, OPT_REFS, OPT_NO_FREEZE, OPT_DEMO,
-       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION, OPT_MAX_STOP, OPT_SCAN_SWAPPED,
-       OPT_TRACE, OPT_TRACE_STACK, OPT_TRACE_BUFFER };
+       OPT_NO_COLOR, OPT_NO_MOUSE, OPT_SESSION, OPT_HEAP, OPT_LEAKS, OPT_HEAP_EVERY,
+       OPT_MAX_STOP, OPT_SCAN_SWAPPED, OPT_TRACE, OPT_TRACE_STACK, OPT_TRACE_BUFFER };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -88,6 +125,9 @@ static const struct option long_options[] = {
 	{ "rss", required_argument, NULL, OPT_RSS },
 	{ "refs", required_argument, NULL, OPT_REFS },
 	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+	{ "heap", no_argument, NULL, OPT_HEAP },
+	{ "leaks", no_argument, NULL, OPT_LEAKS },
+	{ "heap-every", required_argument, NULL, OPT_HEAP_EVERY },
 	{ "max-stop", required_argument, NULL, OPT_MAX_STOP },
 	{ "scan-swapped", no_argument, NULL, OPT_SCAN_SWAPPED },
 	{ "trace", no_argument, NULL, OPT_TRACE },
@@ -124,7 +164,7 @@ static int usage_error(struct mt_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return mt_error_set(err, MT_EXIT_USAGE, 0, "%s\nTry 'memtop --help'.", what);
+	return mt_error_set(err, MT_ERR_USAGE, 0, "%s\nTry 'memtop --help'.", what);
 }
 
 static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_error *err)
@@ -165,6 +205,16 @@ static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_
 	case OPT_REGIONS: o->regions = true; return 0;
 	case OPT_REFS: o->refs = arg; return 0;
 	case OPT_NO_FREEZE: o->no_freeze = true; return 0;
+	case OPT_HEAP: o->heap = true; return 0;
+	case OPT_LEAKS: o->heap = o->leaks = true; return 0;
+	case OPT_HEAP_EVERY:
+		errno = 0;
+		o->heap_every = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(o->heap_every) ||
+		    o->heap_every < 0.1 || o->heap_every > 86400)
+			return usage_error(err, "--heap-every: '%s' is not a number of seconds "
+					   "between 0.1 and 86400", arg);
+		return 0;
 	case OPT_TRACE: o->trace = true; return 0;
 	case OPT_TRACE_STACK:
 		/* The kernel copies at most 64 KiB less the record's header,
@@ -202,7 +252,7 @@ static int parse_option(int c, const char *arg, struct mt_options *o, struct mt_
 			return usage_error(err, "--rss: '%s' is not auto, always or never", arg);
 		return 0;
 	default:
-		return mt_error_set(err, MT_EXIT_USAGE, 0, "Try 'memtop --help'.");
+		return mt_error_set(err, MT_ERR_USAGE, 0, "Try 'memtop --help'.");
 	}
 }
 
@@ -242,6 +292,12 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 		return usage_error(err, "-r replays a recording: it takes no -p, --demo, -w or --refs");
 	if (o->session && !o->read)
 		return usage_error(err, "--session chooses a session to replay: it needs -r FILE");
+	if (o->heap && (o->read || o->write || o->refs || o->no_freeze || o->trace))
+		return usage_error(err, "--heap runs on a live process, frozen once per census: "
+				   "it takes no -r, -w, --refs, --no-freeze or --trace");
+	if (o->heap_every > 0 && (o->batch || o->read || o->refs) && !o->heap)
+		return usage_error(err, "--heap-every repeats --heap's report, or the screen's "
+				   "heap census (H)");
 	if (o->read && o->trace)
 		return usage_error(err, "--trace traces a live process: a replay has what was "
 				   "recorded");
@@ -251,8 +307,8 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 		return usage_error(err, "-w records the screen or batch mode, not --refs");
 	if (o->read)
 		return 0;
-	if ((o->batch || o->refs) && !o->pid && !o->demo)
-		return usage_error(err, "batch mode and --refs need -p PID (or --demo)");
+	if ((o->batch || o->refs || o->heap) && !o->pid && !o->demo)
+		return usage_error(err, "batch mode, --refs and --heap need -p PID (or --demo)");
 	return 0;
 }
 
@@ -272,7 +328,7 @@ static pid_t demo_start(struct mt_error *err)
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
-		return mt_error_set(err, MT_EXIT_FAILURE, errno, "cannot start the demo: %s",
+		return mt_error_set(err, MT_ERR_OTHER, errno, "cannot start the demo: %s",
 				    strerror(errno));
 	if (pid == 0) {
 		/* Out of memtop's session, so a terminal hang-up does not kill
@@ -296,7 +352,7 @@ static pid_t demo_start(struct mt_error *err)
 	nanosleep(&ts, NULL);
 	int status;
 	if (waitpid(pid, &status, WNOHANG) == pid)
-		return mt_error_set(err, MT_EXIT_FAILURE, 0, "the demo (%s) did not start", path);
+		return mt_error_set(err, MT_ERR_OTHER, 0, "the demo (%s) did not start", path);
 	return pid;
 }
 
@@ -353,11 +409,11 @@ static int run_batch(const struct mt_options *o, struct mt_error *err)
 	struct mt_session ses;
 	struct mt_error lost;
 	struct timespec next;
-	int rc = MT_EXIT_OK;
+	int rc = 0;
 
 	session_init(&ses);
 	if (session_open(&ses, o, o->pid, err))
-		return err->code;
+		return -1;
 	if (ses.traced.asked) {
 		bo.traced = &ses.traced;
 		if (!ses.traced.on && !ses.replay)
@@ -383,7 +439,7 @@ static int run_batch(const struct mt_options *o, struct mt_error *err)
 			got = replay_follow(ses.replay, err) < 0 ? -1 : session_next(&ses, err);
 		}
 		if (got) {
-			rc = got > 0 ? MT_EXIT_OK : (int)err->code;
+			rc = got > 0 ? 0 : -1;
 			break;
 		}
 		if (session_record_lost(&ses, &lost))
@@ -421,7 +477,7 @@ int main(int argc, char **argv)
 		demo = demo_start(&err);
 		if (demo < 0) {
 			fprintf(stderr, "memtop: %s\n", err.msg);
-			return err.code;
+			return exit_status(err.kind);
 		}
 		opt.pid = demo;
 	}
@@ -431,15 +487,17 @@ int main(int argc, char **argv)
 		signal(SIGXFSZ, SIG_IGN);
 	if (opt.refs)
 		rc = refs_report(stdout, &opt, &err);
+	else if (opt.heap)
+		rc = heap_report(stdout, &opt, &err);
 	else if (opt.batch)
 		rc = run_batch(&opt, &err);
 	else
 		rc = tui_run(&opt, &err);
 	demo_stop(demo);
 	fflush(stdout);
-	if (err.code != MT_EXIT_OK) {
+	if (err.kind != MT_ERR_NONE) {
 		fprintf(stderr, "memtop: %s\n", err.msg);
-		return err.code;
+		return exit_status(err.kind);
 	}
-	return rc;
+	return rc < 0 ? MT_EXIT_FAILURE : MT_EXIT_OK;
 }

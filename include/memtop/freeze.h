@@ -79,7 +79,7 @@ void freeze_test_hold(void);
 
 /*
  * Stop every thread of pid.  On failure nothing stays attached: err says
- * why (MT_EXIT_NOPROC, MT_EXIT_PERM, MT_EXIT_EXITED).  Threads that do not
+ * why (MT_ERR_NOPROC, MT_ERR_PERM, MT_ERR_EXITED).  Threads that do not
  * stop within timeout_ms (uninterruptible sleep) are counted in
  * not_stopped; the freeze goes ahead without them.  timeout_ms <= 0 means
  * the default of 2000.

@@ -45,6 +45,7 @@ struct heapwalk_heap {
 	uint64_t limit;    /* chunks end here (top chunk's end) */
 	bool main_arena;
 	bool first_heap;   /* thread arena heap holding the malloc_state */
+	uint64_t ar_ptr;   /* thread arena heap: heap_info.ar_ptr, its malloc_state */
 	uint64_t *marks;   /* address of chunk 0, STRIDE, 2*STRIDE, ... */
 	size_t n_marks;
 	size_t n_chunks;   /* chunks walked */
@@ -84,6 +85,29 @@ struct heapwalk_chunk {
 int heapwalk_build(struct heapwalk_heap *h, uint64_t start, uint64_t end, bool main_arena,
 		   heapwalk_read_fn read, void *arg);
 
+/*
+ * Every chunk the walk passes, in address order, handed to a visitor as
+ * soon as its successor's header (its PREV_INUSE bit) has been read.
+ * in_use is that bit: tcache and fastbin chunks look in use (see the free
+ * lists below).  The last chunk of a walk that reached the limit is the
+ * top chunk; before a fencepost it is judged by the fencepost's bit; a
+ * walk cut short takes it as in use.
+ */
+struct heapwalk_visit {
+	uint64_t chunk;
+	uint64_t chunk_size;
+	bool in_use;
+	bool top;
+	uint64_t word0;  /* first user word (chunk + 16): a C++ object's vptr */
+};
+
+/* Return non-zero to end the walk (heapwalk_walk then returns it). */
+typedef int (*heapwalk_visit_fn)(void *varg, const struct heapwalk_visit *v);
+
+/* heapwalk_build() that also shows each chunk to visit (NULL: none). */
+int heapwalk_walk(struct heapwalk_heap *h, uint64_t start, uint64_t end, bool main_arena,
+		  heapwalk_visit_fn visit, void *varg, heapwalk_read_fn read, void *arg);
+
 /* The same walk from an explicit first chunk and limit (tests, and the
  * layouts above). */
 int heapwalk_build_at(struct heapwalk_heap *h, uint64_t start, uint64_t end,
@@ -110,6 +134,15 @@ int heapwalk_find(const struct heapwalk_heap *h, uint64_t addr, struct heapwalk_
  */
 int heapwalk_mmapped_find(uint64_t start, uint64_t end, uint64_t addr,
 			  struct heapwalk_chunk *out, heapwalk_read_fn read, void *arg);
+
+/*
+ * The chain of mmapped chunks of such a region, one at a time: the chunk
+ * whose mapping starts at *cur (the region start at first).  Returns 1,
+ * fills out and moves *cur past it; 0 when no such chunk is there (the
+ * chain ends); -errno when the target cannot be read.
+ */
+int heapwalk_mmapped_next(uint64_t end, uint64_t *cur, struct heapwalk_chunk *out,
+			  heapwalk_read_fn read, void *arg);
 
 /* ---- free lists: chunks that look in use but are free ------------------
  *

@@ -23,6 +23,9 @@ struct mt_options {
 	size_t trace_stack; /* --trace-stack BYTES: user stack copied per call */
 	size_t trace_buffer; /* --trace-buffer MIB: ring per CPU (0: default) */
 	const char *refs;   /* --refs TARGET: ADDR, START-END or START+LEN */
+	bool heap;          /* --heap: census of the heap (heapreport.h) */
+	bool leaks;         /* --leaks: and its leaks (implies heap) */
+	double heap_every;  /* --heap-every SECS: a census every SECS (0: once) */
 	long max_stop_ms;   /* --max-stop MS: longest the target may stand (0: no limit) */
 	bool scan_swapped;  /* --scan-swapped: read swapped-out pages too (faults them in) */
 	const char *write;  /* -w FILE: record the session into FILE */

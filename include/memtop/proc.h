@@ -14,8 +14,8 @@
 struct mt_proc;
 
 /*
- * Open pid for watching.  Fails with MT_EXIT_NOPROC, MT_EXIT_KTHREAD or
- * MT_EXIT_PERM; a permission message names the cause (another user,
+ * Open pid for watching.  Fails with MT_ERR_NOPROC, MT_ERR_KTHREAD or
+ * MT_ERR_PERM; a permission message names the cause (another user,
  * ptrace restrictions such as Yama, a non-dumpable target) and the remedy.
  */
 int proc_open(struct mt_proc **out, pid_t pid, struct mt_error *err);
@@ -38,7 +38,7 @@ enum proc_read_flags {
  * PAGEMAP_SCAN smaps gives all, at most ~10% of the time).  Figures of the
  * previous read are carried to regions that still exist; s->rss_time says
  * when rss was measured.  The snapshot is reset
- * first.  MT_EXIT_EXITED when the target has gone.
+ * first.  MT_ERR_EXITED when the target has gone.
  */
 int proc_read(struct mt_proc *p, struct mt_snapshot *s, unsigned flags,
 	      struct mt_error *err);

@@ -31,7 +31,7 @@ enum recfile_mode {
 /*
  * Open path as a recording.  Before SQLite sees the file its header is
  * checked, so a file of another kind is never written to: not SQLite,
- * another program's database, a newer schema, all MT_EXIT_BADFILE with
+ * another program's database, a newer schema, all MT_ERR_BADFILE with
  * a message naming the file.  RECFILE_WRITE creates the schema in a new
  * or empty file and puts the database in WAL mode (each commit is an
  * append, and a kill -9 loses nothing committed).  Returns 0 or -1.
@@ -45,8 +45,8 @@ int recfile_open(struct sqlite3 **db, const char *path, enum recfile_mode mode,
  */
 void recfile_close(struct sqlite3 *db, bool writer);
 
-/* err from the last SQLite failure on db: MT_EXIT_BADFILE for a damaged
- * file, MT_EXIT_FAILURE otherwise; `what` says what was being done. */
+/* err from the last SQLite failure on db: MT_ERR_BADFILE for a damaged
+ * file, MT_ERR_OTHER otherwise; `what` says what was being done. */
 int recfile_error(struct sqlite3 *db, const char *what, struct mt_error *err);
 
 /* SQLite keeps 64-bit signed integers: addresses and sizes are stored

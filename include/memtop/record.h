@@ -29,7 +29,7 @@ struct mt_recorder;
 
 /*
  * Open path for recording (created when missing; a recording already
- * there gets a new session; any other file is refused, MT_EXIT_BADFILE).
+ * there gets a new session; any other file is refused, MT_ERR_BADFILE).
  * delay is the refresh interval, kept with the session.
  */
 int record_open(struct mt_recorder **out, const char *path, double delay,
@@ -70,5 +70,10 @@ const char *record_path(const struct mt_recorder *r);
  */
 int record_scan(struct mt_recorder *r, const struct record_scan *sc, int64_t *id,
 		struct mt_error *err);
+
+/* Store a heap census (heapstore.h), tied to the latest sample.  Needs one
+ * sample first; written before it returns. */
+struct record_heap;
+int record_heap(struct mt_recorder *r, const struct record_heap *h, struct mt_error *err);
 
 #endif

@@ -12,8 +12,8 @@
 
 /*
  * Scan opt->pid for references into opt->refs and print them to out,
- * as text or (opt->json) as one JSON object (docs/json.md).  Returns an
- * exit code (enum mt_exit); on failure err says why.
+ * as text or (opt->json) as one JSON object (docs/json.md).  Returns 0,
+ * or -1 with err saying why (its kind: what main turns into the exit status).
  */
 int refs_report(FILE *out, const struct mt_options *opt, struct mt_error *err);
 

@@ -44,8 +44,8 @@ struct mt_region_detail {
  * MT_DETAIL_BYTES of its memory from `from` (0: the region's start; a
  * stack's live part starts at its stack pointer, its lowest bytes are
  * unused zeros), bounded by the region.  Returns 0, 1 when no region starts
- * there any more, or -1 with err set (MT_EXIT_NOPROC when pid is gone,
- * MT_EXIT_PERM, MT_EXIT_FAILURE).
+ * there any more, or -1 with err set (MT_ERR_NOPROC when pid is gone,
+ * MT_ERR_PERM, MT_ERR_OTHER).
  */
 int regiondetail_read(pid_t pid, uint64_t start, uint64_t from, struct mt_region_detail *d,
 		      struct mt_error *err);

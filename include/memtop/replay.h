@@ -36,7 +36,7 @@ struct replay_session {
  * Open a recording and load session number `session` (1-based; 0 for the
  * last one).  Everything read is validated: a file that is not a memtop
  * recording, a damaged one, or a session number out of range fails with
- * MT_EXIT_BADFILE (MT_EXIT_USAGE for the number) and a message.
+ * MT_ERR_BADFILE (MT_ERR_USAGE for the number) and a message.
  */
 int replay_open(struct mt_replay **out, const char *path, size_t session,
 		struct mt_error *err);
@@ -69,7 +69,7 @@ int replay_follow(struct mt_replay *r, struct mt_error *err);
 bool replay_live(const struct mt_replay *r);
 /*
  * Rebuild sample replay_pos() into s (reset first) and move on: 0; 1 when
- * there is none left; -1 with err set (MT_EXIT_BADFILE) when the file is
+ * there is none left; -1 with err set (MT_ERR_BADFILE) when the file is
  * damaged there.
  */
 int replay_next(struct mt_replay *r, struct mt_snapshot *s, struct mt_error *err);
@@ -97,6 +97,15 @@ struct scanstore_scan;
 int replay_list_scans(struct mt_replay *r, struct scanstore_info **out, size_t *n,
 		      struct mt_error *err);
 int replay_load_scan(struct mt_replay *r, int64_t id, struct scanstore_scan *out,
+		     struct mt_error *err);
+
+/* The heap censuses recorded with this session, and one loaded back
+ * (heapstore.h). */
+struct heapstore_info;
+struct heapstore_census;
+int replay_list_heaps(struct mt_replay *r, struct heapstore_info **out, size_t *n,
+		      struct mt_error *err);
+int replay_load_heap(struct mt_replay *r, int64_t id, struct heapstore_census *out,
 		     struct mt_error *err);
 
 #endif

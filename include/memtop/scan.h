@@ -71,13 +71,13 @@ struct scan_spec {
 /*
  * Parse TARGET: numbers are hex with 0x (or 0X) or decimal; START-END
  * needs END > START, START+LEN needs LEN > 0 and no overflow.  Errors are
- * MT_EXIT_USAGE with a message naming the spec.
+ * MT_ERR_USAGE with a message naming the spec.
  */
 int scan_parse_spec(const char *text, struct scan_spec *out, struct mt_error *err);
 
 /*
  * The range to scan for: an ADDR becomes the region of s holding it
- * (MT_EXIT_USAGE "not mapped" otherwise); a range is kept as it is (it
+ * (MT_ERR_USAGE "not mapped" otherwise); a range is kept as it is (it
  * may be unmapped: stale pointers are worth finding).  *region is the
  * index of the region holding the start, or -1.
  */
@@ -201,7 +201,7 @@ bool scan_region_wanted(const struct mt_region *r);
  * Scan s->pid (s classified by classify_run; its regions are what is
  * scanned) for words in [lo, hi) and attribute them.  out is reset
  * first; on success and on cancellation returns 0.  Errors: the target
- * exited (MT_EXIT_EXITED), cannot be read (MT_EXIT_PERM), out of memory.
+ * exited (MT_ERR_EXITED), cannot be read (MT_ERR_PERM), out of memory.
  * Refs keep pointers into s (paths): keep s while using out.
  */
 int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct scan_options *o,

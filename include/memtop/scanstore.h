@@ -70,7 +70,7 @@ struct scanstore_scan {
 
 /*
  * Load scan id.  Everything read is checked (indexes in range, regions
- * sorted and apart, counts bounded): a damaged row is MT_EXIT_BADFILE.
+ * sorted and apart, counts bounded): a damaged row is MT_ERR_BADFILE.
  * Free with scanstore_scan_free, also after a failure.
  */
 int scanstore_load(struct sqlite3 *db, int64_t id, struct scanstore_scan *out,

@@ -87,6 +87,9 @@ int session_next(struct mt_session *s, struct mt_error *err);
  * recording as one of session_next's does.
  */
 void session_record_scan(struct mt_session *s, const struct record_scan *sc, int64_t *id);
+/* With -w: keep a heap census (heapstore.h) with the recording. */
+struct record_heap;
+void session_record_heap(struct mt_session *s, const struct record_heap *h);
 
 /* True once after the recording stopped on a write failure; err says why. */
 bool session_record_lost(struct mt_session *s, struct mt_error *err);

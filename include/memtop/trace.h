@@ -89,7 +89,7 @@ struct trace_options {
 struct trace;
 
 /*
- * Start tracing pid: 0, or -1 with err (code MT_EXIT_PERM and a one-line
+ * Start tracing pid: 0, or -1 with err (kind MT_ERR_PERM and a one-line
  * reason when perf events are refused).  The caller falls back on
  * snapshot diffs then.
  */

@@ -27,7 +27,7 @@ struct tracer_stats {
 
 struct tracer;
 
-/* Start tracing pid: 0, or -1 with err (MT_EXIT_PERM when refused). */
+/* Start tracing pid: 0, or -1 with err (MT_ERR_PERM when refused). */
 int tracer_start(struct tracer **out, pid_t pid, const struct trace_options *o,
 		 struct mt_error *err);
 /* Append the events made since the last call to ev, and the stacks they

@@ -12,8 +12,9 @@
 /*
  * Run the full-screen monitor until the user quits.  With opt->pid == 0,
  * start with the process picker.  The terminal is restored on every path
- * (quit, error, SIGINT/SIGTERM/SIGHUP).  Returns an exit code (enum
- * mt_exit); on failure err says why, to be printed after curses ended.
+ * (quit, error, SIGINT/SIGTERM/SIGHUP).  Returns 0, or -1 with err saying
+ * why (to be printed after curses ended).  A target that exited is an
+ * error of kind MT_ERR_EXITED after a normal quit.
  */
 int tui_run(const struct mt_options *opt, struct mt_error *err);
 

@@ -296,15 +296,15 @@ int freeze_begin(struct freeze *f, pid_t pid, int timeout_ms, struct mt_error *e
 		timeout_ms = FREEZE_DEFAULT_TIMEOUT_MS;
 
 	if (pid == getpid())
-		return mt_error_set(err, MT_EXIT_USAGE, 0,
+		return mt_error_set(err, MT_ERR_USAGE, 0,
 				    "memtop cannot stop itself; use --no-freeze");
 	char state = freeze_proc_state(pid);
 	if (!state)
-		return mt_error_set(err, MT_EXIT_NOPROC, ESRCH, "no process %d", (int)pid);
+		return mt_error_set(err, MT_ERR_NOPROC, ESRCH, "no process %d", (int)pid);
 	/* A leader that called pthread_exit() is a zombie while its other
 	 * threads run on: only a lone zombie has exited. */
 	if ((state == 'Z' || state == 'X') && count_tasks(pid) <= 1)
-		return mt_error_set(err, MT_EXIT_EXITED, ESRCH, "process %d has exited",
+		return mt_error_set(err, MT_ERR_EXITED, ESRCH, "process %d has exited",
 				    (int)pid);
 	f->was_stopped = state == 'T';
 
@@ -321,9 +321,9 @@ int freeze_begin(struct freeze *f, pid_t pid, int timeout_ms, struct mt_error *e
 			int e = -added;
 			freeze_end(f);
 			if (e == ENOENT || e == ESRCH)
-				return mt_error_set(err, MT_EXIT_EXITED, e,
+				return mt_error_set(err, MT_ERR_EXITED, e,
 						    "process %d exited", (int)pid);
-			return mt_error_set(err, MT_EXIT_FAILURE, e,
+			return mt_error_set(err, MT_ERR_OTHER, e,
 					    "cannot list the threads of %d: %s", (int)pid,
 					    strerror(e));
 		}
@@ -335,14 +335,14 @@ int freeze_begin(struct freeze *f, pid_t pid, int timeout_ms, struct mt_error *e
 		int e = first_errno ? first_errno : ESRCH;
 		freeze_end(f);
 		if (e == EPERM)
-			return mt_error_set(err, MT_EXIT_PERM, e,
+			return mt_error_set(err, MT_ERR_PERM, e,
 					    "cannot stop process %d: permission denied (is "
 					    "another debugger attached? see TracerPid in "
 					    "/proc/%d/status)", (int)pid, (int)pid);
 		if (freeze_proc_state(pid) == 0)
-			return mt_error_set(err, MT_EXIT_EXITED, e, "process %d exited",
+			return mt_error_set(err, MT_ERR_EXITED, e, "process %d exited",
 					    (int)pid);
-		return mt_error_set(err, MT_EXIT_FAILURE, e, "cannot stop process %d: %s",
+		return mt_error_set(err, MT_ERR_OTHER, e, "cannot stop process %d: %s",
 				    (int)pid, strerror(e));
 	}
 	for (size_t i = 0; i < f->n_threads; i++) {

@@ -100,7 +100,7 @@ static int scan_admit(void *arg, const struct mt_snapshot *snap, struct mt_error
 		return -1;
 	char size[32];
 	if (o->max_stop_ms && e.stop_ms > (double)o->max_stop_ms)
-		return mt_error_set(err, MT_EXIT_FAILURE, 0,
+		return mt_error_set(err, MT_ERR_OTHER, 0,
 				    "not scanning: reading %s of process %d would stop it for "
 				    "about %.0f ms (%.1f GB/s per reader, %u readers), more than "
 				    "--max-stop %ld ms.\nRaise --max-stop, or scan without "

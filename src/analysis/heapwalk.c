@@ -108,8 +108,26 @@ static const char *bad_chunk(uint64_t cur, uint64_t size_field, uint64_t limit)
 	return NULL;
 }
 
-int heapwalk_build_at(struct heapwalk_heap *h, uint64_t start, uint64_t end, uint64_t first,
-		      uint64_t limit, heapwalk_read_fn read, void *arg)
+/* Hand the pending chunk p (chunk_size 0: none) to the visitor. */
+static int emit(heapwalk_visit_fn visit, void *varg, struct heapwalk_visit *p)
+{
+	if (!visit || !p->chunk_size)
+		return 0;
+	int rc = visit(varg, p);
+	p->chunk_size = 0;
+	return rc;
+}
+
+/* Where a window must reach for the chunk at cur: its header and its
+ * first user word (the census names objects by it). */
+static uint64_t window_need(uint64_t cur, uint64_t limit)
+{
+	return limit - cur >= HDR + 8 ? cur + HDR + 8 : cur + HDR;
+}
+
+static int walk(struct heapwalk_heap *h, uint64_t start, uint64_t end, uint64_t first,
+		uint64_t limit, heapwalk_read_fn read, void *arg, heapwalk_visit_fn visit,
+		void *varg)
 {
 	memset(h, 0, sizeof(*h));
 	h->start = start;
@@ -128,8 +146,10 @@ int heapwalk_build_at(struct heapwalk_heap *h, uint64_t start, uint64_t end, uin
 	uint64_t buf_at = 0, buf_len = 0;
 	uint64_t cur = first;
 	int rc = 0;
+	struct heapwalk_visit pend = { 0 };
+	bool fenced = false;
 	while (limit - cur >= HDR) {
-		if (cur < buf_at || cur + HDR > buf_at + buf_len) {
+		if (cur < buf_at || window_need(cur, limit) > buf_at + buf_len) {
 			uint64_t want = limit - cur < WALK_BUF ? limit - cur : WALK_BUF;
 			long n = read(arg, cur, buf, want);
 			if (n < (long)HDR) {
@@ -145,16 +165,28 @@ int heapwalk_build_at(struct heapwalk_heap *h, uint64_t start, uint64_t end, uin
 		}
 		uint64_t size_field = get64(buf + (cur - buf_at) + 8);
 		uint64_t size = size_field & ~(uint64_t)SIZE_BITS;
+		/* The previous chunk is in use when this one says so. */
+		pend.in_use = size_field & PREV_INUSE;
 		/* A fencepost ends the walk: when an arena grows into a new
 		 * heap, sysmalloc ends the old one with a 16-byte chunk and a
 		 * zero-size one, within the last 32 to 47 bytes. */
-		if (size == HDR && limit - cur < 3 * HDR)
+		if (size == HDR && limit - cur < 3 * HDR) {
+			fenced = true;
 			break;
+		}
 		const char *why = bad_chunk(cur, size_field, limit);
 		if (why) {
 			stop_walk(h, cur, why);
 			break;
 		}
+		if ((rc = emit(visit, varg, &pend)) != 0)
+			break;
+		pend.chunk = cur;
+		pend.chunk_size = size;
+		pend.top = false;
+		pend.word0 = 0;
+		if (cur + HDR + 8 <= buf_at + buf_len)
+			pend.word0 = get64(buf + (cur - buf_at) + HDR);
 		if (h->n_chunks % HEAPWALK_STRIDE == 0 && push_mark(h, cur, &cap) < 0) {
 			rc = -ENOMEM;
 			break;
@@ -169,19 +201,35 @@ int heapwalk_build_at(struct heapwalk_heap *h, uint64_t start, uint64_t end, uin
 		cur += size;
 		h->walked_end = cur;
 	}
+	if (rc == 0 && pend.chunk_size) {
+		/* The last chunk: the top chunk when the walk reached the
+		 * limit; before a fencepost its successor's bit was read; a
+		 * walk cut short cannot tell, so it is taken as in use. */
+		if (!fenced) {
+			pend.top = !h->stopped_at && h->walked_end == limit;
+			pend.in_use = !pend.top;
+		}
+		rc = emit(visit, varg, &pend);
+	}
 	free(buf);
 	if (rc < 0)
 		heapwalk_free(h);
 	return rc;
 }
 
-int heapwalk_build(struct heapwalk_heap *h, uint64_t start, uint64_t end, bool main_arena,
-		   heapwalk_read_fn read, void *arg)
+int heapwalk_build_at(struct heapwalk_heap *h, uint64_t start, uint64_t end, uint64_t first,
+		      uint64_t limit, heapwalk_read_fn read, void *arg)
+{
+	return walk(h, start, end, first, limit, read, arg, NULL, NULL);
+}
+
+int heapwalk_walk(struct heapwalk_heap *h, uint64_t start, uint64_t end, bool main_arena,
+		  heapwalk_visit_fn visit, void *varg, heapwalk_read_fn read, void *arg)
 {
 	if (main_arena) {
 		/* sysmalloc aligns the first user pointer to 16. */
 		uint64_t first = start + ((16 - (start + HDR) % 16) % 16);
-		int rc = heapwalk_build_at(h, start, end, first, end, read, arg);
+		int rc = walk(h, start, end, first, end, read, arg, visit, varg);
 		h->main_arena = true;
 		return rc;
 	}
@@ -211,9 +259,16 @@ int heapwalk_build(struct heapwalk_heap *h, uint64_t start, uint64_t end, bool m
 		stop_walk(h, start, "corrupt heap_info");
 		return 0;
 	}
-	int rc = heapwalk_build_at(h, start, end, first, start + size, read, arg);
+	int rc = walk(h, start, end, first, start + size, read, arg, visit, varg);
 	h->first_heap = first_heap;
+	h->ar_ptr = ar_ptr;
 	return rc;
+}
+
+int heapwalk_build(struct heapwalk_heap *h, uint64_t start, uint64_t end, bool main_arena,
+		   heapwalk_read_fn read, void *arg)
+{
+	return heapwalk_walk(h, start, end, main_arena, NULL, NULL, read, arg);
 }
 
 /* Read a chunk header; false if unreadable. */
@@ -277,37 +332,47 @@ int heapwalk_find(const struct heapwalk_heap *h, uint64_t addr, struct heapwalk_
 	return 0;
 }
 
+int heapwalk_mmapped_next(uint64_t end, uint64_t *cur, struct heapwalk_chunk *out,
+			  heapwalk_read_fn read, void *arg)
+{
+	uint64_t at = *cur, prev, sf;
+	if (at >= end || end - at < PAGE)
+		return 0;
+	/* The header sits prev_size bytes into the mapping. */
+	if (!header(read, arg, at, &prev, &sf))
+		return -EFAULT;
+	if (prev >= PAGE || prev % 16 != 0)
+		return 0;
+	uint64_t chunk = at + prev;
+	if (prev && !header(read, arg, chunk, &prev, &sf))
+		return -EFAULT;
+	uint64_t size = sf & ~(uint64_t)SIZE_BITS;
+	if (!(sf & IS_MMAPPED) || size < PAGE - prev || size > end - chunk ||
+	    (chunk + size) % PAGE != 0)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->chunk = chunk;
+	out->user = chunk + HDR;
+	out->chunk_size = size;
+	out->size = size - HDR;
+	out->in_use = true;
+	out->mmapped = true;
+	*cur = chunk + size;
+	return 1;
+}
+
 int heapwalk_mmapped_find(uint64_t start, uint64_t end, uint64_t addr,
 			  struct heapwalk_chunk *out, heapwalk_read_fn read, void *arg)
 {
 	uint64_t cur = start;
-	for (int i = 0; i < 4096 && cur < end && end - cur >= PAGE; i++) {
-		uint64_t prev, sf;
-		/* The header sits prev_size bytes into the mapping. */
-		if (!header(read, arg, cur, &prev, &sf))
-			return -EFAULT;
-		if (prev >= PAGE || prev % 16 != 0)
-			return 0;
-		uint64_t chunk = cur + prev;
-		if (prev && !header(read, arg, chunk, &prev, &sf))
-			return -EFAULT;
-		uint64_t size = sf & ~(uint64_t)SIZE_BITS;
-		if (!(sf & IS_MMAPPED) || size < PAGE - prev || size > end - chunk ||
-		    (chunk + size) % PAGE != 0)
-			return 0;
-		if (addr >= chunk + HDR && addr < chunk + size) {
-			memset(out, 0, sizeof(*out));
-			out->chunk = chunk;
-			out->user = chunk + HDR;
-			out->chunk_size = size;
-			out->size = size - HDR;
-			out->in_use = true;
-			out->mmapped = true;
+	for (int i = 0; i < 4096; i++) {
+		int rc = heapwalk_mmapped_next(end, &cur, out, read, arg);
+		if (rc <= 0)
+			return rc;
+		if (addr >= out->user && addr < out->chunk + out->chunk_size)
 			return 1;
-		}
-		if (addr < chunk + HDR)
+		if (addr < out->user)
 			return 0;
-		cur = chunk + size;
 	}
 	return 0;
 }

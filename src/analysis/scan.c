@@ -69,7 +69,7 @@ static const char *parse_num(const char *s, uint64_t *out)
 
 static int bad_spec(const char *text, const char *why, struct mt_error *err)
 {
-	return mt_error_set(err, MT_EXIT_USAGE, 0,
+	return mt_error_set(err, MT_ERR_USAGE, 0,
 			    "--refs: bad TARGET '%.200s': %s\n"
 			    "TARGET is ADDR (the mapping holding it), START-END or START+LEN;\n"
 			    "numbers are hex with 0x, or decimal", text, why);
@@ -124,7 +124,7 @@ int scan_resolve_spec(const struct mt_snapshot *s, const struct scan_spec *spec,
 		return 0;
 	}
 	if (i < 0)
-		return mt_error_set(err, MT_EXIT_USAGE, 0,
+		return mt_error_set(err, MT_ERR_USAGE, 0,
 				    "--refs: 0x%llx is not mapped in process %d "
 				    "(give START-END to look for pointers into unmapped memory)",
 				    (unsigned long long)spec->start, s->pid);
@@ -695,13 +695,13 @@ static size_t worker_count(const struct scan_state *st)
 static int read_error(const struct scan_state *st, int e, struct mt_error *err)
 {
 	if (e == -ESRCH)
-		return mt_error_set(err, MT_EXIT_EXITED, ESRCH,
+		return mt_error_set(err, MT_ERR_EXITED, ESRCH,
 				    "process %d exited during the scan", st->s->pid);
 	if (e == -EPERM || e == -EACCES)
-		return mt_error_set(err, MT_EXIT_PERM, -e,
+		return mt_error_set(err, MT_ERR_PERM, -e,
 				    "cannot read the memory of process %d: %s", st->s->pid,
 				    strerror(-e));
-	return mt_error_set(err, MT_EXIT_FAILURE, -e, "scan of process %d: %s", st->s->pid,
+	return mt_error_set(err, MT_ERR_OTHER, -e, "scan of process %d: %s", st->s->pid,
 			    strerror(-e));
 }
 
@@ -711,7 +711,7 @@ static int run_workers(struct scan_state *st, struct mt_error *err)
 	size_t n = worker_count(st);
 	struct scan_worker *w = calloc(n, sizeof(*w));
 	if (!w)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	int rc = 0;
 	size_t ready = 0;
 	for (; ready < n && rc == 0; ready++)
@@ -1083,7 +1083,7 @@ int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct
 	out->lo = lo;
 	out->hi = hi;
 	if (hi <= lo)
-		return mt_error_set(err, MT_EXIT_USAGE, 0, "empty range to scan for");
+		return mt_error_set(err, MT_ERR_USAGE, 0, "empty range to scan for");
 	double t0 = clock_mono();
 	struct scan_state st = { .s = s, .o = o, .out = out };
 	st.chunk = o->chunk_size ? (o->chunk_size + 7) & ~(size_t)7 : SCAN_CHUNK_DEFAULT;
@@ -1096,13 +1096,13 @@ int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct
 	st.pg.read_swapped = o->scan_swapped;
 	st.skipped = calloc(s->n_regions ? s->n_regions : 1, sizeof(*st.skipped));
 	if (!st.skipped) {
-		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		rc = mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 		goto done;
 	}
 	if ((rc = plan(&st, err)) < 0)
 		goto done;
 	if (make_batches(&st) < 0) {
-		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		rc = mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 		goto done;
 	}
 	if ((rc = run_workers(&st, err)) < 0)
@@ -1112,7 +1112,7 @@ int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct
 	if (!out->cancelled && !o->no_attribution)
 		attribute_all(&st);
 	if (make_groups(out) < 0)
-		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		rc = mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 done:
 	out->seconds = clock_mono() - t0;
 	free(st.jobs);

@@ -360,7 +360,7 @@ int tracer_start(struct tracer **out, pid_t pid, const struct trace_options *o,
 		return -1;
 	struct tracer *t = calloc(1, sizeof(*t));
 	if (!t)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	t->pid = pid;
 	pthread_mutex_init(&t->lock, NULL);
 	origins_stacks_init(&t->new_stacks);
@@ -373,11 +373,11 @@ int tracer_start(struct tracer **out, pid_t pid, const struct trace_options *o,
 			  (double)(real.tv_nsec - mono.tv_nsec) / 1e9;
 	if (!t->pend) {
 		tracer_stop(t);
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	}
 	if (ustack_open(&t->ustack, pid)) {
 		tracer_stop(t);
-		return mt_error_set(err, MT_EXIT_FAILURE, EIO,
+		return mt_error_set(err, MT_ERR_OTHER, EIO,
 				    "--trace: cannot read the modules of process %d", pid);
 	}
 	t->brk = initial_brk(pid);
@@ -388,7 +388,7 @@ int tracer_start(struct tracer **out, pid_t pid, const struct trace_options *o,
 	t->stats.threads = trace_threads(t->trace);
 	if (pthread_create(&t->thread, NULL, tracer_main, t)) {
 		tracer_stop(t);
-		return mt_error_set(err, MT_EXIT_FAILURE, EAGAIN,
+		return mt_error_set(err, MT_ERR_OTHER, EAGAIN,
 				    "--trace: cannot start a thread");
 	}
 	t->running = true;

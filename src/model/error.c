@@ -6,7 +6,7 @@
 
 #include "memtop/error.h"
 
-int mt_error_set(struct mt_error *err, enum mt_exit code, int sys_errno,
+int mt_error_set(struct mt_error *err, enum mt_errkind kind, int sys_errno,
 		 const char *fmt, ...)
 {
 	if (err) {
@@ -14,7 +14,7 @@ int mt_error_set(struct mt_error *err, enum mt_exit code, int sys_errno,
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
-		err->code = code;
+		err->kind = kind;
 		err->sys_errno = sys_errno;
 	}
 	return -1;

@@ -90,11 +90,11 @@ static int fold_traced(struct mt_session *s, struct mt_error *err)
 	if (s->replay) {
 		if (traced_fold(t, s->have_prev ? &s->snap[!s->cur] : NULL, &s->snap[s->cur],
 				&s->model.growth.events))
-			return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+			return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 		return 0;
 	}
 	if (tracer_take(s->tracer, &t->events, &t->stacks, &st))
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	t->total = st.events;
 	t->lost = st.lost + st.dropped;
 	t->records = st.records;
@@ -104,7 +104,7 @@ static int fold_traced(struct mt_session *s, struct mt_error *err)
 	t->cpu = st.cpu;
 	if (traced_fold(t, s->have_prev ? &s->snap[!s->cur] : NULL, &s->snap[s->cur],
 			&s->model.growth.events))
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -149,12 +149,21 @@ void session_record_scan(struct mt_session *s, const struct record_scan *sc, int
 	}
 }
 
+void session_record_heap(struct mt_session *s, const struct record_heap *h)
+{
+	if (s->rec && record_heap(s->rec, h, &s->rec_error)) {
+		record_close(s->rec);
+		s->rec = NULL;
+		s->rec_lost = true;
+	}
+}
+
 int session_next(struct mt_session *s, struct mt_error *err)
 {
 	struct mt_snapshot *next = &s->snap[!s->cur];
 	int rc = read_next(s, next, err);
 	if (rc == 0 && model_update(&s->model, s->have_snap ? &s->snap[s->cur] : NULL, next))
-		rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		rc = mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	if (rc) {
 		s->have_prev = false;
 		return rc;

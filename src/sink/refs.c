@@ -344,23 +344,23 @@ int refs_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 		.scan_swapped = opt->scan_swapped,
 	};
 	if (scan_parse_spec(opt->refs, &o.spec, err) < 0)
-		return err->code;
+		return -1;
 	if (opt->pid <= 0)
-		return mt_error_set(err, MT_EXIT_USAGE, 0, "--refs needs -p PID"), MT_EXIT_USAGE;
+		return mt_error_set(err, MT_ERR_USAGE, 0, "--refs needs -p PID");
 	if (proc_open(&o.proc, opt->pid, err) < 0)
-		return err->code;
+		return -1;
 
 	struct symbols_cache cache;
 	struct mt_snapshot s;
 	struct scan_result res;
 	struct frozen_scan_info info;
-	int rc = MT_EXIT_OK;
+	int rc = 0;
 	symbols_cache_init(&cache);
 	snapshot_init(&s);
 	scan_result_init(&res);
 	o.symbols = &cache;
 	if (frozen_scan(&o, &s, &res, &info, err) < 0)
-		rc = err->code;
+		rc = -1;
 	else if (opt->json)
 		print_json(out, &s, info.region, &res, &info.stats, info.max_stop_hit);
 	else

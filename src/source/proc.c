@@ -207,7 +207,7 @@ static int explain_denied(pid_t pid, const char *comm, int e, struct mt_error *e
 
 	bool uids = read_uids(pid, uid);
 	if (!cap && uids && (uid[0] != me || uid[1] != me || uid[2] != me))
-		return mt_error_set(err, MT_EXIT_PERM, e,
+		return mt_error_set(err, MT_ERR_PERM, e,
 			"cannot read the memory map of pid %d (%s): it belongs to another"
 			" user (uid %u, effective %u) and memtop runs as uid %u.\n"
 			"Run memtop as that user, or with sudo.",
@@ -216,25 +216,25 @@ static int explain_denied(pid_t pid, const char *comm, int e, struct mt_error *e
 	 * too on some kernels) belong to root whatever its uid. */
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	if (!cap && uids && uid[0] != 0 && stat(path, &st) == 0 && st.st_uid == 0)
-		return mt_error_set(err, MT_EXIT_PERM, e,
+		return mt_error_set(err, MT_ERR_PERM, e,
 			"cannot read the memory map of pid %d (%s): it is not dumpable"
 			" (it changed credentials or called prctl(PR_SET_DUMPABLE, 0)),"
 			" so its /proc files belong to root.\nRun memtop with sudo.",
 			(int)pid, comm);
 	if (!cap && me == 0)
-		return mt_error_set(err, MT_EXIT_PERM, e,
+		return mt_error_set(err, MT_ERR_PERM, e,
 			"cannot read the memory map of pid %d (%s): memtop runs as root"
 			" but without CAP_SYS_PTRACE (a container?).\n"
 			"Grant it, e.g. docker run --cap-add=SYS_PTRACE.", (int)pid, comm);
 	char scope[16];
 	if (!cap && proc_read_file("/proc/sys/kernel/yama/ptrace_scope", scope,
 				   sizeof(scope)) > 0 && scope[0] != '0')
-		return mt_error_set(err, MT_EXIT_PERM, e,
+		return mt_error_set(err, MT_ERR_PERM, e,
 			"cannot read the memory map of pid %d (%s): ptrace is restricted"
 			" (kernel.yama.ptrace_scope = %c).\n"
 			"Run memtop with sudo, or allow it:"
 			" sudo sysctl kernel.yama.ptrace_scope=0", (int)pid, comm, scope[0]);
-	return mt_error_set(err, MT_EXIT_PERM, e,
+	return mt_error_set(err, MT_ERR_PERM, e,
 		"cannot read the memory map of pid %d (%s): %s.\n"
 		"A security module (SELinux, AppArmor) may forbid it; check its log.",
 		(int)pid, comm, strerror(e));
@@ -277,7 +277,7 @@ static void task_file(const struct mt_proc *p, const char *file, char *path, siz
 
 static int exited(const struct mt_proc *p, int e, const char *how, struct mt_error *err)
 {
-	return mt_error_set(err, MT_EXIT_EXITED, e, "process %d (%s) %s",
+	return mt_error_set(err, MT_ERR_EXITED, e, "process %d (%s) %s",
 			    (int)p->pid, p->comm, how);
 }
 
@@ -295,23 +295,23 @@ int proc_open(struct mt_proc **out, pid_t pid, struct mt_error *err)
 
 	int rc = pid > 0 ? read_stat(pid, &f) : -ESRCH;
 	if (rc == -ENOENT || rc == -ESRCH)
-		return mt_error_set(err, MT_EXIT_NOPROC, ESRCH, "no process with pid %d", (int)pid);
+		return mt_error_set(err, MT_ERR_NOPROC, ESRCH, "no process with pid %d", (int)pid);
 	if (rc < 0)
-		return mt_error_set(err, MT_EXIT_FAILURE, -rc, "cannot read /proc/%d/stat: %s",
+		return mt_error_set(err, MT_ERR_OTHER, -rc, "cannot read /proc/%d/stat: %s",
 				    (int)pid, strerror(-rc));
 	if (f.flags & PF_KTHREAD)
-		return mt_error_set(err, MT_EXIT_KTHREAD, 0,
+		return mt_error_set(err, MT_ERR_KTHREAD, 0,
 			"pid %d (%s) is a kernel thread: it has no user address space",
 			(int)pid, f.comm);
 	pid_t maps_tid = pid;
 	if ((f.state == 'Z' || f.state == 'X') && !(f.threads > 1 && (maps_tid = live_task(pid))))
-		return mt_error_set(err, MT_EXIT_NOPROC, ESRCH,
+		return mt_error_set(err, MT_ERR_NOPROC, ESRCH,
 			"pid %d (%s) has exited: it is a zombie waiting for its parent",
 			(int)pid, f.comm);
 
 	struct mt_proc *p = calloc(1, sizeof(*p));
 	if (!p)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	p->pid = pid;
 	p->maps_tid = maps_tid;
 	p->began = f.began;
@@ -325,16 +325,16 @@ int proc_open(struct mt_proc **out, pid_t pid, struct mt_error *err)
 	if (n == -EACCES || n == -EPERM) {
 		explain_denied(pid, f.comm, (int)-n, err);
 	} else if (n == -ENOENT || n == -ESRCH) {
-		mt_error_set(err, MT_EXIT_NOPROC, ESRCH, "pid %d (%s) exited", (int)pid, f.comm);
+		mt_error_set(err, MT_ERR_NOPROC, ESRCH, "pid %d (%s) exited", (int)pid, f.comm);
 	} else if (n < 0) {
-		mt_error_set(err, MT_EXIT_FAILURE, (int)-n, "cannot read %s: %s", path,
+		mt_error_set(err, MT_ERR_OTHER, (int)-n, "cannot read %s: %s", path,
 			     strerror((int)-n));
 	} else if (n == 0 && !has_exe(pid)) {
-		mt_error_set(err, MT_EXIT_KTHREAD, 0,
+		mt_error_set(err, MT_ERR_KTHREAD, 0,
 			"pid %d (%s) has no address space and no executable: a kernel thread",
 			(int)pid, f.comm);
 	} else if ((rc = procinfo_open(&p->info)) < 0) {
-		mt_error_set(err, MT_EXIT_FAILURE, -rc, "libproc2: %s", strerror(-rc));
+		mt_error_set(err, MT_ERR_OTHER, -rc, "libproc2: %s", strerror(-rc));
 	} else {
 		*out = p;
 		return 0;
@@ -734,7 +734,7 @@ int proc_read(struct mt_proc *p, struct mt_snapshot *s, unsigned flags, struct m
 	if (rc == -EACCES || rc == -EPERM)
 		return explain_denied(p->pid, p->comm, -rc, err);
 	if (rc < 0)
-		return mt_error_set(err, MT_EXIT_FAILURE, -rc, "reading the maps of pid %d: %s",
+		return mt_error_set(err, MT_ERR_OTHER, -rc, "reading the maps of pid %d: %s",
 				    (int)p->pid, strerror(-rc));
 
 	if (!p->bss)
@@ -755,7 +755,7 @@ int proc_read(struct mt_proc *p, struct mt_snapshot *s, unsigned flags, struct m
 	if (rc == -ENOENT || rc == -ESRCH)
 		return exited(p, -rc, "has exited", err);
 	if (rc < 0)
-		return mt_error_set(err, MT_EXIT_FAILURE, -rc, "reading the threads of pid %d: %s",
+		return mt_error_set(err, MT_ERR_OTHER, -rc, "reading the threads of pid %d: %s",
 				    (int)p->pid, strerror(-rc));
 	procinfo_limits(p->pid, s);
 	return 0;

@@ -77,13 +77,13 @@ int proclist_read(struct mt_proclist *l, struct mt_error *err)
 	struct pids_info *info = NULL;
 	int rc = procps_pids_new(&info, items, (int)(sizeof(items) / sizeof(items[0])));
 	if (rc < 0)
-		return mt_error_set(err, MT_EXIT_FAILURE, -rc,
+		return mt_error_set(err, MT_ERR_OTHER, -rc,
 				    "cannot list processes: %s", strerror(-rc));
 	struct pids_fetch *f = procps_pids_reap(info, PIDS_FETCH_TASKS_ONLY);
 	if (!f) {
 		int e = errno;
 		procps_pids_unref(&info);
-		return mt_error_set(err, MT_EXIT_FAILURE, e,
+		return mt_error_set(err, MT_ERR_OTHER, e,
 				    "cannot list processes: %s", strerror(e));
 	}
 	pid_t self = getpid();
@@ -96,7 +96,7 @@ int proclist_read(struct mt_proclist *l, struct mt_error *err)
 			continue;
 		if (push(l, st) < 0) {
 			procps_pids_unref(&info);
-			return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+			return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 		}
 	}
 	procps_pids_unref(&info);

@@ -118,11 +118,11 @@ static void parse_field(struct mt_region_detail *d, const char *line)
 static int open_error(pid_t pid, int e, struct mt_error *err)
 {
 	if (e == ENOENT || e == ESRCH)
-		return mt_error_set(err, MT_EXIT_NOPROC, e, "process %d has exited", (int)pid);
+		return mt_error_set(err, MT_ERR_NOPROC, e, "process %d has exited", (int)pid);
 	if (e == EACCES || e == EPERM)
-		return mt_error_set(err, MT_EXIT_PERM, e,
+		return mt_error_set(err, MT_ERR_PERM, e,
 				    "cannot read /proc/%d/smaps: %s", (int)pid, strerror(e));
-	return mt_error_set(err, MT_EXIT_FAILURE, e,
+	return mt_error_set(err, MT_ERR_OTHER, e,
 			    "cannot read /proc/%d/smaps: %s", (int)pid, strerror(e));
 }
 
@@ -134,7 +134,7 @@ static int read_smaps(pid_t pid, uint64_t start, struct mt_region_detail *d,
 	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
 	struct linereader *lr = malloc(sizeof(*lr));
 	if (!lr)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	lr->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (lr->fd < 0) {
 		int e = errno;

@@ -142,16 +142,16 @@ int trace_find_ids(struct trace_ids *ids, struct mt_error *err)
 			found += ids->enter[c] > 0 && ids->exit[c] > 0;
 		if (found == TRACE_NCALLS)
 			return 0;
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOENT,
+		return mt_error_set(err, MT_ERR_OTHER, ENOENT,
 				    "--trace: this kernel has no syscalls tracepoints "
 				    "(CONFIG_FTRACE_SYSCALLS)");
 	}
 	if (why == EPERM || why == EACCES)
-		return mt_error_set(err, MT_EXIT_PERM, why,
+		return mt_error_set(err, MT_ERR_PERM, why,
 				    "--trace: the tracepoint ids are not readable (tracefs is "
 				    "root's, or not mounted, and mounting it privately needs "
 				    "CAP_SYS_ADMIN)");
-	return mt_error_set(err, MT_EXIT_FAILURE, why,
+	return mt_error_set(err, MT_ERR_OTHER, why,
 			    "--trace: cannot find the tracepoint ids (tracefs: %s)",
 			    strerror(why));
 }
@@ -244,27 +244,27 @@ static int paranoid(void)
 static int open_error(struct trace *t, int e, struct mt_error *err)
 {
 	if (e == EACCES || e == EPERM)
-		return mt_error_set(err, MT_EXIT_PERM, e,
+		return mt_error_set(err, MT_ERR_PERM, e,
 				    "--trace: perf events refused (kernel.perf_event_paranoid=%d, "
 				    "needs CAP_PERFMON or root)", paranoid());
 	if (e == EMFILE || e == ENFILE)
-		return mt_error_set(err, MT_EXIT_FAILURE, e,
+		return mt_error_set(err, MT_ERR_OTHER, e,
 				    "--trace: out of file descriptors (%zu events open, %d CPUs); "
 				    "raise ulimit -n", t->n_fds, t->ncpu);
 	if (e == ESRCH)
-		return mt_error_set(err, MT_EXIT_EXITED, e, "--trace: the target exited");
+		return mt_error_set(err, MT_ERR_EXITED, e, "--trace: the target exited");
 	if (e == ENOENT || e == ENODEV || e == EOPNOTSUPP)
-		return mt_error_set(err, MT_EXIT_FAILURE, e,
+		return mt_error_set(err, MT_ERR_OTHER, e,
 				    "--trace: this kernel cannot trace system calls (%s)",
 				    strerror(e));
-	return mt_error_set(err, MT_EXIT_FAILURE, e, "--trace: perf_event_open: %s", strerror(e));
+	return mt_error_set(err, MT_ERR_OTHER, e, "--trace: perf_event_open: %s", strerror(e));
 }
 
 /* The buffer is locked memory: an unprivileged user's share of it is
  * bounded by kernel.perf_event_mlock_kb. */
 static int map_error(const struct trace *t, size_t pages, int e, struct mt_error *err)
 {
-	return mt_error_set(err, e == EPERM || e == ENOMEM ? MT_EXIT_PERM : MT_EXIT_FAILURE, e,
+	return mt_error_set(err, e == EPERM || e == ENOMEM ? MT_ERR_PERM : MT_ERR_OTHER, e,
 			    "--trace: cannot map a %zu KiB buffer per CPU (%s; "
 			    "kernel.perf_event_mlock_kb bounds it without CAP_IPC_LOCK): "
 			    "try --trace-buffer 1", pages * t->page_size / 1024, strerror(e));
@@ -313,7 +313,7 @@ static int open_thread(struct trace *t, pid_t tid, size_t pages, struct mt_error
 				return open_error(t, errno, err);
 			if (VEC_RESERVE(t->fds, t->cap_fds, t->n_fds, 256)) {
 				close((int)fd);
-				return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+				return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 			}
 			t->fds[t->n_fds++] = (int)fd;
 			if (r->fd < 0) {
@@ -343,7 +343,7 @@ static long open_new_threads(struct trace *t, size_t pages, struct mt_error *err
 	snprintf(path, sizeof(path), "/proc/%d/task", t->pid);
 	DIR *d = opendir(path);
 	if (!d)
-		return mt_error_set(err, errno == ENOENT ? MT_EXIT_EXITED : MT_EXIT_FAILURE, errno,
+		return mt_error_set(err, errno == ENOENT ? MT_ERR_EXITED : MT_ERR_OTHER, errno,
 				    "--trace: %s: %s", path, strerror(errno));
 	long added = 0;
 	struct dirent *de;
@@ -355,8 +355,8 @@ static long open_new_threads(struct trace *t, size_t pages, struct mt_error *err
 		if (open_thread(t, (pid_t)tid, pages, err) ||
 		    VEC_RESERVE(t->tids, t->cap_tids, t->n_tids, 16)) {
 			closedir(d);
-			if (err && err->code == MT_EXIT_OK)
-				mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+			if (err && err->kind == MT_ERR_NONE)
+				mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 			return -1;
 		}
 		t->tids[t->n_tids++] = (pid_t)tid;
@@ -401,7 +401,7 @@ int trace_open(struct trace **out, pid_t pid, const struct trace_ids *ids,
 	*out = NULL;
 	struct trace *t = calloc(1, sizeof(*t));
 	if (!t)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	t->pid = pid;
 	t->ids = *ids;
 	t->page_size = (size_t)sysconf(_SC_PAGESIZE);
@@ -416,7 +416,7 @@ int trace_open(struct trace **out, pid_t pid, const struct trace_ids *ids,
 	t->scratch = malloc(t->scratch_size);
 	if (!t->rings || !t->pfds || !t->scratch) {
 		trace_close(t);
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	}
 	for (int i = 0; i < t->ncpu; i++)
 		t->rings[i].fd = -1;
@@ -437,7 +437,7 @@ int trace_open(struct trace **out, pid_t pid, const struct trace_ids *ids,
 	} while (added > 0 && ++passes < 100);
 	if (t->n_tids == 0) {
 		trace_close(t);
-		return mt_error_set(err, MT_EXIT_EXITED, ESRCH, "--trace: the target exited");
+		return mt_error_set(err, MT_ERR_EXITED, ESRCH, "--trace: the target exited");
 	}
 	*out = t;
 	return 0;

@@ -145,14 +145,14 @@ static int check_header(const char *path, enum recfile_mode mode, struct mt_erro
 			return 1;
 		/* Missing or unreadable is the system's business (exit 1 with its
 		 * reason); exit 7 is for a file that is there and no recording. */
-		return mt_error_set(err, MT_EXIT_FAILURE, errno, "cannot %s %s: %s",
+		return mt_error_set(err, MT_ERR_OTHER, errno, "cannot %s %s: %s",
 				    mode == RECFILE_WRITE ? "write to" : "read", path,
 				    strerror(errno));
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+		return mt_error_set(err, MT_ERR_BADFILE, 0,
 				    "%s is not a regular file: a recording must be one", path);
 	}
 	ssize_t n = read(fd, h, sizeof(h));
@@ -160,26 +160,26 @@ static int check_header(const char *path, enum recfile_mode mode, struct mt_erro
 	if (n == 0 && mode == RECFILE_WRITE)
 		return 1;
 	if (n == 0)
-		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+		return mt_error_set(err, MT_ERR_BADFILE, 0,
 				    "%s is empty: no session recorded in it", path);
 	const char *verb = mode == RECFILE_WRITE ? "memtop will not write to it" :
 		"memtop cannot replay it";
 	if (n < (ssize_t)sizeof(h) || memcmp(h, magic, sizeof(magic)) != 0)
-		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+		return mt_error_set(err, MT_ERR_BADFILE, 0,
 				    "%s is not a memtop recording (not an SQLite database); %s",
 				    path, verb);
 	uint32_t app = be32(h + 68), version = be32(h + 60);
 	if (app != RECFILE_APPLICATION_ID)
-		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+		return mt_error_set(err, MT_ERR_BADFILE, 0,
 				    "%s is an SQLite database of another program, not a memtop "
 				    "recording; %s", path, verb);
 	if (version > RECFILE_SCHEMA_VERSION)
-		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+		return mt_error_set(err, MT_ERR_BADFILE, 0,
 				    "%s was recorded by a newer memtop (schema %u; this one "
 				    "knows up to %d): use a newer memtop", path, version,
 				    RECFILE_SCHEMA_VERSION);
 	if (version == 0)
-		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+		return mt_error_set(err, MT_ERR_BADFILE, 0,
 				    "%s is a damaged memtop recording (no schema version)", path);
 	return 0;
 }
@@ -194,16 +194,16 @@ int recfile_error(sqlite3 *db, const char *what, struct mt_error *err)
 	case SQLITE_FORMAT:
 	case SQLITE_SCHEMA:
 	case SQLITE_ERROR: /* a table or column missing: not our schema */
-		return mt_error_set(err, MT_EXIT_BADFILE, 0,
+		return mt_error_set(err, MT_ERR_BADFILE, 0,
 				    "the recording is damaged or not memtop's (%s: %s)", what, msg);
 	case SQLITE_FULL:
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOSPC,
+		return mt_error_set(err, MT_ERR_OTHER, ENOSPC,
 				    "the disk is full (%s)", what);
 	case SQLITE_READONLY:
-		return mt_error_set(err, MT_EXIT_FAILURE, EROFS,
+		return mt_error_set(err, MT_ERR_OTHER, EROFS,
 				    "the recording cannot be written (%s: %s)", what, msg);
 	default:
-		return mt_error_set(err, MT_EXIT_FAILURE, 0, "%s: %s", what, msg);
+		return mt_error_set(err, MT_ERR_OTHER, 0, "%s: %s", what, msg);
 	}
 }
 
@@ -236,7 +236,7 @@ static int create_schema(sqlite3 *db, const char *path, struct mt_error *err)
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		recfile_error(db, "creating the recording", err);
-		err->code = MT_EXIT_FAILURE;
+		err->kind = MT_ERR_OTHER;
 		size_t n = strlen(err->msg);
 		snprintf(err->msg + n, sizeof(err->msg) - n, " in %s", path);
 		return -1;
@@ -265,7 +265,7 @@ static int reopen_immutable(sqlite3 **db, const char *path, struct mt_error *err
 	struct stat st;
 	snprintf(wal, sizeof(wal), "%s-wal", path);
 	if (stat(wal, &st) == 0 && st.st_size > 0)
-		return mt_error_set(err, MT_EXIT_FAILURE, EROFS, "%s: its last samples are in %s, "
+		return mt_error_set(err, MT_ERR_OTHER, EROFS, "%s: its last samples are in %s, "
 				    "which cannot be read from a read-only place: copy both files "
 				    "somewhere writable", path, wal);
 	/* In a URI, '%', '?' and '#' of the path are escaped. */
@@ -299,7 +299,7 @@ int recfile_open(sqlite3 **out, const char *path, enum recfile_mode mode, struct
 	if (mode == RECFILE_WRITE) {
 		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0)
-			return mt_error_set(err, MT_EXIT_FAILURE, errno, "cannot write to %s: %s",
+			return mt_error_set(err, MT_ERR_OTHER, errno, "cannot write to %s: %s",
 					    path, strerror(errno));
 		close(fd);
 	}
@@ -319,7 +319,7 @@ int recfile_open(sqlite3 **out, const char *path, enum recfile_mode mode, struct
 		 * the system's errno says it (read-only file system, no such
 		 * directory, permission denied). */
 		int e = db ? sqlite3_system_errno(db) : ENOMEM;
-		mt_error_set(err, MT_EXIT_FAILURE, e,
+		mt_error_set(err, MT_ERR_OTHER, e,
 			     "cannot %s %s: %s", mode == RECFILE_WRITE ? "write to" : "open", path,
 			     e ? strerror(e) : sqlite3_errmsg(db));
 		sqlite3_close(db);

@@ -23,6 +23,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "memtop/heapstore.h"
 #include "memtop/record.h"
 #include "memtop/recfile.h"
 #include "memtop/scanstore.h"
@@ -580,7 +581,7 @@ static int start_writer(struct mt_recorder *r, struct mt_error *err)
 	int rc = pthread_create(&r->writer, NULL, writer_main, r);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc)
-		return mt_error_set(err, MT_EXIT_FAILURE, rc, "cannot start the recorder: %s",
+		return mt_error_set(err, MT_ERR_OTHER, rc, "cannot start the recorder: %s",
 				    strerror(rc));
 	r->thread_started = true;
 	return 0;
@@ -592,7 +593,7 @@ int record_open(struct mt_recorder **out, const char *path, double delay, struct
 	*out = NULL;
 	if (!r || !(r->path = strdup(path))) {
 		free(r);
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	}
 	r->delay = delay;
 	pthread_mutex_init(&r->lock, NULL);
@@ -983,7 +984,7 @@ int record_sample(struct mt_recorder *r, const struct mt_model *m,
 		 * could be written consistently. */
 		pthread_mutex_lock(&r->lock);
 		r->failed = true;
-		mt_error_set(&r->error, MT_EXIT_FAILURE, ENOMEM,
+		mt_error_set(&r->error, MT_ERR_OTHER, ENOMEM,
 			     "out of memory: recording to %s stopped", r->path);
 		*err = r->error;
 		pthread_mutex_unlock(&r->lock);
@@ -1008,7 +1009,7 @@ int record_traced(struct mt_recorder *r, const struct mt_traced *t, struct mt_er
 		return 0;
 	pthread_mutex_lock(&r->lock);
 	r->failed = true;
-	mt_error_set(&r->error, MT_EXIT_FAILURE, ENOMEM, "out of memory: recording to %s stopped",
+	mt_error_set(&r->error, MT_ERR_OTHER, ENOMEM, "out of memory: recording to %s stopped",
 		     r->path);
 	*err = r->error;
 	pthread_mutex_unlock(&r->lock);
@@ -1025,11 +1026,38 @@ int record_scan(struct mt_recorder *r, const struct record_scan *sc, int64_t *id
 	if (r->failed)
 		*err = r->error;
 	else if (!r->session)
-		mt_error_set(err, MT_EXIT_FAILURE, 0, "recording to %s has no sample yet", r->path);
+		mt_error_set(err, MT_ERR_OTHER, 0, "recording to %s has no sample yet", r->path);
 	else if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 		 scanstore_save(r->db, r->session, r->sample, sc, id) ||
 		 sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		recfile_error(r->db, "storing a scan", err);
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+		size_t n = strlen(err->msg);
+		snprintf(err->msg + n, sizeof(err->msg) - n, ": recording to %s stopped", r->path);
+		r->failed = true;
+		r->error = *err;
+	} else {
+		rc = 0;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+int record_heap(struct mt_recorder *r, const struct record_heap *h, struct mt_error *err)
+{
+	/* As record_scan: after the samples before it, on this thread. */
+	drain_locked(r);
+	int rc = -1;
+	int64_t id;
+	if (r->failed)
+		*err = r->error;
+	else if (!r->session)
+		mt_error_set(err, MT_ERR_OTHER, 0, "recording to %s has no sample yet",
+			     r->path);
+	else if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+		 heapstore_save(r->db, r->session, r->sample, h, &id) ||
+		 sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		recfile_error(r->db, "storing a heap census", err);
 		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
 		size_t n = strlen(err->msg);
 		snprintf(err->msg + n, sizeof(err->msg) - n, ": recording to %s stopped", r->path);

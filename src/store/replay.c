@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "memtop/heapstore.h"
 #include "memtop/recfile.h"
 #include "memtop/replay.h"
 #include "memtop/scanstore.h"
@@ -115,7 +116,7 @@ static int damaged(struct mt_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return mt_error_set(err, MT_EXIT_BADFILE, 0, "the recording is damaged: %s", what);
+	return mt_error_set(err, MT_ERR_BADFILE, 0, "the recording is damaged: %s", what);
 }
 
 static bool in_time(double t)
@@ -198,9 +199,9 @@ static int load_session(struct mt_replay *r, size_t want, struct mt_error *err)
 	if (rc != SQLITE_DONE)
 		return recfile_error(r->db, "reading the sessions", err);
 	if (n == 0)
-		return mt_error_set(err, MT_EXIT_BADFILE, 0, "the recording holds no session yet");
+		return mt_error_set(err, MT_ERR_BADFILE, 0, "the recording holds no session yet");
 	if (want > n)
-		return mt_error_set(err, MT_EXIT_USAGE, 0, "--session %zu: the recording holds %zu "
+		return mt_error_set(err, MT_ERR_USAGE, 0, "--session %zu: the recording holds %zu "
 				    "session%s", want, n, n == 1 ? "" : "s");
 	r->session.count = n;
 	return 0;
@@ -279,7 +280,7 @@ static int load_samples(struct mt_replay *r, struct mt_error *err)
 	sqlite3_finalize(st);
 	r->cap_samples = cap;
 	if (oom)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	if (rc != SQLITE_DONE)
 		return recfile_error(r->db, "reading the samples", err);
 	if (r->n_samples == 0)
@@ -536,7 +537,7 @@ static int born_regions(struct mt_replay *r, size_t k, struct mt_error *err)
 			region_free(g);
 			if (bad)
 				return damaged(err, "region row %lld has bad values", (long long)id);
-			return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+			return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 		}
 	}
 	sqlite3_reset(st);
@@ -569,7 +570,7 @@ static int born_threads(struct mt_replay *r, size_t k, struct mt_error *err)
 			bool bad = t != NULL;
 			free(t);
 			return bad ? damaged(err, "a thread of sample %zu has bad values", k) :
-				mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+				mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 		}
 	}
 	sqlite3_reset(st);
@@ -587,12 +588,12 @@ int replay_open(struct mt_replay **out, const char *path, size_t session, struct
 	struct mt_replay *r = calloc(1, sizeof(*r));
 	*out = NULL;
 	if (!r)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	/* One read transaction for all that is read, so that a recording
 	 * still being written is seen as it was at one commit (WAL keeps
 	 * that snapshot for the reader); replay_follow moves it on. */
 	if (!(r->path = strdup(path)))
-		return replay_close(r), mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return replay_close(r), mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	if (recfile_open(&r->db, path, RECFILE_READ, err) ||
 	    sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 	    load_session(r, session, err) ||
@@ -739,7 +740,7 @@ static int fill_regions(struct mt_replay *r, struct mt_snapshot *s, size_t k,
 		last_end = g->end;
 		struct mt_region *d = snapshot_add_region(s);
 		if (!d || (g->path && !(d->path = snapshot_intern(s, g->path, g->path_len))))
-			return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+			return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 		d->start = g->start;
 		d->end = g->end;
 		d->offset = g->offset;
@@ -763,7 +764,7 @@ static int fill_threads(struct mt_replay *r, struct mt_snapshot *s, size_t k,
 		return damaged(err, "sample %zu has %zu threads", k, n);
 	struct mt_thread *v = realloc(s->threads, (n ? n : 1) * sizeof(*v));
 	if (!v)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	s->threads = v;
 	for (size_t i = 0; i < n; i++) {
 		const struct rp_thread *t = r->threads.v[i];
@@ -929,6 +930,18 @@ int replay_load_scan(struct mt_replay *r, int64_t id, struct scanstore_scan *out
 	return scanstore_load(r->db, id, out, err);
 }
 
+int replay_list_heaps(struct mt_replay *r, struct heapstore_info **out, size_t *n,
+		      struct mt_error *err)
+{
+	return heapstore_list(r->db, r->session.id, out, n, err);
+}
+
+int replay_load_heap(struct mt_replay *r, int64_t id, struct heapstore_census *out,
+		     struct mt_error *err)
+{
+	return heapstore_load(r->db, id, out, err);
+}
+
 /* ---- following a recording still being written -------------------------- */
 
 static int late_add(struct rp_late **v, size_t *n, size_t *cap, int64_t id, size_t died)
@@ -985,7 +998,7 @@ static int late_deaths(struct mt_replay *r, bool regions, size_t from, struct mt
 				 (size_t)died);
 		if (bad) {
 			sqlite3_finalize(st);
-			return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+			return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 		}
 	}
 	sqlite3_finalize(st);

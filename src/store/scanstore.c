@@ -339,7 +339,7 @@ static int damaged(const struct loader *l, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return mt_error_set(l->err, MT_EXIT_BADFILE, 0,
+	return mt_error_set(l->err, MT_ERR_BADFILE, 0,
 			    "the recording is damaged: scan %lld: %s", (long long)l->id, what);
 }
 
@@ -353,7 +353,7 @@ static int sql_failed(const struct loader *l)
 
 static int no_memory(const struct loader *l)
 {
-	return mt_error_set(l->err, MT_EXIT_FAILURE, ENOMEM, "out of memory reading scan %lld",
+	return mt_error_set(l->err, MT_ERR_OTHER, ENOMEM, "out of memory reading scan %lld",
 			    (long long)l->id);
 }
 
@@ -630,7 +630,7 @@ static int load_scan(struct loader *l)
 	const char *t;
 	size_t len;
 	if (rc == SQLITE_DONE)
-		rc = mt_error_set(l->err, MT_EXIT_BADFILE, 0, "no scan %lld in the recording",
+		rc = mt_error_set(l->err, MT_ERR_BADFILE, 0, "no scan %lld in the recording",
 				  (long long)id);
 	else if (rc != SQLITE_ROW)
 		rc = sql_failed(l);

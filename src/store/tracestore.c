@@ -304,7 +304,7 @@ int tracestore_write(sqlite3 *db, struct tracestore_writer **wp, int64_t session
 
 static int damaged(struct mt_error *err, const char *what)
 {
-	return mt_error_set(err, MT_EXIT_BADFILE, 0,
+	return mt_error_set(err, MT_ERR_BADFILE, 0,
 			    "the recording is damaged: a bad %s row (--trace tables)", what);
 }
 
@@ -498,7 +498,7 @@ int tracestore_sample(sqlite3 *db, int64_t sample, struct mt_traced *t, struct m
 			break;
 		}
 		if (origins_events_push(&t->events, &e)) {
-			rc = mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+			rc = mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 			break;
 		}
 	}

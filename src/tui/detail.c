@@ -12,8 +12,13 @@
 #include "memtop/clock.h"
 #include "memtop/format.h"
 #include "memtop/proc.h"
+#include "actions.h"
 #include "app.h"
+#include "detail.h"
+#include "drilldown.h"
 #include "keys.h"
+#include "lines.h"
+#include "screen.h"
 #include "theme.h"
 
 static const struct tui_column detail_cols[] = {
@@ -286,12 +291,12 @@ void detail_open(struct tui_app *a, const struct mt_region *r)
 	list_init(&a->detail_list, detail_cols, 2, &lines_ops, &a->detail_lines, -1);
 	a->detail_list.no_cursor = true;
 	detail_refresh(a);
-	screen_push(a, &detail_screen);
+	screen_push(a, &screen_detail);
 }
 
 void detail_close(struct tui_app *a)
 {
-	screen_close(a, &detail_screen);
+	screen_close(a, &screen_detail);
 }
 
 void detail_free(struct tui_app *a)
@@ -299,33 +304,6 @@ void detail_free(struct tui_app *a)
 	drilldown_close(a); /* the process handle of a first step that failed */
 	list_free(&a->detail_list);
 	lines_free(&a->detail_lines);
-}
-
-static void action(WINDOW *w, const char *key, const char *what)
-{
-	wattrset(w, theme(TC_VALUE));
-	waddstr(w, key);
-	wattrset(w, theme(TC_NORMAL));
-	wprintw(w, " %s   ", what);
-}
-
-/* The actions of a screen: Esc, then the bindings of its scope alone
- * (those of wider scopes are in the function bar and the help). */
-void actions_draw(WINDOW *w, int y, int width, unsigned scope)
-{
-	wmove(w, y, 0);
-	wattrset(w, theme(TC_LABEL));
-	waddstr(w, "Actions: ");
-	action(w, "Esc", "back");
-	for (size_t i = 0; i < tui_n_bindings; i++) {
-		const struct tui_binding *b = &tui_bindings[i];
-		if (!b->help || !b->name || b->scope != scope)
-			continue;
-		if (getcurx(w) + (int)strlen(b->name) + (int)strlen(b->help) + 4 > width)
-			break;
-		action(w, b->name, b->help);
-	}
-	wattrset(w, theme(TC_NORMAL));
 }
 
 void detail_draw(struct tui_app *a, WINDOW *w, int h, int width)

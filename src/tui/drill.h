@@ -1,8 +1,8 @@
 /*
  * drill.h - the drill-down's model, without curses: the rows of a
  * reference scan's result, what each holder is called, what Enter on it
- * scans for next, the breadcrumb of the chain, and the progress bar of a
- * long scan.  drilldown.c puts it on screen and does the scanning.
+ * scans for next, and the breadcrumb of the chain.  drilldown.c puts it
+ * on screen and does the scanning.
  */
 #ifndef MEMTOP_TUI_DRILL_H
 #define MEMTOP_TUI_DRILL_H
@@ -81,29 +81,5 @@ void drill_region_label(char *buf, size_t cap, const struct mt_region *r);
  */
 int drill_breadcrumb(char *out, size_t cap, const char *const *labels, size_t n, int cols,
 		     const struct tui_glyphs *gl);
-
-/* ---- the progress of a long scan --------------------------------------- */
-
-#define SCANBAR_DELAY 0.2     /* seconds before a bar shows */
-#define SCANBAR_INTERVAL 0.05 /* between redraws of the bar */
-
-struct scanbar {
-	double t0;      /* when the scan began */
-	double drawn;   /* last draw, 0: not yet */
-	bool cancelled;
-};
-
-void scanbar_start(struct scanbar *b, double now);
-/*
- * One call of the scan's progress callback at time now, key being the key
- * read without waiting (or -1) and stop whether a quit signal waits:
- * returns true to cancel (Esc, q, or the signal).  *draw says whether to
- * redraw the bar: only past SCANBAR_DELAY, at most every SCANBAR_INTERVAL.
- */
-bool scanbar_step(struct scanbar *b, double now, int key, bool stop, bool *draw);
-/* "[#######·········]  45%  120 MiB of 260 MiB" in exactly cols columns
- * (or fewer when too narrow for the figures). */
-void scanbar_format(char *out, size_t cap, int cols, uint64_t done, uint64_t total,
-		    const struct tui_glyphs *gl);
 
 #endif

@@ -24,8 +24,13 @@
 #include "memtop/freeze.h"
 #include "memtop/frozen.h"
 #include "memtop/vec.h"
-#include "views.h"
+#include "actions.h"
+#include "drilldown.h"
 #include "keys.h"
+#include "scanbar.h"
+#include "screen.h"
+#include "timetravel.h"
+#include "views.h"
 
 enum { RC_ADDR, RC_INTO, RC_HOLDER, RC_WHERE, RC_NCOLS };
 
@@ -294,7 +299,7 @@ static int scan_step(struct tui_app *a, struct tui_step *st, struct mt_error *er
 	st->taken = time(NULL);
 	st->region = info.region;
 	if (drill_rows_build(&st->rows, &st->res, &st->snap) < 0)
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), -1;
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory"), -1;
 	st->cursor = drill_rows_first_ref(&st->rows);
 	st->top = 0;
 	return 0;
@@ -330,7 +335,7 @@ static void push_step(struct tui_app *a, struct tui_step *st, bool replace)
 	struct tui_drill *d = &a->drill;
 	if (d->n == 0) {
 		list_init(&d->list, drilldown_cols, RC_NCOLS, &drilldown_ops, a, -1);
-		screen_push(a, &drilldown_screen);
+		screen_push(a, &screen_drilldown);
 	}
 	if (replace) {
 		step_free(d->steps[d->n - 1]);
@@ -459,7 +464,7 @@ static struct tui_step *load_step(struct tui_app *a, const struct scanstore_info
 		st->taken = (time_t)info->taken;
 		st->rec_id = info->id;
 		if (drill_rows_build(&st->rows, &st->res, &st->snap) < 0) {
-			mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
+			mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 			step_free(st);
 			st = NULL;
 		} else {
@@ -508,6 +513,16 @@ void drilldown_start(struct tui_app *a)
 	}
 	drill_region_label(label, sizeof(label), &a->detail_region);
 	run_step(a, a->detail_region.start, a->detail_region.end, label, false);
+}
+
+void drilldown_range(struct tui_app *a, uint64_t lo, uint64_t hi, const char *label)
+{
+	if (a->ses.replay) {
+		struct scan_want w = { lo, hi, false, 0 };
+		show_recorded(a, &w, label);
+		return;
+	}
+	run_step(a, lo, hi, label, false);
 }
 
 void drilldown_rescan(struct tui_app *a)
@@ -590,8 +605,8 @@ void drilldown_back(struct tui_app *a)
  * before there was a screen (its process handle, its vector). */
 void drilldown_close(struct tui_app *a)
 {
-	if (screen_open(a, &drilldown_screen))
-		screen_close(a, &drilldown_screen);
+	if (screen_open(a, &screen_drilldown))
+		screen_close(a, &screen_drilldown);
 	else
 		drilldown_free(a);
 }

@@ -1,12 +1,12 @@
 /*
- * events.c - the Events view: the map/unmap log, kept by the TUI across
- * refreshes in a ring of TUI_EVLOG_CAP.
+ * events.c - the Events view: the map/unmap log (eventlog.c).
  */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "eventlog.h"
 #include "views.h"
 
 enum { EC_TIME, EC_KIND, EC_START, EC_SIZE, EC_PERM, EC_CAT, EC_TID, EC_BY, EC_PATH,
@@ -29,11 +29,6 @@ enum { EC_TIME, EC_KIND, EC_START, EC_SIZE, EC_PERM, EC_CAT, EC_TID, EC_BY, EC_P
 static const struct tui_column event_cols[EC_NCOLS] = EVENT_COLS(SHRT_MAX, SHRT_MAX);
 static const struct tui_column event_cols_traced[EC_NCOLS] = EVENT_COLS(100, 90);
 
-static size_t evlog_slot(const struct tui_evlog *l, size_t item)
-{
-	return (l->head + l->cap - l->n + item) % l->cap;
-}
-
 static size_t events_count(void *ctx)
 {
 	return ((struct tui_app *)ctx)->log.n;
@@ -42,10 +37,9 @@ static size_t events_count(void *ctx)
 static int events_compare(void *ctx, size_t ia, size_t ib, int col)
 {
 	const struct tui_evlog *l = &((struct tui_app *)ctx)->log;
-	size_t sa = evlog_slot(l, ia), sb = evlog_slot(l, ib);
-	const struct mt_event *x = &l->v[sa], *y = &l->v[sb];
+	const struct mt_event *x = eventlog_get(l, ia), *y = eventlog_get(l, ib);
 	switch (col) {
-	case EC_TIME: return cmp_u64(l->seq[sa], l->seq[sb]);
+	case EC_TIME: return cmp_u64(eventlog_seq(l, ia), eventlog_seq(l, ib));
 	case EC_KIND: return cmp_u64(x->kind, y->kind);
 	case EC_START: return cmp_u64(x->start, y->start);
 	case EC_SIZE: return cmp_u64(x->end - x->start, y->end - y->start);
@@ -59,7 +53,7 @@ static int events_compare(void *ctx, size_t ia, size_t ib, int col)
 static void events_row(void *ctx, const struct tui_row *row, size_t item)
 {
 	struct tui_app *a = ctx;
-	const struct mt_event *e = &a->log.v[evlog_slot(&a->log, item)];
+	const struct mt_event *e = eventlog_get(&a->log, item);
 	char b[64], perms[5];
 	time_t t = (time_t)e->time;
 	struct tm tm;
@@ -98,7 +92,7 @@ static void events_row(void *ctx, const struct tui_row *row, size_t item)
 static void events_text(void *ctx, size_t item, char *buf, size_t cap)
 {
 	struct tui_app *a = ctx;
-	const struct mt_event *e = &a->log.v[evlog_slot(&a->log, item)];
+	const struct mt_event *e = eventlog_get(&a->log, item);
 	snprintf(buf, cap, "%s %012" PRIx64 " %s %s", e->kind == MT_EV_MAP ? "map" : "unmap",
 		 e->start, region_category_name(e->category), e->path);
 }
@@ -106,7 +100,7 @@ static void events_text(void *ctx, size_t item, char *buf, size_t cap)
 static uint64_t events_key(void *ctx, size_t item)
 {
 	const struct tui_evlog *l = &((struct tui_app *)ctx)->log;
-	return l->seq[evlog_slot(l, item)];
+	return eventlog_seq(l, item);
 }
 
 static const struct tui_list_ops events_ops = {
@@ -116,118 +110,6 @@ static const struct tui_list_ops events_ops = {
 	.text = events_text,
 	.key = events_key,
 };
-
-void eventlog_free(struct tui_evlog *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[evlog_slot(l, i)].path);
-	free(l->v);
-	free(l->seq);
-	memset(l, 0, sizeof(*l));
-}
-
-int eventlog_copy(struct tui_evlog *dst, const struct tui_evlog *src)
-{
-	memset(dst, 0, sizeof(*dst));
-	if (!src->v)
-		return 0;
-	dst->v = calloc(src->cap, sizeof(*dst->v));
-	dst->seq = calloc(src->cap, sizeof(*dst->seq));
-	if (!dst->v || !dst->seq) {
-		eventlog_free(dst);
-		return -1;
-	}
-	dst->cap = src->cap;
-	dst->head = src->head;
-	dst->next_seq = src->next_seq;
-	memcpy(dst->seq, src->seq, src->cap * sizeof(*dst->seq));
-	for (size_t i = 0; i < src->n; i++) {
-		size_t k = evlog_slot(src, i);
-		dst->v[k] = src->v[k];
-		dst->v[k].path = strdup(src->v[k].path ? src->v[k].path : "");
-		if (!dst->v[k].path) {
-			/* Slots not reached are zeroed: free every one. */
-			for (size_t j = 0; j < dst->cap; j++)
-				free(dst->v[j].path);
-			free(dst->v);
-			free(dst->seq);
-			memset(dst, 0, sizeof(*dst));
-			return -1;
-		}
-	}
-	dst->n = src->n;
-	return 0;
-}
-
-/* Copy the latest refresh's events in; the oldest fall out when full. */
-void eventlog_add(struct tui_evlog *l, const struct mt_events *ev)
-{
-	if (!l->v) {
-		l->v = calloc(TUI_EVLOG_CAP, sizeof(*l->v));
-		l->seq = calloc(TUI_EVLOG_CAP, sizeof(*l->seq));
-		if (!l->v || !l->seq) {
-			free(l->v);
-			free(l->seq);
-			l->v = NULL;
-			l->seq = NULL;
-			return;
-		}
-		l->cap = TUI_EVLOG_CAP;
-	}
-	for (size_t i = 0; i < ev->n; i++) {
-		char *path = strdup(ev->v[i].path ? ev->v[i].path : "");
-		if (!path)
-			return;
-		struct mt_event *slot = &l->v[l->head];
-		if (l->n == l->cap)
-			free(slot->path);
-		else
-			l->n++;
-		*slot = ev->v[i];
-		slot->path = path;
-		l->seq[l->head] = l->next_seq++;
-		l->head = (l->head + 1) % l->cap;
-	}
-}
-
-/* mt_perm bits from a traced call's protection and flags. */
-static uint8_t perms_bits(const struct mt_tevent *e)
-{
-	char p[5];
-	origins_event_perms(e, p);
-	return (uint8_t)((p[0] == 'r' ? MT_PERM_R : 0) | (p[1] == 'w' ? MT_PERM_W : 0) |
-			 (p[2] == 'x' ? MT_PERM_X : 0) | (p[3] == 's' ? MT_PERM_SHARED : 0));
-}
-
-void eventlog_add_traced(struct tui_evlog *l, const struct mt_traced *t,
-			 const struct mt_events *diff, const struct mt_snapshot *s)
-{
-	struct mt_events ev = { 0 };
-	ev.v = calloc(t->events.n + diff->n + 1, sizeof(*ev.v));
-	if (!ev.v)
-		return;
-	for (size_t i = 0; i < t->events.n; i++) {
-		const struct mt_tevent *e = &t->events.v[i];
-		ev.v[ev.n++] = (struct mt_event){
-			.kind = e->kind == MT_TEV_MAP ? MT_EV_MAP : MT_EV_UNMAP,
-			.time = e->time, .start = e->start,
-			.end = e->start + origins_event_len(e, s), .perms = perms_bits(e),
-			.category = origins_event_category(e, s), .path = e->path ? e->path : "",
-			.traced = true, .tid = e->tid,
-			.origin = e->stack >= 0 ? (uint32_t)e->stack + 1 : 0,
-		};
-	}
-	for (size_t i = 0; i < diff->n; i++)
-		if (!traced_explains(t, &diff->v[i]))
-			ev.v[ev.n++] = diff->v[i];
-	eventlog_add(l, &ev);
-	free(ev.v);
-}
-
-const struct mt_event *eventlog_get(const struct tui_evlog *l, size_t item)
-{
-	return &l->v[evlog_slot(l, item)];
-}
 
 void events_view_traced(struct tui_app *a)
 {

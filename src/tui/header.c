@@ -1,7 +1,6 @@
 /*
- * header.c - what frames every screen: the header (process, sizes, the
- * map count meter, headroom), the view tabs, the function bar, and the
- * help screen, the last two generated from the key-binding table.
+ * header.c - the header that frames every screen: the process, sizes, the
+ * map count meter, headroom, and the view tabs.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -11,14 +10,12 @@
 
 #include "memtop/format.h"
 #include "app.h"
+#include "header.h"
 #include "keys.h"
+#include "screen.h"
 #include "theme.h"
-
-unsigned tui_scope(const struct tui_app *a)
-{
-	const struct tui_screen *s = screen_top(a);
-	return s ? s->scope(a) : SC_MONITOR;
-}
+#include "timetravel.h"
+#include "views.h"
 
 static void label(WINDOW *w, const char *l, const char *v)
 {
@@ -239,8 +236,8 @@ static void line_tabs(struct tui_app *a, WINDOW *w, int width)
 		wattrset(w, theme(TC_NORMAL));
 		waddch(w, ' ');
 	}
-	const struct tui_list *l = screen_open(a, &detail_screen) ||
-		screen_open(a, &traces_screen) ? NULL : views_list(a);
+	const struct tui_list *l = screen_open(a, &screen_detail) ||
+		screen_open(a, &screen_traces) ? NULL : views_list(a);
 	if (l && l->filter[0] && a->view != VIEW_SUMMARY) {
 		char f[256], fit[200];
 		int x = getcurx(w) + 1;
@@ -282,148 +279,4 @@ void header_draw(struct tui_app *a, WINDOW *w, int width)
 	line_sizes(a, w, width);
 	line_headroom(a, w, width);
 	line_tabs(a, w, width);
-}
-
-/* ------------------------------------------------------------------ */
-/* The function bar. */
-
-/* Calls fn for each item of the bar in scope with its x and width;
- * stops when fn returns true. */
-static int bar_walk(struct tui_app *a, int width,
-		    bool (*fn)(void *ctx, const struct tui_binding *b, int x, int kw, int lw),
-		    void *ctx)
-{
-	unsigned scope = tui_scope(a);
-	int x = 0;
-	for (size_t i = 0; i < tui_n_bindings; i++) {
-		const struct tui_binding *b = &tui_bindings[i];
-		if (!b->fbar || !keys_in_force(i, scope))
-			continue;
-		int kw = (int)strlen(b->name), lw = (int)strlen(b->fbar);
-		if (lw < 6)
-			lw = 6;
-		if (x + kw + lw > width)
-			break;
-		if (fn(ctx, b, x, kw, lw))
-			return (int)b->action;
-		x += kw + lw;
-	}
-	return -1;
-}
-
-static bool bar_draw_item(void *ctx, const struct tui_binding *b, int x, int kw, int lw)
-{
-	WINDOW *w = ctx;
-	wattrset(w, theme(TC_FKEY));
-	mvwaddstr(w, 0, x, b->name);
-	wattrset(w, theme(TC_FLABEL));
-	wprintw(w, "%-*s", lw, b->fbar);
-	(void)kw;
-	return false;
-}
-
-struct hit {
-	int x;
-};
-
-static bool bar_hit(void *ctx, const struct tui_binding *b, int x, int kw, int lw)
-{
-	const struct hit *h = ctx;
-	(void)b;
-	return h->x >= x && h->x < x + kw + lw;
-}
-
-int footer_action_at(struct tui_app *a, int x)
-{
-	struct hit h = { x };
-	return bar_walk(a, a->cols, bar_hit, &h);
-}
-
-void footer_draw(struct tui_app *a, WINDOW *w, int width)
-{
-	werase(w);
-	if (a->prompt != PROMPT_NONE) {
-		char fit[256];
-		const char *name = a->prompt == PROMPT_SEARCH ? "Search: " :
-			a->prompt == PROMPT_JUMP ? "Jump to (HH:MM[:SS], date, #N): " : "Filter: ";
-		wattrset(w, theme(TC_PROMPT));
-		mvwaddstr(w, 0, 0, name);
-		wattrset(w, theme(TC_NORMAL));
-		text_fit(fit, sizeof(fit), a->prompt_buf, strlen(a->prompt_buf),
-			 width - 30, TEXT_CUT_LEFT, a->gl->utf8);
-		waddstr(w, fit);
-		int cx = getcurx(w);
-		wattrset(w, theme(TC_DIM));
-		right(w, 0, width, cx + 2, "Enter: done  Esc: cancel", theme(TC_DIM));
-		wmove(w, 0, cx);
-		return;
-	}
-	/* A message takes the function bar's place while it lasts, so that
-	 * the header (time to a limit included) stays whole. */
-	if (a->status[0]) {
-		wattrset(w, theme(a->status_warn ? TC_CRIT : TC_WARN));
-		mvwaddnstr(w, 0, 0, a->status, width);
-		int x = getcurx(w);
-		if (x > 0 && x < width)
-			wprintw(w, "%*s", width - x, "");
-		wattrset(w, theme(TC_NORMAL));
-		return;
-	}
-	bar_walk(a, width, bar_draw_item, w);
-	int x = getcurx(w);
-	wattrset(w, theme(TC_FLABEL));
-	if (x > 0 && x < width)
-		wprintw(w, "%*s", width - x, "");
-	wattrset(w, theme(TC_NORMAL));
-}
-
-/* ------------------------------------------------------------------ */
-/* Help: the key table for the screen it was opened from, and a legend. */
-
-static const struct tui_column help_cols[] = {
-	{ "KEYS", 18, false, false, 0, false },
-	{ "ACTION", 0, false, false, 0, false },
-};
-
-void help_init(struct tui_app *a)
-{
-	struct tui_lines *hl = &a->help_lines;
-	unsigned scope = tui_scope(a);
-	char keys[128];
-	const char *help;
-	hl->n = 0;
-	for (int i = 0; keys_help_line(scope, i, keys, sizeof(keys), &help); i++)
-		lines_add(hl, LINE_PLAIN, keys, "%s", help);
-	lines_add(hl, LINE_PLAIN, "mouse", "%s", a->mouse ?
-		  "wheel scrolls; click a tab, a column title (sort), a row (again: open)" :
-		  "off (--no-mouse)");
-	if (scope == SC_REFS) {
-		lines_add(hl, LINE_TITLE, "", "%s", "");
-		lines_add(hl, LINE_TITLE, "References", "%s", "who holds a pointer into the "
-			  "target, grouped by the region holding it");
-		lines_add(hl, LINE_TITLE, "HELD BY", "%s", "C++ class or [heap SIZE], "
-			  "symbol+offset, thread, or region+offset");
-		lines_add(hl, LINE_TITLE, "Chain", "%s", "the steps followed; Esc goes back one");
-	} else if (scope != SC_PICKER) {
-		lines_add(hl, LINE_TITLE, "", "%s", "");
-		lines_add(hl, LINE_TITLE, "Regions", "%s", "+ new since the last refresh, "
-			  "- unmapped (shown once)");
-		lines_add(hl, LINE_TITLE, "Files", "%s", "SIZES: regions of one size, "
-			  "\"256 KiB x 1800\"; HISTORY: region count over time");
-		lines_add(hl, LINE_TITLE, "Header", "%s", "time left is shown when the "
-			  "trend points at the map count limit or RLIMIT_AS");
-	}
-	lines_add(hl, LINE_DIM, "", "%s", "Any other key closes this help.");
-	list_free(&a->help_list);
-	list_init(&a->help_list, help_cols, 2, &lines_ops, hl, -1);
-	a->help_list.no_cursor = true;
-	list_rebuild(&a->help_list);
-}
-
-void help_draw(struct tui_app *a, WINDOW *w, int h, int width)
-{
-	wattrset(w, theme(TC_VALUE));
-	mvwprintw(w, 0, 0, "memtop %s - keys", MEMTOP_VERSION);
-	wattrset(w, theme(TC_NORMAL));
-	list_draw(&a->help_list, w, 1, 0, h - 1, width);
 }

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "keys.h"
-#include "memtop/tui.h"
 
 #define CTRL(c) ((c) & 0x1f)
 
@@ -14,7 +13,7 @@
  * Order matters: the help screen lists actions in this order, and the
  * function bar shows the labelled bindings in this order.
  */
-const struct tui_binding tui_bindings[] = {
+const struct tui_binding keys_bindings[] = {
 	/* Time travel in a replay, in atop's keys; first, so that they win
 	 * over Home, End and b of the live screen. */
 	{ 't', ACT_STEP_NEXT, SC_REPLAY, "t", "replay: the next sample", "Next" },
@@ -64,7 +63,8 @@ const struct tui_binding tui_bindings[] = {
 	{ '5', ACT_VIEW_5, SC_MONITOR | SC_DETAIL, "5", "Events: the map/unmap log", NULL },
 	{ '6', ACT_VIEW_6, SC_MONITOR | SC_DETAIL, "6", "Threads: their stacks", NULL },
 	{ '\n', ACT_ENTER, SC_MONITOR, "Enter",
-	  "open the selected region (a file: its regions)", "Detail" },
+	  "open the selected region (a file: its regions; unmapped code: who still points "
+	  "into it)", "Detail" },
 	{ KEY_ENTER, ACT_ENTER, SC_MONITOR, NULL, NULL, NULL },
 	{ '\r', ACT_ENTER, SC_MONITOR, NULL, NULL, NULL },
 	{ '\n', ACT_ENTER, SC_PICKER, "Enter", "watch the selected process", "Attach" },
@@ -84,6 +84,15 @@ const struct tui_binding tui_bindings[] = {
 	{ 'b', ACT_TRACES, SC_MONITOR, "b",
 	  "backtraces of every thread (stops the target briefly)", "Btrace" },
 	{ 'b', ACT_TRACES, SC_TRACES, "b", "take the backtraces again", "Again" },
+	{ 'H', ACT_HEAP, SC_MONITOR, "H",
+	  "heap census by arena and class (glibc malloc; stops the target for the walk)", NULL },
+	{ 'H', ACT_HEAP, SC_HEAP, "H", "take the census again (growth since the first)", "Again" },
+	{ 'L', ACT_LEAKS, SC_HEAP, "L", "census with the leak search", "Leaks" },
+	{ '\n', ACT_ENTER, SC_HEAP, "Enter",
+	  "on a leak group: who points to its first example (the drill-down); on unloaded "
+	  "code: who still points into it", "Refs" },
+	{ KEY_ENTER, ACT_ENTER, SC_HEAP, NULL, NULL, NULL },
+	{ '\r', ACT_ENTER, SC_HEAP, NULL, NULL, NULL },
 	{ TUI_KEY_ESC, ACT_BACK, SC_ALL, "Esc", "back; in a list, clear the filter", NULL },
 	{ KEY_BACKSPACE, ACT_BACK, SC_ALL, "Bksp", NULL, NULL },
 	{ TUI_KEY_DEL, ACT_BACK, SC_ALL, NULL, NULL, NULL },
@@ -96,22 +105,22 @@ const struct tui_binding tui_bindings[] = {
 	{ 'q', ACT_QUIT, SC_ALL, "q", NULL, NULL },
 };
 
-const size_t tui_n_bindings = sizeof(tui_bindings) / sizeof(tui_bindings[0]);
+const size_t keys_n_bindings = sizeof(keys_bindings) / sizeof(keys_bindings[0]);
 
 enum tui_action keys_lookup(int key, unsigned scope)
 {
-	for (size_t i = 0; i < tui_n_bindings; i++)
-		if (tui_bindings[i].key == key && (tui_bindings[i].scope & scope))
-			return tui_bindings[i].action;
+	for (size_t i = 0; i < keys_n_bindings; i++)
+		if (keys_bindings[i].key == key && (keys_bindings[i].scope & scope))
+			return keys_bindings[i].action;
 	return ACT_NONE;
 }
 
 int keys_in_force(size_t i, unsigned scope)
 {
-	if (!(tui_bindings[i].scope & scope))
+	if (!(keys_bindings[i].scope & scope))
 		return 0;
 	for (size_t j = 0; j < i; j++)
-		if (tui_bindings[j].key == tui_bindings[i].key && (tui_bindings[j].scope & scope))
+		if (keys_bindings[j].key == keys_bindings[i].key && (keys_bindings[j].scope & scope))
 			return 0;
 	return 1;
 }
@@ -122,8 +131,8 @@ int keys_in_force(size_t i, unsigned scope)
 static size_t alias_end(size_t b)
 {
 	size_t k = b + 1;
-	while (k < tui_n_bindings && tui_bindings[k].action == tui_bindings[b].action &&
-	       !tui_bindings[k].help)
+	while (k < keys_n_bindings && keys_bindings[k].action == keys_bindings[b].action &&
+	       !keys_bindings[k].help)
 		k++;
 	return k;
 }
@@ -133,15 +142,15 @@ static size_t alias_end(size_t b)
 static int run_in_force(size_t b, unsigned scope)
 {
 	for (size_t k = b; k < alias_end(b); k++)
-		if (tui_bindings[k].name && keys_in_force(k, scope))
+		if (keys_bindings[k].name && keys_in_force(k, scope))
 			return 1;
 	return 0;
 }
 
 static long help_binding(unsigned scope, int i)
 {
-	for (size_t b = 0; b < tui_n_bindings; b++)
-		if (tui_bindings[b].help && run_in_force(b, scope) && i-- == 0)
+	for (size_t b = 0; b < keys_n_bindings; b++)
+		if (keys_bindings[b].help && run_in_force(b, scope) && i-- == 0)
 			return (long)b;
 	return -1;
 }
@@ -162,7 +171,7 @@ int keys_help_line(unsigned scope, int i, char *keys, size_t cap, const char **h
 	size_t o = 0;
 	keys[0] = '\0';
 	for (size_t k = (size_t)b; k < alias_end((size_t)b); k++) {
-		const struct tui_binding *t = &tui_bindings[k];
+		const struct tui_binding *t = &keys_bindings[k];
 		/* A key shadowed by an earlier binding does something else. */
 		if (!t->name || !keys_in_force(k, scope))
 			continue;
@@ -171,11 +180,11 @@ int keys_help_line(unsigned scope, int i, char *keys, size_t cap, const char **h
 			break;
 		o += (size_t)w;
 	}
-	*help = tui_bindings[b].help;
+	*help = keys_bindings[b].help;
 	return 1;
 }
 
-void tui_print_keys(FILE *out)
+void keys_print(FILE *out)
 {
 	static const struct {
 		unsigned scope;
@@ -185,6 +194,7 @@ void tui_print_keys(FILE *out)
 		{ SC_DETAIL, "In a region's detail" },
 		{ SC_REFS, "In the references (the drill-down)" },
 		{ SC_TRACES, "In the backtraces" },
+		{ SC_HEAP, "In the heap census" },
 		{ SC_PICKER, "In the process picker" },
 		{ SC_REPLAY, "In a replay (-r FILE), besides the keys on the screen" },
 		{ SC_SCANS, "In a replay's list of recorded scans (L)" },
@@ -198,7 +208,7 @@ void tui_print_keys(FILE *out)
 		for (int i = 0; keys_help_line(scope, i, keys, sizeof(keys), &help); i++) {
 			/* Keys that work everywhere are listed once, first. */
 			long b = help_binding(scope, i);
-			if (scope != SC_MONITOR && (tui_bindings[b].scope & SC_MONITOR) &&
+			if (scope != SC_MONITOR && (keys_bindings[b].scope & SC_MONITOR) &&
 			    keys_in_force((size_t)b, scope))
 				continue;
 			fprintf(out, "  %-20s %s\n", keys, help);

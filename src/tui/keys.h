@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Keys as getch returns them that curses has no name for. */
 #define TUI_KEY_ESC 27
@@ -51,6 +52,8 @@ enum tui_action {
 	ACT_BACK,
 	ACT_REFS,   /* region detail: who points into it; drill-down: again */
 	ACT_TRACES, /* backtraces of every thread */
+	ACT_HEAP,   /* a heap census (again) */
+	ACT_LEAKS,  /* a heap census with the leak search */
 	ACT_STEP_NEXT, /* replay: the next sample */
 	ACT_STEP_PREV, /* replay: the previous sample */
 	ACT_JUMP,      /* replay: the sample at a time */
@@ -69,8 +72,10 @@ enum tui_scope {
 	/* Added to the views' and the detail's scope in a replay; its keys
 	 * come first in the table, so they win over the live ones. */
 	SC_REPLAY = 1u << 5,
-	SC_SCANS = 1u << 6,   /* a replay's list of recorded scans */
-	SC_ALL = SC_MONITOR | SC_DETAIL | SC_PICKER | SC_REFS | SC_TRACES | SC_SCANS,
+	SC_HEAP = 1u << 6,    /* the heap census */
+	SC_SCANS = 1u << 7,   /* a replay's list of recorded scans */
+	SC_ALL = SC_MONITOR | SC_DETAIL | SC_PICKER | SC_REFS | SC_TRACES | SC_HEAP |
+		 SC_SCANS,
 };
 
 struct tui_binding {
@@ -83,8 +88,8 @@ struct tui_binding {
 	const char *fbar;   /* label in the function bar, NULL if not there */
 };
 
-extern const struct tui_binding tui_bindings[];
-extern const size_t tui_n_bindings;
+extern const struct tui_binding keys_bindings[];
+extern const size_t keys_n_bindings;
 
 /* The action of key in scope, ACT_NONE if it has none.  The first
  * binding in the table wins: a replay's keys shadow the live ones. */
@@ -98,5 +103,8 @@ int keys_in_force(size_t i, unsigned scope);
  * bytes) and the help text; false past the last line. */
 int keys_help_lines(unsigned scope);
 int keys_help_line(unsigned scope, int i, char *keys, size_t cap, const char **help);
+
+/* The bindings, grouped by screen, for --help (tui_print_keys). */
+void keys_print(FILE *out);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "memtop/vec.h"
 #include "app.h"
+#include "lines.h"
 #include "theme.h"
 
 struct tui_line *lines_add(struct tui_lines *l, int kind, const char *name,

@@ -7,6 +7,7 @@
 
 #include "memtop/format.h"
 #include "app.h"
+#include "picker.h"
 #include "theme.h"
 
 enum { PC_PID, PC_USER, PC_THR, PC_MAPS, PC_RSS, PC_CMD, PC_NCOLS };

@@ -10,9 +10,13 @@
 
 #include "memtop/replay.h"
 #include "app.h"
+#include "detail.h"
 #include "keys.h"
 #include "list.h"
+#include "scans.h"
+#include "screen.h"
 #include "theme.h"
+#include "timetravel.h"
 #include "views.h"
 
 enum { SC_TAKEN, SC_SAMPLE, SC_STEP, SC_RANGE, SC_LABEL, SC_NCOLS };
@@ -100,7 +104,7 @@ void scans_open(struct tui_app *a)
 	list_init(&a->scans_list, scan_cols, SC_NCOLS, &scans_ops, a, SC_TAKEN);
 	a->scans_list.empty = "no scans";
 	list_rebuild(&a->scans_list);
-	screen_push(a, &scans_screen);
+	screen_push(a, &screen_scans);
 }
 
 static void scans_draw(struct tui_app *a, WINDOW *w, int h, int width)
@@ -151,7 +155,7 @@ static void scans_close(struct tui_app *a)
 	list_free(&a->scans_list);
 }
 
-const struct tui_screen scans_screen = {
+const struct tui_screen screen_scans = {
 	.name = "scans",
 	.draw = scans_draw,
 	.list = scans_list_of,

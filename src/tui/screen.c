@@ -14,11 +14,25 @@
 #include <stdbool.h>
 
 #include "app.h"
+#include "detail.h"
+#include "drilldown.h"
+#include "help.h"
 #include "keys.h"
+#include "picker.h"
+#include "screen.h"
+#include "heapview.h"
+#include "traces.h"
+#include "views.h"
 
 const struct tui_screen *screen_top(const struct tui_app *a)
 {
 	return a->depth ? a->stack[a->depth - 1] : NULL;
+}
+
+unsigned screen_scope(const struct tui_app *a)
+{
+	const struct tui_screen *s = screen_top(a);
+	return s ? s->scope(a) : SC_MONITOR;
 }
 
 bool screen_open(const struct tui_app *a, const struct tui_screen *s)
@@ -82,7 +96,7 @@ static void clear_filter(struct tui_app *a)
 		list_set_filter(l, "");
 }
 
-const struct tui_screen picker_screen = {
+const struct tui_screen screen_picker = {
 	.name = "picker",
 	.draw = picker_draw,
 	.list = picker_list_of,
@@ -117,12 +131,12 @@ static void views_back(struct tui_app *a)
 			a->view = VIEW_FILES;
 			a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 		}
-	} else if (a->depth >= 2 && a->stack[a->depth - 2] == &picker_screen) {
+	} else if (a->depth >= 2 && a->stack[a->depth - 2] == &screen_picker) {
 		tui_leave(a);
 	}
 }
 
-const struct tui_screen views_screen = {
+const struct tui_screen screen_views = {
 	.name = "views",
 	.draw = views_draw,
 	.list = views_list,
@@ -143,7 +157,7 @@ static unsigned detail_scope(const struct tui_app *a)
 	return SC_DETAIL | replay_bit(a);
 }
 
-const struct tui_screen detail_screen = {
+const struct tui_screen screen_detail = {
 	.name = "detail",
 	.draw = detail_draw,
 	.list = detail_list_of,
@@ -163,7 +177,7 @@ static unsigned drilldown_scope(const struct tui_app *a)
 	return SC_REFS;
 }
 
-const struct tui_screen drilldown_screen = {
+const struct tui_screen screen_drilldown = {
 	.name = "drill-down",
 	.draw = drilldown_draw,
 	.list = drilldown_list_of,
@@ -185,12 +199,35 @@ static unsigned traces_scope(const struct tui_app *a)
 	return SC_TRACES;
 }
 
-const struct tui_screen traces_screen = {
+const struct tui_screen screen_traces = {
 	.name = "backtraces",
 	.draw = traces_draw,
 	.list = traces_list_of,
 	.scope = traces_scope,
 	.close = traces_free,
+};
+
+/* ---- the heap census ------------------------------------------------------- */
+
+static struct tui_list *heap_list_of(struct tui_app *a)
+{
+	return &a->heap.list;
+}
+
+static unsigned heap_scope(const struct tui_app *a)
+{
+	(void)a;
+	return SC_HEAP;
+}
+
+/* Closing it keeps the censuses: growth is against the session's first. */
+const struct tui_screen screen_heap = {
+	.name = "heap census",
+	.draw = heapview_draw,
+	.list = heap_list_of,
+	.scope = heap_scope,
+	.enter = heapview_enter,
+	.close = heapview_closed,
 };
 
 /* ---- help -------------------------------------------------------------------- */
@@ -216,7 +253,7 @@ static bool help_key(struct tui_app *a, enum tui_action act)
 	return true;
 }
 
-const struct tui_screen help_screen = {
+const struct tui_screen screen_help = {
 	.name = "help",
 	.draw = help_draw,
 	.list = help_list_of,

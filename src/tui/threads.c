@@ -23,7 +23,7 @@ static size_t threads_count(void *ctx)
 	return s ? s->n_threads : 0;
 }
 
-const struct mt_region *thread_stack(const struct mt_snapshot *s, const struct mt_thread *t)
+const struct mt_region *threads_stack(const struct mt_snapshot *s, const struct mt_thread *t)
 {
 	if (t->stack_region >= 0 && (size_t)t->stack_region < s->n_regions)
 		return &s->regions[t->stack_region];
@@ -34,7 +34,7 @@ static int threads_compare(void *ctx, size_t ia, size_t ib, int col)
 {
 	const struct mt_snapshot *s = app_snap(ctx);
 	const struct mt_thread *x = &s->threads[ia], *y = &s->threads[ib];
-	const struct mt_region *rx = thread_stack(s, x), *ry = thread_stack(s, y);
+	const struct mt_region *rx = threads_stack(s, x), *ry = threads_stack(s, y);
 	switch (col) {
 	case TH_TID: return cmp_i64(x->tid, y->tid);
 	case TH_NAME: return strcmp(x->name, y->name);
@@ -51,7 +51,7 @@ static void threads_row(void *ctx, const struct tui_row *row, size_t item)
 {
 	const struct mt_snapshot *s = app_snap(ctx);
 	const struct mt_thread *t = &s->threads[item];
-	const struct mt_region *r = thread_stack(s, t);
+	const struct mt_region *r = threads_stack(s, t);
 	char b[64];
 	snprintf(b, sizeof(b), "%d", t->tid);
 	list_cell(row, TH_TID, b, theme(TC_NORMAL), TEXT_CUT_RIGHT);

@@ -17,6 +17,11 @@
 #include "memtop/format.h"
 #include "memtop/vec.h"
 #include "app.h"
+#include "detail.h"
+#include "drilldown.h"
+#include "eventlog.h"
+#include "screen.h"
+#include "timetravel.h"
 #include "views.h"
 
 #define CHECKPOINTS_MAX 64
@@ -63,7 +68,7 @@ int timetravel_open(struct tui_app *a, struct mt_error *err)
 	a->checkpoint_every = every > CHECKPOINT_EVERY_MIN ? every : CHECKPOINT_EVERY_MIN;
 	timetravel_goto(a, 0);
 	if (!a->ses.have_snap)
-		return mt_error_set(err, MT_EXIT_BADFILE, 0, "%s", a->status);
+		return mt_error_set(err, MT_ERR_BADFILE, 0, "%s", a->status);
 	tui_status_clear(a);
 	say_session(a);
 	return 0;
@@ -235,7 +240,7 @@ void timetravel_goto(struct tui_app *a, size_t k)
 	 * still point into what was there before. */
 	if (!shown && a->ses.have_snap) {
 		views_refresh(a);
-		if (screen_open(a, &detail_screen))
+		if (screen_open(a, &screen_detail))
 			detail_refresh(a);
 	}
 	if (drilldown_open(a))

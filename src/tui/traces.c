@@ -11,8 +11,12 @@
 #include <string.h>
 
 #include "memtop/frozen.h"
-#include "views.h"
+#include "actions.h"
 #include "keys.h"
+#include "lines.h"
+#include "screen.h"
+#include "traces.h"
+#include "views.h"
 
 static const struct tui_column trace_cols[] = {
 	{ "THREAD", 14, false, false, 0, false },
@@ -40,13 +44,13 @@ static int unwind_work(void *arg, const struct frozen *f, struct mt_error *err)
 	const struct freeze *fz = f->freeze;
 	struct pages pg;
 	if (pages_open(&pg, f->pid, f->snap) < 0)
-		return mt_error_set(err, MT_EXIT_EXITED, ESRCH, "process %d exited", (int)f->pid),
+		return mt_error_set(err, MT_ERR_EXITED, ESRCH, "process %d exited", (int)f->pid),
 		       -1;
 	struct unwind_stack *v = calloc(fz->n_threads ? fz->n_threads : 1, sizeof(*v));
 	size_t n = 0;
 	if (!v) {
 		pages_close(&pg);
-		return mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory"), -1;
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory"), -1;
 	}
 	for (size_t i = 0; i < fz->n_threads; i++) {
 		const struct freeze_thread *t = &fz->threads[i];
@@ -232,12 +236,12 @@ void traces_take(struct tui_app *a)
 		return;
 	}
 	build_lines(a);
-	if (!screen_open(a, &traces_screen)) {
+	if (!screen_open(a, &screen_traces)) {
 		list_init(&t->list, trace_cols, 2, &lines_ops, &t->lines, -1);
 		t->list.no_cursor = true;
 		list_rebuild(&t->list);
 		scroll_to_selected(a);
-		screen_push(a, &traces_screen);
+		screen_push(a, &screen_traces);
 	} else {
 		list_rebuild(&t->list);
 	}
@@ -245,7 +249,7 @@ void traces_take(struct tui_app *a)
 
 void traces_close(struct tui_app *a)
 {
-	screen_close(a, &traces_screen);
+	screen_close(a, &screen_traces);
 }
 
 void traces_free(struct tui_app *a)

@@ -22,8 +22,22 @@
 #include "memtop/clock.h"
 #include "memtop/tui.h"
 #include "app.h"
+#include "detail.h"
+#include "drilldown.h"
+#include "footer.h"
+#include "header.h"
+#include "heapview.h"
+#include "help.h"
 #include "keys.h"
+#include "lines.h"
+#include "picker.h"
+#include "scans.h"
+#include "screen.h"
+#include "terminal.h"
 #include "theme.h"
+#include "timetravel.h"
+#include "traces.h"
+#include "views.h"
 
 /* Set by SIGINT, SIGTERM and SIGHUP: the loop ends curses and returns. */
 static volatile sig_atomic_t quit_signal;
@@ -108,7 +122,7 @@ int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err)
 {
 	int rc = session_next(&a->ses, err);
 	if (rc > 0)
-		mt_error_set(err, MT_EXIT_OK, 0, "the last sample of the recording");
+		mt_error_set(err, MT_ERR_NONE, 0, "the last sample of the recording");
 	if (rc) {
 		views_refresh(a);
 		return -1;
@@ -118,7 +132,7 @@ int tui_fold(struct tui_app *a, bool quiet, struct mt_error *err)
 	if (quiet)
 		return 0;
 	views_refresh(a);
-	if (screen_open(a, &detail_screen))
+	if (screen_open(a, &screen_detail))
 		detail_refresh(a);
 	return 0;
 }
@@ -135,7 +149,7 @@ static void tick(struct tui_app *a, double now)
 		return;
 	}
 	if (tui_fold(a, false, &err)) {
-		if (err.code == MT_EXIT_EXITED || err.code == MT_EXIT_NOPROC) {
+		if (err.kind == MT_ERR_EXITED || err.kind == MT_ERR_NOPROC) {
 			a->exited = true;
 			tui_warn(a, "process %d has exited: this is its last state (q quits)",
 				 (int)a->ses.pid);
@@ -165,6 +179,7 @@ static int attach(struct tui_app *a, pid_t pid, struct mt_error *err)
 static void detach(struct tui_app *a)
 {
 	views_free(a);
+	heapview_free(a); /* the census's baseline belongs to the session */
 	/* The next process picked is a new session of the recording. */
 	session_close(&a->ses, NULL);
 	a->exited = a->paused = false;
@@ -276,7 +291,7 @@ static void set_view(struct tui_app *a, int v)
 {
 	if (v < 0 || v >= VIEW_COUNT)
 		return;
-	screen_pop_to(a, &views_screen);
+	screen_pop_to(a, &screen_views);
 	a->view = (enum tui_view)v;
 	a->dirty_hdr = a->dirty_body = a->dirty_foot = true;
 }
@@ -296,12 +311,12 @@ void tui_pick(struct tui_app *a)
 	}
 	tui_status_clear(a);
 	a->view = VIEW_SUMMARY;
-	screen_push(a, &views_screen);
+	screen_push(a, &screen_views);
 }
 
 void tui_leave(struct tui_app *a)
 {
-	screen_pop_to(a, &views_screen);
+	screen_pop_to(a, &screen_views);
 	screen_pop(a);
 	detach(a);
 	picker_refresh(a);
@@ -330,7 +345,7 @@ static bool perform(struct tui_app *a, enum tui_action act)
 		return false;
 	case ACT_HELP:
 		help_init(a);
-		screen_push(a, &help_screen);
+		screen_push(a, &screen_help);
 		break;
 	case ACT_PAUSE:
 		if (a->ses.replay) {
@@ -391,6 +406,12 @@ static bool perform(struct tui_app *a, enum tui_action act)
 		break;
 	case ACT_TRACES:
 		traces_take(a);
+		break;
+	case ACT_HEAP:
+		heapview_take(a, screen_open(a, &screen_heap) && a->heap.cur.leaks);
+		break;
+	case ACT_LEAKS:
+		heapview_take(a, true);
 		break;
 	case ACT_STEP_NEXT: timetravel_step(a, 1); break;
 	case ACT_STEP_PREV: timetravel_step(a, -1); break;
@@ -490,9 +511,9 @@ static bool on_mouse(struct tui_app *a)
 			set_view(a, header_tab_at(a, ev.x));
 			return true;
 		}
-		if (ev.y >= TUI_HEADER_LINES && screen_top(a) != &help_screen &&
+		if (ev.y >= TUI_HEADER_LINES && screen_top(a) != &screen_help &&
 		    list_click(l, ev.y - TUI_HEADER_LINES, ev.x) == LIST_HIT_SELECTED &&
-		    keys_lookup('\n', tui_scope(a)) == ACT_ENTER)
+		    keys_lookup('\n', screen_scope(a)) == ACT_ENTER)
 			return perform(a, ACT_ENTER);
 	} else {
 		return true;
@@ -516,7 +537,7 @@ static bool on_key(struct tui_app *a, int ch)
 		prompt_key(a, ch);
 		return true;
 	}
-	enum tui_action act = keys_lookup(ch, tui_scope(a));
+	enum tui_action act = keys_lookup(ch, screen_scope(a));
 	const struct tui_screen *s = screen_top(a);
 	if (s->key && s->key(a, act)) {
 		dirty_all(a);
@@ -558,6 +579,7 @@ static void loop(struct tui_app *a)
 		now = clock_mono();
 		if (ch != ERR && !on_key(a, ch))
 			return;
+		heapview_tick(a, now);
 		if (tui_picking(a) && now >= a->next_picker) {
 			picker_refresh(a);
 			a->next_picker = now + (a->opt->delay > PICKER_SECONDS ? a->opt->delay :
@@ -610,6 +632,7 @@ static void app_free(struct tui_app *a)
 	while (a->depth)
 		screen_pop(a);
 	drilldown_close(a); /* what a first step that failed left */
+	heapview_free(a);
 	symbols_cache_free(&a->symbols);
 	views_free(a);
 	list_free(&a->help_list);
@@ -627,11 +650,11 @@ static int screen_begin(struct tui_app *a, SCREEN **scr, struct sigaction old[3]
 {
 	/* Without a terminal the screen would wait for keys forever. */
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-		return mt_error_set(err, MT_EXIT_FAILURE, 0, "the screen needs a terminal on "
+		return mt_error_set(err, MT_ERR_OTHER, 0, "the screen needs a terminal on "
 				    "stdin and stdout; use -b for reports");
 	const char *term = getenv("TERM");
-	if (!tui_term_usable())
-		return mt_error_set(err, MT_EXIT_FAILURE, 0, "no usable terminal: TERM=%s cannot "
+	if (!terminal_usable())
+		return mt_error_set(err, MT_ERR_OTHER, 0, "no usable terminal: TERM=%s cannot "
 				    "move the cursor; set TERM (e.g. xterm) or use -b for reports",
 				    term ? term : "unset");
 	quit_signal = 0;
@@ -639,7 +662,7 @@ static int screen_begin(struct tui_app *a, SCREEN **scr, struct sigaction old[3]
 	*scr = newterm(NULL, stdout, stdin);
 	if (!*scr) {
 		restore_signals(old);
-		return mt_error_set(err, MT_EXIT_FAILURE, 0, "cannot use the terminal (TERM=%s); "
+		return mt_error_set(err, MT_ERR_OTHER, 0, "cannot use the terminal (TERM=%s); "
 				    "try -b", term ? term : "unset");
 	}
 	setup_curses(a);
@@ -655,6 +678,11 @@ static void screen_end(struct tui_app *a, SCREEN *scr, const struct sigaction ol
 	restore_signals(old);
 }
 
+void tui_print_keys(FILE *out)
+{
+	keys_print(out);
+}
+
 int tui_run(const struct mt_options *opt, struct mt_error *err)
 {
 	struct tui_app *a = calloc(1, sizeof(*a));
@@ -663,8 +691,7 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	bool failed = true;
 
 	if (!a) {
-		mt_error_set(err, MT_EXIT_FAILURE, ENOMEM, "out of memory");
-		return MT_EXIT_FAILURE;
+		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	}
 	setlocale(LC_ALL, "");
 	a->opt = opt;
@@ -682,19 +709,19 @@ int tui_run(const struct mt_options *opt, struct mt_error *err)
 	    screen_begin(a, &scr, old, err))
 		goto out;
 	if (tui_picking(a)) {
-		screen_push(a, &picker_screen);
+		screen_push(a, &screen_picker);
 		picker_refresh(a);
 		a->next_picker = clock_mono() + PICKER_SECONDS;
 	} else {
-		screen_push(a, &views_screen);
+		screen_push(a, &screen_views);
 	}
 	loop(a);
 	screen_end(a, scr, old);
 	if (a->exited)
-		mt_error_set(err, MT_EXIT_EXITED, 0, "process %d exited", (int)a->ses.pid);
-	failed = false;
+		mt_error_set(err, MT_ERR_EXITED, 0, "process %d exited", (int)a->ses.pid);
+	failed = a->exited;
 out:
 	app_free(a);
 	free(a);
-	return failed && err->code == MT_EXIT_OK ? MT_EXIT_FAILURE : (int)err->code;
+	return failed ? -1 : 0;
 }

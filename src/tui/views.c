@@ -6,6 +6,9 @@
  */
 #include <stdlib.h>
 
+#include "detail.h"
+#include "eventlog.h"
+#include "heapview.h"
 #include "views.h"
 
 static const char *const titles[VIEW_COUNT] = {
@@ -103,7 +106,7 @@ void views_enter(struct tui_app *a)
 		break;
 	case VIEW_THREADS: {
 		const struct mt_snapshot *s = app_snap(a);
-		const struct mt_region *r = thread_stack(s, &s->threads[item]);
+		const struct mt_region *r = threads_stack(s, &s->threads[item]);
 		if (r)
 			detail_open(a, r);
 		break;
@@ -111,6 +114,12 @@ void views_enter(struct tui_app *a)
 	case VIEW_EVENTS: {
 		const struct mt_event *e = eventlog_get(&a->log, item);
 		const struct mt_snapshot *s = app_snap(a);
+		/* Code unmapped (a library after dlclose): who still points
+		 * into it (a hook left behind is a crash waiting). */
+		if (e->kind == MT_EV_UNMAP && (e->perms & MT_PERM_X)) {
+			heapview_departed_scan(a, e);
+			break;
+		}
 		long k = snapshot_find(s, e->start);
 		if (k >= 0)
 			detail_open(a, &s->regions[k]);

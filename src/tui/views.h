@@ -1,6 +1,6 @@
 /*
- * views.h - the six views of a watched process, one module each, and
- * what they share.  Private to src/tui/.
+ * views.h - the views of a watched process as one screen (views.c), the
+ * six views (one module each), and what they share.  Private to src/tui/.
  */
 #ifndef MEMTOP_TUI_VIEWS_H
 #define MEMTOP_TUI_VIEWS_H
@@ -11,6 +11,21 @@
 #include "memtop/format.h"
 #include "app.h"
 #include "theme.h"
+
+/* The views as one screen (views.c). */
+void views_init(struct tui_app *a);
+void views_free(struct tui_app *a);
+/* Fold a successful refresh into what the TUI keeps across refreshes
+ * (the event log, sparklines); once per model_update. */
+void views_sample(struct tui_app *a);
+/* Rebuild the screens' items and lists from the latest state. */
+void views_refresh(struct tui_app *a);
+/* The list keys act on in the current screen. */
+struct tui_list *views_list(struct tui_app *a);
+void views_draw(struct tui_app *a, WINDOW *w, int h, int width);
+/* Enter on the selection of the current view. */
+void views_enter(struct tui_app *a);
+const char *views_title(enum tui_view v);
 
 /* Set up each view's list over the items it reads from a. */
 void summary_view_init(struct tui_app *a);
@@ -34,19 +49,8 @@ void regions_update(struct tui_app *a);
 /* Files: Enter shows a file's regions. */
 void files_enter(struct tui_app *a, size_t item);
 
-/* Events: the log the TUI keeps across refreshes. */
-void eventlog_add(struct tui_evlog *l, const struct mt_events *ev);
-/* --trace: the traced events, then the diff events none explains. */
-void eventlog_add_traced(struct tui_evlog *l, const struct mt_traced *t,
-			 const struct mt_events *diff, const struct mt_snapshot *s);
-void eventlog_free(struct tui_evlog *l);
-/* Deep copy into dst (not initialised): 0, or -1 with dst empty. */
-int eventlog_copy(struct tui_evlog *dst, const struct tui_evlog *src);
-/* Item 0 is the oldest event held. */
-const struct mt_event *eventlog_get(const struct tui_evlog *l, size_t item);
-
 /* Threads: the stack region of thread t of s, or NULL. */
-const struct mt_region *thread_stack(const struct mt_snapshot *s, const struct mt_thread *t);
+const struct mt_region *threads_stack(const struct mt_snapshot *s, const struct mt_thread *t);
 
 /* Formatting shared by the views. */
 

@@ -3,7 +3,7 @@
  * sample through replay_next and the model, and every stored scan through
  * scanstore_load, checking that what reaches the model is what a live
  * source would give (regions sorted, apart, non-empty; names NUL-free)
- * and that a damaged file is an error with MT_EXIT_BADFILE, not a crash.
+ * and that a damaged file is an error with MT_ERR_BADFILE, not a crash.
  *
  * Two kinds of input.  One that starts with SQLite's magic is a file, and
  * byte mutations of the seed recordings mostly exercise SQLite's own
@@ -214,7 +214,7 @@ static void replay_scans(struct mt_replay *r)
 			struct scanstore_scan sc;
 			if (scanstore_load(replay_db(r), v[i].id, &sc, &err) == 0)
 				check_scan(&sc);
-			else if (err.code == MT_EXIT_OK || !err.msg[0])
+			else if (err.kind == MT_ERR_NONE || !err.msg[0])
 				abort();
 			scanstore_scan_free(&sc);
 		}
@@ -237,7 +237,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	mt_error_clear(&err);
 	if (replay_open(&r, path, 0, &err)) {
-		if (err.code == MT_EXIT_OK || !err.msg[0])
+		if (err.kind == MT_ERR_NONE || !err.msg[0])
 			abort(); /* a failure must say why */
 		return 0;
 	}
@@ -255,7 +255,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cur = !cur;
 		n++;
 	}
-	if (rc < 0 && (err.code == MT_EXIT_OK || !err.msg[0]))
+	if (rc < 0 && (err.kind == MT_ERR_NONE || !err.msg[0]))
 		abort();
 	if (rc > 0 && n != replay_count(r))
 		abort();

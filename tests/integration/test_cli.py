@@ -8,7 +8,8 @@ import unittest
 MEMTOP = os.environ["MEMTOP"]
 MAN = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "memtop.1")
 OPTIONS = ["-p", "--pid", "-d", "--delay", "-b", "--batch", "-n", "--iterations",
-           "--json", "--regions", "--rss", "--refs", "--no-freeze", "--demo",
+           "--json", "--regions", "--rss", "--refs", "--no-freeze", "--heap", "--leaks",
+           "--heap-every", "--demo",
            "--no-color", "--no-mouse", "-h", "--help", "-V", "--version"]
 
 

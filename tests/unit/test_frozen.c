@@ -79,7 +79,7 @@ static int work(void *arg, const struct frozen *f, struct mt_error *err)
 	w->state = freeze_proc_state(f->pid);
 	w->regions = f->snap->n_regions;
 	if (w->fail)
-		return mt_error_set(err, MT_EXIT_FAILURE, 0, "the work failed");
+		return mt_error_set(err, MT_ERR_OTHER, 0, "the work failed");
 	return 0;
 }
 
@@ -93,7 +93,7 @@ static void run(struct child *c, bool no_freeze, struct seen *w, int want)
 	struct mt_error e;
 	mt_error_clear(&e);
 	int rc = frozen_run(&job, &st, &e);
-	if (rc < 0 && w->fail == 0 && (e.code == MT_EXIT_PERM))
+	if (rc < 0 && w->fail == 0 && (e.kind == MT_ERR_PERM))
 		skip(); /* no ptrace here (a container without CAP_SYS_PTRACE) */
 	assert_int_equal(rc, want);
 	assert_int_equal(st.frozen, !no_freeze);
@@ -144,7 +144,7 @@ static void test_scan_finds_the_global(void **state)
 	scan_result_init(&res);
 	mt_error_clear(&e);
 	int rc = frozen_scan(&o, &c->snap, &res, &info, &e);
-	if (rc < 0 && e.code == MT_EXIT_PERM)
+	if (rc < 0 && e.kind == MT_ERR_PERM)
 		skip();
 	assert_int_equal(rc, 0);
 	assert_true(info.stats.frozen);

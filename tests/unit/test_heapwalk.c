@@ -313,6 +313,83 @@ static void test_mmapped(void **state)
 	mem_free(m);
 }
 
+struct visits {
+	struct heapwalk_visit v[16];
+	size_t n;
+};
+
+static int record_visit(void *arg, const struct heapwalk_visit *v)
+{
+	struct visits *vs = arg;
+	if (vs->n < 16)
+		vs->v[vs->n] = *v;
+	vs->n++;
+	return 0;
+}
+
+/* The visitor sees every chunk once, in order, in use by its successor's
+ * bit, the first user word, and the top chunk last. */
+static void test_visit(void **state)
+{
+	(void)state;
+	struct mem *m = mem_new(16 * 1024);
+	uint64_t sizes[] = { 0x30, 0x40, 0x20, 0x50 };
+	uint64_t starts[6];
+	lay_out(m, BASE, BASE + m->len, sizes, 4, 1u << 1, starts);
+	for (int i = 0; i < 4; i++)
+		put64(m, starts[i] + 16, 0x1000 + (uint64_t)i);
+	struct heapwalk_heap h;
+	struct visits vs = { .n = 0 };
+	assert_int_equal(heapwalk_walk(&h, BASE, BASE + m->len, true, record_visit, &vs, mem_read,
+				       m), 0);
+	assert_int_equal(vs.n, 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_true(vs.v[i].chunk == starts[i]);
+		assert_int_equal(vs.v[i].top, i == 4);
+		assert_int_equal(vs.v[i].in_use, i != 1 && i != 4);
+		if (i < 4) {
+			assert_true(vs.v[i].chunk_size == sizes[i]);
+			assert_true(vs.v[i].word0 == 0x1000 + i);
+		}
+	}
+	heapwalk_free(&h);
+
+	/* A walk cut short: its last chunk cannot be judged, it is taken as
+	 * in use (a chunk followed by a lone 16-byte one far from the end). */
+	vs.n = 0;
+	uint64_t fp = starts[4] + 0x100;
+	put64(m, starts[4] + 8, 0x100 | 1);
+	put64(m, fp + 8, 0x10); /* PREV_INUSE clear: the chunk before is free */
+	put64(m, fp + 16 + 8, 0x00 | 1);
+	assert_int_equal(heapwalk_walk(&h, BASE, BASE + m->len, true, record_visit, &vs, mem_read,
+				       m), 0);
+	assert_true(h.stopped_at == fp);
+	assert_int_equal(vs.n, 5);
+	assert_false(vs.v[4].top);
+	assert_true(vs.v[4].in_use);
+	heapwalk_free(&h);
+	mem_free(m);
+}
+
+/* The chain of mmapped chunks, one at a time. */
+static void test_mmapped_next(void **state)
+{
+	(void)state;
+	struct mem *m = mem_new(8 * 4096);
+	put64(m, BASE + 8, (3 * 4096) | 2);
+	put64(m, BASE + 3 * 4096 + 8, (2 * 4096) | 2);
+	/* Then something that is no chunk. */
+	put64(m, BASE + 5 * 4096, 0x12345);
+	uint64_t cur = BASE;
+	struct heapwalk_chunk c;
+	assert_int_equal(heapwalk_mmapped_next(BASE + m->len, &cur, &c, mem_read, m), 1);
+	assert_true(c.chunk == BASE && c.chunk_size == 3 * 4096 && cur == BASE + 3 * 4096);
+	assert_int_equal(heapwalk_mmapped_next(BASE + m->len, &cur, &c, mem_read, m), 1);
+	assert_true(c.user == BASE + 3 * 4096 + 16 && cur == BASE + 5 * 4096);
+	assert_int_equal(heapwalk_mmapped_next(BASE + m->len, &cur, &c, mem_read, m), 0);
+	mem_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +400,8 @@ int main(void)
 		cmocka_unit_test(test_thread_arena),
 		cmocka_unit_test(test_fencepost),
 		cmocka_unit_test(test_mmapped),
+		cmocka_unit_test(test_visit),
+		cmocka_unit_test(test_mmapped_next),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -368,13 +368,13 @@ static void test_noproc_kthread(void **state)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	assert_int_equal(proc_open(&p, pid, &err), -1);
-	assert_int_equal(err.code, MT_EXIT_NOPROC);
+	assert_int_equal(err.kind, MT_ERR_NOPROC);
 	assert_null(p);
 	assert_int_equal(proc_open(&p, -5, &err), -1);
-	assert_int_equal(err.code, MT_EXIT_NOPROC);
+	assert_int_equal(err.kind, MT_ERR_NOPROC);
 
 	assert_int_equal(proc_open(&p, 2, &err), -1);
-	assert_int_equal(err.code, MT_EXIT_KTHREAD);
+	assert_int_equal(err.kind, MT_ERR_KTHREAD);
 	assert_non_null(strstr(err.msg, "kernel thread"));
 }
 
@@ -437,7 +437,7 @@ static void test_leader_exited(void **state)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	assert_int_equal(proc_read(after, &s, 0, &err), -1);
-	assert_int_equal(err.code, MT_EXIT_EXITED);
+	assert_int_equal(err.kind, MT_ERR_EXITED);
 	proc_close(before);
 	proc_close(after);
 	snapshot_free(&s);
@@ -466,7 +466,7 @@ static void test_exited(void **state)
 			waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
 		}
 		assert_int_equal(proc_read(p, &s, 0, &err), -1);
-		assert_int_equal(err.code, MT_EXIT_EXITED);
+		assert_int_equal(err.kind, MT_ERR_EXITED);
 		assert_non_null(strstr(err.msg, "exited"));
 		proc_close(p);
 		if (!reap)
@@ -476,7 +476,7 @@ static void test_exited(void **state)
 }
 
 /* In a child running as nobody: proc_open(target) must fail with
- * MT_EXIT_PERM and a message holding `why`.  Exit status 0 if so. */
+ * MT_ERR_PERM and a message holding `why`.  Exit status 0 if so. */
 static void expect_denied_as_nobody(pid_t target, const char *why)
 {
 	pid_t pid = fork();
@@ -488,7 +488,7 @@ static void expect_denied_as_nobody(pid_t target, const char *why)
 			_exit(10);
 		if (proc_open(&p, target, &err) == 0)
 			_exit(11);
-		if (err.code != MT_EXIT_PERM)
+		if (err.kind != MT_ERR_PERM)
 			_exit(12);
 		if (!strstr(err.msg, why) || !strstr(err.msg, "sudo"))
 			_exit(13);

@@ -271,7 +271,7 @@ static void test_sessions_stack_up(void **state)
 	assert_int_equal(replay_count(r), RECFIX_SAMPLES);
 	replay_close(r);
 	assert_int_equal(replay_open(&r, path, 3, &e), -1);
-	assert_int_equal(e.code, MT_EXIT_USAGE);
+	assert_int_equal(e.kind, MT_ERR_USAGE);
 }
 
 static void test_time_and_id_lookups(void **state)
@@ -335,10 +335,10 @@ static void test_other_files_are_refused_untouched(void **state)
 
 	write_file(text, sizeof(text) - 1);
 	assert_int_equal(record_open(&rec, path, 1, &e), -1);
-	assert_int_equal(e.code, MT_EXIT_BADFILE);
+	assert_int_equal(e.kind, MT_ERR_BADFILE);
 	assert_non_null(strstr(e.msg, "not a memtop recording"));
 	assert_int_equal(replay_open(&r, path, 0, &e), -1);
-	assert_int_equal(e.code, MT_EXIT_BADFILE);
+	assert_int_equal(e.kind, MT_ERR_BADFILE);
 	FILE *f = fopen(path, "rb");
 	assert_int_equal(fread(back, 1, sizeof(back), f), sizeof(text) - 1);
 	fclose(f);
@@ -349,7 +349,7 @@ static void test_other_files_are_refused_untouched(void **state)
 	assert_int_equal(record_open(&rec, path, 1, &e), -1);
 	assert_non_null(strstr(e.msg, "another program"));
 	assert_int_equal(replay_open(&r, path, 0, &e), -1);
-	assert_int_equal(e.code, MT_EXIT_BADFILE);
+	assert_int_equal(e.kind, MT_ERR_BADFILE);
 }
 
 static void test_empty_file_becomes_a_recording(void **state)
@@ -374,26 +374,26 @@ static void test_newer_schema_is_refused(void **state)
 	recfix_record(path, NULL);
 	exec_sql("PRAGMA user_version = 99");
 	assert_int_equal(replay_open(&r, path, 0, &e), -1);
-	assert_int_equal(e.code, MT_EXIT_BADFILE);
+	assert_int_equal(e.kind, MT_ERR_BADFILE);
 	assert_non_null(strstr(e.msg, "newer memtop"));
 	assert_int_equal(record_open(&rec, path, 1, &e), -1);
-	assert_int_equal(e.code, MT_EXIT_BADFILE);
+	assert_int_equal(e.kind, MT_ERR_BADFILE);
 }
 
-/* Open and replay every sample: 0 when all went, else the exit code. */
+/* Open and replay every sample: 0 when all went, else the error kind. */
 static int replay_all(struct mt_error *e)
 {
 	struct mt_replay *r;
 	struct mt_snapshot s;
 	int rc;
 	if (replay_open(&r, path, 0, e))
-		return e->code;
+		return e->kind;
 	snapshot_init(&s);
 	while ((rc = replay_next(r, &s, e)) == 0)
 		;
 	snapshot_free(&s);
 	replay_close(r);
-	return rc < 0 ? (int)e->code : 0;
+	return rc < 0 ? (int)e->kind : 0;
 }
 
 static void damaged(const char *sql)
@@ -403,7 +403,7 @@ static void damaged(const char *sql)
 	recfix_record(path, NULL);
 	exec_sql(sql);
 	mt_error_clear(&e);
-	if (replay_all(&e) != MT_EXIT_BADFILE)
+	if (replay_all(&e) != MT_ERR_BADFILE)
 		fail_msg("not reported as damage: %s (%s)", sql, e.msg);
 }
 

@@ -148,12 +148,12 @@ static void test_spec_errors(void **state)
 		struct mt_error err;
 		mt_error_clear(&err);
 		assert_int_equal(scan_parse_spec(bad[i], &s, &err), -1);
-		assert_int_equal(err.code, MT_EXIT_USAGE);
+		assert_int_equal(err.kind, MT_ERR_USAGE);
 		assert_non_null(strstr(err.msg, "bad TARGET"));
 	}
 	struct mt_error err;
 	assert_int_equal(scan_parse_spec(NULL, NULL, &err), -1);
-	assert_int_equal(err.code, MT_EXIT_USAGE);
+	assert_int_equal(err.kind, MT_ERR_USAGE);
 }
 
 static struct mt_region *add(struct mt_snapshot *s, uint64_t start, uint64_t end, uint8_t perms,
@@ -187,7 +187,7 @@ static void test_resolve(void **state)
 	assert_true(lo == 0x1000 && hi == 0x3000 && ri == 0);
 	assert_int_equal(scan_parse_spec("0x3000", &spec, &err), 0);
 	assert_int_equal(scan_resolve_spec(&s, &spec, &lo, &hi, &ri, &err), -1);
-	assert_int_equal(err.code, MT_EXIT_USAGE);
+	assert_int_equal(err.kind, MT_ERR_USAGE);
 	assert_non_null(strstr(err.msg, "0x3000 is not mapped in process 1234"));
 	/* A range is kept as given, mapped or not. */
 	assert_int_equal(scan_parse_spec("0x3000-0x5800", &spec, &err), 0);
@@ -389,7 +389,7 @@ static void test_scan_run_gone_process(void **state)
 	scan_result_init(&r);
 	uint64_t lo = (uint64_t)(uintptr_t)x->target;
 	assert_int_equal(scan_run(&x->s, lo, lo + PAGE, NULL, &r, &err), -1);
-	assert_int_equal(err.code, MT_EXIT_EXITED);
+	assert_int_equal(err.kind, MT_ERR_EXITED);
 	assert_non_null(strstr(err.msg, "exited"));
 	x->s.pid = pid;
 	scan_result_free(&r);

@@ -1,7 +1,7 @@
 /*
  * test_scanstore.c - a synthetic scan saved into a recording, listed and
  * loaded back field by field; then the rows damaged one way at a time
- * (as a hostile file would), each load refused as MT_EXIT_BADFILE.
+ * (as a hostile file would), each load refused as MT_ERR_BADFILE.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -376,7 +376,7 @@ static void test_missing(void **state)
 	struct scanstore_scan s;
 	struct mt_error err;
 	assert_int_equal(scanstore_load(f->db, 999, &s, &err), -1);
-	assert_int_equal(err.code, MT_EXIT_BADFILE);
+	assert_int_equal(err.kind, MT_ERR_BADFILE);
 	assert_non_null(strstr(err.msg, "no scan 999"));
 	scanstore_scan_free(&s);
 }
@@ -480,9 +480,9 @@ static void test_damage(void **state)
 		exec_ok(f->db, "BEGIN");
 		exec_ok(f->db, damage[i]);
 		int rc = scanstore_load(f->db, f->id, &s, &err);
-		if (rc != -1 || err.code != MT_EXIT_BADFILE)
-			fail_msg("loaded despite: %s (rc %d, code %d: %s)", damage[i], rc,
-				 (int)err.code, rc ? err.msg : "");
+		if (rc != -1 || err.kind != MT_ERR_BADFILE)
+			fail_msg("loaded despite: %s (rc %d, kind %d: %s)", damage[i], rc,
+				 (int)err.kind, rc ? err.msg : "");
 		if (!strstr(err.msg, "damaged"))
 			fail_msg("%s: %s", damage[i], err.msg);
 		scanstore_scan_free(&s);
@@ -505,7 +505,7 @@ static void test_damaged_list(void **state)
 	exec_ok(f->db, "BEGIN");
 	exec_ok(f->db, "UPDATE scan SET label = x'41420043' WHERE id = 2");
 	assert_int_equal(scanstore_list(f->db, 1, &v, &n, &err), -1);
-	assert_int_equal(err.code, MT_EXIT_BADFILE);
+	assert_int_equal(err.kind, MT_ERR_BADFILE);
 	assert_non_null(strstr(err.msg, "scan 2"));
 	assert_null(v);
 	assert_int_equal(n, 0);
@@ -521,7 +521,7 @@ static void test_no_tables(void **state)
 	exec_ok(f->db, "BEGIN");
 	exec_ok(f->db, "DROP TABLE scan_frame");
 	assert_int_equal(scanstore_load(f->db, f->id, &s, &err), -1);
-	assert_int_equal(err.code, MT_EXIT_BADFILE);
+	assert_int_equal(err.kind, MT_ERR_BADFILE);
 	scanstore_scan_free(&s);
 	exec_ok(f->db, "ROLLBACK");
 }

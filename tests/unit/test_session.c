@@ -144,7 +144,7 @@ static void test_no_process(void **state)
 	session_init(&s);
 	mt_error_clear(&e);
 	assert_int_equal(session_open(&s, &o, 0x3ffffff0, &e), -1);
-	assert_int_equal(e.code, MT_EXIT_NOPROC);
+	assert_int_equal(e.kind, MT_ERR_NOPROC);
 	assert_int_equal(access(path2, F_OK), -1);
 	assert_null(s.proc);
 	assert_null(s.rec);

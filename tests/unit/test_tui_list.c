@@ -295,9 +295,9 @@ static void keys_htop_basics(void **state)
 static void keys_no_shadowed_binding(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < tui_n_bindings; i++)
+	for (size_t i = 0; i < keys_n_bindings; i++)
 		for (size_t j = 0; j < i; j++) {
-			const struct tui_binding *a = &tui_bindings[i], *b = &tui_bindings[j];
+			const struct tui_binding *a = &keys_bindings[i], *b = &keys_bindings[j];
 			if (a->key == b->key && (a->scope & b->scope))
 				fail_msg("key %d bound twice (%s)", a->key,
 					 a->name ? a->name : "?");
@@ -309,14 +309,14 @@ static void keys_no_shadowed_binding(void **state)
 static void keys_every_binding_documented(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < tui_n_bindings; i++) {
-		if (tui_bindings[i].help)
+	for (size_t i = 0; i < keys_n_bindings; i++) {
+		if (keys_bindings[i].help)
 			continue;
 		assert_true(i > 0);
 		size_t k = i;
-		while (k > 0 && !tui_bindings[k].help)
+		while (k > 0 && !keys_bindings[k].help)
 			k--;
-		assert_int_equal(tui_bindings[k].action, tui_bindings[i].action);
+		assert_int_equal(keys_bindings[k].action, keys_bindings[i].action);
 	}
 }
 

@@ -44,7 +44,7 @@ static void test_top_and_open(void **state)
 	struct tui_app *a = app();
 	assert_ptr_equal(screen_top(a), &sc);
 	assert_true(screen_open(a, &sa));
-	assert_false(screen_open(a, &help_screen));
+	assert_false(screen_open(a, &screen_help));
 	screen_pop(a);
 	assert_ptr_equal(screen_top(a), &sb);
 	assert_string_equal(closed, "c");
@@ -73,7 +73,7 @@ static void test_pop_to(void **state)
 	assert_string_equal(closed, "cb");
 	assert_ptr_equal(screen_top(a), &sa);
 	/* A screen not on the stack pops nothing. */
-	screen_pop_to(a, &help_screen);
+	screen_pop_to(a, &screen_help);
 	assert_ptr_equal(screen_top(a), &sa);
 	free(a);
 }

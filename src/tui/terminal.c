@@ -1,18 +1,19 @@
 /*
- * term.c - whether the terminal can hold a screen, asked of terminfo
+ * terminal.c - whether the terminal can hold a screen, asked of terminfo
  * before curses starts (term.h's macros would clash with names elsewhere
  * in the TUI, so it is included here alone).
  */
 #include <stdbool.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "terminal.h"
 
-#include <term.h> /* after app.h: its macros (lines, columns) would clash */
+#include <curses.h>
+#include <term.h> /* alone here: its macros (lines, columns) would clash */
 
 /* curses draws a blank screen and waits on a terminal that cannot move
  * its cursor (TERM=dumb, an unknown TERM). */
-bool tui_term_usable(void)
+bool terminal_usable(void)
 {
 	int e = 0;
 	if (setupterm(NULL, STDOUT_FILENO, &e) != OK)

@@ -1,0 +1,814 @@
+/*
+ * census.c - every chunk of glibc's heap, counted and named (census.h).
+ *
+ * One pass per heap, streamed: heapwalk_walk() reads the heap in windows
+ * and hands each chunk to visit(), which keeps the chunks in use (16
+ * bytes each) and adds free ones to their arena's figures.  The tcache
+ * and fastbin lists are followed afterwards (they need every heap walked:
+ * a thread's tcache holds chunks of any arena) and their chunks move from
+ * in use to free.  A chunk's class is looked up once per distinct first
+ * word: a hash from the word to the class (or to "not a vtable").
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "memtop/census.h"
+#include "memtop/clock.h"
+#include "memtop/heapwalk.h"
+#include "memtop/vec.h"
+
+#define PAGE 4096u
+#define MINSIZE 32u
+#define MALLOC_CHUNK 48u /* sizeof(struct malloc_chunk): mtrim's offset */
+#define REMOVED 0x7ffffffeu
+#define PREPARE_MAX (8u << 20) /* chunks made ready before the freeze */
+
+void census_init(struct census *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+void census_free(struct census *c)
+{
+	free(c->chunks);
+	for (size_t i = 0; i < c->n_names; i++)
+		free(c->names[i]);
+	free(c->names);
+	free(c->arenas);
+	free(c->classes);
+	free(c->ranges);
+	for (size_t i = 0; i < c->n_walk_errors; i++)
+		free(c->walk_errors[i]);
+	free(c->walk_errors);
+	census_init(c);
+}
+
+__attribute__((format(printf, 2, 3)))
+static int walk_error(struct census *c, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	char **v = realloc(c->walk_errors, (c->n_walk_errors + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	c->walk_errors = v;
+	if (!(v[c->n_walk_errors] = strdup(msg)))
+		return -ENOMEM;
+	c->n_walk_errors++;
+	return 0;
+}
+
+/* ---- naming: first word -> class --------------------------------------- */
+
+struct vt_slot {
+	uint64_t key; /* 0: empty */
+	uint32_t cls;
+};
+
+struct ctx {
+	struct census *c;
+	const struct mt_snapshot *s;
+	struct present *pr;
+	const struct symbols_map *m;
+	struct vt_slot *vt;
+	size_t vt_cap, vt_n;
+	/* Where vtables may be: the modules' regions that are neither
+	 * executable nor writable (.rodata, .data.rel.ro after relro), or
+	 * writable ones of a module (no relro), sorted. */
+	struct present_span *vtr;
+	size_t n_vtr;
+	uint64_t last_w;   /* the last word looked up, and its class */
+	uint32_t last_cls;
+	struct census_arena *arena;
+	uint32_t arena_i;
+	bool main_heap;
+	int rc;
+};
+
+static uint64_t mix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return k;
+}
+
+static int vt_grow(struct ctx *x)
+{
+	size_t cap = x->vt_cap ? x->vt_cap * 2 : 4096;
+	struct vt_slot *v = calloc(cap, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->vt_cap; i++) {
+		if (!x->vt[i].key)
+			continue;
+		size_t h = mix(x->vt[i].key) & (cap - 1);
+		while (v[h].key)
+			h = (h + 1) & (cap - 1);
+		v[h] = x->vt[i];
+	}
+	free(x->vt);
+	x->vt = v;
+	x->vt_cap = cap;
+	return 0;
+}
+
+static uint32_t name_index(struct census *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_names; i++)
+		if (strcmp(c->names[i], name) == 0)
+			return (uint32_t)i;
+	if (c->n_names >= REMOVED || VEC_RESERVE(c->names, c->cap_names, c->n_names, 64))
+		return CENSUS_UNNAMED;
+	char *d = strdup(name);
+	if (!d)
+		return CENSUS_UNNAMED;
+	c->names[c->n_names] = d;
+	return (uint32_t)c->n_names++;
+}
+
+static bool in_vt_ranges(const struct ctx *x, uint64_t w)
+{
+	size_t lo = 0, hi = x->n_vtr;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->vtr[mid].end <= w)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->n_vtr && x->vtr[lo].start <= w;
+}
+
+/* The class of an object whose first word is w, or CENSUS_UNNAMED.
+ * Called for every chunk in use: neighbours are often of one class (the
+ * last answer is kept), and most first words are no vtable pointer (a
+ * binary search among a few dozen ranges says so). */
+static uint32_t class_of(struct ctx *x, uint64_t w)
+{
+	if (w == x->last_w)
+		return x->last_cls;
+	if (w % 8 || !in_vt_ranges(x, w))
+		return CENSUS_UNNAMED;
+	if (x->vt_n * 2 >= x->vt_cap && vt_grow(x) < 0)
+		return CENSUS_UNNAMED;
+	size_t h = mix(w) & (x->vt_cap - 1);
+	while (x->vt[h].key) {
+		if (x->vt[h].key == w) {
+			x->last_w = w;
+			return x->last_cls = x->vt[h].cls;
+		}
+		h = (h + 1) & (x->vt_cap - 1);
+	}
+	char name[512];
+	uint32_t cls = CENSUS_UNNAMED;
+	/* RTTI lives in the modules' pages: pages_read takes those the target
+	 * never read from the file, and faults none in. */
+	if (symbols_class_of(x->m, x->s, w, pages_read_cb, x->pr->pg, name, sizeof(name)))
+		cls = name_index(x->c, name);
+	x->vt[h] = (struct vt_slot){ w, cls };
+	x->vt_n++;
+	x->last_w = w;
+	return x->last_cls = cls;
+}
+
+uint32_t census_name(struct census *c, const char *name)
+{
+	return name_index(c, name);
+}
+
+/* ---- the walk ------------------------------------------------------------ */
+
+static int push_chunk(struct census *c, uint64_t user, uint64_t size, uint32_t cls)
+{
+	if (VEC_RESERVE(c->chunks, c->cap_chunks, c->n_chunks, 4096))
+		return -ENOMEM;
+	c->chunks[c->n_chunks++] = (struct census_chunk){ user, (uint32_t)(size / 16), cls };
+	return 0;
+}
+
+static int push_range(struct census *c, uint64_t start, uint64_t end, int32_t arena)
+{
+	if (VEC_RESERVE(c->ranges, c->cap_ranges, c->n_ranges, 64))
+		return -ENOMEM;
+	c->ranges[c->n_ranges++] = (struct census_range){ start, end, arena };
+	return 0;
+}
+
+/* Pages of a free chunk that mtrim() would madvise away, existing ones. */
+static uint64_t trim_of(const struct present *pr, uint64_t chunk, uint64_t size)
+{
+	uint64_t from = (chunk + MALLOC_CHUNK + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	if (size <= PAGE - 1 + MALLOC_CHUNK || chunk + size <= from)
+		return 0;
+	uint64_t len = (chunk + size - from) & ~(uint64_t)(PAGE - 1);
+	return len ? present_bytes(pr, from, from + len) : 0;
+}
+
+static void add_free(struct census_arena *a, uint64_t size)
+{
+	a->free += size;
+	a->free_chunks++;
+	if (size > a->largest_free)
+		a->largest_free = size;
+}
+
+static int visit(void *arg, const struct heapwalk_visit *v)
+{
+	struct ctx *x = arg;
+	struct census_arena *a = x->arena;
+	x->c->chunks_total++;
+	if (v->top) {
+		a->top += v->chunk_size;
+		a->free += v->chunk_size;
+		/* systrim gives back the top's whole pages above MINSIZE,
+		 * in the main arena only. */
+		if (x->main_heap && v->chunk_size > MINSIZE + 1) {
+			uint64_t extra = (v->chunk_size - MINSIZE - 1) & ~(uint64_t)(PAGE - 1);
+			uint64_t end = v->chunk + v->chunk_size;
+			a->trimmable += present_bytes(x->pr, end - extra, end);
+		}
+		return 0;
+	}
+	if (!v->in_use) {
+		add_free(a, v->chunk_size);
+		a->trimmable += trim_of(x->pr, v->chunk, v->chunk_size);
+		return 0;
+	}
+	a->in_use += v->chunk_size;
+	a->chunks_in_use++;
+	return push_chunk(x->c, v->chunk + 16, v->chunk_size, class_of(x, v->word0));
+}
+
+static struct census_arena *arena_for(struct census *c, bool main, uint64_t key, uint32_t *idx)
+{
+	for (size_t i = 0; i < c->n_arenas; i++)
+		if (c->arenas[i].main == main && c->arenas[i].start == key) {
+			*idx = (uint32_t)i;
+			return &c->arenas[i];
+		}
+	struct census_arena *v = realloc(c->arenas, (c->n_arenas + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	c->arenas = v;
+	*idx = (uint32_t)c->n_arenas;
+	struct census_arena *a = &c->arenas[c->n_arenas++];
+	memset(a, 0, sizeof(*a));
+	a->main = main;
+	a->start = key;
+	return a;
+}
+
+/* Walk one heap (a region, or a 64 MiB slice of one); the heap is kept
+ * in h for the free lists. */
+static int walk_heap(struct ctx *x, const struct mt_region *heap, bool main,
+		     struct heapwalk_heap *h)
+{
+	const struct mt_region *r = heap;
+	struct census *c = x->c;
+	uint64_t key = r->start;
+	if (!main) {
+		uint64_t hi[3];
+		if (present_read(x->pr, r->start, hi, sizeof(hi)) < 0)
+			return -ESRCH;
+		key = hi[0]; /* ar_ptr */
+	}
+	uint32_t ai;
+	struct census_arena *a = arena_for(c, main, key, &ai);
+	if (!a)
+		return -ENOMEM;
+	x->arena = a;
+	x->arena_i = ai;
+	x->main_heap = main;
+	int rc = heapwalk_walk(h, r->start, r->end, main, visit, x, present_read_cb, x->pr);
+	if (rc < 0)
+		return rc;
+	a = &c->arenas[ai];
+	a->n_heaps++;
+	/* A walk that stops on a swapped-out page stops there because memtop
+	 * will not swap it in: say so rather than "corrupt". */
+	if (h->stopped_at && (present_swapped(x->pr, h->stopped_at) ||
+			      present_swapped(x->pr, h->stopped_at + 8)))
+		snprintf(h->error, sizeof(h->error), "walk stopped at 0x%llx (page swapped out: "
+			 "not read, memtop does not fault pages in)",
+			 (unsigned long long)h->stopped_at);
+	if (h->error[0] && walk_error(c, "heap 0x%llx-0x%llx: %s", (unsigned long long)r->start,
+				      (unsigned long long)r->end, h->error) < 0)
+		return -ENOMEM;
+	uint64_t limit = main ? r->end : h->limit;
+	a->system += limit - r->start;
+	/* Not chunks: the heap's header (heap_info, the arena's
+	 * malloc_state, alignment) and the fenceposts after its last one. */
+	if (h->n_chunks || !h->stopped_at)
+		a->overhead += (h->first - r->start) + (h->stopped_at ? 0 : limit - h->walked_end);
+	return push_range(c, h->first, h->walked_end, (int32_t)ai);
+}
+
+/* The chain of mmapped chunks of region r from *at on; *at is left where
+ * it ends. */
+static int walk_mmapped(struct ctx *x, const struct mt_region *r, uint64_t *at_io)
+{
+	struct census *c = x->c;
+	uint64_t cur = *at_io;
+	for (;; *at_io = cur) {
+		struct heapwalk_chunk hc;
+		uint64_t at = cur;
+		int rc = heapwalk_mmapped_next(r->end, &cur, &hc, present_read_cb, x->pr);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return 0;
+		if (hc.chunk_size / 16 > UINT32_MAX)
+			return walk_error(c, "mmapped chunk 0x%llx: %llu bytes, too large "
+					  "to count",
+					  (unsigned long long)hc.chunk,
+					  (unsigned long long)hc.chunk_size);
+		uint64_t w0 = 0;
+		present_read(x->pr, hc.user, &w0, sizeof(w0));
+		c->mmapped_chunks++;
+		c->mmapped_bytes += hc.chunk_size + (hc.chunk - at);
+		c->chunks_total++;
+		if (push_chunk(c, hc.user, hc.chunk_size, class_of(x, w0) | CENSUS_MMAPPED) < 0 ||
+		    push_range(c, hc.chunk, hc.chunk + hc.chunk_size, -1) < 0)
+			return -ENOMEM;
+	}
+}
+
+static bool is_heap_region(const struct mt_region *r)
+{
+	return r->category == MT_CAT_HEAP && (r->perms & (MT_PERM_R | MT_PERM_W)) ==
+	       (MT_PERM_R | MT_PERM_W) && !(r->perms & MT_PERM_SHARED);
+}
+
+static bool may_hold_mmapped(const struct mt_region *r)
+{
+	return r->category == MT_CAT_ANON && r->path_len == 0 &&
+	       (r->perms & (MT_PERM_R | MT_PERM_W | MT_PERM_SHARED)) == (MT_PERM_R | MT_PERM_W);
+}
+
+long census_find(const struct census *c, uint64_t addr)
+{
+	size_t lo = 0, hi = c->n_chunks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->chunks[mid].user <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return -1;
+	const struct census_chunk *k = &c->chunks[lo - 1];
+	return addr < k->user + census_usable(k) ? (long)(lo - 1) : -1;
+}
+
+/* The arena of the chunk at chunk (a heap range), or -1. */
+static int32_t arena_of(const struct census *c, uint64_t chunk)
+{
+	for (size_t i = 0; i < c->n_ranges; i++)
+		if (chunk >= c->ranges[i].start && chunk < c->ranges[i].end)
+			return c->ranges[i].arena;
+	return -1;
+}
+
+/* Chunks in tcache bins and fastbins look in use: move them to free. */
+static int apply_freeset(struct ctx *x, struct heapwalk_heap *heaps, size_t n)
+{
+	struct census *c = x->c;
+	const struct heapwalk_heap **v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		v[i] = &heaps[i];
+	struct heapwalk_freeset fs;
+	int rc = heapwalk_freeset_build(&fs, v, n, present_read_cb, x->pr);
+	free(v);
+	if (rc < 0)
+		return rc;
+	c->n_tcaches = fs.n_tcaches;
+	if (fs.error[0])
+		rc = walk_error(c, "free list cut short: %s", fs.error);
+	size_t removed = 0;
+	for (size_t i = 0; i < fs.n && rc == 0; i++) {
+		uint64_t chunk = fs.v[i] & ~(uint64_t)15;
+		enum heapwalk_freelist kind = (enum heapwalk_freelist)(fs.v[i] & 15);
+		long k = census_find(c, chunk + 16);
+		int32_t ai = arena_of(c, chunk);
+		if (k < 0 || c->chunks[k].user != chunk + 16 || ai < 0 ||
+		    census_class(&c->chunks[k]) == REMOVED)
+			continue;
+		struct census_arena *a = &c->arenas[ai];
+		uint64_t size = census_chunk_size(&c->chunks[k]);
+		a->in_use -= size;
+		a->chunks_in_use--;
+		add_free(a, size);
+		if (kind == HEAPWALK_FREE_TCACHE) {
+			a->tcache += size;
+		} else {
+			a->fastbins += size;
+			a->trimmable += trim_of(x->pr, chunk, size);
+		}
+		c->chunks[k].cls = REMOVED;
+		removed++;
+	}
+	heapwalk_freeset_free(&fs);
+	if (removed) {
+		size_t o = 0;
+		while (o < c->n_chunks && c->chunks[o].cls != REMOVED)
+			o++;
+		for (size_t i = o; i < c->n_chunks; i++)
+			if (c->chunks[i].cls != REMOVED)
+				c->chunks[o++] = c->chunks[i];
+		c->n_chunks = o;
+	}
+	return rc;
+}
+
+/* The regions of modules where a vtable may be (class_of). */
+static int vt_ranges(struct ctx *x)
+{
+	const struct mt_snapshot *s = x->s;
+	x->vtr = calloc(s->n_regions ? s->n_regions : 1, sizeof(*x->vtr));
+	if (!x->vtr)
+		return -ENOMEM;
+	x->last_w = 1; /* no word is odd and a vtable */
+	x->last_cls = CENSUS_UNNAMED;
+	for (size_t i = 0; x->m && i < s->n_regions; i++) {
+		const struct mt_region *r = &s->regions[i];
+		if (!(r->perms & MT_PERM_R) || (r->perms & MT_PERM_X) ||
+		    !symbols_module_of(x->m, r->start))
+			continue;
+		if (x->n_vtr && x->vtr[x->n_vtr - 1].end == r->start)
+			x->vtr[x->n_vtr - 1].end = r->end;
+		else
+			x->vtr[x->n_vtr++] = (struct present_span){ r->start, r->end };
+	}
+	return 0;
+}
+
+static uint64_t heap_bytes(const struct mt_snapshot *s)
+{
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < s->n_regions; i++)
+		if (is_heap_region(&s->regions[i]))
+			bytes += mt_region_size(&s->regions[i]);
+	return bytes;
+}
+
+/* An array of want chunks; on transparent huge pages (a few faults
+ * instead of one per 4 KiB; a no-op where THP is off). */
+static int reserve_chunks(struct census *c, size_t want)
+{
+	if (want <= c->cap_chunks)
+		return 0;
+	struct census_chunk *v = realloc(c->chunks, want * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	c->chunks = v;
+	c->cap_chunks = want;
+	uintptr_t from = ((uintptr_t)v + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+	uintptr_t to = ((uintptr_t)v + want * sizeof(*v)) & ~(uintptr_t)((2u << 20) - 1);
+	if (to > from)
+		madvise((void *)from, to - from, MADV_HUGEPAGE);
+	return 0;
+}
+
+int census_prepare(struct census *c, const struct mt_snapshot *s)
+{
+	/* Most heaps average 48 bytes a chunk or more; past that, or past
+	 * 8 M chunks (128 MiB made ready: a huge sparse heap must not cost
+	 * memtop its size), the array grows inside the freeze (by mremap:
+	 * no copy). */
+	size_t want = (size_t)(heap_bytes(s) / 48) + 4096;
+	if (want > PREPARE_MAX)
+		want = PREPARE_MAX;
+	if (reserve_chunks(c, want) < 0)
+		return -ENOMEM;
+	/* Touched now, while the target runs: the kernel's zeroing of fresh
+	 * pages is then not part of the stop. */
+	memset(c->chunks, 0, want * sizeof(*c->chunks));
+	return 0;
+}
+
+static void totals(struct census *c)
+{
+	for (size_t i = 0; i < c->n_arenas; i++) {
+		struct census_arena *a = &c->arenas[i];
+		c->in_use_bytes += a->in_use;
+		c->free_bytes += a->free;
+		a->fragmentation = a->system ? (double)(a->free - a->top) / (double)a->system : 0;
+	}
+}
+
+/*
+ * Does a thread heap start at a (64 MiB aligned)?  heap_info: ar_ptr, an
+ * address; prev, the arena's previous heap (aligned) or NULL; size, the
+ * pages in use, within the region.  The kernel merges a full heap with
+ * the next one when they touch, so one region may hold several heaps (and
+ * classify then sees anonymous memory).
+ */
+static bool heap_at(struct ctx *x, uint64_t a, uint64_t region_end)
+{
+	uint64_t hi[3];
+	if (a % HEAPWALK_ARENA_SIZE || present_read(x->pr, a, hi, sizeof(hi)) < 0)
+		return false;
+	return hi[0] >= PAGE && hi[0] % 8 == 0 && hi[1] % HEAPWALK_ARENA_SIZE == 0 &&
+	       hi[2] > HEAPWALK_HEAP_INFO_SIZE && hi[2] <= HEAPWALK_ARENA_SIZE &&
+	       hi[2] % PAGE == 0 && hi[2] <= region_end - a;
+}
+
+static int add_heap(struct ctx *x, struct heapwalk_heap **heaps, size_t *n, size_t *cap,
+		    const struct mt_region *r, uint64_t start, uint64_t end, bool main)
+{
+	if (VEC_RESERVE(*heaps, *cap, *n, 8))
+		return -ENOMEM;
+	struct mt_region slice = *r;
+	slice.start = start;
+	slice.end = end;
+	int rc = walk_heap(x, &slice, main, &(*heaps)[*n]);
+	if (rc < 0)
+		return rc;
+	(*n)++;
+	return 0;
+}
+
+/*
+ * A region that is not [heap]: thread heaps (64 MiB aligned slices that
+ * start with a heap_info) and chains of mmapped chunks, in any order,
+ * since the kernel merges touching anonymous mappings of one protection
+ * (a full heap and an mmapped chunk above it are one region).
+ */
+static int walk_pieces(struct ctx *x, const struct mt_region *r, struct heapwalk_heap **heaps,
+		       size_t *n_heaps, size_t *cap)
+{
+	uint64_t at = r->start;
+	while (at < r->end) {
+		int rc;
+		if (heap_at(x, at, r->end)) {
+			uint64_t e = r->end - at > HEAPWALK_ARENA_SIZE ? at + HEAPWALK_ARENA_SIZE
+								    : r->end;
+			rc = add_heap(x, heaps, n_heaps, cap, r, at, e, false);
+			at = e;
+		} else {
+			uint64_t from = at;
+			rc = walk_mmapped(x, r, &at);
+			if (rc == 0 && at == from)
+				return 0; /* neither: the rest is no malloc memory */
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int walk_all(struct ctx *x, struct heapwalk_heap **heaps, size_t *n_heaps)
+{
+	const struct mt_snapshot *s = x->s;
+	struct census *c = x->c;
+	size_t cap = 0;
+	bool main_seen = false;
+	for (size_t i = 0; i < s->n_regions; i++) {
+		const struct mt_region *r = &s->regions[i];
+		bool heap = is_heap_region(r), anon = may_hold_mmapped(r);
+		if (!heap && !anon)
+			continue;
+		if (present_add(x->pr, r->start, r->end) < 0)
+			return -ENOMEM;
+		bool main = heap && strcmp(r->path, "[heap]") == 0;
+		int rc = 0;
+		if (main && main_seen) {
+			rc = walk_error(c, "[heap] 0x%llx-0x%llx: a second [heap] region, "
+					"not walked",
+					(unsigned long long)r->start, (unsigned long long)r->end);
+		} else if (main) {
+			main_seen = true;
+			rc = add_heap(x, heaps, n_heaps, &cap, r, r->start, r->end, true);
+		} else {
+			rc = walk_pieces(x, r, heaps, n_heaps, &cap);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int census_run(struct census *c, const struct mt_snapshot *s, struct present *pr,
+	       const struct symbols_map *m, struct mt_error *err)
+{
+	/* The array census_prepare made ready survives the reset. */
+	struct census_chunk *keep = c->chunks;
+	size_t keep_cap = c->cap_chunks;
+	c->chunks = NULL;
+	census_free(c);
+	c->chunks = keep;
+	c->cap_chunks = keep_cap;
+	c->pid = s->pid;
+	c->allocator = census_allocator(s);
+	double t0 = clock_mono();
+	struct ctx x = { .c = c, .s = s, .pr = pr, .m = m };
+	struct heapwalk_heap *heaps = NULL;
+	size_t n_heaps = 0;
+	uint64_t bytes0 = pr->pages_bytes;
+	/* Unprepared: room for the most a heap can hold, one chunk per 32
+	 * bytes (untouched room costs address space only). */
+	if (!c->cap_chunks)
+		reserve_chunks(c, (size_t)(heap_bytes(s) / MINSIZE) + 4096);
+	int rc = vt_ranges(&x);
+	if (rc == 0)
+		rc = walk_all(&x, &heaps, &n_heaps);
+	if (rc == 0)
+		rc = apply_freeset(&x, heaps, n_heaps);
+	for (size_t i = 0; i < n_heaps; i++)
+		heapwalk_free(&heaps[i]);
+	free(heaps);
+	free(x.vt);
+	free(x.vtr);
+	c->bytes_read = pr->pages_bytes - bytes0;
+	c->swapped_bytes = pr->swapped_bytes;
+	c->seconds = clock_mono() - t0;
+	if (rc == -ESRCH)
+		return mt_error_set(err, MT_ERR_EXITED, ESRCH,
+				    "process %d exited during the census", s->pid);
+	if (rc < 0)
+		return mt_error_set(err, MT_ERR_OTHER, -rc, "heap census: %s", strerror(-rc));
+	totals(c);
+	c->chunks_in_use = c->n_chunks;
+	return 0;
+}
+
+/* ---- classes ------------------------------------------------------------- */
+
+struct size_slot {
+	uint64_t size; /* 0: empty */
+	uint32_t idx;
+};
+
+static int cmp_class(const void *a, const void *b)
+{
+	const struct census_class *x = a, *y = b;
+	if (x->delta_bytes != y->delta_bytes)
+		return x->delta_bytes > y->delta_bytes ? -1 : 1;
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	if (!x->name != !y->name)
+		return x->name ? -1 : 1;
+	if (x->name)
+		return strcmp(x->name, y->name);
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+int census_classes(struct census *c)
+{
+	free(c->classes);
+	c->classes = NULL;
+	c->n_classes = 0;
+	size_t cap = c->n_names + 64;
+	struct census_class *v = calloc(cap, sizeof(*v));
+	size_t scap = 1024;
+	struct size_slot *sz = calloc(scap, sizeof(*sz));
+	size_t n = c->n_names, n_sizes = 0;
+	if (!v || !sz)
+		goto nomem;
+	for (size_t i = 0; i < c->n_names; i++)
+		v[i].name = c->names[i];
+	for (size_t i = 0; i < c->n_chunks; i++) {
+		const struct census_chunk *k = &c->chunks[i];
+		uint32_t cls = census_class(k);
+		uint64_t u = census_usable(k);
+		size_t idx;
+		if (cls != CENSUS_UNNAMED) {
+			idx = cls;
+		} else {
+			if (n_sizes * 2 >= scap) {
+				struct size_slot *g = calloc(scap * 2, sizeof(*g));
+				if (!g)
+					goto nomem;
+				for (size_t j = 0; j < scap; j++) {
+					if (!sz[j].size)
+						continue;
+					size_t h = mix(sz[j].size) & (scap * 2 - 1);
+					while (g[h].size)
+						h = (h + 1) & (scap * 2 - 1);
+					g[h] = sz[j];
+				}
+				free(sz);
+				sz = g;
+				scap *= 2;
+			}
+			size_t h = mix(u) & (scap - 1);
+			while (sz[h].size && sz[h].size != u)
+				h = (h + 1) & (scap - 1);
+			if (!sz[h].size) {
+				if (VEC_RESERVE(v, cap, n, 64))
+					goto nomem;
+				memset(&v[n], 0, sizeof(v[n]));
+				v[n].size = u;
+				sz[h] = (struct size_slot){ u, (uint32_t)n++ };
+				n_sizes++;
+			}
+			idx = sz[h].idx;
+		}
+		v[idx].count++;
+		v[idx].bytes += u;
+	}
+	free(sz);
+	/* Classes named by a vptr whose every chunk went to a free list. */
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].count)
+			v[o++] = v[i];
+	qsort(v, o, sizeof(*v), cmp_class);
+	c->classes = v;
+	c->n_classes = o;
+	return 0;
+nomem:
+	free(v);
+	free(sz);
+	return -ENOMEM;
+}
+
+static const struct census_class *find_class(const struct census *c,
+					     const struct census_class *k)
+{
+	for (size_t i = 0; i < c->n_classes; i++) {
+		const struct census_class *b = &c->classes[i];
+		if (k->name ? b->name && strcmp(b->name, k->name) == 0
+			    : !b->name && b->size == k->size)
+			return b;
+	}
+	return NULL;
+}
+
+void census_delta(struct census *c, const struct census *base)
+{
+	for (size_t i = 0; i < c->n_classes; i++) {
+		struct census_class *k = &c->classes[i];
+		const struct census_class *b = base ? find_class(base, k) : NULL;
+		k->delta_count = (int64_t)k->count - (b ? (int64_t)b->count : 0);
+		k->delta_bytes = (int64_t)k->bytes - (b ? (int64_t)b->bytes : 0);
+		if (!base) {
+			k->delta_count = 0;
+			k->delta_bytes = 0;
+		}
+	}
+	if (c->n_classes)
+		qsort(c->classes, c->n_classes, sizeof(*c->classes), cmp_class);
+}
+
+int census_copy_classes(struct census *to, const struct census *from)
+{
+	census_free(to);
+	to->classes = calloc(from->n_classes ? from->n_classes : 1, sizeof(*to->classes));
+	to->names = calloc(from->n_classes ? from->n_classes : 1, sizeof(*to->names));
+	if (!to->classes || !to->names) {
+		census_free(to);
+		return -ENOMEM;
+	}
+	to->cap_names = from->n_classes;
+	for (size_t i = 0; i < from->n_classes; i++) {
+		struct census_class k = from->classes[i];
+		if (k.name) {
+			char *d = strdup(k.name);
+			if (!d) {
+				census_free(to);
+				return -ENOMEM;
+			}
+			to->names[to->n_names++] = d;
+			k.name = d;
+		}
+		to->classes[to->n_classes++] = k;
+	}
+	return 0;
+}
+
+/* ---- other allocators ------------------------------------------------ */
+
+const char *census_allocator(const struct mt_snapshot *s)
+{
+	static const struct { const char *needle, *name; } known[] = {
+		{ "libjemalloc", "jemalloc" }, { "libtcmalloc", "tcmalloc" },
+		{ "libmimalloc", "mimalloc" }, { "ld-musl", "musl" },
+		{ "libc.musl", "musl" }, { "libasan", "ASan" },
+		{ "libclang_rt.asan", "ASan" }, { "libhwasan", "HWASan" },
+	};
+	for (size_t i = 0; i < s->n_regions; i++) {
+		const struct mt_region *r = &s->regions[i];
+		if (r->category != MT_CAT_IMAGE || !r->path_len)
+			continue;
+		const char *base = strrchr(r->path, '/');
+		base = base ? base + 1 : r->path;
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (strstr(base, known[k].needle))
+				return known[k].name;
+	}
+	return NULL;
+}
