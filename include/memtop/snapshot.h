@@ -96,4 +96,10 @@ int snapshot_copy(struct mt_snapshot *dst, const struct mt_snapshot *src);
 /* Index of the region holding addr, or -1 (binary search). */
 long snapshot_find(const struct mt_snapshot *s, uint64_t addr);
 
+/* Do regions i and i + 1 hold one heap?  A heap grown after a fork (the
+ * tmux server's) is two mappings with the same flags back to back: the
+ * pages from before the fork and the new ones have different anon_vmas,
+ * so the kernel cannot merge them.  Walks of a heap go over both. */
+bool snapshot_heap_continues(const struct mt_snapshot *s, size_t i);
+
 #endif

@@ -579,22 +579,28 @@ static int walk_all(struct ctx *x, struct heapwalk_heap **heaps, size_t *n_heaps
 		bool heap = is_heap_region(r), anon = may_hold_mmapped(r);
 		if (!heap && !anon)
 			continue;
-		if (present_add(x->pr, r->start, r->end) < 0)
-			return -ENOMEM;
 		bool main = heap && strcmp(r->path, "[heap]") == 0;
+		/* A [heap] grown after a fork is several mappings: one walk. */
+		size_t last = i;
+		while (main && snapshot_heap_continues(s, last))
+			last++;
+		uint64_t end = s->regions[last].end;
+		if (present_add(x->pr, r->start, end) < 0)
+			return -ENOMEM;
 		int rc = 0;
 		if (main && main_seen) {
 			rc = walk_error(c, "[heap] 0x%llx-0x%llx: a second [heap] region, "
 					"not walked",
-					(unsigned long long)r->start, (unsigned long long)r->end);
+					(unsigned long long)r->start, (unsigned long long)end);
 		} else if (main) {
 			main_seen = true;
-			rc = add_heap(x, heaps, n_heaps, &cap, r, r->start, r->end, true);
+			rc = add_heap(x, heaps, n_heaps, &cap, r, r->start, end, true);
 		} else {
 			rc = walk_pieces(x, r, heaps, n_heaps, &cap);
 		}
 		if (rc < 0)
 			return rc;
+		i = last;
 	}
 	return 0;
 }

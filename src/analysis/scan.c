@@ -775,20 +775,6 @@ static struct symbols_map *get_map(struct attrib *a)
 	return &a->map;
 }
 
-/* Do regions i and i + 1 hold one heap?  A heap grown after a fork (the
- * tmux server's) is two mappings with the same flags back to back: the
- * pages from before the fork and the new ones have different anon_vmas,
- * so the kernel cannot merge them.  A thread arena's PROT_NONE reserve
- * is not part of the walk. */
-static bool heap_continues(const struct mt_snapshot *s, size_t i)
-{
-	if (i + 1 >= s->n_regions)
-		return false;
-	const struct mt_region *r = &s->regions[i], *n = &s->regions[i + 1];
-	return r->end == n->start && n->category == MT_CAT_HEAP && r->category == MT_CAT_HEAP &&
-	       n->perms == r->perms && (r->perms & MT_PERM_W) && strcmp(r->path, n->path) == 0;
-}
-
 /* The walk of the heap holding region ri (from its first mapping to its
  * last), done once.  report: its walk error goes to the result (the
  * heaps holding references; the others are only walked for their free
@@ -796,10 +782,10 @@ static bool heap_continues(const struct mt_snapshot *s, size_t i)
 static struct heap_cache *get_heap(struct attrib *a, long ri, bool report)
 {
 	const struct mt_snapshot *s = a->st->s;
-	while (ri > 0 && heap_continues(s, (size_t)ri - 1))
+	while (ri > 0 && snapshot_heap_continues(s, (size_t)ri - 1))
 		ri--;
 	size_t last = (size_t)ri;
-	while (heap_continues(s, last))
+	while (snapshot_heap_continues(s, last))
 		last++;
 	struct heap_cache *h = NULL;
 	for (size_t i = 0; i < a->n_heaps && !h; i++)

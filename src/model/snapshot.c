@@ -167,3 +167,12 @@ long snapshot_find(const struct mt_snapshot *s, uint64_t addr)
 	}
 	return -1;
 }
+
+bool snapshot_heap_continues(const struct mt_snapshot *s, size_t i)
+{
+	if (i + 1 >= s->n_regions)
+		return false;
+	const struct mt_region *r = &s->regions[i], *n = &s->regions[i + 1];
+	return r->end == n->start && n->category == MT_CAT_HEAP && r->category == MT_CAT_HEAP &&
+	       n->perms == r->perms && (r->perms & MT_PERM_W) && strcmp(r->path, n->path) == 0;
+}

@@ -78,6 +78,17 @@ class Answers(mtlib.MemtopTestCase):
         self.assertIn(addr(r["after"]), objs, rep["refs"])
         self.assertEqual(objs[addr(r["after"])]["object"]["offset"], 16)
         self.assertTrue(objs[addr(r["after"])]["object"]["in_use"])
+        # The census walks the same heap across its mappings: every
+        # 100,000-byte block of the child counted, none called corrupt.
+        res = self.run_ok(["-p", r["pid"], "--heap", "--leaks", "--json"])
+        census = res.json_lines()[0]
+        self.assertEqual(census["walk_errors"], [])
+        big = sum(c["count"] for c in census["classes"]
+                  if c["name"] is None and 100000 <= c["size"] < 100100)
+        self.assertEqual(big, 40, census["classes"])
+        self.assertEqual(len(census["arenas"]), 1)
+        self.assertGreaterEqual(census["arenas"][0]["system"],
+                                sum(m["end"] - m["start"] for m in heaps))
 
     def test_anon_after_library_without_bss(self):
         fx = self.fixture("bss_neighbour", mtlib.FIXTURES)
