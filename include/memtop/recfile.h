@@ -49,6 +49,16 @@ void recfile_close(struct sqlite3 *db, bool writer);
  * file, MT_ERR_OTHER otherwise; `what` says what was being done. */
 int recfile_error(struct sqlite3 *db, const char *what, struct mt_error *err);
 
+/* Does the recording have this table?  Tables added after schema 1
+ * (region_bss, the heap and trace tables) are created on first use, so
+ * a file from an older memtop lacks them. */
+bool recfile_has_table(struct sqlite3 *db, const char *name);
+
+/* The .bss bounds of regions that follow an ELF image (mt_region.bss_end),
+ * a row only where known: created by every writer, absent from files of
+ * memtop versions before it (their regions replay as "unknown"). */
+extern const char recfile_bss_sql[];
+
 /* SQLite keeps 64-bit signed integers: addresses and sizes are stored
  * as their two's-complement bit pattern (docs/recording.md). */
 static inline int64_t recfile_u64(uint64_t v)

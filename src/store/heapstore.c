@@ -179,23 +179,12 @@ static int damaged(struct mt_error *err, int64_t id, const char *what)
 			    "the recording is damaged: heap census %lld: %s", (long long)id, what);
 }
 
-static bool have_tables(sqlite3 *db)
-{
-	sqlite3_stmt *st = NULL;
-	bool yes = false;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND"
-			       " name = 'heap_census'", -1, &st, NULL) == SQLITE_OK)
-		yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
-}
-
 int heapstore_list(sqlite3 *db, int64_t session, struct heapstore_info **out, size_t *n,
 		   struct mt_error *err)
 {
 	*out = NULL;
 	*n = 0;
-	if (!have_tables(db))
+	if (!recfile_has_table(db, "heap_census"))
 		return 0;
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(db, "SELECT id, sample, time FROM heap_census WHERE session = ?"

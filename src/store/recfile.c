@@ -124,6 +124,12 @@ static const char schema_sql[] =
 	" func_offset INTEGER NOT NULL, error TEXT,"
 	" PRIMARY KEY (scan, tid, idx)) WITHOUT ROWID;";
 
+const char recfile_bss_sql[] =
+	"CREATE TABLE IF NOT EXISTS region_bss ("
+	" region INTEGER PRIMARY KEY," /* region.id */
+	" bss_end INTEGER NOT NULL);";  /* end of the image's last PT_LOAD */
+
+
 static const char magic[16] = "SQLite format 3";
 
 static uint32_t be32(const unsigned char *p)
@@ -232,6 +238,7 @@ static int create_schema(sqlite3 *db, const char *path, struct mt_error *err)
 	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", count_tables, &tables,
 			 NULL) != SQLITE_OK ||
 	    (tables == 0 && (sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+			     sqlite3_exec(db, recfile_bss_sql, NULL, NULL, NULL) != SQLITE_OK ||
 			     sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK)) ||
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -429,4 +436,16 @@ bool recfile_parse_perms(const char *p, size_t len, uint8_t *out)
 			return false;
 	}
 	return true;
+}
+
+bool recfile_has_table(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = false;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND"
+			       " name = ?", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK)
+		yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
 }

@@ -76,6 +76,7 @@ struct path_ids {
 struct rec_born {
 	struct rec_region key;
 	enum mt_category category;
+	uint64_t bss_end; /* mt_region.bss_end: 0 unknown */
 };
 
 struct rec_rss {
@@ -124,7 +125,7 @@ struct rec_batch {
 /* ---- the writer's side -------------------------------------------------- */
 
 enum stmt {
-	ST_SESSION, ST_SAMPLE, ST_PATH_INS, ST_PATH_GET, ST_REGION, ST_DIED, ST_RSS,
+	ST_SESSION, ST_SAMPLE, ST_PATH_INS, ST_PATH_GET, ST_REGION, ST_BSS, ST_DIED, ST_RSS,
 	ST_THREAD, ST_THREAD_DIED, ST_ENDED, ST_COUNT
 };
 
@@ -138,6 +139,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PATH_GET] = "SELECT id FROM path WHERE name = ?",
 	[ST_REGION] = "INSERT INTO region (session, born, start, end, perms, offset, dev_major,"
 		" dev_minor, inode, path, deleted, category) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_BSS] = "INSERT INTO region_bss VALUES (?,?)",
 	[ST_DIED] = "UPDATE region SET died = ? WHERE id = ?",
 	[ST_RSS] = "INSERT INTO region_rss VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_THREAD] = "INSERT INTO thread (session, born, tid, name, state, sp)"
@@ -444,7 +446,14 @@ static int write_born(struct mt_recorder *r, const struct rec_born *b)
 	bind_text(st, 12, cat, strlen(cat));
 	if (run(st))
 		return -1;
-	return live_set(&r->region_ids, k->handle, sqlite3_last_insert_rowid(r->db));
+	int64_t id = sqlite3_last_insert_rowid(r->db);
+	if (b->bss_end) {
+		bind_i64(r->st[ST_BSS], 1, id);
+		bind_i64(r->st[ST_BSS], 2, recfile_u64(b->bss_end));
+		if (run(r->st[ST_BSS]))
+			return -1;
+	}
+	return live_set(&r->region_ids, k->handle, id);
 }
 
 static int write_died(struct mt_recorder *r, enum stmt which, int64_t id)
@@ -600,6 +609,15 @@ int record_open(struct mt_recorder **out, const char *path, double delay, struct
 	pthread_cond_init(&r->wake, NULL);
 	pthread_cond_init(&r->idle, NULL);
 	if (recfile_open(&r->db, path, RECFILE_WRITE, err)) {
+		record_close(r);
+		return -1;
+	}
+	/* Added after schema 1 shipped: a table of its own, so that files
+	 * of either age replay in either memtop.  New files have it from
+	 * their schema; an older file gets it when a session is added. */
+	if (!recfile_has_table(r->db, "region_bss") &&
+	    sqlite3_exec(r->db, recfile_bss_sql, NULL, NULL, NULL) != SQLITE_OK) {
+		recfile_error(r->db, path, err);
 		record_close(r);
 		return -1;
 	}
@@ -799,12 +817,13 @@ static int queue_died(uint64_t **v, size_t *n, size_t *cap, uint64_t handle)
 }
 
 static int queue_born(struct mt_recorder *r, struct rec_batch *b, struct rec_region *k,
-		      enum mt_category category)
+		      const struct mt_region *g)
 {
 	if (VEC_RESERVE(b->born, b->cap_born, b->n_born, 64))
 		return -1;
 	k->handle = r->next_region++;
-	b->born[b->n_born++] = (struct rec_born){ .key = *k, .category = category };
+	b->born[b->n_born++] = (struct rec_born){ .key = *k, .category = g->category,
+						  .bss_end = g->bss_end };
 	return 0;
 }
 
@@ -842,7 +861,7 @@ static int diff_regions(struct mt_recorder *r, struct rec_batch *b, const struct
 			k->handle = r->prev[j].handle;
 			k->rss = r->prev[j].rss;
 			j++;
-		} else if (queue_born(r, b, k, g->category)) {
+		} else if (queue_born(r, b, k, g)) {
 			return -1;
 		}
 		if (queue_rss(b, k, g))

@@ -55,6 +55,7 @@ struct rp_region {
 	uint32_t dev_major, dev_minor;
 	uint8_t perms;
 	bool deleted_suffix, deleted;
+	uint64_t bss_end; /* 0: unknown (no region_bss row) */
 	char *path;
 	uint32_t path_len;
 	struct mt_smaps rss;
@@ -380,7 +381,8 @@ static int read_region(const struct mt_replay *r, sqlite3_stmt *st, struct rp_re
 	    !recfile_col_int(st, 7, 0, UINT32_MAX, &dmaj) ||
 	    !recfile_col_int(st, 8, 0, UINT32_MAX, &dmin) || !recfile_col_u64(st, 9, &g->inode) ||
 	    !recfile_col_text(st, 10, true, PATH_MAX_STORED, &path, &len) ||
-	    !recfile_col_int(st, 11, 0, 3, &deleted) || !col_category(st, 12))
+	    !recfile_col_int(st, 11, 0, 3, &deleted) || !col_category(st, 12) ||
+	    (sqlite3_column_type(st, 13) != SQLITE_NULL && !recfile_col_u64(st, 13, &g->bss_end)))
 		return -1;
 	g->dev_major = (uint32_t)dmaj;
 	g->dev_minor = (uint32_t)dmin;
@@ -599,8 +601,13 @@ int replay_open(struct mt_replay **out, const char *path, size_t session, struct
 	    load_session(r, session, err) ||
 	    load_samples(r, err) || check_lifetimes(r, "region", err) ||
 	    check_lifetimes(r, "thread", err) ||
-	    prepare(r, "SELECT r.id, born, died, start, end, perms, offset, dev_major, dev_minor,"
-		    " inode, p.name, deleted, category FROM region r LEFT JOIN path p"
+	    prepare(r, recfile_has_table(r->db, "region_bss") ?
+		    "SELECT r.id, born, died, start, end, perms, offset, dev_major, dev_minor,"
+		    " inode, p.name, deleted, category, b.bss_end FROM region r LEFT JOIN path p"
+		    " ON p.id = r.path LEFT JOIN region_bss b ON b.region = r.id"
+		    " WHERE session = ? AND born = ? ORDER BY r.id" :
+		    "SELECT r.id, born, died, start, end, perms, offset, dev_major, dev_minor,"
+		    " inode, p.name, deleted, category, NULL FROM region r LEFT JOIN path p"
 		    " ON p.id = r.path WHERE session = ? AND born = ? ORDER BY r.id",
 		    &r->born_regions, err) ||
 	    prepare(r, "SELECT born, died, tid, name, state, sp, id FROM thread"
@@ -749,6 +756,7 @@ static int fill_regions(struct mt_replay *r, struct mt_snapshot *s, size_t k,
 		d->dev_minor = g->dev_minor;
 		d->perms = g->perms;
 		d->deleted_suffix = g->deleted_suffix;
+		d->bss_end = g->bss_end;
 		d->deleted = g->deleted;
 		d->path_len = g->path_len;
 		d->smaps = g->rss;

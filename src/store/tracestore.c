@@ -308,18 +308,6 @@ static int damaged(struct mt_error *err, const char *what)
 			    "the recording is damaged: a bad %s row (--trace tables)", what);
 }
 
-static bool have_tables(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	bool yes = false;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-			       "name = 'trace_session'", -1, &st, NULL) != SQLITE_OK)
-		return false;
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
-}
-
 /* Append the frames read so far as stack number t->stacks.n. */
 static int flush_stack(struct mt_traced *t, struct mt_frame *fr, uint32_t n)
 {
@@ -396,7 +384,7 @@ static int load_stacks(sqlite3 *db, int64_t session, struct mt_traced *t, struct
 
 int tracestore_load(sqlite3 *db, int64_t session, struct mt_traced *t, struct mt_error *err)
 {
-	if (!have_tables(db))
+	if (!recfile_has_table(db, "trace_session"))
 		return 0;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "SELECT traced, reason FROM trace_session WHERE session = ?",

@@ -79,6 +79,22 @@ def kill_all():
 atexit.register(kill_all)
 
 
+def wait_blocked_in_read(pid, timeout=5.0):
+    """Wait until pid's main thread sleeps in read(2) (/proc/PID/syscall
+    says syscall 0): a target that prints "ready" and then reads its stdin
+    may still be allocating its read buffer just after the print."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open("/proc/%d/syscall" % pid, "rb") as f:
+                if f.read().split(b" ", 1)[0] == b"0":
+                    return True
+        except OSError:
+            return False
+        time.sleep(0.005)
+    return False
+
+
 def _popen(argv, **kw):
     proc = subprocess.Popen(argv, start_new_session=True, **kw)
     _live.append(proc)

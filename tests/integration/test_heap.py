@@ -300,6 +300,7 @@ class HeapOptionsTest(mtlib.MemtopTestCase):
                            "sys.stdout.write('ready\\n'); sys.stdout.flush(); sys.stdin.read()"],
                           stdin=mtlib.subprocess.PIPE, stdout=mtlib.subprocess.PIPE)
         self.assertEqual(fx.stdout.readline(), b"ready\n")
+        self.assertTrue(mtlib.wait_blocked_in_read(fx.pid), "python3 never blocked in read")
         before = rollup(fx.pid)
         res = self.run_ok(["-p", fx.pid, "--heap", "--leaks", "--json"])
         rep = res.json_lines()[0]

@@ -102,6 +102,14 @@ class Answers(mtlib.MemtopTestCase):
         after = regions[libc[-1] + 1]
         self.assertEqual(after["path"], "")
         self.assertEqual(after["category"], "image", after)
+        # A recording keeps where each .bss ends: the replay says the same.
+        f = os.path.join(self.tempdir(), "bss.db")
+        live = self.run_ok(["-p", fx.pid, "-b", "--json", "--regions", "-n", "1", "-w", f])
+        replay = self.run_ok(["-r", f, "-b", "--json", "--regions"])
+        self.assertEqual(replay.stdout, live.stdout)
+        rep = replay.json_lines()[0]
+        cats = {addr(x["start"]): x["category"] for x in rep["regions"]}
+        self.assertEqual(cats[addr(r["anon"])], "anon")
 
     def stack_refs(self, exe, *args):
         fx = self.fixture(exe, *args)
