@@ -19,18 +19,15 @@
 #include "memtop/maps.h"
 #include "memtop/pages.h"
 #include "memtop/proc.h"
+#include "memtop/threads.h"
 
 #define PAGE 4096ull
 
 static char task_state(pid_t pid, pid_t tid)
 {
-	char path[96], buf[512];
+	char path[96];
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	long n = proc_read_file(path, buf, sizeof(buf));
-	if (n <= 0)
-		return 0;
-	const char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	return threads_state(path);
 }
 
 pid_t pages_live_tid(pid_t pid)
