@@ -18,6 +18,7 @@
 
 #include "memtop/census.h"
 #include "memtop/clock.h"
+#include "memtop/hash.h"
 #include "memtop/heapwalk.h"
 #include "memtop/vec.h"
 
@@ -92,14 +93,6 @@ struct ctx {
 	int rc;
 };
 
-static uint64_t mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
-}
-
 static int vt_grow(struct ctx *x)
 {
 	size_t cap = x->vt_cap ? x->vt_cap * 2 : 4096;
@@ -109,7 +102,7 @@ static int vt_grow(struct ctx *x)
 	for (size_t i = 0; i < x->vt_cap; i++) {
 		if (!x->vt[i].key)
 			continue;
-		size_t h = mix(x->vt[i].key) & (cap - 1);
+		size_t h = hash_mix(x->vt[i].key) & (cap - 1);
 		while (v[h].key)
 			h = (h + 1) & (cap - 1);
 		v[h] = x->vt[i];
@@ -159,7 +152,7 @@ static uint32_t class_of(struct ctx *x, uint64_t w)
 		return CENSUS_UNNAMED;
 	if (x->vt_n * 2 >= x->vt_cap && vt_grow(x) < 0)
 		return CENSUS_UNNAMED;
-	size_t h = mix(w) & (x->vt_cap - 1);
+	size_t h = hash_mix(w) & (x->vt_cap - 1);
 	while (x->vt[h].key) {
 		if (x->vt[h].key == w) {
 			x->last_w = w;
@@ -695,7 +688,7 @@ int census_classes(struct census *c)
 				for (size_t j = 0; j < scap; j++) {
 					if (!sz[j].size)
 						continue;
-					size_t h = mix(sz[j].size) & (scap * 2 - 1);
+					size_t h = hash_mix(sz[j].size) & (scap * 2 - 1);
 					while (g[h].size)
 						h = (h + 1) & (scap * 2 - 1);
 					g[h] = sz[j];
@@ -704,7 +697,7 @@ int census_classes(struct census *c)
 				sz = g;
 				scap *= 2;
 			}
-			size_t h = mix(u) & (scap - 1);
+			size_t h = hash_mix(u) & (scap - 1);
 			while (sz[h].size && sz[h].size != u)
 				h = (h + 1) & (scap - 1);
 			if (!sz[h].size) {

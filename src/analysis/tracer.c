@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memtop/hash.h"
 #include "memtop/proc.h"
 #include "memtop/tracer.h"
 #include "memtop/ustack.h"
@@ -70,22 +71,14 @@ struct tracer {
 	bool oom;
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	return x ^ (x >> 33);
-}
-
 /* The slot of tid's call in flight; with make, a free one for it (a
  * tombstone, tid -1, is reused). */
 static struct pending *pending_slot(struct tracer *t, int tid, bool make)
 {
 	struct pending *reuse = NULL;
+	uint64_t h = hash_mix((uint64_t)tid);
 	for (size_t probe = 0; probe < t->pend_cap; probe++) {
-		struct pending *p = &t->pend[(mix((uint64_t)tid) + probe) & (t->pend_cap - 1)];
+		struct pending *p = &t->pend[(h + probe) & (t->pend_cap - 1)];
 		if (p->tid == tid)
 			return p;
 		if (p->tid == -1 && !reuse)
@@ -122,9 +115,9 @@ static void pending_compact(struct tracer *t, uint64_t now)
 
 static long stack_id(struct tracer *t, const uint64_t *ips, size_t n)
 {
-	uint64_t h = mix(n);
+	uint64_t h = hash_mix(n);
 	for (size_t i = 0; i < n; i++)
-		h = mix(h ^ ips[i]);
+		h = hash_mix(h ^ ips[i]);
 	if (t->known_n * 2 >= t->known_cap) {
 		size_t cap = t->known_cap ? t->known_cap * 2 : 1024;
 		struct known_stack *k = calloc(cap, sizeof(*k));
