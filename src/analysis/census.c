@@ -652,11 +652,16 @@ static int cmp_class(const void *a, const void *b)
 		return x->bytes > y->bytes ? -1 : 1;
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
-	if (!x->name != !y->name)
-		return x->name ? -1 : 1;
-	if (x->name)
-		return strcmp(x->name, y->name);
-	return x->size < y->size ? -1 : x->size > y->size;
+	return census_cmp_kind(x->name, x->size, y->name, y->size);
+}
+
+int census_cmp_kind(const char *xname, uint64_t xsize, const char *yname, uint64_t ysize)
+{
+	if (!xname != !yname)
+		return xname ? -1 : 1;
+	if (xname)
+		return strcmp(xname, yname);
+	return xsize < ysize ? -1 : xsize > ysize;
 }
 
 int census_classes(struct census *c)
@@ -729,29 +734,28 @@ nomem:
 	return -ENOMEM;
 }
 
-static const struct census_class *find_class(const struct census *c,
-					     const struct census_class *k)
+long census_class_index(const struct census *c, const char *name, uint64_t size)
 {
 	for (size_t i = 0; i < c->n_classes; i++) {
 		const struct census_class *b = &c->classes[i];
-		if (k->name ? b->name && strcmp(b->name, k->name) == 0
-			    : !b->name && b->size == k->size)
-			return b;
+		if (name ? b->name && strcmp(b->name, name) == 0 : !b->name && b->size == size)
+			return (long)i;
 	}
-	return NULL;
+	return -1;
 }
 
 void census_delta(struct census *c, const struct census *base)
 {
 	for (size_t i = 0; i < c->n_classes; i++) {
 		struct census_class *k = &c->classes[i];
-		const struct census_class *b = base ? find_class(base, k) : NULL;
-		k->delta_count = (int64_t)k->count - (b ? (int64_t)b->count : 0);
-		k->delta_bytes = (int64_t)k->bytes - (b ? (int64_t)b->bytes : 0);
-		if (!base) {
-			k->delta_count = 0;
-			k->delta_bytes = 0;
-		}
+		k->delta_count = 0;
+		k->delta_bytes = 0;
+		if (!base)
+			continue;
+		long b = census_class_index(base, k->name, k->size);
+		const struct census_class *was = b >= 0 ? &base->classes[b] : NULL;
+		k->delta_count = (int64_t)k->count - (was ? (int64_t)was->count : 0);
+		k->delta_bytes = (int64_t)k->bytes - (was ? (int64_t)was->bytes : 0);
 	}
 	if (c->n_classes)
 		qsort(c->classes, c->n_classes, sizeof(*c->classes), cmp_class);

@@ -776,9 +776,7 @@ static int cmp_group(const void *a, const void *b)
 		return x->bytes > y->bytes ? -1 : 1;
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
-	if (!x->name != !y->name)
-		return x->name ? -1 : 1;
-	return x->name ? strcmp(x->name, y->name) : (x->size > y->size) - (x->size < y->size);
+	return census_cmp_kind(x->name, x->size, y->name, y->size);
 }
 
 static struct leaks_group *group_of(struct leaks *l, size_t *cap, const char *name,
@@ -842,15 +840,12 @@ int leaks_report(struct leaks *l, struct census *c)
 	if (l->n_groups)
 		qsort(l->groups, l->n_groups, sizeof(*l->groups), cmp_group);
 	l->seconds += clock_mono() - t0;
-	for (size_t i = 0; i < c->n_classes; i++) {
-		struct census_class *k = &c->classes[i];
-		for (size_t g = 0; g < l->n_groups; g++) {
-			const struct leaks_group *lg = &l->groups[g];
-			if (k->name ? lg->name && strcmp(lg->name, k->name) == 0
-				    : !lg->name && lg->size == k->size) {
-				k->leaked = lg->count;
-				k->leaked_bytes = lg->bytes;
-			}
+	for (size_t i = 0; i < l->n_groups; i++) {
+		const struct leaks_group *g = &l->groups[i];
+		long k = census_class_index(c, g->name, g->size);
+		if (k >= 0) {
+			c->classes[k].leaked = g->count;
+			c->classes[k].leaked_bytes = g->bytes;
 		}
 	}
 	return 0;
