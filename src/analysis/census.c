@@ -643,6 +643,44 @@ struct size_slot {
 	uint32_t idx;
 };
 
+/* Usable size -> index of its class, for census_classes: open addressing. */
+struct size_table {
+	struct size_slot *v;
+	size_t cap, n;
+};
+
+static int size_table_grow(struct size_table *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 1024;
+	struct size_slot *g = calloc(cap, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	for (size_t j = 0; j < t->cap; j++) {
+		if (!t->v[j].size)
+			continue;
+		size_t h = hash_mix(t->v[j].size) & (cap - 1);
+		while (g[h].size)
+			h = (h + 1) & (cap - 1);
+		g[h] = t->v[j];
+	}
+	free(t->v);
+	t->v = g;
+	t->cap = cap;
+	return 0;
+}
+
+/* The slot of usable size u: its class's, or the empty one to fill; NULL
+ * when out of memory. */
+static struct size_slot *size_slot(struct size_table *t, uint64_t u)
+{
+	if (t->n * 2 >= t->cap && size_table_grow(t) < 0)
+		return NULL;
+	size_t h = hash_mix(u) & (t->cap - 1);
+	while (t->v[h].size && t->v[h].size != u)
+		h = (h + 1) & (t->cap - 1);
+	return &t->v[h];
+}
+
 static int cmp_class(const void *a, const void *b)
 {
 	const struct census_class *x = a, *y = b;
@@ -671,54 +709,34 @@ int census_classes(struct census *c)
 	c->n_classes = 0;
 	size_t cap = c->n_names + 64;
 	struct census_class *v = calloc(cap, sizeof(*v));
-	size_t scap = 1024;
-	struct size_slot *sz = calloc(scap, sizeof(*sz));
-	size_t n = c->n_names, n_sizes = 0;
-	if (!v || !sz)
+	struct size_table sizes = { 0 };
+	size_t n = c->n_names;
+	if (!v)
 		goto nomem;
 	for (size_t i = 0; i < c->n_names; i++)
 		v[i].name = c->names[i];
 	for (size_t i = 0; i < c->n_chunks; i++) {
 		const struct census_chunk *k = &c->chunks[i];
-		uint32_t cls = census_class(k);
+		size_t idx = census_class(k);
 		uint64_t u = census_usable(k);
-		size_t idx;
-		if (cls != CENSUS_UNNAMED) {
-			idx = cls;
-		} else {
-			if (n_sizes * 2 >= scap) {
-				struct size_slot *g = calloc(scap * 2, sizeof(*g));
-				if (!g)
-					goto nomem;
-				for (size_t j = 0; j < scap; j++) {
-					if (!sz[j].size)
-						continue;
-					size_t h = hash_mix(sz[j].size) & (scap * 2 - 1);
-					while (g[h].size)
-						h = (h + 1) & (scap * 2 - 1);
-					g[h] = sz[j];
-				}
-				free(sz);
-				sz = g;
-				scap *= 2;
-			}
-			size_t h = hash_mix(u) & (scap - 1);
-			while (sz[h].size && sz[h].size != u)
-				h = (h + 1) & (scap - 1);
-			if (!sz[h].size) {
+		if (idx == CENSUS_UNNAMED) {
+			struct size_slot *slot = size_slot(&sizes, u);
+			if (!slot)
+				goto nomem;
+			if (!slot->size) {
 				if (VEC_RESERVE(v, cap, n, 64))
 					goto nomem;
 				memset(&v[n], 0, sizeof(v[n]));
 				v[n].size = u;
-				sz[h] = (struct size_slot){ u, (uint32_t)n++ };
-				n_sizes++;
+				*slot = (struct size_slot){ u, (uint32_t)n++ };
+				sizes.n++;
 			}
-			idx = sz[h].idx;
+			idx = slot->idx;
 		}
 		v[idx].count++;
 		v[idx].bytes += u;
 	}
-	free(sz);
+	free(sizes.v);
 	/* Classes named by a vptr whose every chunk went to a free list. */
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++)
@@ -730,7 +748,7 @@ int census_classes(struct census *c)
 	return 0;
 nomem:
 	free(v);
-	free(sz);
+	free(sizes.v);
 	return -ENOMEM;
 }
 
