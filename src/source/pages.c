@@ -276,23 +276,6 @@ static long read_mem_fd(struct pages *p, uint64_t addr, void *buf, size_t len)
 	return (long)got;
 }
 
-long pages_read_present(struct pages *p, uint64_t addr, void *buf, size_t len)
-{
-	if (!p->use_mem) {
-		struct iovec local = { buf, len };
-		struct iovec remote = { (void *)(uintptr_t)addr, len };
-		ssize_t n = process_vm_readv(p->tid, &local, 1, &remote, 1, 0);
-		if (n > 0)
-			return n;
-		if (n == 0)
-			return -EFAULT;
-		if (errno != EPERM && errno != ENOSYS)
-			return -errno;
-		p->use_mem = true;
-	}
-	return read_mem_fd(p, addr, buf, len);
-}
-
 long pages_readv(struct pages *p, const struct iovec *local, const struct iovec *remote,
 		 size_t n)
 {
@@ -317,6 +300,13 @@ long pages_readv(struct pages *p, const struct iovec *local, const struct iovec 
 			break;
 	}
 	return total;
+}
+
+long pages_read_present(struct pages *p, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	return pages_readv(p, &local, &remote, 1);
 }
 
 /* A file of a file system, not a device (nor /dev/zero). */
