@@ -31,13 +31,6 @@
 /* How long freeze_end waits for a stopped target to show T again. */
 #define GROUP_STOP_WAIT_MS 200
 
-static void sleep_us(long us)
-{
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static void user_signals(sigset_t *set)
 {
 	sigemptyset(set);
@@ -137,7 +130,7 @@ static void wait_stops(struct freeze *f, double deadline)
 		}
 		if (!waiting || clock_mono() >= deadline)
 			return;
-		sleep_us(nap);
+		clock_sleep(nap / 1e6);
 		if (nap < 2000)
 			nap *= 2;
 	}
@@ -341,7 +334,7 @@ static void late_stop(struct freeze *f, struct freeze_thread *t)
 		else if (r < 0 && errno == ECHILD)
 			t->attached = false;
 		else
-			sleep_us(1000);
+			clock_sleep(0.001);
 	}
 }
 
@@ -359,7 +352,7 @@ static void wait_group_stop(const struct freeze *f)
 		char st;
 		while ((st = freeze_proc_state(tid)) != 0 && st != 'T' && st != 'Z' &&
 		       st != 'X' && clock_mono() < deadline)
-			sleep_us(1000);
+			clock_sleep(0.001);
 	}
 }
 

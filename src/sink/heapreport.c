@@ -394,13 +394,6 @@ void heapreport_keep_classes(struct heapreport *r)
 	leaks_free(&r->l);
 }
 
-static void sleep_secs(double secs)
-{
-	struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 {
 	struct mt_proc *p = NULL;
@@ -416,7 +409,7 @@ int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 	int rc = 0;
 	for (long i = 0; count == 0 || i < count; i++) {
 		if (i > 0)
-			sleep_secs(opt->heap_every);
+			clock_sleep(opt->heap_every);
 		double t0 = clock_mono();
 		rc = heapreport_take(&cur, opt->pid, p, opt->leaks, opt->scan_swapped, &cache,
 				     err);
