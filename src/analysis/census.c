@@ -88,7 +88,6 @@ struct ctx {
 	uint64_t last_w;   /* the last word looked up, and its class */
 	uint32_t last_cls;
 	struct census_arena *arena;
-	uint32_t arena_i;
 	bool main_heap;
 	int rc;
 };
@@ -113,7 +112,7 @@ static int vt_grow(struct ctx *x)
 	return 0;
 }
 
-static uint32_t name_index(struct census *c, const char *name)
+uint32_t census_name(struct census *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_names; i++)
 		if (strcmp(c->names[i], name) == 0)
@@ -165,16 +164,11 @@ static uint32_t class_of(struct ctx *x, uint64_t w)
 	/* RTTI lives in the modules' pages: pages_read takes those the target
 	 * never read from the file, and faults none in. */
 	if (symbols_class_of(x->m, x->s, w, pages_read_cb, x->pr->pg, name, sizeof(name)))
-		cls = name_index(x->c, name);
+		cls = census_name(x->c, name);
 	x->vt[h] = (struct vt_slot){ w, cls };
 	x->vt_n++;
 	x->last_w = w;
 	return x->last_cls = cls;
-}
-
-uint32_t census_name(struct census *c, const char *name)
-{
-	return name_index(c, name);
 }
 
 /* ---- the walk ------------------------------------------------------------ */
@@ -261,10 +255,9 @@ static struct census_arena *arena_for(struct census *c, bool main, uint64_t key,
 
 /* Walk one heap (a region, or a 64 MiB slice of one); the heap is kept
  * in h for the free lists. */
-static int walk_heap(struct ctx *x, const struct mt_region *heap, bool main,
+static int walk_heap(struct ctx *x, const struct mt_region *r, bool main,
 		     struct heapwalk_heap *h)
 {
-	const struct mt_region *r = heap;
 	struct census *c = x->c;
 	uint64_t key = r->start;
 	if (!main) {
@@ -278,7 +271,6 @@ static int walk_heap(struct ctx *x, const struct mt_region *heap, bool main,
 	if (!a)
 		return -ENOMEM;
 	x->arena = a;
-	x->arena_i = ai;
 	x->main_heap = main;
 	int rc = heapwalk_walk(h, r->start, r->end, main, visit, x, present_read_cb, x->pr);
 	if (rc < 0)
