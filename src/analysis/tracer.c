@@ -119,28 +119,35 @@ static void pending_compact(struct tracer *t, uint64_t now)
 	free(old);
 }
 
+static int known_grow(struct tracer *t)
+{
+	size_t cap = t->known_cap ? t->known_cap * 2 : 1024;
+	struct known_stack *k = calloc(cap, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->known_cap; i++) {
+		if (!t->known[i].ips)
+			continue;
+		size_t j = t->known[i].hash & (cap - 1);
+		while (k[j].ips)
+			j = (j + 1) & (cap - 1);
+		k[j] = t->known[i];
+	}
+	free(t->known);
+	t->known = k;
+	t->known_cap = cap;
+	return 0;
+}
+
+/* The id of the stack ips[0..n): known, or symbolized and handed to the
+ * front end now; -1 when there is no room or memory for a new one. */
 static long stack_id(struct tracer *t, const uint64_t *ips, size_t n)
 {
 	uint64_t h = hash_mix(n);
 	for (size_t i = 0; i < n; i++)
 		h = hash_mix(h ^ ips[i]);
-	if (t->known_n * 2 >= t->known_cap) {
-		size_t cap = t->known_cap ? t->known_cap * 2 : 1024;
-		struct known_stack *k = calloc(cap, sizeof(*k));
-		if (!k)
-			return -1;
-		for (size_t i = 0; i < t->known_cap; i++) {
-			if (!t->known[i].ips)
-				continue;
-			size_t j = t->known[i].hash & (cap - 1);
-			while (k[j].ips)
-				j = (j + 1) & (cap - 1);
-			k[j] = t->known[i];
-		}
-		free(t->known);
-		t->known = k;
-		t->known_cap = cap;
-	}
+	if (t->known_n * 2 >= t->known_cap && known_grow(t) < 0)
+		return -1;
 	size_t j = h & (t->known_cap - 1);
 	for (; t->known[j].ips; j = (j + 1) & (t->known_cap - 1)) {
 		struct known_stack *k = &t->known[j];
