@@ -209,6 +209,15 @@ static void text_arenas(FILE *out, const struct census *c)
 	}
 }
 
+/* A class by name, or unnamed chunks by their usable size. */
+static void text_name_size(FILE *out, const char *name, uint64_t size)
+{
+	if (name)
+		fputs(name, out);
+	else
+		fprintf(out, "[%" PRIu64 " bytes]", size);
+}
+
 static void text_classes(FILE *out, const struct heapreport *r, size_t max)
 {
 	const struct census *c = &r->c;
@@ -222,10 +231,8 @@ static void text_classes(FILE *out, const struct heapreport *r, size_t max)
 			format_delta_size(b[1], 32, k->delta_bytes));
 		if (r->leaks)
 			fprintf(out, " %7" PRIu64 " ", k->leaked);
-		if (k->name)
-			fprintf(out, "%s\n", k->name);
-		else
-			fprintf(out, "[%" PRIu64 " bytes]\n", k->size);
+		text_name_size(out, k->name, k->size);
+		fputc('\n', out);
 	}
 	if (c->n_classes > max)
 		fprintf(out, "... %zu more (--json lists all)\n", c->n_classes - max);
@@ -245,10 +252,7 @@ static void text_leaks(FILE *out, const struct heapreport *r)
 	for (size_t i = 0; i < l->n_groups; i++) {
 		const struct leaks_group *g = &l->groups[i];
 		fprintf(out, "%10" PRIu64 " %10s  ", g->count, sz(b[0], g->bytes));
-		if (g->name)
-			fprintf(out, "%s", g->name);
-		else
-			fprintf(out, "[%" PRIu64 " bytes]", g->size);
+		text_name_size(out, g->name, g->size);
 		fprintf(out, " (%" PRIu64 " unreferenced) e.g.", g->unreferenced);
 		for (size_t k = 0; k < g->n_examples; k++)
 			fprintf(out, " 0x%" PRIx64, g->examples[k]);
