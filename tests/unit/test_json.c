@@ -94,7 +94,8 @@ static void test_members_and_commas(void **state)
 	json_object_end(&j);
 	fclose(f);
 	assert_string_equal(out, "{\"a\":1,\"start\":\"0x7f0000001000\",\"rss\":null,"
-				 "\"s\":\"x\",\"n\":null,\"nan\":null,\"v\":[-2,true],\"empty\":[]}");
+				 "\"s\":\"x\",\"n\":null,"
+				 "\"nan\":null,\"v\":[-2,true],\"empty\":[]}");
 }
 
 int main(void)
