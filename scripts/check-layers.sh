@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 declare -A rank=([model]=0 [source]=1 [analysis]=2 [store]=3 [session]=4 [sink]=5
 	[tui]=6 [main]=7)
 # Headers without a .c file of their own.
-declare -A layer=([vec.h]=model [clock.h]=model [arch.h]=model [options.h]=cli [refs.h]=sink)
+declare -A layer=([vec.h]=model [hash.h]=model [clock.h]=model [arch.h]=model [options.h]=cli
+	[refs.h]=sink)
 # The command line's options: read by the front ends and the session.
 cli_min=${rank[session]}
 # Library headers (a prefix of the name) and the one layer that may use them.

@@ -144,6 +144,14 @@ int census_classes(struct census *c);
  * from zero); then order by delta_bytes, then bytes, largest first. */
 void census_delta(struct census *c, const struct census *base);
 
+/* The index in c->classes of the class named name, or (name NULL) of the
+ * unnamed chunks of usable size size; -1 if there is none. */
+long census_class_index(const struct census *c, const char *name, uint64_t size);
+
+/* The last key of every order of classes (census_classes, leaks.h's
+ * groups): named before unnamed, by name, unnamed by size. */
+int census_cmp_kind(const char *xname, uint64_t xsize, const char *yname, uint64_t ysize);
+
 /* A copy of from's classes (names included) into to, as a baseline for
  * census_delta.  0 or -ENOMEM. */
 int census_copy_classes(struct census *to, const struct census *from);

@@ -5,6 +5,7 @@
 #ifndef MEMTOP_CLOCK_H
 #define MEMTOP_CLOCK_H
 
+#include <errno.h>
 #include <time.h>
 
 static inline double clock_seconds(clockid_t clk)
@@ -18,6 +19,14 @@ static inline double clock_seconds(clockid_t clk)
 static inline double clock_mono(void)
 {
 	return clock_seconds(CLOCK_MONOTONIC);
+}
+
+/* Sleep secs (>= 0) in all, signals or not. */
+static inline void clock_sleep(double secs)
+{
+	struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
 }
 
 #endif

@@ -40,6 +40,8 @@ void json_size(struct json *j, const char *key, uint64_t v);
 /* Bytes as a string; see json_write_bytes. */
 void json_bytes(struct json *j, const char *key, const char *s, size_t len);
 void json_str(struct json *j, const char *key, const char *s);
+/* s, or null when s is NULL. */
+void json_str_or_null(struct json *j, const char *key, const char *s);
 
 /*
  * Write bytes as a JSON string, quotes included: valid UTF-8 passes

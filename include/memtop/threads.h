@@ -20,4 +20,10 @@
  */
 int threads_read(pid_t pid, struct mt_snapshot *s);
 
+/*
+ * The state letter ('R', 'S', 'T', 'Z', ...) in a stat file
+ * (/proc/PID/stat, /proc/PID/task/TID/stat), or 0 when it cannot be read.
+ */
+char threads_state(const char *stat_path);
+
 #endif

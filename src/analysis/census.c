@@ -18,6 +18,7 @@
 
 #include "memtop/census.h"
 #include "memtop/clock.h"
+#include "memtop/hash.h"
 #include "memtop/heapwalk.h"
 #include "memtop/vec.h"
 
@@ -87,18 +88,9 @@ struct ctx {
 	uint64_t last_w;   /* the last word looked up, and its class */
 	uint32_t last_cls;
 	struct census_arena *arena;
-	uint32_t arena_i;
 	bool main_heap;
 	int rc;
 };
-
-static uint64_t mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
-}
 
 static int vt_grow(struct ctx *x)
 {
@@ -109,7 +101,7 @@ static int vt_grow(struct ctx *x)
 	for (size_t i = 0; i < x->vt_cap; i++) {
 		if (!x->vt[i].key)
 			continue;
-		size_t h = mix(x->vt[i].key) & (cap - 1);
+		size_t h = hash_mix(x->vt[i].key) & (cap - 1);
 		while (v[h].key)
 			h = (h + 1) & (cap - 1);
 		v[h] = x->vt[i];
@@ -120,7 +112,7 @@ static int vt_grow(struct ctx *x)
 	return 0;
 }
 
-static uint32_t name_index(struct census *c, const char *name)
+uint32_t census_name(struct census *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_names; i++)
 		if (strcmp(c->names[i], name) == 0)
@@ -159,7 +151,7 @@ static uint32_t class_of(struct ctx *x, uint64_t w)
 		return CENSUS_UNNAMED;
 	if (x->vt_n * 2 >= x->vt_cap && vt_grow(x) < 0)
 		return CENSUS_UNNAMED;
-	size_t h = mix(w) & (x->vt_cap - 1);
+	size_t h = hash_mix(w) & (x->vt_cap - 1);
 	while (x->vt[h].key) {
 		if (x->vt[h].key == w) {
 			x->last_w = w;
@@ -172,16 +164,11 @@ static uint32_t class_of(struct ctx *x, uint64_t w)
 	/* RTTI lives in the modules' pages: pages_read takes those the target
 	 * never read from the file, and faults none in. */
 	if (symbols_class_of(x->m, x->s, w, pages_read_cb, x->pr->pg, name, sizeof(name)))
-		cls = name_index(x->c, name);
+		cls = census_name(x->c, name);
 	x->vt[h] = (struct vt_slot){ w, cls };
 	x->vt_n++;
 	x->last_w = w;
 	return x->last_cls = cls;
-}
-
-uint32_t census_name(struct census *c, const char *name)
-{
-	return name_index(c, name);
 }
 
 /* ---- the walk ------------------------------------------------------------ */
@@ -268,10 +255,9 @@ static struct census_arena *arena_for(struct census *c, bool main, uint64_t key,
 
 /* Walk one heap (a region, or a 64 MiB slice of one); the heap is kept
  * in h for the free lists. */
-static int walk_heap(struct ctx *x, const struct mt_region *heap, bool main,
+static int walk_heap(struct ctx *x, const struct mt_region *r, bool main,
 		     struct heapwalk_heap *h)
 {
-	const struct mt_region *r = heap;
 	struct census *c = x->c;
 	uint64_t key = r->start;
 	if (!main) {
@@ -285,7 +271,6 @@ static int walk_heap(struct ctx *x, const struct mt_region *heap, bool main,
 	if (!a)
 		return -ENOMEM;
 	x->arena = a;
-	x->arena_i = ai;
 	x->main_heap = main;
 	int rc = heapwalk_walk(h, r->start, r->end, main, visit, x, present_read_cb, x->pr);
 	if (rc < 0)
@@ -656,6 +641,44 @@ struct size_slot {
 	uint32_t idx;
 };
 
+/* Usable size -> index of its class, for census_classes: open addressing. */
+struct size_table {
+	struct size_slot *v;
+	size_t cap, n;
+};
+
+static int size_table_grow(struct size_table *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 1024;
+	struct size_slot *g = calloc(cap, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	for (size_t j = 0; j < t->cap; j++) {
+		if (!t->v[j].size)
+			continue;
+		size_t h = hash_mix(t->v[j].size) & (cap - 1);
+		while (g[h].size)
+			h = (h + 1) & (cap - 1);
+		g[h] = t->v[j];
+	}
+	free(t->v);
+	t->v = g;
+	t->cap = cap;
+	return 0;
+}
+
+/* The slot of usable size u: its class's, or the empty one to fill; NULL
+ * when out of memory. */
+static struct size_slot *size_slot(struct size_table *t, uint64_t u)
+{
+	if (t->n * 2 >= t->cap && size_table_grow(t) < 0)
+		return NULL;
+	size_t h = hash_mix(u) & (t->cap - 1);
+	while (t->v[h].size && t->v[h].size != u)
+		h = (h + 1) & (t->cap - 1);
+	return &t->v[h];
+}
+
 static int cmp_class(const void *a, const void *b)
 {
 	const struct census_class *x = a, *y = b;
@@ -665,11 +688,16 @@ static int cmp_class(const void *a, const void *b)
 		return x->bytes > y->bytes ? -1 : 1;
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
-	if (!x->name != !y->name)
-		return x->name ? -1 : 1;
-	if (x->name)
-		return strcmp(x->name, y->name);
-	return x->size < y->size ? -1 : x->size > y->size;
+	return census_cmp_kind(x->name, x->size, y->name, y->size);
+}
+
+int census_cmp_kind(const char *xname, uint64_t xsize, const char *yname, uint64_t ysize)
+{
+	if (!xname != !yname)
+		return xname ? -1 : 1;
+	if (xname)
+		return strcmp(xname, yname);
+	return xsize < ysize ? -1 : xsize > ysize;
 }
 
 int census_classes(struct census *c)
@@ -679,54 +707,34 @@ int census_classes(struct census *c)
 	c->n_classes = 0;
 	size_t cap = c->n_names + 64;
 	struct census_class *v = calloc(cap, sizeof(*v));
-	size_t scap = 1024;
-	struct size_slot *sz = calloc(scap, sizeof(*sz));
-	size_t n = c->n_names, n_sizes = 0;
-	if (!v || !sz)
+	struct size_table sizes = { 0 };
+	size_t n = c->n_names;
+	if (!v)
 		goto nomem;
 	for (size_t i = 0; i < c->n_names; i++)
 		v[i].name = c->names[i];
 	for (size_t i = 0; i < c->n_chunks; i++) {
 		const struct census_chunk *k = &c->chunks[i];
-		uint32_t cls = census_class(k);
+		size_t idx = census_class(k);
 		uint64_t u = census_usable(k);
-		size_t idx;
-		if (cls != CENSUS_UNNAMED) {
-			idx = cls;
-		} else {
-			if (n_sizes * 2 >= scap) {
-				struct size_slot *g = calloc(scap * 2, sizeof(*g));
-				if (!g)
-					goto nomem;
-				for (size_t j = 0; j < scap; j++) {
-					if (!sz[j].size)
-						continue;
-					size_t h = mix(sz[j].size) & (scap * 2 - 1);
-					while (g[h].size)
-						h = (h + 1) & (scap * 2 - 1);
-					g[h] = sz[j];
-				}
-				free(sz);
-				sz = g;
-				scap *= 2;
-			}
-			size_t h = mix(u) & (scap - 1);
-			while (sz[h].size && sz[h].size != u)
-				h = (h + 1) & (scap - 1);
-			if (!sz[h].size) {
+		if (idx == CENSUS_UNNAMED) {
+			struct size_slot *slot = size_slot(&sizes, u);
+			if (!slot)
+				goto nomem;
+			if (!slot->size) {
 				if (VEC_RESERVE(v, cap, n, 64))
 					goto nomem;
 				memset(&v[n], 0, sizeof(v[n]));
 				v[n].size = u;
-				sz[h] = (struct size_slot){ u, (uint32_t)n++ };
-				n_sizes++;
+				*slot = (struct size_slot){ u, (uint32_t)n++ };
+				sizes.n++;
 			}
-			idx = sz[h].idx;
+			idx = slot->idx;
 		}
 		v[idx].count++;
 		v[idx].bytes += u;
 	}
-	free(sz);
+	free(sizes.v);
 	/* Classes named by a vptr whose every chunk went to a free list. */
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++)
@@ -738,33 +746,32 @@ int census_classes(struct census *c)
 	return 0;
 nomem:
 	free(v);
-	free(sz);
+	free(sizes.v);
 	return -ENOMEM;
 }
 
-static const struct census_class *find_class(const struct census *c,
-					     const struct census_class *k)
+long census_class_index(const struct census *c, const char *name, uint64_t size)
 {
 	for (size_t i = 0; i < c->n_classes; i++) {
 		const struct census_class *b = &c->classes[i];
-		if (k->name ? b->name && strcmp(b->name, k->name) == 0
-			    : !b->name && b->size == k->size)
-			return b;
+		if (name ? b->name && strcmp(b->name, name) == 0 : !b->name && b->size == size)
+			return (long)i;
 	}
-	return NULL;
+	return -1;
 }
 
 void census_delta(struct census *c, const struct census *base)
 {
 	for (size_t i = 0; i < c->n_classes; i++) {
 		struct census_class *k = &c->classes[i];
-		const struct census_class *b = base ? find_class(base, k) : NULL;
-		k->delta_count = (int64_t)k->count - (b ? (int64_t)b->count : 0);
-		k->delta_bytes = (int64_t)k->bytes - (b ? (int64_t)b->bytes : 0);
-		if (!base) {
-			k->delta_count = 0;
-			k->delta_bytes = 0;
-		}
+		k->delta_count = 0;
+		k->delta_bytes = 0;
+		if (!base)
+			continue;
+		long b = census_class_index(base, k->name, k->size);
+		const struct census_class *was = b >= 0 ? &base->classes[b] : NULL;
+		k->delta_count = (int64_t)k->count - (was ? (int64_t)was->count : 0);
+		k->delta_bytes = (int64_t)k->bytes - (was ? (int64_t)was->bytes : 0);
 	}
 	if (c->n_classes)
 		qsort(c->classes, c->n_classes, sizeof(*c->classes), cmp_class);

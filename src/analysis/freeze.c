@@ -10,7 +10,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,19 +22,14 @@
 
 #include "memtop/clock.h"
 #include "memtop/freeze.h"
+#include "memtop/proc.h"
+#include "memtop/threads.h"
 #include "memtop/vec.h"
 
 #define FREEZE_DEFAULT_TIMEOUT_MS 2000
 #define FREEZE_MAX_PASSES 64
 /* How long freeze_end waits for a stopped target to show T again. */
 #define GROUP_STOP_WAIT_MS 200
-
-static void sleep_us(long us)
-{
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 static void user_signals(sigset_t *set)
 {
@@ -58,29 +52,11 @@ bool freeze_signal_pending(void)
 	return false;
 }
 
-/* The state letter follows the last ')' of stat: comm may hold ')'. */
-static char stat_state(const char *path)
-{
-	char buf[1024];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2])
-		return 0;
-	return p[2];
-}
-
 char freeze_proc_state(pid_t pid)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	return stat_state(path);
+	return threads_state(path);
 }
 
 static struct freeze_thread *find_thread(struct freeze *f, pid_t tid)
@@ -154,7 +130,7 @@ static void wait_stops(struct freeze *f, double deadline)
 		}
 		if (!waiting || clock_mono() >= deadline)
 			return;
-		sleep_us(nap);
+		clock_sleep(nap / 1e6);
 		if (nap < 2000)
 			nap *= 2;
 	}
@@ -165,14 +141,8 @@ static pid_t tracer_of(pid_t pid, pid_t tid)
 {
 	char path[96], buf[4096];
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (proc_read_file(path, buf, sizeof(buf)) <= 0)
 		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	const char *p = strstr(buf, "\nTracerPid:");
 	return p ? (pid_t)strtol(p + 11, NULL, 10) : 0;
 }
@@ -184,7 +154,7 @@ static void seize_failed(struct freeze *f, struct freeze_thread *t, int e, int *
 {
 	char path[96];
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)f->pid, (int)t->tid);
-	char st = stat_state(path);
+	char st = threads_state(path);
 	if (st == 'Z' || st == 'X') {
 		t->exited = true;
 		return;
@@ -205,13 +175,8 @@ const char *freeze_why(const struct freeze_thread *t, char *buf, size_t n)
 	if (t->seize_errno && t->tracer) {
 		char path[64], comm[64] = "";
 		snprintf(path, sizeof(path), "/proc/%d/comm", (int)t->tracer);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			ssize_t k = read(fd, comm, sizeof(comm) - 1);
-			comm[k > 0 ? k : 0] = '\0';
+		if (proc_read_file(path, comm, sizeof(comm)) > 0)
 			comm[strcspn(comm, "\n")] = '\0';
-			close(fd);
-		}
 		snprintf(buf, n, "traced by process %d%s%s%s", (int)t->tracer,
 			 comm[0] ? " (" : "", comm, comm[0] ? ")" : "");
 	} else if (t->seize_errno) {
@@ -369,7 +334,7 @@ static void late_stop(struct freeze *f, struct freeze_thread *t)
 		else if (r < 0 && errno == ECHILD)
 			t->attached = false;
 		else
-			sleep_us(1000);
+			clock_sleep(0.001);
 	}
 }
 
@@ -387,7 +352,7 @@ static void wait_group_stop(const struct freeze *f)
 		char st;
 		while ((st = freeze_proc_state(tid)) != 0 && st != 'T' && st != 'Z' &&
 		       st != 'X' && clock_mono() < deadline)
-			sleep_us(1000);
+			clock_sleep(0.001);
 	}
 }
 

@@ -249,8 +249,13 @@ struct worker {
 	int rc;
 };
 
-static int push(struct leaks *l, size_t k)
+/* Chunk k is reachable: mark it, and queue it for its edges the first
+ * time.  0 or -ENOMEM. */
+static int anchor(struct leaks *l, size_t k)
 {
+	if (l->state[k] != LEAKS_UNREFERENCED)
+		return 0;
+	l->state[k] = LEAKS_ANCHORED;
 	if (VEC_RESERVE(l->stack, l->cap_stack, l->n_stack, 4096))
 		return -ENOMEM;
 	l->stack[l->n_stack++] = (uint32_t)k;
@@ -330,20 +335,17 @@ static void mark_words(struct mark *m, const uint64_t *w, size_t n, uint64_t bas
 	const uint64_t lo = m->ix.lo, span = m->ix.hi - m->ix.lo;
 	uint64_t dlo, dspan;
 	departed_span(m->l, &dlo, &dspan);
-	uint8_t *state = m->l->state;
 	for (size_t i = 0; i < n; i++) {
 		if (w[i] - dlo < dspan)
 			departed_hit(m->l, w[i], base ? base + 8 * i : 0);
 		if (w[i] - lo >= span)
 			continue;
 		long k = index_find(&m->ix, w[i]);
-		if (k >= 0)
-			note_pattern(m->l, m->c, (size_t)k, w, i, n);
-		if (k >= 0 && state[k] == LEAKS_UNREFERENCED) {
-			state[k] = LEAKS_ANCHORED;
-			if (push(m->l, (size_t)k))
-				m->rc = -ENOMEM;
-		}
+		if (k < 0)
+			continue;
+		note_pattern(m->l, m->c, (size_t)k, w, i, n);
+		if (anchor(m->l, (size_t)k))
+			m->rc = -ENOMEM;
 	}
 }
 
@@ -563,17 +565,11 @@ static int build_graph(struct mark *m)
 /* Everything the roots reach, through the graph. */
 static int mark_graph(struct leaks *l)
 {
-	uint8_t *state = l->state;
 	while (l->n_stack) {
 		uint32_t k = l->stack[--l->n_stack];
-		for (size_t e = l->eoff[k]; e < l->eoff[k + 1]; e++) {
-			uint32_t t = l->edges[e];
-			if (state[t] == LEAKS_UNREFERENCED) {
-				state[t] = LEAKS_ANCHORED;
-				if (push(l, t))
-					return -ENOMEM;
-			}
-		}
+		for (size_t e = l->eoff[k]; e < l->eoff[k + 1]; e++)
+			if (anchor(l, l->edges[e]))
+				return -ENOMEM;
 	}
 	return 0;
 }
@@ -659,6 +655,23 @@ static int scan_anon(struct mark *m, const struct mt_region *r, uint64_t *buf)
 	return m->rc;
 }
 
+/* The live part of a stack begins below the lowest sp on it (its red
+ * zone included); UINT64_MAX: no thread's sp is in r. */
+static uint64_t live_from(const struct mt_region *r, const uint64_t *sps, size_t n_sps)
+{
+	uint64_t from = UINT64_MAX;
+	for (size_t k = 0; k < n_sps; k++) {
+		if (sps[k] < r->start || sps[k] >= r->end)
+			continue;
+		uint64_t f = sps[k] - RED_ZONE;
+		if (sps[k] < RED_ZONE || f < r->start)
+			f = r->start;
+		if (f < from)
+			from = f;
+	}
+	return from;
+}
+
 static int scan_roots(struct mark *m, const struct freeze *fz, uint64_t *buf)
 {
 	const struct mt_snapshot *s = m->s;
@@ -679,16 +692,7 @@ static int scan_roots(struct mark *m, const struct freeze *fz, uint64_t *buf)
 		if (!(r->perms & MT_PERM_R) || !scan_region_wanted(r))
 			continue;
 		if (r->category == MT_CAT_STACK || (r->category == MT_CAT_ANON && n_sps)) {
-			/* The live part of a stack: above its thread's sp. */
-			uint64_t from = UINT64_MAX;
-			for (size_t k = 0; k < n_sps; k++)
-				if (sps[k] >= r->start && sps[k] < r->end) {
-					uint64_t f = sps[k] - RED_ZONE;
-					if (sps[k] < RED_ZONE || f < r->start)
-						f = r->start;
-					if (f < from)
-						from = f;
-				}
+			uint64_t from = live_from(r, sps, n_sps);
 			if (from != UINT64_MAX) {
 				if ((rc = present_add(m->pr, r->start, r->end)) == 0)
 					rc = scan_root(m, from, r->end, buf);
@@ -709,11 +713,8 @@ static int scan_roots(struct mark *m, const struct freeze *fz, uint64_t *buf)
 	 * is live. */
 	for (size_t k = 0; k < n_sps && !rc; k++) {
 		long ci = index_find(&m->ix, sps[k]);
-		if (ci >= 0 && m->l->state[ci] == LEAKS_UNREFERENCED) {
-			m->l->state[ci] = LEAKS_ANCHORED;
-			if (push(m->l, (size_t)ci))
-				rc = -ENOMEM;
-		}
+		if (ci >= 0 && anchor(m->l, (size_t)ci))
+			rc = -ENOMEM;
 	}
 	free(sps);
 	return rc ? rc : m->rc;
@@ -776,9 +777,7 @@ static int cmp_group(const void *a, const void *b)
 		return x->bytes > y->bytes ? -1 : 1;
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
-	if (!x->name != !y->name)
-		return x->name ? -1 : 1;
-	return x->name ? strcmp(x->name, y->name) : (x->size > y->size) - (x->size < y->size);
+	return census_cmp_kind(x->name, x->size, y->name, y->size);
 }
 
 static struct leaks_group *group_of(struct leaks *l, size_t *cap, const char *name,
@@ -842,15 +841,12 @@ int leaks_report(struct leaks *l, struct census *c)
 	if (l->n_groups)
 		qsort(l->groups, l->n_groups, sizeof(*l->groups), cmp_group);
 	l->seconds += clock_mono() - t0;
-	for (size_t i = 0; i < c->n_classes; i++) {
-		struct census_class *k = &c->classes[i];
-		for (size_t g = 0; g < l->n_groups; g++) {
-			const struct leaks_group *lg = &l->groups[g];
-			if (k->name ? lg->name && strcmp(lg->name, k->name) == 0
-				    : !lg->name && lg->size == k->size) {
-				k->leaked = lg->count;
-				k->leaked_bytes = lg->bytes;
-			}
+	for (size_t i = 0; i < l->n_groups; i++) {
+		const struct leaks_group *g = &l->groups[i];
+		long k = census_class_index(c, g->name, g->size);
+		if (k >= 0) {
+			c->classes[k].leaked = g->count;
+			c->classes[k].leaked_bytes = g->bytes;
 		}
 	}
 	return 0;

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memtop/clock.h"
+#include "memtop/hash.h"
 #include "memtop/proc.h"
 #include "memtop/tracer.h"
 #include "memtop/ustack.h"
@@ -70,22 +72,14 @@ struct tracer {
 	bool oom;
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	return x ^ (x >> 33);
-}
-
 /* The slot of tid's call in flight; with make, a free one for it (a
  * tombstone, tid -1, is reused). */
 static struct pending *pending_slot(struct tracer *t, int tid, bool make)
 {
 	struct pending *reuse = NULL;
+	uint64_t h = hash_mix((uint64_t)tid);
 	for (size_t probe = 0; probe < t->pend_cap; probe++) {
-		struct pending *p = &t->pend[(mix((uint64_t)tid) + probe) & (t->pend_cap - 1)];
+		struct pending *p = &t->pend[(h + probe) & (t->pend_cap - 1)];
 		if (p->tid == tid)
 			return p;
 		if (p->tid == -1 && !reuse)
@@ -99,12 +93,17 @@ static struct pending *pending_slot(struct tracer *t, int tid, bool make)
 /* The table is full: rebuild it without tombstones and without the calls
  * of threads silent for 10 s (their exit was lost, or they died in the
  * call), twice as big only if what is left is over half of it. */
+static bool pending_live(const struct pending *p, uint64_t now)
+{
+	return p->tid > 0 && now - p->time < 10000000000ULL;
+}
+
 static void pending_compact(struct tracer *t, uint64_t now)
 {
 	struct pending *old = t->pend;
 	size_t cap = t->pend_cap, live = 0;
 	for (size_t i = 0; i < cap; i++)
-		live += old[i].tid > 0 && now - old[i].time < 10000000000ULL;
+		live += pending_live(&old[i], now);
 	size_t ncap = live * 2 > cap ? cap * 2 : cap;
 	struct pending *n = calloc(ncap, sizeof(*n));
 	if (!n)
@@ -112,7 +111,7 @@ static void pending_compact(struct tracer *t, uint64_t now)
 	t->pend = n;
 	t->pend_cap = ncap;
 	for (size_t i = 0; i < cap; i++)
-		if (old[i].tid > 0 && now - old[i].time < 10000000000ULL) {
+		if (pending_live(&old[i], now)) {
 			struct pending *p = pending_slot(t, old[i].tid, true);
 			if (p)
 				*p = old[i];
@@ -120,28 +119,35 @@ static void pending_compact(struct tracer *t, uint64_t now)
 	free(old);
 }
 
+static int known_grow(struct tracer *t)
+{
+	size_t cap = t->known_cap ? t->known_cap * 2 : 1024;
+	struct known_stack *k = calloc(cap, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->known_cap; i++) {
+		if (!t->known[i].ips)
+			continue;
+		size_t j = t->known[i].hash & (cap - 1);
+		while (k[j].ips)
+			j = (j + 1) & (cap - 1);
+		k[j] = t->known[i];
+	}
+	free(t->known);
+	t->known = k;
+	t->known_cap = cap;
+	return 0;
+}
+
+/* The id of the stack ips[0..n): known, or symbolized and handed to the
+ * front end now; -1 when there is no room or memory for a new one. */
 static long stack_id(struct tracer *t, const uint64_t *ips, size_t n)
 {
-	uint64_t h = mix(n);
+	uint64_t h = hash_mix(n);
 	for (size_t i = 0; i < n; i++)
-		h = mix(h ^ ips[i]);
-	if (t->known_n * 2 >= t->known_cap) {
-		size_t cap = t->known_cap ? t->known_cap * 2 : 1024;
-		struct known_stack *k = calloc(cap, sizeof(*k));
-		if (!k)
-			return -1;
-		for (size_t i = 0; i < t->known_cap; i++) {
-			if (!t->known[i].ips)
-				continue;
-			size_t j = t->known[i].hash & (cap - 1);
-			while (k[j].ips)
-				j = (j + 1) & (cap - 1);
-			k[j] = t->known[i];
-		}
-		free(t->known);
-		t->known = k;
-		t->known_cap = cap;
-	}
+		h = hash_mix(h ^ ips[i]);
+	if (t->known_n * 2 >= t->known_cap && known_grow(t) < 0)
+		return -1;
 	size_t j = h & (t->known_cap - 1);
 	for (; t->known[j].ips; j = (j + 1) & (t->known_cap - 1)) {
 		struct known_stack *k = &t->known[j];
@@ -298,23 +304,16 @@ static void on_record(const struct trace_record *r, void *arg)
 		on_return(t, r);
 }
 
-static double thread_cpu(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void *tracer_main(void *arg)
 {
 	struct tracer *t = arg;
-	double cpu0 = thread_cpu();
+	double cpu0 = clock_seconds(CLOCK_THREAD_CPUTIME_ID);
 	while (!t->stop) {
 		trace_wait(t->trace, 50);
 		trace_read(t->trace, on_record, t);
 		pthread_mutex_lock(&t->lock);
 		t->stats.lost = trace_lost(t->trace);
-		t->stats.cpu = thread_cpu() - cpu0;
+		t->stats.cpu = clock_seconds(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 		pthread_mutex_unlock(&t->lock);
 	}
 	return NULL;
@@ -366,11 +365,7 @@ int tracer_start(struct tracer **out, pid_t pid, const struct trace_options *o,
 	origins_stacks_init(&t->new_stacks);
 	t->pend_cap = 256;
 	t->pend = calloc(t->pend_cap, sizeof(*t->pend));
-	struct timespec mono, real;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
-	t->mono_to_real = (double)(real.tv_sec - mono.tv_sec) +
-			  (double)(real.tv_nsec - mono.tv_nsec) / 1e9;
+	t->mono_to_real = clock_seconds(CLOCK_REALTIME) - clock_mono();
 	if (!t->pend) {
 		tracer_stop(t);
 		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "memtop/growth.h"
+#include "memtop/hash.h"
 #include "memtop/vec.h"
 
 /* Owner of the anonymous buckets in the bucket table. */
@@ -280,18 +281,9 @@ static int diff(struct mt_events *ev, const struct mt_snapshot *prev,
 
 /* ---- Files and buckets ------------------------------------------------- */
 
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 33);
-}
-
 static uint64_t file_hash(uint32_t major, uint32_t minor, uint64_t inode)
 {
-	return mix(inode ^ mix((uint64_t)major << 32 | minor));
+	return hash_mix(inode ^ hash_mix((uint64_t)major << 32 | minor));
 }
 
 static size_t pow2_at_least(size_t n)
@@ -392,7 +384,7 @@ static struct bucket_slot *bucket_slot(struct mt_growth *g, uint32_t owner, uint
 {
 	struct mt_growth_tables *t = g->tables;
 	size_t mask = t->buckets_cap - 1;
-	size_t i = mix(size ^ ((uint64_t)owner << 40)) & mask;
+	size_t i = hash_mix(size ^ ((uint64_t)owner << 40)) & mask;
 	while (t->buckets[i].idx &&
 	       (t->buckets[i].owner != owner || t->buckets[i].size != size))
 		i = (i + 1) & mask;

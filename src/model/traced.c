@@ -1,6 +1,7 @@
 /*
  * traced.c - a refresh's share of --trace (include/memtop/traced.h).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,24 +42,24 @@ static int copy_events(struct mt_tevents *dst, const struct mt_tevents *src)
 	origins_events_clear(dst);
 	for (size_t i = 0; i < src->n; i++)
 		if (origins_events_push(dst, &src->v[i]))
-			return -1;
+			return -ENOMEM;
 	return 0;
 }
 
 int traced_copy_state(struct mt_traced *dst, const struct mt_traced *src)
 {
 	if (copy_events(&dst->events, &src->events) || copy_events(&dst->prev, &src->prev))
-		return -1;
+		return -ENOMEM;
 	dst->origins.n = 0;
 	for (size_t i = 0; i < src->origins.n; i++) {
 		if (VEC_RESERVE(dst->origins.v, dst->origins.cap, dst->origins.n, 64))
-			return -1;
+			return -ENOMEM;
 		dst->origins.v[dst->origins.n++] = src->origins.v[i];
 	}
 	dst->groups.n = 0;
 	for (size_t i = 0; i < src->groups.n; i++) {
 		if (VEC_RESERVE(dst->groups.v, dst->groups.cap, dst->groups.n, 64))
-			return -1;
+			return -ENOMEM;
 		dst->groups.v[dst->groups.n++] = src->groups.v[i];
 	}
 	dst->asked = src->asked;

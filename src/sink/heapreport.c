@@ -50,16 +50,21 @@ static void json_arena(struct json *j, const struct census_arena *a)
 	json_object_end(j);
 }
 
+/* A class is named, or, unnamed, known by its usable size: one of the two
+ * keys is null. */
+static void json_name_size(struct json *j, const char *name, uint64_t size)
+{
+	json_str_or_null(j, "name", name);
+	if (name)
+		json_null(j, "size");
+	else
+		json_u64(j, "size", size);
+}
+
 static void json_class(struct json *j, const struct census_class *k, bool leaks)
 {
 	json_object_begin(j, NULL);
-	if (k->name) {
-		json_str(j, "name", k->name);
-		json_null(j, "size");
-	} else {
-		json_null(j, "name");
-		json_u64(j, "size", k->size);
-	}
+	json_name_size(j, k->name, k->size);
 	json_u64(j, "count", k->count);
 	json_u64(j, "bytes", k->bytes);
 	json_i64(j, "delta_count", k->delta_count);
@@ -85,13 +90,7 @@ static void json_leaks(struct json *j, const struct census *c, const struct leak
 	for (size_t i = 0; i < l->n_groups; i++) {
 		const struct leaks_group *g = &l->groups[i];
 		json_object_begin(j, NULL);
-		if (g->name) {
-			json_str(j, "name", g->name);
-			json_null(j, "size");
-		} else {
-			json_null(j, "name");
-			json_u64(j, "size", g->size);
-		}
+		json_name_size(j, g->name, g->size);
 		json_u64(j, "count", g->count);
 		json_u64(j, "bytes", g->bytes);
 		json_u64(j, "unreferenced", g->unreferenced);
@@ -109,21 +108,13 @@ static void json_leaks(struct json *j, const struct census *c, const struct leak
 		const struct leaks_shared *sh = &l->shared[i];
 		json_object_begin(j, NULL);
 		json_addr(j, "chunk", sh->chunk);
-		const char *n = class_name(c, sh->cls);
-		if (n)
-			json_str(j, "class", n);
-		else
-			json_null(j, "class");
+		json_str_or_null(j, "class", class_name(c, sh->cls));
 		json_u64(j, "holders_total", sh->holders_total);
 		json_array_begin(j, "holders");
 		for (size_t k = 0; k < sh->n_holders; k++) {
 			json_object_begin(j, NULL);
 			json_addr(j, "addr", sh->holders[k].addr);
-			const char *hn = class_name(c, sh->holders[k].cls);
-			if (hn)
-				json_str(j, "class", hn);
-			else
-				json_null(j, "class");
+			json_str_or_null(j, "class", class_name(c, sh->holders[k].cls));
 			json_u64(j, "offset", sh->holders[k].offset);
 			json_object_end(j);
 		}
@@ -145,10 +136,7 @@ void heapreport_print_json(FILE *out, const struct heapreport *r, double seconds
 	json_u64(&j, "threads_not_stopped", r->not_stopped);
 	json_double(&j, "seconds", seconds, 3);
 	json_double(&j, "walk_seconds", c->seconds, 3);
-	if (c->allocator)
-		json_str(&j, "allocator", c->allocator);
-	else
-		json_str(&j, "allocator", "glibc");
+	json_str(&j, "allocator", c->allocator ? c->allocator : "glibc");
 	json_u64(&j, "in_use_bytes", c->in_use_bytes);
 	json_u64(&j, "free_bytes", c->free_bytes);
 	json_u64(&j, "mmapped_bytes", c->mmapped_bytes);
@@ -221,6 +209,15 @@ static void text_arenas(FILE *out, const struct census *c)
 	}
 }
 
+/* A class by name, or unnamed chunks by their usable size. */
+static void text_name_size(FILE *out, const char *name, uint64_t size)
+{
+	if (name)
+		fputs(name, out);
+	else
+		fprintf(out, "[%" PRIu64 " bytes]", size);
+}
+
 static void text_classes(FILE *out, const struct heapreport *r, size_t max)
 {
 	const struct census *c = &r->c;
@@ -234,10 +231,8 @@ static void text_classes(FILE *out, const struct heapreport *r, size_t max)
 			format_delta_size(b[1], 32, k->delta_bytes));
 		if (r->leaks)
 			fprintf(out, " %7" PRIu64 " ", k->leaked);
-		if (k->name)
-			fprintf(out, "%s\n", k->name);
-		else
-			fprintf(out, "[%" PRIu64 " bytes]\n", k->size);
+		text_name_size(out, k->name, k->size);
+		fputc('\n', out);
 	}
 	if (c->n_classes > max)
 		fprintf(out, "... %zu more (--json lists all)\n", c->n_classes - max);
@@ -257,10 +252,7 @@ static void text_leaks(FILE *out, const struct heapreport *r)
 	for (size_t i = 0; i < l->n_groups; i++) {
 		const struct leaks_group *g = &l->groups[i];
 		fprintf(out, "%10" PRIu64 " %10s  ", g->count, sz(b[0], g->bytes));
-		if (g->name)
-			fprintf(out, "%s", g->name);
-		else
-			fprintf(out, "[%" PRIu64 " bytes]", g->size);
+		text_name_size(out, g->name, g->size);
 		fprintf(out, " (%" PRIu64 " unreferenced) e.g.", g->unreferenced);
 		for (size_t k = 0; k < g->n_examples; k++)
 			fprintf(out, " 0x%" PRIx64, g->examples[k]);
@@ -406,13 +398,6 @@ void heapreport_keep_classes(struct heapreport *r)
 	leaks_free(&r->l);
 }
 
-static void sleep_secs(double secs)
-{
-	struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 {
 	struct mt_proc *p = NULL;
@@ -428,7 +413,7 @@ int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 	int rc = 0;
 	for (long i = 0; count == 0 || i < count; i++) {
 		if (i > 0)
-			sleep_secs(opt->heap_every);
+			clock_sleep(opt->heap_every);
 		double t0 = clock_mono();
 		rc = heapreport_take(&cur, opt->pid, p, opt->leaks, opt->scan_swapped, &cache,
 				     err);

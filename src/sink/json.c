@@ -106,6 +106,14 @@ void json_str(struct json *j, const char *key, const char *s)
 	json_bytes(j, key, s, strlen(s));
 }
 
+void json_str_or_null(struct json *j, const char *key, const char *s)
+{
+	if (s)
+		json_str(j, key, s);
+	else
+		json_null(j, key);
+}
+
 /*
  * Length of the valid UTF-8 sequence at s (at most len bytes), or 0 if
  * the bytes there are not one.  Overlong forms, surrogates and code

@@ -124,10 +124,7 @@ void origin_print_json_state(struct json *j, const struct mt_traced *t)
 	}
 	json_object_begin(j, "trace");
 	json_bool(j, "on", t->on);
-	if (t->reason[0])
-		json_str(j, "reason", t->reason);
-	else
-		json_null(j, "reason");
+	json_str_or_null(j, "reason", t->reason[0] ? t->reason : NULL);
 	json_u64(j, "events", t->total);
 	json_u64(j, "lost", t->lost);
 	json_u64(j, "failed", t->failed);

@@ -19,18 +19,15 @@
 #include "memtop/maps.h"
 #include "memtop/pages.h"
 #include "memtop/proc.h"
+#include "memtop/threads.h"
 
 #define PAGE 4096ull
 
 static char task_state(pid_t pid, pid_t tid)
 {
-	char path[96], buf[512];
+	char path[96];
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	long n = proc_read_file(path, buf, sizeof(buf));
-	if (n <= 0)
-		return 0;
-	const char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	return threads_state(path);
 }
 
 pid_t pages_live_tid(pid_t pid)
@@ -279,23 +276,6 @@ static long read_mem_fd(struct pages *p, uint64_t addr, void *buf, size_t len)
 	return (long)got;
 }
 
-long pages_read_present(struct pages *p, uint64_t addr, void *buf, size_t len)
-{
-	if (!p->use_mem) {
-		struct iovec local = { buf, len };
-		struct iovec remote = { (void *)(uintptr_t)addr, len };
-		ssize_t n = process_vm_readv(p->tid, &local, 1, &remote, 1, 0);
-		if (n > 0)
-			return n;
-		if (n == 0)
-			return -EFAULT;
-		if (errno != EPERM && errno != ENOSYS)
-			return -errno;
-		p->use_mem = true;
-	}
-	return read_mem_fd(p, addr, buf, len);
-}
-
 long pages_readv(struct pages *p, const struct iovec *local, const struct iovec *remote,
 		 size_t n)
 {
@@ -320,6 +300,13 @@ long pages_readv(struct pages *p, const struct iovec *local, const struct iovec 
 			break;
 	}
 	return total;
+}
+
+long pages_read_present(struct pages *p, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	return pages_readv(p, &local, &remote, 1);
 }
 
 /* A file of a file system, not a device (nor /dev/zero). */

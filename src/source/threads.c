@@ -32,6 +32,16 @@ static bool parse_task_stat(const char *buf, struct mt_thread *t)
 	return true;
 }
 
+/* The letter after the last ')': comm may hold ')'. */
+char threads_state(const char *stat_path)
+{
+	char buf[1024];
+	if (proc_read_file(stat_path, buf, sizeof(buf)) <= 0)
+		return 0;
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
 /*
  * task/TID/syscall is "NR ARG1..ARG6 SP PC" in a system call, "-1 SP PC"
  * when blocked outside one, "running" otherwise: SP is the second to last

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memtop/proc.h"
 #include "memtop/trace.h"
 #include "memtop/vec.h"
 
@@ -55,14 +56,8 @@ static const char *const tracefs_dirs[] = {
 static int read_id(const char *path)
 {
 	char buf[32];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (proc_read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	char *end;
 	long v = strtol(buf, &end, 10);
 	return end != buf && v > 0 && v < 65536 ? (int)v : -1;
@@ -232,13 +227,9 @@ static long perf_open(struct perf_event_attr *a, pid_t tid, int cpu)
 
 static int paranoid(void)
 {
-	int fd = open("/proc/sys/kernel/perf_event_paranoid", O_RDONLY | O_CLOEXEC);
-	char buf[16] = "";
-	if (fd < 0)
-		return 99;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atoi(buf) : 99;
+	char buf[16];
+	return proc_read_file("/proc/sys/kernel/perf_event_paranoid", buf, sizeof(buf)) > 0
+		       ? atoi(buf) : 99;
 }
 
 static int open_error(struct trace *t, int e, struct mt_error *err)

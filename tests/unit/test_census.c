@@ -80,6 +80,16 @@ static void test_classes(void **state)
 	assert_int_equal(census_find(&c, 0x1000 + 16 + 39), 0);
 	assert_int_equal(census_find(&c, 0x1000 + 8), -1);
 	assert_int_equal(census_find(&c, 0x700000000010 + 8000), 9);
+	assert_ptr_equal(&c.classes[census_class_index(&c, "Widget", 0)], w);
+	assert_ptr_equal(&c.classes[census_class_index(&c, NULL, 24)], u);
+	assert_int_equal(census_class_index(&c, "Unused", 0), -1);
+	assert_int_equal(census_class_index(&c, NULL, 25), -1);
+	/* Named first, by name; unnamed by size. */
+	assert_true(census_cmp_kind("A", 0, NULL, 1) < 0);
+	assert_true(census_cmp_kind(NULL, 1, "A", 0) > 0);
+	assert_true(census_cmp_kind("A", 0, "B", 0) < 0);
+	assert_true(census_cmp_kind(NULL, 24, NULL, 8) > 0);
+	assert_int_equal(census_cmp_kind(NULL, 24, NULL, 24), 0);
 	census_free(&c);
 }
 

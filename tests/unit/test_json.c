@@ -82,6 +82,8 @@ static void test_members_and_commas(void **state)
 	json_u64(&j, "a", 1);
 	json_addr(&j, "start", 0x7f0000001000ULL);
 	json_size(&j, "rss", MT_UNKNOWN);
+	json_str_or_null(&j, "s", "x");
+	json_str_or_null(&j, "n", NULL);
 	json_double(&j, "nan", 0.0 / 0.0, 2);
 	json_array_begin(&j, "v");
 	json_i64(&j, NULL, -2);
@@ -92,6 +94,7 @@ static void test_members_and_commas(void **state)
 	json_object_end(&j);
 	fclose(f);
 	assert_string_equal(out, "{\"a\":1,\"start\":\"0x7f0000001000\",\"rss\":null,"
+				 "\"s\":\"x\",\"n\":null,"
 				 "\"nan\":null,\"v\":[-2,true],\"empty\":[]}");
 }
 

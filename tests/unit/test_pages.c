@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -70,6 +71,36 @@ static void private_anon(void **state)
 	pages_close(&pg);
 	free(buf);
 	munmap(m, 64 * PAGE);
+}
+
+/* Where process_vm_readv is refused, present pages are read through
+ * /proc/PID/mem: the same bytes, one range or several. */
+static void mem_fallback(void **state)
+{
+	(void)state;
+	char *m = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	assert_true(m != MAP_FAILED);
+	memset(m, 0x11, PAGE);
+	memset(m + 2 * PAGE, 0x22, PAGE);
+	struct pages pg;
+	open_self(&pg);
+	pg.use_mem = true;
+	char one[PAGE], two[2][64];
+	assert_int_equal(pages_read_present(&pg, a(m), one, PAGE), PAGE);
+	for (size_t i = 0; i < PAGE; i++)
+		assert_int_equal(one[i], 0x11);
+	struct iovec local[2] = { { two[0], 64 }, { two[1], 64 } };
+	struct iovec remote[2] = { { m + 100, 64 }, { m + 2 * PAGE + 100, 64 } };
+	assert_int_equal(pages_readv(&pg, local, remote, 2), 128);
+	for (size_t i = 0; i < 64; i++) {
+		assert_int_equal(two[0][i], 0x11);
+		assert_int_equal(two[1][i], 0x22);
+	}
+	assert_true(pg.use_mem);
+	assert_true(present(&pg, m, 4 * PAGE) == 2 * PAGE);
+	pages_close(&pg);
+	munmap(m, 4 * PAGE);
 }
 
 static void shared_anon(void **state)
@@ -164,6 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(private_anon),
 		cmocka_unit_test(shared_anon),
+		cmocka_unit_test(mem_fallback),
 		cmocka_unit_test(private_file),
 		cmocka_unit_test(unmapped),
 	};
