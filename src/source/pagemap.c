@@ -18,33 +18,33 @@
 
 #include "memtop/pagemap.h"
 
-/* From linux/fs.h (6.7); Debian 12's headers predate it. */
-#define PAGE_IS_PRESENT (1u << 3)
-#define PAGE_IS_SWAPPED (1u << 4)
-#define PAGE_IS_PFNZERO (1u << 5)
-
-struct page_region {
-	uint64_t start;
-	uint64_t end;
-	uint64_t categories;
-};
-
 struct pm_scan_arg {
-	uint64_t size;
-	uint64_t flags;
-	uint64_t start;
-	uint64_t end;
-	uint64_t walk_end;
-	uint64_t vec;
-	uint64_t vec_len;
-	uint64_t max_pages;
-	uint64_t category_inverted;
-	uint64_t category_mask;
-	uint64_t category_anyof_mask;
-	uint64_t return_mask;
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
 };
 
 #define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+
+long pagemap_scan(int fd, uint64_t start, uint64_t end, uint64_t anyof, uint64_t exclude,
+		  uint64_t ret, struct pagemap_run *vec, size_t n, uint64_t *walk_end)
+{
+	struct pm_scan_arg a = {
+		.size = sizeof(a),
+		.start = start,
+		.end = end,
+		.vec = (uint64_t)(uintptr_t)vec,
+		.vec_len = n,
+		.category_inverted = exclude,
+		.category_mask = exclude,
+		.category_anyof_mask = anyof,
+		.return_mask = ret,
+	};
+	long got = ioctl(fd, PAGEMAP_SCAN, &a);
+	if (got < 0)
+		return -errno;
+	*walk_end = a.walk_end;
+	return got;
+}
 
 /* Runs per ioctl: 96 KiB of buffer; a walk needing more goes on. */
 #define RUNS 4096
@@ -62,10 +62,10 @@ static size_t walk_regions(const struct mt_snapshot *s)
 }
 
 /* Add the pages of run to the regions it overlaps, from *at on. */
-static void add_run(struct mt_snapshot *s, size_t n, size_t *at, const struct page_region *run)
+static void add_run(struct mt_snapshot *s, size_t n, size_t *at, const struct pagemap_run *run)
 {
-	bool swapped = run->categories & PAGE_IS_SWAPPED;
-	if (!swapped && (run->categories & PAGE_IS_PFNZERO))
+	bool swapped = run->categories & PAGEMAP_IS_SWAPPED;
+	if (!swapped && (run->categories & PAGEMAP_IS_PFNZERO))
 		return;
 	size_t i = *at;
 	while (i < n && s->regions[i].end <= run->start)
@@ -82,30 +82,24 @@ static void add_run(struct mt_snapshot *s, size_t n, size_t *at, const struct pa
 
 static int scan(struct mt_pagemap *pm, int fd, struct mt_snapshot *s, size_t n)
 {
-	struct pm_scan_arg a = {
-		.size = sizeof(a),
-		.start = s->regions[0].start,
-		.end = s->regions[n - 1].end,
-		.vec = (uintptr_t)pm->vec,
-		.vec_len = RUNS,
-		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO,
-	};
+	uint64_t start = s->regions[0].start, end = s->regions[n - 1].end, walk_end;
 	size_t at = 0;
-	for (int calls = 0; a.start < a.end; calls++) {
+	for (int calls = 0; start < end; calls++) {
 		if (calls == CALLS_MAX)
 			return -EAGAIN;
-		long got = ioctl(fd, PAGEMAP_SCAN, &a);
-		if (got < 0 && errno == EINTR)
+		long got = pagemap_scan(fd, start, end, PAGEMAP_IS_PRESENT | PAGEMAP_IS_SWAPPED, 0,
+					PAGEMAP_IS_PRESENT | PAGEMAP_IS_SWAPPED |
+					PAGEMAP_IS_PFNZERO, pm->vec, RUNS, &walk_end);
+		if (got == -EINTR)
 			continue;
 		if (got < 0)
-			return -errno;
-		const struct page_region *runs = pm->vec;
+			return (int)got;
+		const struct pagemap_run *runs = pm->vec;
 		for (long k = 0; k < got && k < RUNS; k++)
 			add_run(s, n, &at, &runs[k]);
-		if (a.walk_end <= a.start)
+		if (walk_end <= start)
 			return -EIO; /* no progress: do not loop */
-		a.start = a.walk_end;
+		start = walk_end;
 	}
 	return 0;
 }
@@ -113,7 +107,7 @@ static int scan(struct mt_pagemap *pm, int fd, struct mt_snapshot *s, size_t n)
 int pagemap_resident(struct mt_pagemap *pm, pid_t tid, struct mt_snapshot *s)
 {
 	if (!pm->vec) {
-		pm->vec = calloc(RUNS, sizeof(struct page_region));
+		pm->vec = calloc(RUNS, sizeof(struct pagemap_run));
 		if (!pm->vec)
 			return -ENOMEM;
 		pm->cap = RUNS;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "memtop/maps.h"
+#include "memtop/pagemap.h"
 #include "memtop/pages.h"
 #include "memtop/proc.h"
 #include "memtop/threads.h"
@@ -129,57 +129,34 @@ void pages_close(struct pages *p)
 
 /* ---- which pages are there ---------------------------------------------- */
 
-/* PAGEMAP_SCAN (Linux 6.7, linux/fs.h; spelled out for older headers). */
-struct mt_page_region {
-	uint64_t start, end, categories;
-};
-
-struct mt_pm_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-
-#define MT_PAGEMAP_SCAN _IOWR('f', 16, struct mt_pm_scan_arg)
-#define MT_PAGE_IS_PRESENT (1u << 3)
-#define MT_PAGE_IS_SWAPPED (1u << 4)
-#define MT_PAGE_IS_PFNZERO (1u << 5)
-
 /* The shared zero page is left out: it reads as zeros, like a page that
  * is not there, and there is no need to read it. */
 static long scan_ioctl(struct pages *p, uint64_t start, uint64_t end, struct pages_run *v,
 		       size_t n, uint64_t *walk_end)
 {
-	struct mt_page_region vec[64];
+	struct pagemap_run vec[64];
 	size_t want = n < 64 ? n : 64;
-	struct mt_pm_scan_arg a = {
-		.size = sizeof(a),
-		.start = start,
-		.end = end,
-		.vec = (uint64_t)(uintptr_t)vec,
-		.vec_len = want,
-		.category_inverted = MT_PAGE_IS_PFNZERO,
-		.category_mask = MT_PAGE_IS_PFNZERO,
-		.category_anyof_mask = MT_PAGE_IS_PRESENT | MT_PAGE_IS_SWAPPED,
-		.return_mask = MT_PAGE_IS_PRESENT | MT_PAGE_IS_SWAPPED,
-	};
-	int k = ioctl(p->pagemap_fd, MT_PAGEMAP_SCAN, &a);
-	if (k < 0 && (errno == ENOTTY || errno == EINVAL || errno == EOPNOTSUPP)) {
+	uint64_t we = 0;
+	long k = pagemap_scan(p->pagemap_fd, start, end, PAGEMAP_IS_PRESENT | PAGEMAP_IS_SWAPPED,
+			      PAGEMAP_IS_PFNZERO, PAGEMAP_IS_PRESENT | PAGEMAP_IS_SWAPPED, vec, want,
+			      &we);
+	if (k == -ENOTTY || k == -EINVAL || k == -EOPNOTSUPP) {
 		p->no_scan_ioctl = true;
 		return -ENOTTY;
 	}
 	if (k < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	if (a.walk_end <= start || a.walk_end > end || (size_t)k > want) {
+		return k == -ENOENT ? -ESRCH : k;
+	if (we <= start || we > end || (size_t)k > want) {
 		p->no_scan_ioctl = true; /* a kernel we do not understand: the entries */
 		return -ENOTTY;
 	}
-	for (int i = 0; i < k; i++) {
+	for (long i = 0; i < k; i++) {
 		v[i].start = vec[i].start;
 		v[i].end = vec[i].end;
-		v[i].state = vec[i].categories & MT_PAGE_IS_PRESENT ? PAGES_PRESENT
+		v[i].state = vec[i].categories & PAGEMAP_IS_PRESENT ? PAGES_PRESENT
 								     : PAGES_SWAPPED;
 	}
-	*walk_end = a.walk_end;
+	*walk_end = we;
 	return k;
 }
 
