@@ -44,6 +44,9 @@ void origins_stacks_init(struct mt_stacks *t);
 void origins_stacks_free(struct mt_stacks *t);
 /* Append st (ownership moves): 0 or -ENOMEM (st freed). */
 int origins_stacks_add(struct mt_stacks *t, struct mt_stack *st);
+/* Append every stack of src to dst, leaving src empty (its array kept):
+ * 0 or -ENOMEM, when the stacks not appended are freed. */
+int origins_stacks_move(struct mt_stacks *dst, struct mt_stacks *src);
 void origins_stack_free(struct mt_stack *st);
 /* Build a stack from parallel arrays; strings are copied. 0 or -ENOMEM. */
 int origins_stack_build(struct mt_stack *st, const struct mt_frame *frames, uint32_t n);

@@ -394,11 +394,8 @@ int tracer_start(struct tracer **out, pid_t pid, const struct trace_options *o,
 int tracer_take(struct tracer *t, struct mt_tevents *ev, struct mt_stacks *st,
 		struct tracer_stats *stats)
 {
-	int rc = 0;
 	pthread_mutex_lock(&t->lock);
-	for (size_t i = 0; i < t->new_stacks.n && !rc; i++)
-		rc = origins_stacks_add(st, &t->new_stacks.v[i]);
-	t->new_stacks.n = 0;
+	int rc = origins_stacks_move(st, &t->new_stacks);
 	for (size_t i = 0; i < t->out.n && !rc; i++)
 		rc = origins_events_push(ev, &t->out.v[i]);
 	origins_events_clear(&t->out);

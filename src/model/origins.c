@@ -44,6 +44,19 @@ int origins_stacks_add(struct mt_stacks *t, struct mt_stack *st)
 	return 0;
 }
 
+int origins_stacks_move(struct mt_stacks *dst, struct mt_stacks *src)
+{
+	int rc = 0;
+	for (size_t i = 0; i < src->n; i++) {
+		if (!rc)
+			rc = origins_stacks_add(dst, &src->v[i]);
+		else
+			origins_stack_free(&src->v[i]);
+	}
+	src->n = 0;
+	return rc;
+}
+
 /* Names are copied into one block, so a stack is two allocations. */
 int origins_stack_build(struct mt_stack *st, const struct mt_frame *frames, uint32_t n)
 {

@@ -2,6 +2,7 @@
  * test_origins.c - which traced stack mapped each live range, groups per
  * file, and the check against snapshot diffs.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -172,6 +173,40 @@ static void test_stack_build_copies_names(void **state)
 	origins_stacks_free(&tab);
 }
 
+/* tracer_take's hand-over: when an append fails, the stacks not yet
+ * handed over are freed (ASan's leak check sees the rest). */
+static void test_stacks_move_frees_rest_on_failure(void **state)
+{
+	struct mt_frame fr = { .ip = 1, .symbol = "f", .module = "/bin/x" };
+	struct mt_stacks src, ok, full;
+	origins_stacks_init(&src);
+	origins_stacks_init(&ok);
+	for (int i = 0; i < 3; i++) {
+		struct mt_stack st;
+		assert_int_equal(origins_stack_build(&st, &fr, 1), 0);
+		assert_int_equal(origins_stacks_add(&src, &st), 0);
+	}
+	assert_int_equal(origins_stacks_move(&ok, &src), 0);
+	assert_int_equal(ok.n, 3);
+	assert_int_equal(src.n, 0);
+	for (int i = 0; i < 3; i++) {
+		struct mt_stack st;
+		assert_int_equal(origins_stack_build(&st, &fr, 1), 0);
+		assert_int_equal(origins_stacks_add(&src, &st), 0);
+	}
+	/* Full, and too large to grow: the first append fails without allocating. */
+	origins_stacks_init(&full);
+	full.n = full.cap = SIZE_MAX / sizeof(*full.v);
+	assert_int_equal(origins_stacks_move(&full, &src), -ENOMEM);
+	assert_int_equal(src.n, 0);
+	for (int i = 0; i < 3; i++) {
+		assert_null(src.v[i].frames);
+		assert_null(src.v[i].strings);
+	}
+	origins_stacks_free(&src);
+	origins_stacks_free(&ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_shmat_size_from_snapshot),
 		cmocka_unit_test(test_explains_diff_events),
 		cmocka_unit_test(test_stack_build_copies_names),
+		cmocka_unit_test(test_stacks_move_frees_rest_on_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
