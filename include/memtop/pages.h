@@ -80,9 +80,6 @@ struct pages {
 int pages_open(struct pages *p, pid_t pid, const struct mt_snapshot *s);
 void pages_close(struct pages *p);
 
-/* A live thread of pid (pid itself unless its leader is a zombie), or 0. */
-pid_t pages_live_tid(pid_t pid);
-
 /*
  * The runs of present or swapped pages in [start, end), at most n, from
  * start on; *walk_end is where the look stopped (end, or earlier when v

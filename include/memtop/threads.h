@@ -26,4 +26,12 @@ int threads_read(pid_t pid, struct mt_snapshot *s);
  */
 char threads_state(const char *stat_path);
 
+/*
+ * A thread of pid that has not exited (pid itself unless its leader is a
+ * zombie), or 0.  A leader that called pthread_exit is a zombie while the
+ * process lives on in its other threads, and only their /proc/PID/task/TID
+ * files still show the address space.
+ */
+pid_t threads_live(pid_t pid);
+
 #endif

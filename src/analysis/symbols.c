@@ -14,6 +14,7 @@
 
 #include "memtop/pages.h"
 #include "memtop/symbols.h"
+#include "memtop/threads.h"
 #include "memtop/vec.h"
 
 /* libstdc++'s demangler, linked in through memtop_analysis. */
@@ -411,7 +412,7 @@ int symbols_map_build(struct symbols_map *m, struct symbols_cache *c,
 	m->n = 0;
 	/* A leader that called pthread_exit has no map_files: a live
 	 * thread's /proc entry has the same. */
-	pid_t live = pages_live_tid(pid);
+	pid_t live = threads_live(pid);
 	if (live)
 		pid = live;
 	for (size_t i = 0; i < c->n; i++)

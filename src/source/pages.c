@@ -2,7 +2,6 @@
  * pages.c - a target's memory, each page taken from where it already is
  * (pages.h), so that reading never faults a page into the target.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,38 +21,6 @@
 #include "memtop/threads.h"
 
 #define PAGE 4096ull
-
-static char task_state(pid_t pid, pid_t tid)
-{
-	char path[96];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	return threads_state(path);
-}
-
-pid_t pages_live_tid(pid_t pid)
-{
-	char st = task_state(pid, pid);
-	if (st && st != 'Z' && st != 'X')
-		return pid;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	DIR *d = opendir(path);
-	if (!d)
-		return 0;
-	pid_t live = 0;
-	struct dirent *de;
-	while (!live && (de = readdir(d))) {
-		char *end;
-		long tid = strtol(de->d_name, &end, 10);
-		if (*end || tid <= 0 || tid == pid)
-			continue;
-		st = task_state(pid, (pid_t)tid);
-		if (st && st != 'Z' && st != 'X')
-			live = (pid_t)tid;
-	}
-	closedir(d);
-	return live;
-}
 
 static int read_own_maps(struct pages *p)
 {
@@ -87,7 +54,7 @@ int pages_open(struct pages *p, pid_t pid, const struct mt_snapshot *s)
 	p->pagemap_fd = p->mem_fd = p->file_fd = -1;
 	p->file_region = -1;
 	p->no_scan_ioctl = getenv(PAGES_NO_SCAN_ENV) != NULL;
-	p->tid = pages_live_tid(pid);
+	p->tid = threads_live(pid);
 	if (!p->tid)
 		return -ESRCH;
 	char path[64];

@@ -8,7 +8,6 @@
  * 1 KiB per mapping: 64 MiB at the 65,530 mapping limit).
  */
 #include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,33 +239,6 @@ static int explain_denied(pid_t pid, const char *comm, int e, struct mt_error *e
 		(int)pid, comm, strerror(e));
 }
 
-/*
- * A thread of pid that has not exited, or 0.  Used when the main thread
- * is a zombie: the process lives on in its other threads, and only their
- * /proc/PID/task/TID files still show the address space.
- */
-static pid_t live_task(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	DIR *d = opendir(path);
-	if (!d)
-		return 0;
-	pid_t found = 0;
-	struct dirent *e;
-	while (!found && (e = readdir(d))) {
-		long tid = strtol(e->d_name, NULL, 10);
-		if (tid <= 0 || tid == pid)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%ld/stat", (int)pid, tid);
-		const char *paren = proc_read_file(path, buf, sizeof(buf)) > 0 ? strrchr(buf, ')') : NULL;
-		if (paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X' && paren[2])
-			found = (pid_t)tid;
-	}
-	closedir(d);
-	return found;
-}
-
 static void task_file(const struct mt_proc *p, const char *file, char *path, size_t n)
 {
 	if (p->maps_tid == p->pid)
@@ -304,7 +276,7 @@ int proc_open(struct mt_proc **out, pid_t pid, struct mt_error *err)
 			"pid %d (%s) is a kernel thread: it has no user address space",
 			(int)pid, f.comm);
 	pid_t maps_tid = pid;
-	if ((f.state == 'Z' || f.state == 'X') && !(f.threads > 1 && (maps_tid = live_task(pid))))
+	if ((f.state == 'Z' || f.state == 'X') && !(f.threads > 1 && (maps_tid = threads_live(pid))))
 		return mt_error_set(err, MT_ERR_NOPROC, ESRCH,
 			"pid %d (%s) has exited: it is a zombie waiting for its parent",
 			(int)pid, f.comm);
@@ -703,7 +675,7 @@ static const char *gone(struct mt_proc *p)
 	if (f.began != p->began)
 		return "has exited (its pid now belongs to another process)";
 	if (f.state == 'Z' || f.state == 'X') {
-		pid_t tid = f.threads > 1 ? live_task(p->pid) : 0;
+		pid_t tid = f.threads > 1 ? threads_live(p->pid) : 0;
 		if (!tid)
 			return "has exited";
 		p->maps_tid = tid;

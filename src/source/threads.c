@@ -42,6 +42,37 @@ char threads_state(const char *stat_path)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
+static bool task_alive(pid_t pid, pid_t tid)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	char st = threads_state(path);
+	return st && st != 'Z' && st != 'X';
+}
+
+pid_t threads_live(pid_t pid)
+{
+	if (task_alive(pid, pid))
+		return pid;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	pid_t live = 0;
+	struct dirent *de;
+	while (!live && (de = readdir(d))) {
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+		if (*end || tid <= 0 || tid == pid)
+			continue;
+		if (task_alive(pid, (pid_t)tid))
+			live = (pid_t)tid;
+	}
+	closedir(d);
+	return live;
+}
+
 /*
  * task/TID/syscall is "NR ARG1..ARG6 SP PC" in a system call, "-1 SP PC"
  * when blocked outside one, "running" otherwise: SP is the second to last
