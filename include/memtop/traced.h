@@ -15,16 +15,8 @@
 #include "memtop/origins.h"
 #include "memtop/snapshot.h"
 
-struct mt_traced {
-	bool asked;             /* --trace was given */
-	bool on;                /* tracing now */
-	char reason[512];       /* why not, when asked and refused or stopped */
-	struct mt_stacks stacks;
-	struct mt_tevents events; /* since the previous refresh */
-	struct mt_tevents prev;   /* the refresh before: a snapshot diff may
-				   * straddle the hand-off */
-	struct mt_origins origins;
-	struct mt_origin_groups groups;
+/* The tracer's counters: a checkpoint and a recorded batch take them whole. */
+struct mt_trace_counts {
 	uint64_t total;         /* events since tracing began */
 	uint64_t lost;          /* perf records the kernel dropped, and events
 				 * memtop dropped (over a million waiting for a
@@ -37,6 +29,19 @@ struct mt_traced {
 	uint64_t untraced;      /* this refresh's snapshot-diff events that no
 				 * traced event explains */
 	double cpu;             /* seconds of CPU the tracer used */
+};
+
+struct mt_traced {
+	bool asked;             /* --trace was given */
+	bool on;                /* tracing now */
+	char reason[512];       /* why not, when asked and refused or stopped */
+	struct mt_stacks stacks;
+	struct mt_tevents events; /* since the previous refresh */
+	struct mt_tevents prev;   /* the refresh before: a snapshot diff may
+				   * straddle the hand-off */
+	struct mt_origins origins;
+	struct mt_origin_groups groups;
+	struct mt_trace_counts count;
 };
 
 void traced_init(struct mt_traced *t);

@@ -32,9 +32,7 @@ void traced_reset(struct mt_traced *t)
 	origins_events_clear(&t->prev);
 	t->origins.n = 0;
 	t->groups.n = 0;
-	t->total = t->lost = t->records = t->failed = t->threads = t->untraced = 0;
-	t->stacks_seen = 0;
-	t->cpu = 0;
+	memset(&t->count, 0, sizeof(t->count));
 }
 
 static int copy_events(struct mt_tevents *dst, const struct mt_tevents *src)
@@ -65,14 +63,7 @@ int traced_copy_state(struct mt_traced *dst, const struct mt_traced *src)
 	dst->asked = src->asked;
 	dst->on = src->on;
 	memcpy(dst->reason, src->reason, sizeof(dst->reason));
-	dst->total = src->total;
-	dst->lost = src->lost;
-	dst->records = src->records;
-	dst->failed = src->failed;
-	dst->threads = src->threads;
-	dst->stacks_seen = src->stacks_seen;
-	dst->untraced = src->untraced;
-	dst->cpu = src->cpu;
+	dst->count = src->count;
 	return 0;
 }
 
@@ -142,8 +133,8 @@ int traced_fold(struct mt_traced *t, const struct mt_snapshot *prev,
 	for (size_t i = 0; i < t->events.n; i++)
 		if (origins_apply(&t->origins, &t->events.v[i], s))
 			return -1;
-	t->untraced = 0;
+	t->count.untraced = 0;
 	for (size_t i = 0; diff && i < diff->n; i++)
-		t->untraced += !traced_explains(t, &diff->v[i]);
+		t->count.untraced += !traced_explains(t, &diff->v[i]);
 	return origins_group(&t->origins, s, &t->groups) ? -1 : 0;
 }

@@ -95,13 +95,13 @@ static int fold_traced(struct mt_session *s, struct mt_error *err)
 	}
 	if (tracer_take(s->tracer, &t->events, &t->stacks, &st))
 		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
-	t->total = st.events;
-	t->lost = st.lost + st.dropped;
-	t->records = st.records;
-	t->failed = st.failed;
-	t->threads = st.threads;
-	t->stacks_seen = t->stacks.n;
-	t->cpu = st.cpu;
+	t->count.total = st.events;
+	t->count.lost = st.lost + st.dropped;
+	t->count.records = st.records;
+	t->count.failed = st.failed;
+	t->count.threads = st.threads;
+	t->count.stacks_seen = t->stacks.n;
+	t->count.cpu = st.cpu;
 	if (traced_fold(t, s->have_prev ? &s->snap[!s->cur] : NULL, &s->snap[s->cur],
 			&s->model.growth.events))
 		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");

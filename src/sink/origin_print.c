@@ -125,13 +125,13 @@ void origin_print_json_state(struct json *j, const struct mt_traced *t)
 	json_object_begin(j, "trace");
 	json_bool(j, "on", t->on);
 	json_str_or_null(j, "reason", t->reason[0] ? t->reason : NULL);
-	json_u64(j, "events", t->total);
-	json_u64(j, "lost", t->lost);
-	json_u64(j, "failed", t->failed);
-	json_u64(j, "threads", t->threads);
-	json_u64(j, "stacks", t->stacks_seen);
-	json_u64(j, "untraced", t->untraced);
-	json_double(j, "cpu", t->cpu, 3);
+	json_u64(j, "events", t->count.total);
+	json_u64(j, "lost", t->count.lost);
+	json_u64(j, "failed", t->count.failed);
+	json_u64(j, "threads", t->count.threads);
+	json_u64(j, "stacks", t->count.stacks_seen);
+	json_u64(j, "untraced", t->count.untraced);
+	json_double(j, "cpu", t->count.cpu, 3);
 	json_object_end(j);
 }
 
@@ -143,9 +143,10 @@ void origin_print_text_state(FILE *out, const struct mt_traced *t)
 		fprintf(out, "Trace: off (%s)\n", t->reason[0] ? t->reason : "stopped");
 		return;
 	}
+	const struct mt_trace_counts *c = &t->count;
 	fprintf(out, "Trace: %" PRIu64 " events from %" PRIu64 " threads, %zu stacks, %" PRIu64
 		" lost, %" PRIu64 " untraced this refresh, %.2fs CPU\n",
-		t->total, t->threads, t->stacks_seen, t->lost, t->untraced, t->cpu);
+		c->total, c->threads, c->stacks_seen, c->lost, c->untraced, c->cpu);
 }
 
 static void text_tevent(FILE *out, const struct mt_traced *t, const struct mt_tevent *e,

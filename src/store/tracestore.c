@@ -58,8 +58,7 @@ static const char *const call_names[MT_CALL_COUNT] = {
 struct tracestore_batch {
 	bool on;
 	char reason[512];
-	uint64_t total, lost, failed, threads, untraced, stacks_seen;
-	double cpu;
+	struct mt_trace_counts count;
 	size_t first_stack;       /* the session's number of stacks[0] */
 	struct mt_stacks stacks;  /* new since the last batch */
 	struct mt_tevents events;
@@ -83,13 +82,7 @@ int tracestore_stage(struct tracestore_batch **out, const struct mt_traced *t,
 		return -ENOMEM;
 	b->on = t->on;
 	memcpy(b->reason, t->reason, sizeof(b->reason));
-	b->total = t->total;
-	b->lost = t->lost;
-	b->failed = t->failed;
-	b->threads = t->threads;
-	b->untraced = t->untraced;
-	b->stacks_seen = t->stacks_seen;
-	b->cpu = t->cpu;
+	b->count = t->count;
 	b->first_stack = *stacks_done;
 	origins_stacks_init(&b->stacks);
 	for (size_t i = *stacks_done; i < t->stacks.n; i++) {
@@ -290,13 +283,13 @@ int tracestore_write(sqlite3 *db, struct tracestore_writer **wp, int64_t session
 			return -1;
 	sqlite3_stmt *st = w->st[W_SAMPLE];
 	sqlite3_bind_int64(st, 1, sample);
-	sqlite3_bind_int64(st, 2, recfile_u64(b->total));
-	sqlite3_bind_int64(st, 3, recfile_u64(b->lost));
-	sqlite3_bind_int64(st, 4, recfile_u64(b->failed));
-	sqlite3_bind_int64(st, 5, recfile_u64(b->threads));
-	sqlite3_bind_int64(st, 6, recfile_u64(b->untraced));
-	sqlite3_bind_double(st, 7, b->cpu);
-	sqlite3_bind_int64(st, 8, recfile_u64(b->stacks_seen));
+	sqlite3_bind_int64(st, 2, recfile_u64(b->count.total));
+	sqlite3_bind_int64(st, 3, recfile_u64(b->count.lost));
+	sqlite3_bind_int64(st, 4, recfile_u64(b->count.failed));
+	sqlite3_bind_int64(st, 5, recfile_u64(b->count.threads));
+	sqlite3_bind_int64(st, 6, recfile_u64(b->count.untraced));
+	sqlite3_bind_double(st, 7, b->count.cpu);
+	sqlite3_bind_int64(st, 8, recfile_u64(b->count.stacks_seen));
 	return step(st);
 }
 
@@ -500,10 +493,11 @@ int tracestore_sample(sqlite3 *db, int64_t sample, struct mt_traced *t, struct m
 		return recfile_error(db, "reading the tracer's counters", err);
 	sqlite3_bind_int64(st, 1, sample);
 	if ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!recfile_col_u64(st, 0, &t->total) || !recfile_col_u64(st, 1, &t->lost) ||
-		    !recfile_col_u64(st, 2, &t->failed) || !recfile_col_u64(st, 3, &t->threads) ||
-		    !recfile_col_u64(st, 4, &t->untraced) || !recfile_col_real(st, 5, &t->cpu) ||
-		    !recfile_col_u64(st, 6, &t->stacks_seen) || t->stacks_seen > t->stacks.n)
+		struct mt_trace_counts *c = &t->count;
+		if (!recfile_col_u64(st, 0, &c->total) || !recfile_col_u64(st, 1, &c->lost) ||
+		    !recfile_col_u64(st, 2, &c->failed) || !recfile_col_u64(st, 3, &c->threads) ||
+		    !recfile_col_u64(st, 4, &c->untraced) || !recfile_col_real(st, 5, &c->cpu) ||
+		    !recfile_col_u64(st, 6, &c->stacks_seen) || c->stacks_seen > t->stacks.n)
 			rc = damaged(err, "trace_sample");
 	} else if (s != SQLITE_DONE) {
 		rc = recfile_error(db, "reading the tracer's counters", err);

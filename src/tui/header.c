@@ -96,11 +96,11 @@ static void process_rhs(struct tui_app *a, const struct mt_procinfo *pi, char *r
 	/* --trace: how many calls, and any the kernel dropped. */
 	const struct mt_traced *t = &a->ses.traced;
 	size_t o = strlen(rhs);
-	if (t->on && t->lost)
-		snprintf(rhs + o, cap - o, "  traced %" PRIu64 ", %" PRIu64 " LOST", t->total,
-			 t->lost);
+	if (t->on && t->count.lost)
+		snprintf(rhs + o, cap - o, "  traced %" PRIu64 ", %" PRIu64 " LOST", t->count.total,
+			 t->count.lost);
 	else if (t->on)
-		snprintf(rhs + o, cap - o, "  traced %" PRIu64, t->total);
+		snprintf(rhs + o, cap - o, "  traced %" PRIu64, t->count.total);
 	else if (t->asked)
 		snprintf(rhs + o, cap - o, "  untraced");
 	if (a->exited) {
