@@ -86,5 +86,8 @@ bool recfile_col_text(struct sqlite3_stmt *st, int i, bool null_ok, size_t max,
 		      const char **t, size_t *len);
 /* "rwxp" back into enum mt_perm bits. */
 bool recfile_parse_perms(const char *p, size_t len, uint8_t *out);
+/* The n lines of v joined with '\n' (walk_errors' column: one per line),
+ * malloc'd, its length in *len; NULL when out of memory. */
+char *recfile_join_lines(char *const *v, size_t n, size_t *len);
 
 #endif

@@ -449,3 +449,23 @@ bool recfile_has_table(sqlite3 *db, const char *name)
 	sqlite3_finalize(st);
 	return yes;
 }
+
+char *recfile_join_lines(char *const *v, size_t n, size_t *len)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += strlen(v[i]) + 1;
+	char *out = malloc(total + 1), *p = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(v[i]);
+		memcpy(p, v[i], k);
+		p += k;
+		if (i + 1 < n)
+			*p++ = '\n';
+	}
+	*p = '\0';
+	*len = (size_t)(p - out);
+	return out;
+}

@@ -101,34 +101,13 @@ static int run(sqlite3_stmt *s)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The lines of v joined with '\n', malloc'd; NULL when out of memory. */
-static char *join_lines(char *const *v, size_t n, size_t *len)
-{
-	size_t total = 0;
-	for (size_t i = 0; i < n; i++)
-		total += strlen(v[i]) + 1;
-	char *out = malloc(total + 1), *p = out;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		size_t k = strlen(v[i]);
-		memcpy(p, v[i], k);
-		p += k;
-		if (i + 1 < n)
-			*p++ = '\n';
-	}
-	*p = '\0';
-	*len = (size_t)(p - out);
-	return out;
-}
-
 static int save_scan(struct saver *sv, int64_t session, int64_t sample)
 {
 	const struct record_scan *sc = sv->sc;
 	const struct scan_result *res = sc->res;
 	sqlite3_stmt *s = sv->st[SV_SCAN];
 	size_t len;
-	char *errs = join_lines(res->walk_errors, res->n_walk_errors, &len);
+	char *errs = recfile_join_lines(res->walk_errors, res->n_walk_errors, &len);
 	if (!errs)
 		return -1;
 	bind_i64(s, 1, session);
