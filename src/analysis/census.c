@@ -354,13 +354,41 @@ long census_find(const struct census *c, uint64_t addr)
 	return addr < k->user + census_usable(k) ? (long)(lo - 1) : -1;
 }
 
-/* The arena of the chunk at chunk (a heap range), or -1. */
-static int32_t arena_of(const struct census *c, uint64_t chunk)
+/* Whether the ranges are in address order and disjoint, as the walk
+ * pushes them (region by region, each from its start): then arena_of
+ * may search them by halves. */
+static bool ranges_sorted(const struct census *c)
 {
-	for (size_t i = 0; i < c->n_ranges; i++)
-		if (chunk >= c->ranges[i].start && chunk < c->ranges[i].end)
-			return c->ranges[i].arena;
-	return -1;
+	for (size_t i = 1; i < c->n_ranges; i++)
+		if (c->ranges[i].start < c->ranges[i - 1].end)
+			return false;
+	return true;
+}
+
+/* The arena of the chunk at chunk (a heap range), or -1.  A free list
+ * has thousands of entries and a census as many mmapped chunks, each a
+ * range: a linear search of the ranges per entry was quadratic. */
+static int32_t arena_of(const struct census *c, bool sorted, uint64_t chunk)
+{
+	if (!sorted) {
+		for (size_t i = 0; i < c->n_ranges; i++)
+			if (chunk >= c->ranges[i].start && chunk < c->ranges[i].end)
+				return c->ranges[i].arena;
+		return -1;
+	}
+	/* The last range starting at or before chunk (an empty one before
+	 * it, start == end, holds nothing either way). */
+	size_t lo = 0, hi = c->n_ranges;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->ranges[mid].start <= chunk)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || chunk >= c->ranges[lo - 1].end)
+		return -1;
+	return c->ranges[lo - 1].arena;
 }
 
 /* Chunks in tcache bins and fastbins look in use: move them to free. */
@@ -381,11 +409,12 @@ static int apply_freeset(struct ctx *x, struct heapwalk_heap *heaps, size_t n)
 	if (fs.error[0])
 		rc = walk_error(c, "free list cut short: %s", fs.error);
 	size_t removed = 0;
+	bool sorted = ranges_sorted(c);
 	for (size_t i = 0; i < fs.n && rc == 0; i++) {
 		uint64_t chunk = fs.v[i] & ~(uint64_t)15;
 		enum heapwalk_freelist kind = (enum heapwalk_freelist)(fs.v[i] & 15);
 		long k = census_find(c, chunk + 16);
-		int32_t ai = arena_of(c, chunk);
+		int32_t ai = arena_of(c, sorted, chunk);
 		if (k < 0 || c->chunks[k].user != chunk + 16 || ai < 0 ||
 		    census_class(&c->chunks[k]) == REMOVED)
 			continue;
