@@ -11,17 +11,6 @@
 #include "screen.h"
 #include "theme.h"
 
-/* Write s at the right edge of line y, if it fits after x_min. */
-static void right(WINDOW *w, int y, int width, int x_min, const char *s, attr_t at)
-{
-	int x = width - text_width(s, strlen(s), true);
-	if (x < x_min)
-		return;
-	wattrset(w, at);
-	mvwaddstr(w, y, x, s);
-	wattrset(w, theme(TC_NORMAL));
-}
-
 /* Calls fn for each item of the bar in scope with its x and width;
  * stops when fn returns true. */
 static int bar_walk(struct tui_app *a, int width,
@@ -89,7 +78,7 @@ void footer_draw(struct tui_app *a, WINDOW *w, int width)
 		waddstr(w, fit);
 		int cx = getcurx(w);
 		wattrset(w, theme(TC_DIM));
-		right(w, 0, width, cx + 2, "Enter: done  Esc: cancel", theme(TC_DIM));
+		theme_right(w, 0, width, cx + 2, "Enter: done  Esc: cancel", theme(TC_DIM));
 		wmove(w, 0, cx);
 		return;
 	}

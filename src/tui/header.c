@@ -26,17 +26,6 @@ static void label(WINDOW *w, const char *l, const char *v)
 	wattrset(w, theme(TC_NORMAL));
 }
 
-/* Write s at the right edge of line y, if it fits after x_min. */
-static void right(WINDOW *w, int y, int width, int x_min, const char *s, attr_t at)
-{
-	int x = width - text_width(s, strlen(s), true);
-	if (x < x_min)
-		return;
-	wattrset(w, at);
-	mvwaddstr(w, y, x, s);
-	wattrset(w, theme(TC_NORMAL));
-}
-
 /* htop's meter: Maps[||||||        1234/65530] over width columns. */
 static void meter(WINDOW *w, int y, int x, int width, const char *name, uint64_t val,
 		  uint64_t max)
@@ -171,7 +160,7 @@ static void line_headroom(struct tui_app *a, WINDOW *w, int width)
 	if (hr->largest_mmap != hr->largest_free)
 		label(w, "  mmap up to ", format_size(c, sizeof(c), hr->largest_mmap));
 	if (hr->largest_mmap == 0) {
-		right(w, 2, width, getcurx(w) + 1, " mmap WILL FAIL ", theme(TC_CRIT));
+		theme_right(w, 2, width, getcurx(w) + 1, " mmap WILL FAIL ", theme(TC_CRIT));
 		return;
 	}
 	double eta = -1;
@@ -196,14 +185,14 @@ static void line_headroom(struct tui_app *a, WINDOW *w, int width)
 		format_duration(b, sizeof(b), eta);
 		snprintf(t, sizeof(t), " %s in %s (%s) ", what, b, rate);
 		/* A limit days away is worth knowing, not worth alarm. */
-		right(w, 2, width, getcurx(w) + 1, t,
+		theme_right(w, 2, width, getcurx(w) + 1, t,
 		      theme(eta < 600 ? TC_CRIT : eta < 86400 ? TC_WARN : TC_NORMAL));
 	} else if (isnan(hr->maps_rate)) {
-		right(w, 2, width, getcurx(w) + 1, "trend: not known yet", theme(TC_DIM));
+		theme_right(w, 2, width, getcurx(w) + 1, "trend: not known yet", theme(TC_DIM));
 	} else {
 		snprintf(t, sizeof(t), "maps %+.1f/min  vsz %s/min", hr->maps_rate * 60.0,
 			 format_delta_size(c, sizeof(c), (int64_t)(hr->vsz_rate * 60.0)));
-		right(w, 2, width, getcurx(w) + 1, t, theme(TC_DIM));
+		theme_right(w, 2, width, getcurx(w) + 1, t, theme(TC_DIM));
 	}
 }
 
@@ -245,7 +234,7 @@ static void line_tabs(struct tui_app *a, WINDOW *w, int width)
 		text_fit(fit, sizeof(fit), l->filter, strlen(l->filter), width - x - 8,
 			 TEXT_CUT_LEFT, a->gl->utf8);
 		snprintf(f, sizeof(f), "filter: %s", fit);
-		right(w, 3, width, x, f, theme(TC_WARN));
+		theme_right(w, 3, width, x, f, theme(TC_WARN));
 	}
 }
 

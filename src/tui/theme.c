@@ -1,6 +1,9 @@
 /*
  * theme.c - colours in htop's palette, and their monochrome equivalents.
  */
+#include <string.h>
+
+#include "text.h"
 #include "theme.h"
 
 static attr_t attrs[TC_COUNT];
@@ -81,4 +84,14 @@ char theme_cat_letter(enum mt_category c)
 		[MT_CAT_RESERVED] = 'R', [MT_CAT_KERNEL] = 'K',
 	};
 	return (unsigned)c < MT_CAT_COUNT ? letters[c] : '?';
+}
+
+void theme_right(WINDOW *w, int y, int width, int x_min, const char *s, attr_t at)
+{
+	int x = width - text_width(s, strlen(s), true);
+	if (x < x_min)
+		return;
+	wattrset(w, at);
+	mvwaddstr(w, y, x, s);
+	wattrset(w, theme(TC_NORMAL));
 }

@@ -50,4 +50,8 @@ bool theme_has_color(void);
 /* One letter per category, for the strip in monochrome and legends. */
 char theme_cat_letter(enum mt_category c);
 
+/* Write s in attribute at at the right edge of line y, if it fits after
+ * x_min (the header's and the footer's right-hand notes). */
+void theme_right(WINDOW *w, int y, int width, int x_min, const char *s, attr_t at);
+
 #endif
