@@ -68,6 +68,15 @@ struct mt_proc {
 	struct bss_cache *bss;   /* images' program headers, by file */
 };
 
+/* read(2) again when a signal interrupts it: n, 0 at the end, or -errno. */
+static ssize_t read_retry(int fd, void *buf, size_t n)
+{
+	ssize_t k;
+	while ((k = read(fd, buf, n)) < 0 && errno == EINTR)
+		;
+	return k < 0 ? -errno : k;
+}
+
 long proc_read_file(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -75,13 +84,10 @@ long proc_read_file(const char *path, char *buf, size_t size)
 		return -errno;
 	size_t have = 0;
 	while (have + 1 < size) {
-		ssize_t n = read(fd, buf + have, size - 1 - have);
-		if (n < 0 && errno == EINTR)
-			continue;
+		ssize_t n = read_retry(fd, buf + have, size - 1 - have);
 		if (n < 0) {
-			int e = errno;
 			close(fd);
-			return -e;
+			return (long)n;
 		}
 		if (n == 0)
 			break;
@@ -117,11 +123,9 @@ long proc_slurp(const char *path, char **buf, size_t *cap)
 	for (;;) {
 		if (have + 1 >= *cap && (rc = grow(buf, cap, have + 2, SLURP_MAX)) < 0)
 			break;
-		ssize_t n = read(fd, *buf + have, *cap - 1 - have);
-		if (n < 0 && errno == EINTR)
-			continue;
+		ssize_t n = read_retry(fd, *buf + have, *cap - 1 - have);
 		if (n < 0) {
-			rc = -errno;
+			rc = (long)n;
 			break;
 		}
 		if (n == 0) {
@@ -498,11 +502,9 @@ static int read_regions(struct mt_proc *p, struct mt_snapshot *s, bool smaps)
 	for (;;) {
 		if (have == p->cap && (rc = grow(&p->buf, &p->cap, have + 1, RECORD_MAX)) < 0)
 			break;
-		ssize_t n = read(fd, p->buf + have, p->cap - have);
-		if (n < 0 && errno == EINTR)
-			continue;
+		ssize_t n = read_retry(fd, p->buf + have, p->cap - have);
 		if (n < 0) {
-			rc = -errno;
+			rc = (int)n;
 			break;
 		}
 		if (n == 0) {
