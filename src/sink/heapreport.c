@@ -470,23 +470,24 @@ int heap_replay(FILE *out, const struct mt_options *opt, struct mt_error *err)
 	return rc;
 }
 
-/* -w: the census goes into the recording, after a sample of the maps it
- * belongs to (the session takes and records one). */
-static int record_one(struct mt_session *ses, const struct heapreport *r, double secs,
-		      struct mt_error *err)
+/* -w: the census goes into the recording, after the sample the session
+ * took and recorded for it.  A recording that stops (disk full) is said
+ * once; the censuses go on, as the batch report's monitoring does. */
+static void record_one(struct mt_session *ses, const struct heapreport *r, double secs)
 {
+	struct mt_error lost;
 	struct record_heap rh = { &r->c, r->leaks ? &r->l : NULL, r->time, r->stopped_ms,
 				  r->not_stopped, secs };
 	session_record_heap(ses, &rh);
-	if (session_record_lost(ses, err))
-		return -1;
-	return 0;
+	if (session_record_lost(ses, &lost))
+		fprintf(stderr, "memtop: %s; the census goes on\n", lost.msg);
 }
 
 int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 {
 	struct mt_proc *p = NULL;
 	struct mt_session ses;
+	struct mt_error lost;
 	session_init(&ses);
 	if (opt->write) {
 		if (session_open(&ses, opt, opt->pid, err) < 0)
@@ -507,18 +508,20 @@ int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 		if (i > 0)
 			clock_sleep(opt->heap_every);
 		double t0 = clock_mono();
-		if (opt->write && (rc = session_next(&ses, err)) != 0) {
+		if (opt->write && session_next(&ses, err) != 0) {
 			rc = -1;
 			break;
 		}
+		if (opt->write && session_record_lost(&ses, &lost))
+			fprintf(stderr, "memtop: %s; the census goes on\n", lost.msg);
 		rc = heapreport_take(&cur, opt->pid, p, opt->leaks, opt->scan_swapped, &cache,
 				     err);
 		if (rc < 0)
 			break;
 		census_delta(&cur.c, have_base ? &base.c : NULL);
 		double secs = clock_mono() - t0;
-		if (opt->write && (rc = record_one(&ses, &cur, secs, err)) < 0)
-			break;
+		if (opt->write)
+			record_one(&ses, &cur, secs);
 		if (opt->json)
 			heapreport_print_json(out, &cur, secs);
 		else
@@ -540,8 +543,8 @@ int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 	heapreport_free(&base);
 	symbols_cache_free(&cache);
 	if (opt->write) {
-		if (session_close(&ses, rc < 0 ? NULL : err) < 0)
-			rc = -1;
+		if (session_close(&ses, &lost) < 0)
+			fprintf(stderr, "memtop: %s\n", lost.msg);
 	} else {
 		proc_close(p);
 	}
