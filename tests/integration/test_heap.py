@@ -251,6 +251,23 @@ class HeapCensusTest(mtlib.MemtopTestCase):
         self.assertEqual(again.text, live.text)
         self.assertEqual(again.text.count("Heap census of process %d" % self.fx.pid), 2)
         self.assertIn("LeakNode (1 unreferenced) e.g. %s" % self.r["nodes"][0], again.text)
+        # Damaged leak groups and shared chunks: said so, no crash.
+        for sql in ("UPDATE heap_leak_group SET e1 = NULL",
+                    "UPDATE heap_leak_group SET unreferenced = count + 1",
+                    "UPDATE heap_leak_group SET e0 = 'x'",
+                    "UPDATE heap_shared_holder SET idx = 7 WHERE idx = 1",
+                    "UPDATE heap_shared_holder SET shared = 200 WHERE shared = 0",
+                    "UPDATE heap_census_more SET seconds = -1"):
+            g = os.path.join(d, "damaged.db")
+            shutil.copy(f2, g)
+            db = sqlite3.connect(g)
+            db.execute(sql)
+            db.commit()
+            db.close()
+            res = mtlib.run_memtop(["-r", g, "--heap", "--json"])
+            self.assertNoCrash(res)
+            self.assertEqual(res.rc, 7, (sql, res))
+            self.assertIn("damaged", res.errtext, sql)
         # A recording made before the leak groups were kept: still replayed,
         # the leaked counts by class, no groups.
         db = sqlite3.connect(f)
