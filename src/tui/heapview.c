@@ -83,7 +83,7 @@ static void leak_lines(struct tui_lines *L, const struct heapreport *r)
 	char b[32];
 	if (!l->n_groups && l->count && !r->c.chunks) {
 		lines_add(L, LINE_TITLE, "leaks", "%" PRIu64 " chunks, %s unreachable, %" PRIu64
-			  " unreferenced (recorded: by class above)", l->count, sz(b, l->bytes),
+			  " unreferenced (recorded without its groups: by class above)", l->count, sz(b, l->bytes),
 			  l->unreferenced_count);
 		return;
 	}
