@@ -294,7 +294,8 @@ int heapstore_save(sqlite3 *db, int64_t session, int64_t sample, const struct re
 	if (sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
 	if (save_census(db, session, sample, h, id) || save_arenas(db, *id, h->c) ||
-	    save_classes(db, *id, h->c) || save_more(db, *id, h) || save_groups(db, *id, h->leaks) ||
+	    save_classes(db, *id, h->c) || save_more(db, *id, h) ||
+	    save_groups(db, *id, h->leaks) ||
 	    save_shared(db, *id, h->c, h->leaks))
 		return -1;
 	return 0;
@@ -525,7 +526,8 @@ static int load_more(sqlite3 *db, int64_t id, struct heapstore_census *o, struct
 		   !recfile_col_u64(st, 4, &o->c.swapped_bytes) || !recfile_col_u64(st, 5, &tc) ||
 		   !recfile_col_u64(st, 6, &o->unreferenced_bytes) ||
 		   !recfile_col_real(st, 7, &o->leak_seconds) ||
-		   !recfile_col_u64(st, 8, &o->root_bytes) || !recfile_col_u64(st, 9, &o->threads) ||
+		   !recfile_col_u64(st, 8, &o->root_bytes) ||
+		   !recfile_col_u64(st, 9, &o->threads) ||
 		   !recfile_col_u64(st, 10, &o->shared_total) || ns > (1u << 22) ||
 		   tc > (1u << 22) || o->seconds < 0 || o->c.seconds < 0 || o->leak_seconds < 0) {
 		rc = damaged(err, id, "bad figures (heap_census_more)");
@@ -580,7 +582,8 @@ static int load_groups(sqlite3 *db, int64_t id, struct heapstore_census *o, stru
 		bool ok = o->n_groups < MAX_CLASSES &&
 			recfile_col_text(st, 0, true, MAX_NAME, &name, &len) &&
 			recfile_col_u64(st, 1, &g.size) && recfile_col_u64(st, 2, &g.count) &&
-			recfile_col_u64(st, 3, &g.bytes) && recfile_col_u64(st, 4, &g.unreferenced) &&
+			recfile_col_u64(st, 3, &g.bytes) &&
+			recfile_col_u64(st, 4, &g.unreferenced) &&
 			g.unreferenced <= g.count && g.count <= o->leaked;
 		for (int k = 0; ok && k < LEAKS_EXAMPLES; k++) {
 			if (sqlite3_column_type(st, 5 + k) == SQLITE_NULL)

@@ -83,8 +83,8 @@ static void leak_lines(struct tui_lines *L, const struct heapreport *r)
 	char b[32];
 	if (!l->n_groups && l->count && !r->c.chunks) {
 		lines_add(L, LINE_TITLE, "leaks", "%" PRIu64 " chunks, %s unreachable, %" PRIu64
-			  " unreferenced (recorded without its groups: by class above)", l->count, sz(b, l->bytes),
-			  l->unreferenced_count);
+			  " unreferenced (recorded without its groups: by class above)", l->count,
+			  sz(b, l->bytes), l->unreferenced_count);
 		return;
 	}
 	lines_add(L, LINE_TITLE, "leaks", "%" PRIu64 " chunks, %s unreachable, %" PRIu64

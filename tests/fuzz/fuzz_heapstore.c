@@ -118,7 +118,8 @@ static void check(const struct heapstore_census *hc)
 	for (size_t i = 0; i < hc->n_groups; i++) {
 		const struct leaks_group *g = &hc->groups[i];
 		if (g->unreferenced > g->count || g->count > hc->leaked ||
-		    g->n_examples > LEAKS_EXAMPLES || (g->name && memchr(g->name, 0, strlen(g->name))))
+		    g->n_examples > LEAKS_EXAMPLES ||
+		    (g->name && memchr(g->name, 0, strlen(g->name))))
 			abort();
 	}
 	if (hc->seconds < 0 || hc->leak_seconds < 0 || hc->n_shared > LEAKS_SHARED_MAX)
@@ -128,9 +129,11 @@ static void check(const struct heapstore_census *hc)
 		if (sh->n_holders > LEAKS_HOLDERS_MAX || sh->n_holders > sh->holders_total ||
 		    (sh->cls != CENSUS_UNNAMED && sh->cls >= c->n_names))
 			abort();
-		for (size_t k = 0; k < sh->n_holders; k++)
-			if (sh->holders[k].cls != CENSUS_UNNAMED && sh->holders[k].cls >= c->n_names)
+		for (size_t k = 0; k < sh->n_holders; k++) {
+			uint32_t cls = sh->holders[k].cls;
+			if (cls != CENSUS_UNNAMED && cls >= c->n_names)
 				abort();
+		}
 	}
 }
 
