@@ -46,7 +46,9 @@ static const char usage_text[] =
 	"                       is ADDR (its mapping), START-END or START+LEN\n"
 	"      --no-freeze      scan for references without stopping the target\n"
 	"      --heap           print a census of the heap (glibc malloc) by arena and\n"
-	"                       by class and exit; the target is stopped once\n"
+	"                       by class and exit; the target is stopped once; with\n"
+	"                       -w each census is recorded, with -r FILE the\n"
+	"                       recorded ones are printed again\n"
 	"      --leaks          with --heap: also the chunks nothing reaches (leaks)\n"
 	"      --heap-every SECS  with --heap: a census every SECS, -n times (default:\n"
 	"                       until ^C), each with its growth since the first; on\n"
@@ -66,7 +68,8 @@ static const char usage_text[] =
 	"  -w, --write FILE     record the session into FILE (an SQLite database;\n"
 	"                       a recording already there gets a new session)\n"
 	"  -r, --read FILE      replay a recording: the same screens (t/T step, b jumps\n"
-	"                       to a time) or, with -b, the same reports\n"
+	"                       to a time) or, with -b, the same reports (with\n"
+	"                       --heap, the heap censuses recorded)\n"
 	"      --session N      which session of the recording to replay (default: the\n"
 	"                       last)\n"
 	"      --demo           start the bundled demo workload (a mapped-file leak)\n"
@@ -292,9 +295,12 @@ static int parse_options(int argc, char **argv, struct mt_options *o, struct mt_
 		return usage_error(err, "-r replays a recording: it takes no -p, --demo, -w or --refs");
 	if (o->session && !o->read)
 		return usage_error(err, "--session chooses a session to replay: it needs -r FILE");
-	if (o->heap && (o->read || o->write || o->refs || o->no_freeze || o->trace))
+	if (o->heap && (o->refs || o->no_freeze || o->trace))
 		return usage_error(err, "--heap runs on a live process, frozen once per census: "
-				   "it takes no -r, -w, --refs, --no-freeze or --trace");
+				   "it takes no --refs, --no-freeze or --trace");
+	if (o->heap && o->read && (o->leaks || o->heap_every > 0))
+		return usage_error(err, "-r FILE --heap prints the censuses recorded, as taken: "
+				   "no --leaks or --heap-every (a census records its leaks)");
 	if (o->heap_every > 0 && (o->batch || o->read || o->refs) && !o->heap)
 		return usage_error(err, "--heap-every repeats --heap's report, or the screen's "
 				   "heap census (H)");
@@ -487,6 +493,8 @@ int main(int argc, char **argv)
 		signal(SIGXFSZ, SIG_IGN);
 	if (opt.refs)
 		rc = refs_report(stdout, &opt, &err);
+	else if (opt.heap && opt.read)
+		rc = heap_replay(stdout, &opt, &err);
 	else if (opt.heap)
 		rc = heap_report(stdout, &opt, &err);
 	else if (opt.batch)

@@ -45,7 +45,19 @@ void heapreport_keep_classes(struct heapreport *r);
 void heapreport_print_text(FILE *out, const struct heapreport *r, double seconds);
 void heapreport_print_json(FILE *out, const struct heapreport *r, double seconds);
 
-/* Freeze, census (and leaks), release, print; --heap-every repeats it.
+/* A census loaded from a recording (heapstore.h) into a report, taking
+ * what hc owns (hc is left empty): pid and comm are the session's. */
+struct heapstore_census;
+void heapreport_from_stored(struct heapreport *r, struct heapstore_census *hc, int pid,
+			    const char *comm);
+
+/* `memtop -r FILE --heap [--json]`: every census recorded in the session,
+ * printed as when it was taken, growth against the first one recorded.
+ * Returns 0, or -1 with err set. */
+int heap_replay(FILE *out, const struct mt_options *opt, struct mt_error *err);
+
+/* Freeze, census (and leaks), release, print; --heap-every repeats it;
+ * with -w each census goes into the recording, after a sample.
  * Returns 0, or -1 with err saying why (its kind: what main turns into
  * the exit status). */
 int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err);

@@ -16,9 +16,12 @@
 #include "memtop/format.h"
 #include "memtop/frozen.h"
 #include "memtop/heapreport.h"
+#include "memtop/heapstore.h"
 #include "memtop/json.h"
 #include "memtop/proc.h"
+#include "memtop/replay.h"
 #include "memtop/scan.h"
+#include "memtop/session.h"
 
 static const char *class_name(const struct census *c, uint32_t cls)
 {
@@ -398,11 +401,101 @@ void heapreport_keep_classes(struct heapreport *r)
 	leaks_free(&r->l);
 }
 
+void heapreport_from_stored(struct heapreport *r, struct heapstore_census *hc, int pid,
+			    const char *comm)
+{
+	memset(r, 0, sizeof(*r));
+	leaks_init(&r->l);
+	r->c = hc->c;
+	r->leaks = hc->leaks;
+	r->l.count = hc->leaked;
+	r->l.bytes = hc->leaked_bytes;
+	r->l.unreferenced_count = hc->unreferenced;
+	r->l.unreferenced_bytes = hc->unreferenced_bytes;
+	r->l.seconds = hc->leak_seconds;
+	r->l.root_bytes = hc->root_bytes;
+	r->l.threads = (size_t)hc->threads;
+	r->l.shared_total = hc->shared_total;
+	r->l.groups = hc->groups;
+	r->l.n_groups = hc->n_groups;
+	r->l.shared = hc->shared;
+	r->l.n_shared = hc->n_shared;
+	r->not_stopped = hc->not_stopped;
+	r->time = hc->time;
+	r->stopped_ms = hc->stopped_ms;
+	r->pid = pid;
+	snprintf(r->comm, sizeof(r->comm), "%s", comm ? comm : "");
+	memset(hc, 0, sizeof(*hc));
+	census_init(&hc->c);
+}
+
+int heap_replay(FILE *out, const struct mt_options *opt, struct mt_error *err)
+{
+	struct mt_replay *rp = NULL;
+	if (replay_open(&rp, opt->read, opt->session, err) < 0)
+		return -1;
+	const struct replay_session *rs = replay_session(rp);
+	struct heapstore_info *v = NULL;
+	size_t n = 0;
+	int rc = replay_list_heaps(rp, &v, &n, err);
+	if (rc == 0 && n == 0)
+		rc = mt_error_set(err, MT_ERR_OTHER, 0, "%s: session %zu holds no heap census "
+				  "(record one with -p PID --heap -w FILE, or H on the screen)",
+				  opt->read, rs->index);
+	struct census base;
+	census_init(&base);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct heapstore_census hc;
+		struct heapreport r;
+		if (replay_load_heap(rp, v[i].id, &hc, err)) {
+			rc = -1;
+			break;
+		}
+		double secs = hc.seconds;
+		heapreport_from_stored(&r, &hc, rs->pid, rs->comm);
+		census_delta(&r.c, i ? &base : NULL);
+		if (i == 0 && census_copy_classes(&base, &r.c) < 0)
+			rc = mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
+		if (opt->json)
+			heapreport_print_json(out, &r, secs);
+		else
+			heapreport_print_text(out, &r, secs);
+		heapreport_free(&r);
+		if (fflush(out) == EOF)
+			break;
+	}
+	census_free(&base);
+	free(v);
+	replay_close(rp);
+	return rc;
+}
+
+/* -w: the census goes into the recording, after the sample the session
+ * took and recorded for it.  A recording that stops (disk full) is said
+ * once; the censuses go on, as the batch report's monitoring does. */
+static void record_one(struct mt_session *ses, const struct heapreport *r, double secs)
+{
+	struct mt_error lost;
+	struct record_heap rh = { &r->c, r->leaks ? &r->l : NULL, r->time, r->stopped_ms,
+				  r->not_stopped, secs };
+	session_record_heap(ses, &rh);
+	if (session_record_lost(ses, &lost))
+		fprintf(stderr, "memtop: %s; the census goes on\n", lost.msg);
+}
+
 int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 {
 	struct mt_proc *p = NULL;
-	if (proc_open(&p, opt->pid, err) < 0)
+	struct mt_session ses;
+	struct mt_error lost;
+	session_init(&ses);
+	if (opt->write) {
+		if (session_open(&ses, opt, opt->pid, err) < 0)
+			return -1;
+		p = ses.proc;
+	} else if (proc_open(&p, opt->pid, err) < 0) {
 		return -1;
+	}
 	struct symbols_cache cache;
 	symbols_cache_init(&cache);
 	struct heapreport base, cur;
@@ -415,12 +508,20 @@ int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 		if (i > 0)
 			clock_sleep(opt->heap_every);
 		double t0 = clock_mono();
+		if (opt->write && session_next(&ses, err) != 0) {
+			rc = -1;
+			break;
+		}
+		if (opt->write && session_record_lost(&ses, &lost))
+			fprintf(stderr, "memtop: %s; the census goes on\n", lost.msg);
 		rc = heapreport_take(&cur, opt->pid, p, opt->leaks, opt->scan_swapped, &cache,
 				     err);
 		if (rc < 0)
 			break;
 		census_delta(&cur.c, have_base ? &base.c : NULL);
 		double secs = clock_mono() - t0;
+		if (opt->write)
+			record_one(&ses, &cur, secs);
 		if (opt->json)
 			heapreport_print_json(out, &cur, secs);
 		else
@@ -441,6 +542,11 @@ int heap_report(FILE *out, const struct mt_options *opt, struct mt_error *err)
 	heapreport_free(&cur);
 	heapreport_free(&base);
 	symbols_cache_free(&cache);
-	proc_close(p);
+	if (opt->write) {
+		if (session_close(&ses, &lost) < 0)
+			fprintf(stderr, "memtop: %s\n", lost.msg);
+	} else {
+		proc_close(p);
+	}
 	return rc;
 }

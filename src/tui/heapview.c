@@ -83,13 +83,14 @@ static void leak_lines(struct tui_lines *L, const struct heapreport *r)
 	char b[32];
 	if (!l->n_groups && l->count && !r->c.chunks) {
 		lines_add(L, LINE_TITLE, "leaks", "%" PRIu64 " chunks, %s unreachable, %" PRIu64
-			  " unreferenced (recorded: by class above)", l->count, sz(b, l->bytes),
-			  l->unreferenced_count);
+			  " unreferenced (recorded without its groups: by class above)", l->count,
+			  sz(b, l->bytes), l->unreferenced_count);
 		return;
 	}
 	lines_add(L, LINE_TITLE, "leaks", "%" PRIu64 " chunks, %s unreachable, %" PRIu64
-		  " unreferenced (heads of leaked structures); Enter: who points to one",
-		  l->count, sz(b, l->bytes), l->unreferenced_count);
+		  " unreferenced (heads of leaked structures)%s", l->count, sz(b, l->bytes),
+		  l->unreferenced_count, r->c.chunks ? "; Enter: who points to one" :
+		  " (recorded)");
 	for (size_t i = 0; i < l->n_groups; i++) {
 		const struct leaks_group *g = &l->groups[i];
 		char what[96], ex[80] = "";
@@ -216,21 +217,14 @@ static void show(struct tui_app *a)
 }
 
 /* A recorded census into a report the screen shows (no chunks: the
- * leak groups and the drill-down are for live censuses). */
+ * drill-down is for live censuses; the leak groups and their examples
+ * are kept when the recording has them). */
 static int load_recorded(struct tui_app *a, size_t i, struct heapreport *r, struct mt_error *err)
 {
 	struct heapstore_census hc;
 	if (replay_load_heap(a->ses.replay, a->heap.recorded[i].id, &hc, err))
 		return -1;
-	memset(r, 0, sizeof(*r));
-	r->c = hc.c;
-	r->leaks = hc.leaks;
-	r->l.count = hc.leaked;
-	r->l.bytes = hc.leaked_bytes;
-	r->l.unreferenced_count = hc.unreferenced;
-	r->time = hc.time;
-	r->stopped_ms = hc.stopped_ms;
-	r->pid = a->ses.pid;
+	heapreport_from_stored(r, &hc, a->ses.pid, "");
 	return 0;
 }
 
@@ -307,6 +301,7 @@ void heapview_take(struct tui_app *a, bool leaks)
 	memset(&r, 0, sizeof(r));
 	set_departed(a, &r.l);
 	mt_error_clear(&err);
+	double t0 = clock_mono();
 	if (heapreport_take(&r, a->ses.pid, a->ses.proc, leaks, a->opt->scan_swapped, &a->symbols,
 			    &err) != 0) {
 		heapreport_free(&r);
@@ -325,7 +320,7 @@ void heapview_take(struct tui_app *a, bool leaks)
 	/* With -w the census goes into the recording, tied to the latest
 	 * sample, for a replay's H. */
 	struct record_heap rh = { &h->cur.c, h->cur.leaks ? &h->cur.l : NULL, h->cur.time,
-				  h->cur.stopped_ms };
+				  h->cur.stopped_ms, h->cur.not_stopped, clock_mono() - t0 };
 	session_record_heap(&a->ses, &rh);
 	if (session_record_lost(&a->ses, &err))
 		tui_warn(a, "%s; monitoring goes on", err.msg);
@@ -362,6 +357,11 @@ void heapview_enter(struct tui_app *a)
 		return;
 	}
 	const struct leaks_group *g = &h->cur.l.groups[k - 1];
+	if (!h->cur.c.chunks) {
+		tui_status(a, "a recorded census: who points to a chunk needs the live "
+			   "process (memtop -p PID --refs ADDR)");
+		return;
+	}
 	long ci = g->n_examples ? census_find(&h->cur.c, g->examples[0]) : -1;
 	if (ci < 0)
 		return;

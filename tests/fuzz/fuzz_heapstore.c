@@ -6,7 +6,8 @@
  * row), and heapstore_list / heapstore_load must then give either an
  * error (MT_ERR_BADFILE for a damaged row) or a census that holds
  * together: each arena's in_use + free + overhead = system, no class with
- * more leaked than counted, names NUL-free.
+ * more leaked than counted, names NUL-free; leak groups (heap_leak_group)
+ * with no more unreferenced than counted, at most LEAKS_EXAMPLES examples.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -30,7 +31,16 @@ static const struct {
 					 "trimmable", NULL } },
 	{ "heap_class", "census, idx", { "census", "idx", "name", "size", "count", "bytes",
 					 "leaked", "leaked_bytes", NULL } },
+	{ "heap_census_more", "census", { "census", "not_stopped", "seconds", "walk_seconds",
+					  "tcaches", "leak_seconds", "threads", NULL } },
+	{ "heap_leak_group", "census, idx", { "census", "idx", "name", "size", "count",
+					      "unreferenced", "e0", "e1", "e4", NULL } },
+	{ "heap_shared", "census, idx", { "census", "idx", "chunk", "class", "holders_total",
+					  NULL } },
+	{ "heap_shared_holder", "census, shared, idx", { "census", "shared", "idx", "addr",
+							 "class", "offset", NULL } },
 };
+#define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 
 static void make_census(struct census *c)
 {
@@ -71,7 +81,7 @@ static void bind_value(sqlite3_stmt *st, const uint8_t *op)
 
 static void apply_edit(sqlite3 *db, const uint8_t *op)
 {
-	size_t t = op[0] % 3, n = 0;
+	size_t t = op[0] % N_TABLES, n = 0;
 	while (tables[t].cols[n])
 		n++;
 	char sql[384];
@@ -105,6 +115,26 @@ static void check(const struct heapstore_census *hc)
 		if (k->leaked > k->count || (k->name && memchr(k->name, 0, strlen(k->name))))
 			abort();
 	}
+	for (size_t i = 0; i < hc->n_groups; i++) {
+		const struct leaks_group *g = &hc->groups[i];
+		if (g->unreferenced > g->count || g->count > hc->leaked ||
+		    g->n_examples > LEAKS_EXAMPLES ||
+		    (g->name && memchr(g->name, 0, strlen(g->name))))
+			abort();
+	}
+	if (hc->seconds < 0 || hc->leak_seconds < 0 || hc->n_shared > LEAKS_SHARED_MAX)
+		abort();
+	for (size_t i = 0; i < hc->n_shared; i++) {
+		const struct leaks_shared *sh = &hc->shared[i];
+		if (sh->n_holders > LEAKS_HOLDERS_MAX || sh->n_holders > sh->holders_total ||
+		    (sh->cls != CENSUS_UNNAMED && sh->cls >= c->n_names))
+			abort();
+		for (size_t k = 0; k < sh->n_holders; k++) {
+			uint32_t cls = sh->holders[k].cls;
+			if (cls != CENSUS_UNNAMED && cls >= c->n_names)
+				abort();
+		}
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -117,7 +147,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct leaks l;
 	leaks_init(&l);
 	l.count = 8;
-	struct record_heap rh = { &c, &l, 1.7e9, 12.5 };
+	struct leaks_group groups[2] = {
+		{ .name = "Widget", .count = 3, .bytes = 72, .unreferenced = 1,
+		  .examples = { 0x555500001000, 0x555500002000, 0x555500003000 }, .n_examples = 3 },
+		{ .name = NULL, .size = 40, .count = 5, .bytes = 200, .unreferenced = 5,
+		  .examples = { 1, 2, 3, 4, 5 }, .n_examples = 5 },
+	};
+	l.groups = groups;
+	l.n_groups = 2;
+	struct leaks_shared shared[2] = {
+		{ .chunk = 0x555500004000, .cls = 0, .n_holders = 2, .holders_total = 3,
+		  .holders = { { 0x555500005000, 0, 8 }, { 0x555500006000, 0, 8 } } },
+		{ .chunk = 0x555500007000, .cls = CENSUS_UNNAMED, .n_holders = 1,
+		  .holders_total = 1, .holders = { { 0x555500008000, 2, 16 } } },
+	};
+	l.shared = shared;
+	l.n_shared = 2;
+	l.shared_total = 2;
+	struct record_heap rh = { &c, &l, 1.7e9, 12.5, 1, 0.25 };
 	int64_t id;
 	if (heapstore_save(db, 1, 1, &rh, &id) || heapstore_save(db, 1, 2, &rh, &id))
 		abort();
@@ -132,7 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct heapstore_census hc;
 			if (heapstore_load(db, v[i].id, &hc, &err) == 0) {
 				check(&hc);
-				census_free(&hc.c);
+				heapstore_census_free(&hc);
 			} else if (err.kind != MT_ERR_BADFILE && err.kind != MT_ERR_OTHER) {
 				abort();
 			}

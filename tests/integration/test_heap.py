@@ -10,6 +10,7 @@ mallinfo2() and allocates nothing more.  See the fixture.
 
 import os
 import shutil
+import sqlite3
 
 import mtlib
 from mtlib import addr
@@ -228,6 +229,66 @@ class HeapCensusTest(mtlib.MemtopTestCase):
             self.assertEqual(m.wait(30), 0)
         self.assertEqual(mtlib.unreleased(self.fx.pid), [])
 
+    def test_recorded_replayed(self):
+        """-w records each census; -r FILE --heap prints them again: the
+        same JSON byte for byte, the same text, the leak groups with their
+        examples and the shared chunks included."""
+        d = self.tempdir()
+        f = os.path.join(d, "heap.db")
+        live = self.run_ok(["-p", self.fx.pid, "--heap", "--leaks", "--json", "-w", f])
+        self.assertEqual(mtlib.unreleased(self.fx.pid), [])
+        again = self.run_ok(["-r", f, "--heap", "--json"])
+        self.assertEqual(again.text, live.text)
+        rep = again.json_lines()[0]
+        self.assertEqual({g["name"] for g in rep["leaks"]["groups"] if g["name"]},
+                         {"Leaky", "LeakNode"})
+        self.assertTrue(rep["shared"], rep)
+        # Two censuses, as text: the second's growth against the first.
+        f2 = os.path.join(d, "every.db")
+        live = self.run_ok(["-p", self.fx.pid, "--heap", "--leaks", "--heap-every", "0.2",
+                            "-n", "2", "-w", f2])
+        again = self.run_ok(["-r", f2, "--heap"])
+        self.assertEqual(again.text, live.text)
+        self.assertEqual(again.text.count("Heap census of process %d" % self.fx.pid), 2)
+        self.assertIn("LeakNode (1 unreferenced) e.g. %s" % self.r["nodes"][0], again.text)
+        # Damaged leak groups and shared chunks: said so, no crash.
+        for sql in ("UPDATE heap_leak_group SET e1 = NULL",
+                    "UPDATE heap_leak_group SET unreferenced = count + 1",
+                    "UPDATE heap_leak_group SET e0 = 'x'",
+                    "UPDATE heap_shared_holder SET idx = 7 WHERE idx = 1",
+                    "UPDATE heap_shared_holder SET shared = 200 WHERE shared = 0",
+                    "UPDATE heap_census_more SET seconds = -1"):
+            g = os.path.join(d, "damaged.db")
+            shutil.copy(f2, g)
+            db = sqlite3.connect(g)
+            db.execute(sql)
+            db.commit()
+            db.close()
+            res = mtlib.run_memtop(["-r", g, "--heap", "--json"])
+            self.assertNoCrash(res)
+            self.assertEqual(res.rc, 7, (sql, res))
+            self.assertIn("damaged", res.errtext, sql)
+        # A recording made before the leak groups were kept: still replayed,
+        # the leaked counts by class, no groups.
+        db = sqlite3.connect(f)
+        for t in ("heap_census_more", "heap_leak_group", "heap_shared", "heap_shared_holder"):
+            db.execute("DROP TABLE %s" % t)
+        db.commit()
+        db.close()
+        old = self.run_ok(["-r", f, "--heap", "--json"]).json_lines()[0]
+        self.assertEqual(old["leaks"]["groups"], [])
+        self.assertEqual(old["leaks"]["count"], rep["leaks"]["count"])
+        self.assertEqual(old["classes"], rep["classes"])
+        # A damaged row: said so, no crash.
+        db = sqlite3.connect(f)
+        db.execute("UPDATE heap_class SET count = 'x'")
+        db.commit()
+        db.close()
+        res = mtlib.run_memtop(["-r", f, "--heap"])
+        self.assertNoCrash(res)
+        self.assertNotEqual(res.rc, 0)
+        self.assertIn("damaged", res.errtext)
+
 
 class HeapCensusStrippedTest(HeapCensusTest):
     """The same truths, the class names from RTTI alone."""
@@ -272,7 +333,9 @@ class HeapOptionsTest(mtlib.MemtopTestCase):
 
     def test_usage(self):
         for args in (["--heap"], ["--leaks", "-r", "x.db"], ["-p", "1", "--heap", "--no-freeze"],
-                     ["-p", "1", "--heap-every", "0"], ["-p", "1", "-b", "--heap-every", "5"], ["-p", "1", "--heap", "--refs", "0x1"]):
+                     ["-p", "1", "--heap-every", "0"], ["-p", "1", "-b", "--heap-every", "5"], ["-p", "1", "--heap", "--refs", "0x1"],
+                     ["-r", "x.db", "--heap", "--leaks"],
+                     ["-r", "x.db", "--heap", "--heap-every", "1"]):
             res = mtlib.run_memtop(args)
             self.assertEqual(res.rc, 2, res)
 

@@ -81,6 +81,10 @@ class TuiHeapTest(mtlib.MemtopTestCase):
         self.assertRegex(s, r"1000\s+\S+ \S+\s+\+700\s+\S+ \S+\s+0\s+Widget")
         self.assertRegex(s, r"\s40\s+Leaky")
         self.assertIn("50 chunks", s)
+        # The leak groups, with their examples, as recorded.
+        self.assertIn("(recorded)", s)
+        self.assertRegex(s, r"LeakNode \(1 unreferenced\) e\.g\. 0x[0-9a-f]+")
+        self.assertRegex(s, r"Leaky \(40 unreferenced\) e\.g\. 0x[0-9a-f]+")
         # At the first sample: a census of that sample, or none yet.
         r.keys("Escape", "Home", "H")
         r.wait_for(lambda s: "no heap census recorded yet" in s or
