@@ -261,8 +261,12 @@ static void text_leaks(FILE *out, const struct heapreport *r)
 			fprintf(out, " 0x%" PRIx64, g->examples[k]);
 		fputc('\n', out);
 	}
-	if (l->n_groups)
-		fprintf(out, "(who points to one: memtop -p %d --refs ADDR)\n", r->pid);
+	/* The object itself, not the heap mapping that --refs ADDR means. */
+	const struct leaks_group *g0 = l->n_groups ? &l->groups[0] : NULL;
+	if (g0 && g0->n_examples && g0->count)
+		fprintf(out, "(who points to one: memtop -p %d --refs 0x%" PRIx64 "+%" PRIu64
+			", any address above with its size)\n", r->pid, g0->examples[0],
+			g0->size ? g0->size : g0->bytes / g0->count);
 	if (!l->shared_total)
 		return;
 	fprintf(out, "\nShared: %" PRIu64 " chunks held from the same offset of several objects "

@@ -88,27 +88,14 @@ static int step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static char *join_errors(const struct census *c)
-{
-	size_t len = 1;
-	for (size_t i = 0; i < c->n_walk_errors; i++)
-		len += strlen(c->walk_errors[i]) + 1;
-	char *t = calloc(1, len);
-	for (size_t i = 0; t && i < c->n_walk_errors; i++) {
-		if (i)
-			strcat(t, "\n");
-		strcat(t, c->walk_errors[i]);
-	}
-	return t;
-}
-
 static int save_census(sqlite3 *db, int64_t session, int64_t sample,
 		       const struct record_heap *h, int64_t *id)
 {
 	const struct census *c = h->c;
 	const struct leaks *l = h->leaks;
 	sqlite3_stmt *st = NULL;
-	char *errors = join_errors(c);
+	size_t errors_len;
+	char *errors = recfile_join_lines(c->walk_errors, c->n_walk_errors, &errors_len);
 	int rc = -1;
 	if (!errors ||
 	    sqlite3_prepare_v2(db, "INSERT INTO heap_census (session, sample, time,"
@@ -129,7 +116,7 @@ static int save_census(sqlite3 *db, int64_t session, int64_t sample,
 			l ? recfile_u64(l->unreferenced_count) : 0 };
 	for (int i = 0; i < 10; i++)
 		sqlite3_bind_int64(st, 5 + i, v[i]);
-	sqlite3_bind_text(st, 15, errors, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, errors, (int)errors_len, SQLITE_STATIC);
 	if (step_done(st) == 0) {
 		*id = sqlite3_last_insert_rowid(db);
 		rc = 0;

@@ -9,6 +9,7 @@ mallinfo2() and allocates nothing more.  See the fixture.
 """
 
 import os
+import re
 import shutil
 import sqlite3
 
@@ -185,6 +186,15 @@ class HeapCensusTest(mtlib.MemtopTestCase):
         self.assertIn("Leaky (40 unreferenced)", t)
         self.assertIn("LeakNode (1 unreferenced) e.g. %s" % self.r["nodes"][0], t)
         self.assertRegex(t, r"main\s+0x[0-9a-f]+\s+1\s")
+        # The hint names one leaked object with its size, so that --refs
+        # scans for that object, not for the whole heap mapping.
+        hint = re.search(r"--refs (0x[0-9a-f]+)\+(\d+)", t)
+        self.assertIsNotNone(hint, t)
+        res = self.run_ok(["-p", self.fx.pid, "--refs", hint.group(0).split()[1], "--json"])
+        rep = res.json_lines()[0]
+        target = rep["target"]
+        self.assertEqual(int(target["end"], 16) - int(target["start"], 16), int(hint.group(2)),
+                         rep)
 
     def test_no_rss_growth(self):
         before = rollup(self.fx.pid)
