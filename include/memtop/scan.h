@@ -102,6 +102,7 @@ typedef int (*scan_progress_fn)(void *arg, uint64_t done, uint64_t total);
 #define SCAN_CHUNK_DEFAULT (1u << 20)
 #define SCAN_MAX_REFS_DEFAULT 10000
 #define SCAN_MAX_THREADS 16
+#define SCAN_POINTS_TO_MAX (64u << 10)
 
 struct scan_options {
 	size_t chunk_size;        /* bytes per read; 0: SCAN_CHUNK_DEFAULT */
@@ -150,6 +151,10 @@ struct scan_ref {
 	long frame_index;       /* -1: not unwound, or no frame holds it */
 	const char *frame;      /* function of that frame, or NULL */
 	uint64_t frame_offset;  /* ip - function start */
+	/* A points_to entry (scan_result): where in the target the pointer
+	 * is stored; addr is then the place it points at (= value), and the
+	 * fields above say what is there, as they say who holds a ref. */
+	uint64_t from;
 };
 
 /* Refs of one holding region: refs[first .. first + n). */
@@ -189,6 +194,14 @@ struct scan_result {
 	size_t n_stacks;
 	char **walk_errors;      /* "heap 0x...: walk stopped at 0x... (corrupt chunk)" */
 	size_t n_walk_errors;
+	/* What the target points to: its aligned words whose values lie in
+	 * a mapped region (not in the target itself), in address order, each
+	 * attributed at the place it points to.  Read (points_to_read) only
+	 * when the target is at most SCAN_POINTS_TO_MAX bytes; pages not
+	 * resident are not read. */
+	struct scan_ref *points_to;
+	size_t n_points_to, cap_points_to;
+	bool points_to_read;
 	char **strings;          /* names owned by the result */
 	size_t n_strings;
 	size_t cap_strings;

@@ -229,6 +229,7 @@ void scan_result_free(struct scan_result *r)
 	free(r->strings);
 	free(r->walk_errors);
 	free(r->refs);
+	free(r->points_to);
 	free(r->groups);
 	for (size_t i = 0; i < r->n_stacks; i++)
 		unwind_stack_free(&r->stacks[i]);
@@ -988,6 +989,8 @@ static void attribute_all(struct scan_state *st)
 	}
 	for (size_t i = 0; i < st->out->n_refs; i++)
 		attribute(&a, &st->out->refs[i]);
+	for (size_t i = 0; i < st->out->n_points_to; i++)
+		attribute(&a, &st->out->points_to[i]);
 	for (size_t i = 0; i < a.n_heaps; i++)
 		heapwalk_free(&a.heaps[i].heap);
 	heapwalk_freeset_free(&a.freeset);
@@ -1004,6 +1007,40 @@ static void attribute_all(struct scan_state *st)
 	symbols_map_free(&a.map);
 	if (!st->o->symbols)
 		symbols_cache_free(&a.own_cache);
+}
+
+/* What a small target points to: its words read as the target sees them
+ * (pages_read: nothing faulted in; a page that cannot be read that way
+ * is passed over), those whose value lies in a mapped region outside the
+ * target kept with addr = value, to be attributed like a holder. */
+static int read_points_to(struct scan_state *st)
+{
+	struct scan_result *out = st->out;
+	uint64_t lo = (out->lo + 7) & ~(uint64_t)7;
+	if (out->hi - out->lo > SCAN_POINTS_TO_MAX)
+		return 0;
+	out->points_to_read = true;
+	for (uint64_t page = lo; page < out->hi; page = (page | 4095) + 1) {
+		uint64_t w[512];
+		uint64_t end = (page | 4095) + 1 < out->hi ? (page | 4095) + 1 : out->hi;
+		long n = end - page >= 8 ? pages_read(&st->pg, page, w, (size_t)(end - page) & ~7ul)
+					 : 0;
+		for (long i = 0; i < n / 8; i++) {
+			long ri = snapshot_find(st->s, w[i]);
+			if (ri < 0 || w[i] - out->lo < out->hi - out->lo)
+				continue;
+			if (VEC_RESERVE(out->points_to, out->cap_points_to, out->n_points_to, 16))
+				return -ENOMEM;
+			struct scan_ref *ref = &out->points_to[out->n_points_to++];
+			memset(ref, 0, sizeof(*ref));
+			ref->addr = ref->value = w[i];
+			ref->from = page + 8 * (uint64_t)i;
+			ref->region = ri;
+			ref->region_offset = w[i] - st->s->regions[ri].start;
+			ref->frame_index = -1;
+		}
+	}
+	return 0;
 }
 
 static int make_groups(struct scan_result *out)
@@ -1095,6 +1132,10 @@ int scan_run(const struct mt_snapshot *s, uint64_t lo, uint64_t hi, const struct
 		goto done;
 	for (size_t i = 0; i < s->n_regions; i++)
 		out->skipped_regions += st.skipped[i];
+	if (!out->cancelled && read_points_to(&st) < 0) {
+		rc = mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
+		goto done;
+	}
 	if (!out->cancelled && !o->no_attribution)
 		attribute_all(&st);
 	if (make_groups(out) < 0)

@@ -26,13 +26,8 @@ static void json_region(struct json *j, const char *key, const struct mt_region 
 	json_object_end(j);
 }
 
-static void json_ref(struct json *j, const struct mt_snapshot *s, const struct scan_ref *ref)
+static void json_place(struct json *j, const struct scan_ref *ref)
 {
-	json_object_begin(j, NULL);
-	json_addr(j, "addr", ref->addr);
-	json_addr(j, "value", ref->value);
-	json_region(j, "region", &s->regions[ref->region]);
-	json_u64(j, "offset", ref->region_offset);
 	if (ref->has_object) {
 		json_object_begin(j, "object");
 		json_addr(j, "start", ref->object.user);
@@ -60,6 +55,16 @@ static void json_ref(struct json *j, const struct mt_snapshot *s, const struct s
 	} else {
 		json_null(j, "symbol");
 	}
+}
+
+static void json_ref(struct json *j, const struct mt_snapshot *s, const struct scan_ref *ref)
+{
+	json_object_begin(j, NULL);
+	json_addr(j, "addr", ref->addr);
+	json_addr(j, "value", ref->value);
+	json_region(j, "region", &s->regions[ref->region]);
+	json_u64(j, "offset", ref->region_offset);
+	json_place(j, ref);
 	if (ref->module)
 		json_str(j, "module", ref->module);
 	if (ref->holder == SCAN_HOLDER_HEAP)
@@ -140,6 +145,21 @@ static void print_json(FILE *out, const struct mt_snapshot *s, long ti,
 	for (size_t i = 0; i < r->n_refs; i++)
 		json_ref(&j, s, &r->refs[i]);
 	json_array_end(&j);
+	if (r->points_to_read) {
+		json_array_begin(&j, "points_to");
+		for (size_t i = 0; i < r->n_points_to; i++) {
+			const struct scan_ref *p = &r->points_to[i];
+			json_object_begin(&j, NULL);
+			json_u64(&j, "offset", p->from - r->lo);
+			json_addr(&j, "value", p->value);
+			json_region(&j, "region", &s->regions[p->region]);
+			json_place(&j, p);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+	} else {
+		json_null(&j, "points_to");
+	}
 	json_array_begin(&j, "stacks");
 	for (size_t i = 0; i < r->n_stacks; i++) {
 		const struct unwind_stack *st = &r->stacks[i];
@@ -253,6 +273,25 @@ static void print_pages(FILE *out, const struct scan_result *r)
 	fputc('\n', out);
 }
 
+/* What the target points to, attributed as holders are. */
+static void text_points_to(FILE *out, const struct mt_snapshot *s, const struct scan_result *r)
+{
+	if (!r->points_to_read) {
+		fprintf(out, "\nPoints to: not read (the target is larger than %u KiB)\n",
+			SCAN_POINTS_TO_MAX >> 10);
+		return;
+	}
+	fprintf(out, "\nPoints to (%zu)\n", r->n_points_to);
+	for (size_t i = 0; i < r->n_points_to; i++) {
+		const struct scan_ref *p = &r->points_to[i];
+		const struct mt_region *reg = &s->regions[p->region];
+		fprintf(out, "  +0x%" PRIx64 " -> 0x%" PRIx64 "  %s ", p->from - r->lo, p->value,
+			region_category_name(reg->category));
+		text_holder(out, p);
+		fputc('\n', out);
+	}
+}
+
 static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 		       const struct scan_result *r, const struct frozen_stats *fz,
 		       bool max_stop_hit)
@@ -333,6 +372,7 @@ static void print_text(FILE *out, const struct mt_snapshot *s, long ti,
 		if (reg->category == MT_CAT_STACK && reg->tid)
 			text_backtrace(out, scan_result_stack(r, reg->tid));
 	}
+	text_points_to(out, s, r);
 }
 
 int refs_report(FILE *out, const struct mt_options *opt, struct mt_error *err)

@@ -300,5 +300,59 @@ class RefsClassesTest(mtlib.MemtopTestCase):
         self.check("refs_classes_stripped", True)
 
 
+class RefsPointsToTest(mtlib.MemtopTestCase):
+    """What a small target points to: its fields, attributed as holders are."""
+
+    def test_points_to(self):
+        fx = self.fixture("refs_classes", self.tempdir())
+        r = fx.ready
+
+        def refs(obj, *extra):
+            lo = addr(r[obj]["object"])
+            return self.run_ok(["-p", fx.pid, "--refs", "0x%x+%d" % (lo, r[obj]["size"])]
+                               + list(extra))
+
+        def points_to(obj):
+            rep = refs(obj, "--json").json_lines()[0]
+            self.assertIsNotNone(rep["points_to"], rep)
+            return {p["offset"]: p for p in rep["points_to"]}
+
+        # Registry<Communicator>: its vtable, then item_ -> the Communicator.
+        got = points_to("registry")
+        self.assertEqual(set(got), {0, 8}, got)
+        self.assertEqual(got[0]["region"]["category"], "image")
+        self.assertEqual(got[0]["symbol"], "vtable for Registry<Communicator>")
+        self.assertEqual(got[0]["symbol_offset"], 16)
+        self.assertIsNone(got[0]["object"])
+        com = got[8]
+        self.assertEqual(com["value"], r["communicator"]["object"])
+        self.assertEqual(com["object"]["start"], r["communicator"]["object"])
+        self.assertEqual(com["object"]["offset"], 0)
+        self.assertEqual(com["object"]["class"], "Communicator")
+        self.assertTrue(com["object"]["in_use"])
+
+        # Communicator: serializer_ -> the MMFSerializer.
+        got = points_to("communicator")
+        self.assertEqual(got[8]["object"]["start"], r["serializer"]["object"])
+        self.assertEqual(got[8]["object"]["class"], "mmf::MMFSerializer")
+
+        # MMFSerializer: view_ -> the start of the mapped file.
+        got = points_to("serializer")
+        self.assertEqual(got[8]["value"], r["view"]["start"])
+        self.assertEqual(got[8]["region"]["category"], "file")
+        self.assertIsNone(got[8]["object"])
+
+        text = refs("registry").stdout.decode()
+        self.assertIn("Points to (2)", text)
+        self.assertIn("+0x8 -> %s" % r["communicator"]["object"], text)
+        self.assertIn("Communicator", text.split("Points to")[1])
+
+        # A target above 64 KiB: not read.
+        v = r["view"]
+        rep = self.run_ok(["-p", fx.pid, "--refs", "%s-%s" % (v["start"], v["end"]),
+                           "--json"]).json_lines()[0]
+        self.assertIsNone(rep["points_to"])
+
+
 if __name__ == "__main__":
     mtlib.main()
