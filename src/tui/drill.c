@@ -69,6 +69,14 @@ int drill_rows_build(struct drill_rows *rows, const struct scan_result *res,
 		if (build_group(rows, res, s, g))
 			return -ENOMEM;
 	}
+	if (!res->points_to_read)
+		return 0;
+	if (push(rows, DROW_OUT_HEAD, 0, res->n_points_to))
+		return -ENOMEM;
+	for (size_t i = 0; i < res->n_points_to; i++)
+		if (res->points_to[i].region >= 0 && (size_t)res->points_to[i].region < s->n_regions &&
+		    push(rows, DROW_OUT, 0, i))
+			return -ENOMEM;
 	return 0;
 }
 

@@ -24,12 +24,15 @@ enum drill_row_kind {
 	DROW_STALE, /* stale copies below a stack pointer, counted, not listed */
 	DROW_FREED, /* stale copies in freed heap chunks, counted, not listed */
 	DROW_FRAME, /* a frame of the backtrace of a stack group's thread */
+	DROW_OUT_HEAD, /* "Points to (N)": what the target points to, below */
+	DROW_OUT,   /* one pointer of the target: what it points to */
 };
 
 struct drill_row {
 	enum drill_row_kind kind;
 	size_t group; /* index into res->groups */
-	size_t index; /* REF: into res->refs; STALE, FREED: how many; FRAME: frame number */
+	size_t index; /* REF: into res->refs; STALE, FREED: how many; FRAME: frame number;
+		       * OUT_HEAD: how many; OUT: into res->points_to */
 };
 
 struct drill_rows {
@@ -43,7 +46,9 @@ struct drill_rows {
  * group row, its live references, one row counting its dead-stack copies,
  * one counting its copies in freed chunks (scan_ref.stale_free),
  * and for a thread's stack the backtrace of that thread when it was
- * unwound.  0 or -ENOMEM.
+ * unwound; then, when the target was small enough to be read
+ * (points_to_read), a head row and one row per pointer of res->points_to
+ * whose region is in s.  0 or -ENOMEM.
  */
 int drill_rows_build(struct drill_rows *rows, const struct scan_result *res,
 		     const struct mt_snapshot *s);

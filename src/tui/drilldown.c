@@ -82,6 +82,21 @@ static void draw_ref(const struct tui_row *row, const struct tui_step *st,
 	list_cell(row, RC_WHERE, b, theme(live ? TC_NORMAL : TC_DIM), TEXT_CUT_RIGHT);
 }
 
+/* A pointer of the target: where it points, from which offset, to what. */
+static void draw_out(const struct tui_row *row, const struct tui_step *st,
+		     const struct scan_ref *p)
+{
+	char b[512];
+	list_cell(row, RC_ADDR, addr_str(b, sizeof(b), p->value), theme(TC_NORMAL), TEXT_CLIP);
+	snprintf(b, sizeof(b), "from +0x%" PRIx64, p->from - st->lo);
+	list_cell(row, RC_INTO, b, theme(TC_DIM), TEXT_CUT_LEFT);
+	bool live = p->holder != SCAN_HOLDER_HEAP || !p->has_object || p->object.in_use;
+	drill_holder_name(b, sizeof(b), p, &st->snap);
+	list_cell(row, RC_HOLDER, b, theme(live ? TC_VALUE : TC_DIM), TEXT_CUT_RIGHT);
+	drill_holder_where(b, sizeof(b), p, &st->snap);
+	list_cell(row, RC_WHERE, b, theme(live ? TC_NORMAL : TC_DIM), TEXT_CUT_RIGHT);
+}
+
 static const struct unwind_stack *group_stack(const struct tui_step *st, size_t group)
 {
 	const struct mt_region *r = &st->snap.regions[st->res.groups[group].region];
@@ -121,6 +136,13 @@ static void drilldown_row(void *ctx, const struct tui_row *row, size_t item)
 		frame_text(b, sizeof(b), st, dr);
 		list_span(row, b, theme(TC_DIM), TEXT_CUT_RIGHT);
 		break;
+	case DROW_OUT_HEAD:
+		snprintf(b, sizeof(b), "Points to (%zu)", dr->index);
+		list_span(row, b, theme(TC_LABEL) | A_BOLD, TEXT_CUT_RIGHT);
+		break;
+	case DROW_OUT:
+		draw_out(row, st, &st->res.points_to[dr->index]);
+		break;
 	}
 }
 
@@ -134,6 +156,13 @@ static void drilldown_text(void *ctx, size_t item, char *buf, size_t cap)
 		drill_holder_name(name, sizeof(name), ref, &st->snap);
 		drill_holder_where(where, sizeof(where), ref, &st->snap);
 		snprintf(buf, cap, "0x%" PRIx64 " %s %s", ref->addr, name, where);
+	} else if (dr->kind == DROW_OUT) {
+		const struct scan_ref *p = &st->res.points_to[dr->index];
+		drill_holder_name(name, sizeof(name), p, &st->snap);
+		drill_holder_where(where, sizeof(where), p, &st->snap);
+		snprintf(buf, cap, "0x%" PRIx64 " %s %s", p->value, name, where);
+	} else if (dr->kind == DROW_OUT_HEAD) {
+		snprintf(buf, cap, "points to");
 	} else if (dr->kind == DROW_FRAME) {
 		frame_text(buf, cap, st, dr);
 	} else if (dr->kind == DROW_GROUP) {
@@ -572,11 +601,15 @@ void drilldown_follow(struct tui_app *a)
 		run_step(a, r->start, r->end, label, false);
 		return;
 	}
-	if (dr->kind != DROW_REF) {
-		tui_status(a, "select a reference (or a region's title) to follow");
+	if (dr->kind != DROW_REF && dr->kind != DROW_OUT) {
+		tui_status(a, "select a reference, a pointer of Points to, or a region's title "
+			   "to follow");
 		return;
 	}
-	const struct scan_ref *ref = &st->res.refs[dr->index];
+	/* A pointer of the target is followed as a holder is: its ref
+	 * describes the place it points to. */
+	const struct scan_ref *ref = dr->kind == DROW_OUT ? &st->res.points_to[dr->index]
+							  : &st->res.refs[dr->index];
 	if (a->ses.replay) {
 		/* Whatever was scanned live for this holder held its address. */
 		struct scan_want w = { ref->addr, ref->addr + 1, true, st->rec_id };
