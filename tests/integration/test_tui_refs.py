@@ -113,6 +113,20 @@ class Chain(DrillTestCase):
         self.assertIn("view.dat", s)
         self.assertTrue(released(fx.pid))
 
+    def test_points_to_and_follow(self):
+        """Below the holders, what the target points to; Enter follows one."""
+        fx, t, s = self.walk("refs_classes")
+        r = fx.ready
+        self.assertIn("Points to (2)", s)
+        self.assertRegex(s, r"(?m)^%s\s+from \+0x8 mmf::MMFSerializer" % r["serializer"]["object"])
+        self.assertIn("vtable for Communicator", s)
+        # group, global, group, registry, head, vtable, serializer_
+        t.keys(*["Down"] * 5, "Enter")
+        s = t.wait_for(lambda s: chain(s) == [
+            "view.dat", "mmf::MMFSerializer", "Communicator", "mmf::MMFSerializer"])
+        self.assertRegex(s, r"Into\s+%s-" % r["serializer"]["object"])
+        self.assertTrue(released(fx.pid))
+
     def test_stripped_classes_by_rtti(self):
         fx, t, s = self.walk("refs_classes_stripped")
         self.assertNotIn("g_communicator", s)  # no symbols: the image's region
