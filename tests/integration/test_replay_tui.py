@@ -35,6 +35,8 @@ def refs_block(screen):
     lines = screen.split("\n")
     start = next(i for i, l in enumerate(lines) if l.startswith("Chain"))
     end = next(i for i, l in enumerate(lines) if l.startswith("Actions:"))
+    # What the target points to is shown live only (not recorded).
+    end = next((i for i in range(start, end) if lines[i].startswith("Points to")), end)
     return [l.rstrip() for l in lines[start:end] if l.strip()]
 
 
