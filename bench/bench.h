@@ -7,16 +7,56 @@
 #define MEMTOP_BENCH_H
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "memtop/clock.h"
 #include "memtop/model.h"
 #include "memtop/proc.h"
+
+/* The memtop to measure: argv[1] when given and not empty, else the one
+ * built beside this bench. */
+static inline void bench_memtop_path(char *out, size_t size, int argc, char **argv)
+{
+	if (argc > 1 && argv[1][0]) {
+		snprintf(out, size, "%s", argv[1]);
+		return;
+	}
+	char self[PATH_MAX - 8];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		slash[1] = '\0';
+	snprintf(out, size, "%smemtop", slash ? self : "./");
+}
+
+/* Fork a target: child(ready, arg) makes its mappings, writes a byte on
+ * ready and waits to be killed.  Its pid once it is ready; -1 when it
+ * could not be started or died first. */
+static inline pid_t bench_start_child(void (*child)(int ready, size_t arg), size_t arg)
+{
+	int fd[2];
+	char c;
+	if (pipe(fd) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fd[0]);
+		child(fd[1], arg);
+		_exit(1);
+	}
+	close(fd[1]);
+	bool ready = pid > 0 && read(fd[0], &c, 1) == 1;
+	close(fd[0]);
+	return ready ? pid : -1;
+}
 
 static inline int bench_cmp_double(const void *a, const void *b)
 {

@@ -44,7 +44,7 @@
 #define TARGET_RSS_MIB 64.0
 
 /* The child: make the mappings, say so on `ready`, wait to be killed. */
-static void child(int ready)
+static void child(int ready, size_t unused)
 {
 	size_t pages;
 	bench_map_file_windows(FILE_MAPS);
@@ -97,21 +97,6 @@ static const char *verdict(bool ok)
 }
 
 /* memtop beside this binary (build/bench_refresh, build/memtop). */
-static void default_memtop(char *out, size_t size)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = '\0';
-	char *slash = strrchr(self, '/');
-	size_t dir = slash ? (size_t)(slash - self) : 0;
-	if (!slash || dir + sizeof("/memtop") > size) {
-		snprintf(out, size, "./memtop");
-		return;
-	}
-	memcpy(out, self, dir);
-	memcpy(out + dir, "/memtop", sizeof("/memtop"));
-}
-
 /* The memtop line of the table into line (measured first, printed later). */
 static void report_memtop(const char *memtop, pid_t target, char *line, size_t size)
 {
@@ -157,24 +142,12 @@ int main(int argc, char **argv)
 {
 	char memtop[PATH_MAX];
 	int rounds = argc > 2 ? atoi(argv[2]) : 20;
-	if (argc > 1 && argv[1][0])
-		snprintf(memtop, sizeof(memtop), "%s", argv[1]);
-	else
-		default_memtop(memtop, sizeof(memtop));
+	bench_memtop_path(memtop, sizeof(memtop), argc, argv);
 	if (rounds < 1)
 		rounds = 1;
 
-	int pipefd[2];
-	char c;
-	if (pipe(pipefd) < 0)
-		return 1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(pipefd[0]);
-		child(pipefd[1]);
-	}
-	close(pipefd[1]);
-	if (pid < 0 || read(pipefd[0], &c, 1) != 1) {
+	pid_t pid = bench_start_child(child, 0);
+	if (pid < 0) {
 		fprintf(stderr, "bench_refresh: the child could not make its mappings\n");
 		return 1;
 	}

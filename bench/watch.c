@@ -173,40 +173,17 @@ static void line(const char *what, double cpu, double raw, int secs)
 }
 
 /* memtop beside this binary (build/bench_watch, build/memtop). */
-static void default_memtop(char *out, size_t size)
-{
-	char self[PATH_MAX - 8];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		slash[1] = '\0';
-	snprintf(out, size, "%smemtop", slash ? self : "./");
-}
-
 int main(int argc, char **argv)
 {
 	char memtop[PATH_MAX];
-	if (argc > 1 && argv[1][0])
-		snprintf(memtop, sizeof(memtop), "%s", argv[1]);
-	else
-		default_memtop(memtop, sizeof(memtop));
+	bench_memtop_path(memtop, sizeof(memtop), argc, argv);
 	int secs = argc > 2 ? atoi(argv[2]) : 20;
 	size_t regions = argc > 3 ? strtoul(argv[3], NULL, 10) : 60000;
 	if (secs < 2)
 		secs = 2;
 
-	int pipefd[2];
-	char c;
-	if (pipe(pipefd) < 0)
-		return 1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(pipefd[0]);
-		child(pipefd[1], regions);
-	}
-	close(pipefd[1]);
-	if (pid < 0 || read(pipefd[0], &c, 1) != 1) {
+	pid_t pid = bench_start_child(child, regions);
+	if (pid < 0) {
 		fprintf(stderr, "bench_watch: the child could not make its mappings\n");
 		return 1;
 	}
