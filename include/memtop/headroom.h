@@ -53,7 +53,8 @@ struct mt_headroom {
 #define HEADROOM_MIN_SAMPLES 3
 #define HEADROOM_MIN_SPAN 2.0
 /* Growth over the window must exceed this many standard deviations of
- * the samples about the fitted line to count as more than noise. */
+ * the samples about the fitted line, and this many quanta (a mapping, a
+ * page), to count as more than noise. */
 #define HEADROOM_NOISE_K 3.0
 
 /* The kernel's view of s: mappings counted against vm.max_map_count and

@@ -137,13 +137,20 @@ static bool rising(const struct line *l, size_t n)
  * process mapping and unmapping a few regions on and off, whose fit may
  * lean one way by chance), and it still holds over the latest third of
  * the window (a leak that has stopped is no trend, whatever came before).
+ *
+ * The noise is never taken below one quantum (one mapping, one page):
+ * a count flipping between 120 and 121 gives a few samples that sit
+ * almost on a line (120 120 121 121 121 has a small residual), and
+ * without the floor that chance alignment is a "trend" of 27 maps a
+ * minute.  A real leak passes K quanta within seconds.
  */
-static bool significant(const struct trend *t, const struct line *all,
+static bool significant(const struct trend *t, const struct line *all, double quantum,
 			const struct line *recent, size_t n_recent, double span_recent)
 {
 	if (t->n < HEADROOM_MIN_SAMPLES || t->span < HEADROOM_MIN_SPAN || !rising(all, t->n))
 		return false;
-	if (all->slope * t->span <= HEADROOM_NOISE_K * all->resid)
+	double noise = all->resid > quantum ? all->resid : quantum;
+	if (all->slope * t->span <= HEADROOM_NOISE_K * noise)
 		return false;
 	if (n_recent >= HEADROOM_MIN_SAMPLES && span_recent >= HEADROOM_MIN_SPAN)
 		return rising(recent, n_recent);
@@ -187,8 +194,8 @@ void headroom_compute(struct mt_headroom *hr, const struct mt_snapshot *s,
 	bool known = t.n >= 2 && t.span > 0;
 	hr->maps_rate = known ? t.maps.slope : NAN;
 	hr->vsz_rate = known ? t.vsz.slope : NAN;
-	hr->maps_eta = eta(significant(&t, &t.maps, &r.maps, r.n, r.span), t.maps.slope,
-			   hr->map_count, s->max_map_count);
-	hr->vsz_eta = eta(significant(&t, &t.vsz, &r.vsz, r.n, r.span), t.vsz.slope,
-			  hr->vsz, vsz_limit);
+	hr->maps_eta = eta(significant(&t, &t.maps, 1, &r.maps, r.n, r.span),
+			   t.maps.slope, hr->map_count, s->max_map_count);
+	hr->vsz_eta = eta(significant(&t, &t.vsz, (double)page, &r.vsz, r.n, r.span),
+			  t.vsz.slope, hr->vsz, vsz_limit);
 }

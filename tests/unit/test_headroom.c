@@ -192,6 +192,27 @@ static void test_churner(void **state)
 	}
 }
 
+/* A count flipping between two values, sampled every 0.5 s: whatever
+ * the order of flips (every sequence of up to 12 samples), no ETA.  The
+ * pattern 120 120 121 121 121 once passed for 27 maps a minute. */
+static void test_flipping_count(void **state)
+{
+	struct env *e = *state;
+	for (int n = HEADROOM_MIN_SAMPLES; n <= 12; n++) {
+		for (unsigned bits = 0; bits < 1u << n; bits++) {
+			memset(&e->h, 0, sizeof(e->h));
+			for (int k = 0; k < n; k++) {
+				uint64_t up = bits >> k & 1;
+				headroom_history_push(&e->h, 1000 + 0.5 * k, 120 + up,
+						      (uint64_t)1e9 + 4096 * up);
+			}
+			headroom_compute(&e->hr, &e->s, &e->g, &e->h);
+			assert_true(e->hr.maps_eta < 0);
+			assert_true(e->hr.vsz_eta < 0);
+		}
+	}
+}
+
 /* A steady leaker with churn on top: an ETA, once the growth is beyond
  * the churn. */
 static void test_noisy_leaker(void **state)
@@ -238,6 +259,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_at_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_churner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flipping_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noisy_leaker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leaker_stops, setup, teardown),
 	};
