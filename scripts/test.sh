@@ -21,4 +21,18 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # and the fixtures (a whole run uses about a fifth of one core), so four
 # run per core (two under ASan); the CPU-bound fuzz passes claim four
 # slots each (tests/CMakeLists.txt).
-ctest --test-dir "$build" --output-on-failure -j"$((per_core * $(nproc)))"
+if ctest --test-dir "$build" --output-on-failure -j"$((per_core * $(nproc)))"; then
+	exit 0
+fi
+# An integration test waits on real processes and memtop's refreshes;
+# with 4 per core beside CPU-bound fuzzers, one can miss a wait.  Such a
+# test is run once more, alone: one that passes then is named below as
+# load-sensitive (a defect to fix, reported, not hidden); one that fails
+# again fails the suite.  Unit and fuzz tests get no second try.
+failed=$(cat "$build/Testing/Temporary/LastTestsFailed.log" 2>/dev/null || true)
+if [ -z "$failed" ] || grep -qv ':integration\.' <<<"$failed"; then
+	exit 1
+fi
+echo "== failed under load, run again alone:" $failed
+ctest --test-dir "$build" --output-on-failure --rerun-failed -j1
+echo "== LOAD-SENSITIVE (failed beside the others, passed alone):" $failed >&2
