@@ -45,6 +45,10 @@ def file_state(path):
     return content, sorted(os.listdir(d))
 
 
+# Samples the writer thread may hold when memtop dies: QUEUE_MAX batches
+# queued (src/store/record.c) and the one it is writing.
+BEHIND_MAX = 8 + 1
+
 class RecordTestCase(mtlib.MemtopTestCase):
 
     def setUp(self):
@@ -178,7 +182,7 @@ class Killed(RecordTestCase):
                 # (Samples are written by a thread of their own: a report
                 # may be printed before its sample is committed.)
                 self.assertEqual(seen, 0, res)
-                self.assertLessEqual(len(live), 2, res)
+                self.assertLessEqual(len(live), BEHIND_MAX, res)
                 if os.path.exists(f):
                     self.assert_message(res, r"no (session|sample)|No such file")
                 continue
@@ -190,10 +194,11 @@ class Killed(RecordTestCase):
             committed = sample_count(f)
             self.assertEqual(len(got), committed, res)
             self.assertGreaterEqual(len(got), seen, res)
-            # Printed and committed go nearly together: one apart, either way
-            # (the writer thread may lag the report by a sample or two).
+            # Printed and committed go nearly together: the report may trail
+            # its commit by one, and the writer thread may trail the reports
+            # by its queue (on a loaded machine it does).
             self.assertLessEqual(len(got), len(live) + 1, res)
-            self.assertGreaterEqual(len(got), len(live) - 2, res)
+            self.assertGreaterEqual(len(got), len(live) - BEHIND_MAX, res)
             self.assertEqual(got[:len(live)], live[:len(got)], "replay differs from the live run")
             # And a new session can be appended to the killed recording.
             self.record(pid, f, 2, "--json", delay="0.1")
