@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what is missing (Debian 12 packages), then configure and build.
-#   scripts/setup.sh [--sanitize] [--long]   build into build/ (build-asan/ with
-#   ASan+UBSan); --long configures the thorough (nightly) test runs
+#   scripts/setup.sh [--sanitize|--tsan] [--long]   build into build/
+#   (build-asan/ with ASan+UBSan, build-tsan/ with ThreadSanitizer); --long
+#   configures the thorough (nightly) test runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,7 @@ flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMTOP_LONG_TESTS=OFF)
 for arg in "$@"; do
 	case $arg in
 	--sanitize) build=build-asan; flags+=(-DMEMTOP_SANITIZE=ON) ;;
+	--tsan) build=build-tsan; flags+=(-DMEMTOP_TSAN=ON) ;;
 	--long) flags+=(-DMEMTOP_LONG_TESTS=ON) ;;
 	*) echo "setup: unknown option $arg" >&2; exit 2 ;;
 	esac

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up, build, and run the whole suite (unit, fuzz replay, integration).
 #   scripts/test.sh [--sanitize]   the same under ASan+UBSan, in build-asan/
+#   scripts/test.sh --tsan         under ThreadSanitizer, in build-tsan/ (by
+#                                  hand: the tracer, scan readers, recorder)
 #   scripts/test.sh [--sanitize] --long   the thorough (nightly) runs too:
 #                                  every fuzz target its full mutation count
 set -euo pipefail
@@ -9,14 +11,15 @@ scripts/setup.sh "$@"
 build=build
 per_core=4
 for arg in "$@"; do
-	if [ "$arg" = "--sanitize" ]; then
-		build=build-asan
-		per_core=2 # memtop under ASan computes several times as much
-	fi
+	case $arg in
+	--sanitize) build=build-asan; per_core=2 ;; # ASan computes several times as much
+	--tsan) build=build-tsan; per_core=2 ;;
+	esac
 done
 # Any sanitizer report fails the test that triggered it.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:exitcode=66}
 # The integration tests spend their time waiting for memtop's refreshes
 # and the fixtures (a whole run uses about a fifth of one core), so four
 # run per core (two under ASan); the CPU-bound fuzz passes claim four

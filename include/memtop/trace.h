@@ -95,8 +95,9 @@ struct trace;
  */
 int trace_open(struct trace **out, pid_t pid, const struct trace_ids *ids,
 	       const struct trace_options *o, struct mt_error *err);
-/* Wait up to timeout_ms for data in any buffer: >0 ready, 0, -errno. */
-int trace_wait(struct trace *t, int timeout_ms);
+/* Wait up to timeout_ms for data in any buffer, or for wake_fd (-1:
+ * none) to be readable: >0 ready, 0, -errno. */
+int trace_wait(struct trace *t, int timeout_ms, int wake_fd);
 typedef void (*trace_fn)(const struct trace_record *r, void *arg);
 /* Decode every record now in the buffers, in time order, into fn.
  * Returns the number of records. */

@@ -32,7 +32,11 @@ int tracer_start(struct tracer **out, pid_t pid, const struct trace_options *o,
 		 struct mt_error *err);
 /* Append the events made since the last call to ev, and the stacks they
  * introduced to st (ids are indexes in st: pass the same st every time).
+ * First the tracer reads what the buffers hold now (waiting up to
+ * TRACER_SYNC_MS for it), so that a mapping in a snapshot read before the
+ * call comes with its traced event, not as one only the diff saw.
  * 0 or -ENOMEM. */
+#define TRACER_SYNC_MS 250
 int tracer_take(struct tracer *t, struct mt_tevents *ev, struct mt_stacks *st,
 		struct tracer_stats *stats);
 void tracer_stop(struct tracer *t);

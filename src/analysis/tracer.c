@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,7 +55,7 @@ struct tracer {
 	struct ustack *ustack;
 	pthread_t thread;
 	bool running;
-	volatile int stop;
+	int stop;              /* set by tracer_stop; __atomic accesses */
 	double mono_to_real;   /* add to a CLOCK_MONOTONIC time */
 	uint64_t brk;          /* the program break as last traced, 0 unknown */
 	/* Calls in flight, open addressing by tid. */
@@ -70,6 +71,16 @@ struct tracer {
 	struct mt_stacks new_stacks;
 	struct tracer_stats stats;
 	bool oom;
+	/* The tracer thread's own counts, published into stats under lock
+	 * once per pass. */
+	uint64_t records, failed;
+	bool own_oom;
+	/* tracer_take's request for a pass that begins after it (numbered
+	 * asked), the eventfd that wakes the thread for it, and the number of
+	 * the last request a finished pass began after (under lock). */
+	uint64_t asked, served;
+	int wake_fd;
+	pthread_cond_t passed;
 };
 
 /* The slot of tid's call in flight; with make, a free one for it (a
@@ -160,7 +171,7 @@ static long stack_id(struct tracer *t, const uint64_t *ips, size_t n)
 	uint64_t *copy = malloc(n * sizeof(*ips) + 1);
 	if (!copy || ustack_symbolize(t->ustack, ips, n, &st)) {
 		free(copy);
-		t->oom = true;
+		t->own_oom = true;
 		return -1;
 	}
 	memcpy(copy, ips, n * sizeof(*ips));
@@ -235,7 +246,7 @@ static void on_return(struct tracer *t, const struct trace_record *r)
 				.shared = -1, .stack = c.stack };
 	bool ok = r->ret >= 0 || r->ret < -4095;
 	if (!ok && c.call != TRACE_BRK) {
-		t->stats.failed++;
+		t->failed++;
 		return;
 	}
 	switch (c.call) {
@@ -297,7 +308,7 @@ static void on_return(struct tracer *t, const struct trace_record *r)
 static void on_record(const struct trace_record *r, void *arg)
 {
 	struct tracer *t = arg;
-	t->stats.records++;
+	t->records++;
 	if (r->enter)
 		on_enter(t, r);
 	else
@@ -308,10 +319,21 @@ static void *tracer_main(void *arg)
 {
 	struct tracer *t = arg;
 	double cpu0 = clock_seconds(CLOCK_THREAD_CPUTIME_ID);
-	while (!t->stop) {
-		trace_wait(t->trace, 50);
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+		trace_wait(t->trace, 50, t->wake_fd);
+		uint64_t drained;
+		if (read(t->wake_fd, &drained, sizeof(drained)) < 0 && errno != EAGAIN)
+			break;
+		pthread_mutex_lock(&t->lock);
+		uint64_t serving = t->asked;
+		pthread_mutex_unlock(&t->lock);
 		trace_read(t->trace, on_record, t);
 		pthread_mutex_lock(&t->lock);
+		t->served = serving;
+		pthread_cond_broadcast(&t->passed);
+		t->stats.records = t->records;
+		t->stats.failed = t->failed;
+		t->oom |= t->own_oom;
 		t->stats.lost = trace_lost(t->trace);
 		t->stats.cpu = clock_seconds(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 		pthread_mutex_unlock(&t->lock);
@@ -362,11 +384,17 @@ int tracer_start(struct tracer **out, pid_t pid, const struct trace_options *o,
 		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	t->pid = pid;
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->passed, &ca);
+	pthread_condattr_destroy(&ca);
+	t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	origins_stacks_init(&t->new_stacks);
 	t->pend_cap = 256;
 	t->pend = calloc(t->pend_cap, sizeof(*t->pend));
 	t->mono_to_real = clock_seconds(CLOCK_REALTIME) - clock_mono();
-	if (!t->pend) {
+	if (!t->pend || t->wake_fd < 0) {
 		tracer_stop(t);
 		return mt_error_set(err, MT_ERR_OTHER, ENOMEM, "out of memory");
 	}
@@ -391,10 +419,29 @@ int tracer_start(struct tracer **out, pid_t pid, const struct trace_options *o,
 	return 0;
 }
 
+/* Under lock: ask for a pass beginning now and wait for it, bounded (a
+ * tracer thread slowed by a flood of calls must not hold the screen). */
+static void sync_locked(struct tracer *t)
+{
+	uint64_t want = ++t->asked, one = 1;
+	if (write(t->wake_fd, &one, sizeof(one)) < 0)
+		return;
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += TRACER_SYNC_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	while (t->served < want)
+		if (pthread_cond_timedwait(&t->passed, &t->lock, &until))
+			break;
+}
+
 int tracer_take(struct tracer *t, struct mt_tevents *ev, struct mt_stacks *st,
 		struct tracer_stats *stats)
 {
 	pthread_mutex_lock(&t->lock);
+	if (t->running)
+		sync_locked(t);
 	int rc = origins_stacks_move(st, &t->new_stacks);
 	for (size_t i = 0; i < t->out.n && !rc; i++)
 		rc = origins_events_push(ev, &t->out.v[i]);
@@ -412,7 +459,7 @@ void tracer_stop(struct tracer *t)
 	if (!t)
 		return;
 	if (t->running) {
-		t->stop = 1;
+		__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
 		pthread_join(t->thread, NULL);
 	}
 	trace_close(t->trace);
@@ -424,5 +471,8 @@ void tracer_stop(struct tracer *t)
 	origins_events_free(&t->out);
 	origins_stacks_free(&t->new_stacks);
 	pthread_mutex_destroy(&t->lock);
+	pthread_cond_destroy(&t->passed);
+	if (t->wake_fd >= 0)
+		close(t->wake_fd);
 	free(t);
 }

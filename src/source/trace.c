@@ -402,7 +402,7 @@ int trace_open(struct trace **out, pid_t pid, const struct trace_ids *ids,
 	if (pages & (pages - 1))
 		pages = default_pages(t->ncpu, t->page_size);
 	t->rings = calloc((size_t)t->ncpu, sizeof(*t->rings));
-	t->pfds = calloc((size_t)t->ncpu, sizeof(*t->pfds));
+	t->pfds = calloc((size_t)t->ncpu + 1, sizeof(*t->pfds));
 	t->scratch_size = 65536 + 4096;
 	t->scratch = malloc(t->scratch_size);
 	if (!t->rings || !t->pfds || !t->scratch) {
@@ -434,12 +434,14 @@ int trace_open(struct trace **out, pid_t pid, const struct trace_ids *ids,
 	return 0;
 }
 
-int trace_wait(struct trace *t, int timeout_ms)
+int trace_wait(struct trace *t, int timeout_ms, int wake_fd)
 {
 	nfds_t n = 0;
 	for (int i = 0; i < t->ncpu; i++)
 		if (t->rings[i].fd >= 0)
 			t->pfds[n++] = (struct pollfd){ .fd = t->rings[i].fd, .events = POLLIN };
+	if (wake_fd >= 0)
+		t->pfds[n++] = (struct pollfd){ .fd = wake_fd, .events = POLLIN };
 	int rc = poll(t->pfds, n, timeout_ms);
 	return rc < 0 ? -errno : rc;
 }

@@ -89,6 +89,14 @@ static void test_touched_pages(void **state)
 }
 
 /* Every region's rss agrees with smaps' Rss, read right after. */
+/* Regions whose residency may change between the two reads: the stack,
+ * malloc's heap; under ThreadSanitizer also its shadow of each. */
+#ifdef __SANITIZE_THREAD__
+#define DIFFER_MAX 16
+#else
+#define DIFFER_MAX 4
+#endif
+
 static void test_agrees_with_smaps(void **state)
 {
 	(void)state;
@@ -121,7 +129,7 @@ static void test_agrees_with_smaps(void **state)
 			differ++;
 	}
 	assert_true(same * 2 >= s.n_regions);
-	assert_true(differ <= 4);
+	assert_true(differ <= DIFFER_MAX);
 	pagemap_free(&pm);
 	snapshot_free(&s);
 	snapshot_free(&sm);

@@ -17,8 +17,9 @@
 
 void *volatile g_unit_holder;
 
-/* Under AddressSanitizer malloc is ASan's, not glibc's: no chunks. */
-#ifdef __SANITIZE_ADDRESS__
+/* Under AddressSanitizer or ThreadSanitizer malloc is theirs, not
+ * glibc's: no chunks. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define GLIBC_MALLOC 0
 #else
 #define GLIBC_MALLOC 1
