@@ -136,6 +136,20 @@ int heapwalk_mmapped_find(uint64_t start, uint64_t end, uint64_t addr,
 			  struct heapwalk_chunk *out, heapwalk_read_fn read, void *arg);
 
 /*
+ * glibc's own count of mmapped chunks, from its malloc_par (mp_) found in
+ * libc's writable data (len bytes at data) by the tail its layout has had
+ * since 2.26: int n_mmaps, n_mmaps_max, max_n_mmaps, no_dyn_threshold;
+ * size_t mmapped_mem, max_mmapped_mem; char *sbrk_base (the start of
+ * [heap], which anchors the search); size_t tcache_bins,
+ * tcache_max_bytes, tcache_count.  True when exactly one place fits.
+ */
+struct heapwalk_mp {
+	uint64_t n_mmaps;
+	uint64_t mmapped_mem;
+};
+bool heapwalk_find_mp(const void *data, size_t len, uint64_t sbrk_base, struct heapwalk_mp *out);
+
+/*
  * The chain of mmapped chunks of such a region, one at a time: the chunk
  * whose mapping starts at *cur (the region start at first).  Returns 1,
  * fills out and moves *cur past it; 0 when no such chunk is there (the

@@ -53,6 +53,16 @@ long present_read(struct present *p, uint64_t addr, void *buf, size_t len);
 /* present_read() as a heapwalk_read_fn; arg is a struct present. */
 long present_read_cb(void *arg, uint64_t addr, void *buf, size_t len);
 
+/*
+ * The first 16 bytes of the present pages of [from, end) (from page
+ * aligned), up to max of them: their addresses into at[], their two words
+ * into w[], one system call for all.  *next is where the following call
+ * goes on.  Returns the number of pages (0: none left), or -ESRCH.  For
+ * a search of chunk headers that reads nothing else.
+ */
+long present_page_heads(struct present *p, uint64_t from, uint64_t end, uint64_t *at,
+			uint64_t (*w)[2], size_t max, uint64_t *next);
+
 /* Is addr on a swapped-out page of a registered range? */
 bool present_swapped(const struct present *p, uint64_t addr);
 

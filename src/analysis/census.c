@@ -89,6 +89,13 @@ struct ctx {
 	uint32_t last_cls;
 	struct census_arena *arena;
 	bool main_heap;
+	/* Where a region's walk met memory that is not malloc's (a stuck
+	 * point: a region and an address), and where malloc's memory was
+	 * found again after one (resume points, sorted): walk_counted. */
+	struct stuck { const struct mt_region *r; uint64_t at, present; } *stuck;
+	size_t n_stuck, cap_stuck;
+	uint64_t *resume;
+	size_t n_resume, cap_resume;
 	int rc;
 };
 
@@ -332,9 +339,12 @@ static bool is_heap_region(const struct mt_region *r)
 	       (MT_PERM_R | MT_PERM_W) && !(r->perms & MT_PERM_SHARED);
 }
 
+/* Anonymous private read-write memory: a thread's stack too, since the
+ * kernel merges an mmapped chunk's mapping placed right above a stack
+ * with it. */
 static bool may_hold_mmapped(const struct mt_region *r)
 {
-	return r->category == MT_CAT_ANON && r->path_len == 0 &&
+	return (r->category == MT_CAT_ANON || r->category == MT_CAT_STACK) && r->path_len == 0 &&
 	       (r->perms & (MT_PERM_R | MT_PERM_W | MT_PERM_SHARED)) == (MT_PERM_R | MT_PERM_W);
 }
 
@@ -554,11 +564,54 @@ static int add_heap(struct ctx *x, struct heapwalk_heap **heaps, size_t *n, size
 }
 
 /*
+ * Where malloc's memory may begin again in r after memory that is not
+ * malloc's, from `from` on: the first present page that starts an mmapped
+ * chunk or (64 MiB aligned) a thread heap, else r->end.  Only the first 16
+ * bytes of present pages are read, in batches: a chunk's first page holds
+ * its header, so it is present.  A stack or a pool with an mmapped
+ * chunk's mapping merged above it (the kernel joins touching anonymous
+ * mappings) hid that chunk from a walk that stopped at the region's
+ * start.
+ */
+static int next_piece(struct ctx *x, const struct mt_region *r, uint64_t from, uint64_t *out)
+{
+	uint64_t at[512], w[512][2], next = from;
+	*out = r->end;
+	while (next < r->end) {
+		long n = present_page_heads(x->pr, next, r->end, at, w, 512, &next);
+		if (n <= 0)
+			return n == -ESRCH ? -ESRCH : 0;
+		for (long i = 0; i < n; i++) {
+			uint64_t cur = at[i];
+			struct heapwalk_chunk hc;
+			bool plausible = w[i][0] < PAGE && w[i][0] % 16 == 0;
+			if ((plausible && heapwalk_mmapped_next(r->end, &cur, &hc, present_read_cb,
+								x->pr) == 1) ||
+			    heap_at(x, at[i], r->end)) {
+				*out = at[i];
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
  * A region that is not [heap]: thread heaps (64 MiB aligned slices that
  * start with a heap_info) and chains of mmapped chunks, in any order,
  * since the kernel merges touching anonymous mappings of one protection
- * (a full heap and an mmapped chunk above it are one region).
+ * (a full heap and an mmapped chunk above it are one region), with other
+ * memory between them (next_piece).
  */
+/* The first resume point in (at, end), or end. */
+static uint64_t resume_after(const struct ctx *x, uint64_t at, uint64_t end)
+{
+	for (size_t i = 0; i < x->n_resume; i++)
+		if (x->resume[i] > at && x->resume[i] < end)
+			return x->resume[i];
+	return end;
+}
+
 static int walk_pieces(struct ctx *x, const struct mt_region *r, struct heapwalk_heap **heaps,
 		       size_t *n_heaps, size_t *cap)
 {
@@ -573,8 +626,13 @@ static int walk_pieces(struct ctx *x, const struct mt_region *r, struct heapwalk
 		} else {
 			uint64_t from = at;
 			rc = walk_mmapped(x, r, &at);
-			if (rc == 0 && at == from)
-				return 0; /* neither: the rest is no malloc memory */
+			if (rc == 0 && at == from) { /* neither */
+				if (VEC_RESERVE(x->stuck, x->cap_stuck, x->n_stuck, 16))
+					return -ENOMEM;
+				x->stuck[x->n_stuck++] = (struct stuck){
+					r, at, present_bytes(x->pr, at, r->end) };
+				at = resume_after(x, at, r->end);
+			}
 		}
 		if (rc < 0)
 			return rc;
@@ -619,10 +677,9 @@ static int walk_all(struct ctx *x, struct heapwalk_heap **heaps, size_t *n_heaps
 	return 0;
 }
 
-int census_run(struct census *c, const struct mt_snapshot *s, struct present *pr,
-	       const struct symbols_map *m, struct mt_error *err)
+/* Forget a walk; the array census_prepare made ready survives. */
+static void reset_walk(struct census *c, const struct mt_snapshot *s)
 {
-	/* The array census_prepare made ready survives the reset. */
 	struct census_chunk *keep = c->chunks;
 	size_t keep_cap = c->cap_chunks;
 	c->chunks = NULL;
@@ -631,6 +688,137 @@ int census_run(struct census *c, const struct mt_snapshot *s, struct present *pr
 	c->cap_chunks = keep_cap;
 	c->pid = s->pid;
 	c->allocator = census_allocator(s);
+}
+
+/*
+ * glibc's count of its mmapped chunks (heapwalk_find_mp), read from
+ * libc's writable mapping; false when there is no [heap] to anchor the
+ * search or no single place fits.
+ */
+static bool read_mp(struct ctx *x, struct heapwalk_mp *mp)
+{
+	const struct mt_snapshot *s = x->s;
+	uint64_t sbrk_base = 0;
+	for (size_t i = 0; i < s->n_regions && !sbrk_base; i++)
+		if (strcmp(s->regions[i].path, "[heap]") == 0)
+			sbrk_base = s->regions[i].start;
+	bool found = false;
+	for (size_t i = 0; i < s->n_regions && sbrk_base && !found; i++) {
+		const struct mt_region *r = &s->regions[i];
+		const char *base = strrchr(r->path, '/');
+		base = base ? base + 1 : r->path;
+		if ((r->perms & (MT_PERM_R | MT_PERM_W | MT_PERM_SHARED)) !=
+			    (MT_PERM_R | MT_PERM_W) ||
+		    (strncmp(base, "libc.so", 7) && strncmp(base, "libc-2.", 7)))
+			continue;
+		size_t len = (size_t)(r->end - r->start);
+		if (len > (1u << 20))
+			continue;
+		uint64_t *buf = malloc(len);
+		if (buf && pages_read(x->pr->pg, r->start, buf, len) == (long)len)
+			found = heapwalk_find_mp(buf, len, sbrk_base, mp);
+		free(buf);
+	}
+	return found;
+}
+
+/* The mmapped chunks chained from at in r (their headers only). */
+static uint64_t chain_length(struct ctx *x, const struct mt_region *r, uint64_t at, uint64_t *end)
+{
+	uint64_t n = 0;
+	struct heapwalk_chunk hc;
+	while (heapwalk_mmapped_next(r->end, &at, &hc, present_read_cb, x->pr) == 1)
+		n++;
+	*end = at;
+	return n;
+}
+
+static int cmp_stuck(const void *a, const void *b)
+{
+	const struct stuck *p = a, *q = b;
+	return p->present < q->present ? -1 : p->present > q->present;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	uint64_t p = *(const uint64_t *)a, q = *(const uint64_t *)b;
+	return p < q ? -1 : p > q;
+}
+
+/*
+ * Find where malloc's memory begins again after the stuck points, until
+ * `missing` mmapped chunks are found (UINT64_MAX: all of them), the
+ * stuck points with the least present memory after them first: the
+ * search reads a word pair per present page, and a process's own
+ * gigabyte of anonymous memory is searched last, if at all.
+ */
+static int search_stuck(struct ctx *x, uint64_t missing)
+{
+	qsort(x->stuck, x->n_stuck, sizeof(*x->stuck), cmp_stuck);
+	for (size_t i = 0; i < x->n_stuck && missing; i++) {
+		const struct mt_region *r = x->stuck[i].r;
+		uint64_t from = x->stuck[i].at + PAGE, p;
+		while (missing && from < r->end) {
+			int rc = next_piece(x, r, from, &p);
+			if (rc < 0)
+				return rc;
+			if (p >= r->end)
+				break;
+			if (VEC_RESERVE(x->resume, x->cap_resume, x->n_resume, 16))
+				return -ENOMEM;
+			x->resume[x->n_resume++] = p;
+			uint64_t end, k = chain_length(x, r, p, &end);
+			missing -= missing == UINT64_MAX ? 0 : k < missing ? k : missing;
+			from = end > p ? end : p + PAGE;
+		}
+	}
+	qsort(x->resume, x->n_resume, sizeof(*x->resume), cmp_addr);
+	return 0;
+}
+
+/*
+ * The walk, and once more past memory that is not malloc's when glibc
+ * counts more mmapped chunks than it found: the kernel merges an
+ * mmapped chunk's mapping with anonymous memory right below it (a pool,
+ * python's object arenas, a stack given to pthread_attr_setstack), and
+ * the region then starts with something else.  Without glibc's count
+ * (no [heap], an unknown layout), every stuck point is searched.
+ */
+static int walk_counted(struct ctx *x, struct heapwalk_heap **heaps, size_t *n_heaps)
+{
+	struct census *c = x->c;
+	struct heapwalk_mp mp;
+	bool known = read_mp(x, &mp);
+	int rc = walk_all(x, heaps, n_heaps);
+	if (rc == 0 && (!known || c->mmapped_chunks < mp.n_mmaps) && x->n_stuck)
+		rc = search_stuck(x, known ? mp.n_mmaps - c->mmapped_chunks : UINT64_MAX);
+	if (rc == 0 && x->n_resume) {
+		for (size_t i = 0; i < *n_heaps; i++)
+			heapwalk_free(&(*heaps)[i]);
+		*n_heaps = 0;
+		reset_walk(c, x->s);
+		/* Class numbers index the names just freed. */
+		free(x->vt);
+		x->vt = NULL;
+		x->vt_cap = x->vt_n = 0;
+		x->last_w = 0;
+		x->last_cls = 0;
+		x->rc = 0;
+		x->n_stuck = 0;
+		rc = walk_all(x, heaps, n_heaps);
+	}
+	if (rc == 0 && known && c->mmapped_chunks != mp.n_mmaps)
+		rc = walk_error(c, "glibc counts %llu mmapped chunks (%llu bytes); %llu found",
+				(unsigned long long)mp.n_mmaps,
+				(unsigned long long)mp.mmapped_mem,
+				(unsigned long long)c->mmapped_chunks);
+	return rc;
+}
+
+int census_run(struct census *c, const struct mt_snapshot *s, struct present *pr,
+	       const struct symbols_map *m, struct mt_error *err)
+{
+	reset_walk(c, s);
 	double t0 = clock_mono();
 	struct ctx x = { .c = c, .s = s, .pr = pr, .m = m };
 	struct heapwalk_heap *heaps = NULL;
@@ -642,12 +830,14 @@ int census_run(struct census *c, const struct mt_snapshot *s, struct present *pr
 		reserve_chunks(c, (size_t)(heap_bytes(s) / MINSIZE) + 4096);
 	int rc = vt_ranges(&x);
 	if (rc == 0)
-		rc = walk_all(&x, &heaps, &n_heaps);
+		rc = walk_counted(&x, &heaps, &n_heaps);
 	if (rc == 0)
 		rc = apply_freeset(&x, heaps, n_heaps);
 	for (size_t i = 0; i < n_heaps; i++)
 		heapwalk_free(&heaps[i]);
 	free(heaps);
+	free(x.stuck);
+	free(x.resume);
 	free(x.vt);
 	free(x.vtr);
 	c->bytes_read = pr->pages_bytes - bytes0;

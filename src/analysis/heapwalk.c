@@ -347,7 +347,8 @@ int heapwalk_mmapped_next(uint64_t end, uint64_t *cur, struct heapwalk_chunk *ou
 	if (prev && !header(read, arg, chunk, &prev, &sf))
 		return -EFAULT;
 	uint64_t size = sf & ~(uint64_t)SIZE_BITS;
-	if (!(sf & IS_MMAPPED) || size < PAGE - prev || size > end - chunk ||
+	/* sysmalloc and memalign set IS_MMAPPED alone. */
+	if ((sf & SIZE_BITS) != IS_MMAPPED || size < PAGE - prev || size > end - chunk ||
 	    (chunk + size) % PAGE != 0)
 		return 0;
 	memset(out, 0, sizeof(*out));
@@ -375,6 +376,41 @@ int heapwalk_mmapped_find(uint64_t start, uint64_t end, uint64_t addr,
 			return 0;
 	}
 	return 0;
+}
+
+/* Does the malloc_par tail fit with sbrk_base at word k of w? */
+static bool mp_at(const uint64_t *w, size_t n, size_t k, struct heapwalk_mp *out)
+{
+	if (k < 5 || k + 3 >= n)
+		return false;
+	/* tcache_bins, tcache_max_bytes, tcache_count: within glibc's caps. */
+	if (w[k + 1] > 64 || w[k + 2] > 1032 || w[k + 3] > 65535)
+		return false;
+	uint64_t mem = w[k - 2], max_mem = w[k - 1];
+	uint32_t n_mmaps = (uint32_t)(w[k - 5] >> 32), n_max = (uint32_t)w[k - 4];
+	uint32_t max_n = (uint32_t)(w[k - 4] >> 32), no_dyn = (uint32_t)w[k - 3];
+	if (mem > max_mem || mem % PAGE || max_mem % PAGE || n_mmaps > max_n ||
+	    n_max > INT32_MAX || no_dyn > 1 || (n_mmaps == 0) != (mem == 0))
+		return false;
+	out->n_mmaps = n_mmaps;
+	out->mmapped_mem = mem;
+	return true;
+}
+
+bool heapwalk_find_mp(const void *data, size_t len, uint64_t sbrk_base, struct heapwalk_mp *out)
+{
+	const uint64_t *w = data;
+	size_t n = len / 8, found = 0;
+	if (!sbrk_base || (uintptr_t)data % 8)
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		struct heapwalk_mp mp;
+		if (w[k] == sbrk_base && mp_at(w, n, k, &mp)) {
+			*out = mp;
+			found++;
+		}
+	}
+	return found == 1;
 }
 
 /* ---- free lists ---------------------------------------------------------- */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "memtop/present.h"
 #include "memtop/vec.h"
@@ -133,6 +134,45 @@ long present_read(struct present *p, uint64_t addr, void *buf, size_t len)
 long present_read_cb(void *arg, uint64_t addr, void *buf, size_t len)
 {
 	return present_read(arg, addr, buf, len);
+}
+
+#define HEADS_BATCH 512
+
+long present_page_heads(struct present *p, uint64_t from, uint64_t end, uint64_t *at,
+			uint64_t (*w)[2], size_t max, uint64_t *next)
+{
+	const uint64_t page = 4096;
+	struct iovec local[HEADS_BATCH], remote[HEADS_BATCH];
+	size_t n = 0;
+	if (max > HEADS_BATCH)
+		max = HEADS_BATCH;
+	*next = end;
+	for (size_t i = first_span(p, from); i < p->n && p->spans[i].start < end; i++) {
+		uint64_t a = p->spans[i].start > from ? p->spans[i].start : from;
+		a = (a + page - 1) & ~(page - 1);
+		for (; a < p->spans[i].end && a < end; a += page) {
+			if (n == max) {
+				*next = a;
+				goto read;
+			}
+			at[n] = a;
+			local[n] = (struct iovec){ w[n], sizeof(w[n]) };
+			remote[n] = (struct iovec){ (void *)(uintptr_t)a, sizeof(w[n]) };
+			n++;
+		}
+	}
+read:
+	if (!n)
+		return 0;
+	long got = pages_readv(p->pg, local, remote, n);
+	if (got == -ESRCH)
+		return got;
+	/* Short at a page gone since the page-table walk: the rest one by
+	 * one (a gone page reads as zeros). */
+	for (size_t k = got > 0 ? (size_t)got / sizeof(w[0]) : 0; k < n; k++)
+		if (present_read(p, at[k], w[k], sizeof(w[k])) == -ESRCH)
+			return -ESRCH;
+	return (long)n;
 }
 
 bool present_swapped(const struct present *p, uint64_t addr)

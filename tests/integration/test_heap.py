@@ -369,7 +369,11 @@ class HeapOptionsTest(mtlib.MemtopTestCase):
 
     def test_python_target(self):
         """A process the project did not write: numbers hold together."""
+        # Three mmapped chunks, then pymalloc's arenas mapped right below
+        # them: the kernel merges each arena with the chunk above it.
         fx = mtlib._popen(["python3", "-c", "import sys; x=[bytes(600 + i % 100) for i in range(5000)];"
+                           "big=[bytearray(300000) for _ in range(3)];"
+                           "small=[[i] for i in range(200000)];"
                            "sys.stdout.write('ready\\n'); sys.stdout.flush(); sys.stdin.read()"],
                           stdin=mtlib.subprocess.PIPE, stdout=mtlib.subprocess.PIPE)
         self.assertEqual(fx.stdout.readline(), b"ready\n")
@@ -379,12 +383,44 @@ class HeapOptionsTest(mtlib.MemtopTestCase):
         rep = res.json_lines()[0]
         self.assertEqual(rollup(fx.pid), before)
         self.assertEqual(mtlib.unreleased(fx.pid), [])
+        # No walk error: that includes memtop's count of mmapped chunks
+        # agreeing with glibc's own (mp_.n_mmaps).
         self.assertEqual(rep["walk_errors"], [])
+        self.assertGreaterEqual(rep["mmapped_chunks"], 3)
         # Objects over 512 bytes bypass pymalloc: each is one malloc chunk.
         self.assertGreater(rep["chunks_in_use"], 5000)
         for a in rep["arenas"]:
             self.assertEqual(a["in_use"] + a["free"] + a["overhead"], a["system"], a)
         mtlib._kill(fx)
+
+
+
+class HeapMergedTest(mtlib.MemtopTestCase):
+    """mmapped chunks whose mappings the kernel merged with memory below
+    them that is not malloc's (a pool, a thread's stack): every one is
+    found, as mallinfo2() counts them (heap_merged)."""
+
+    def test_chunks_after_other_memory(self):
+        fx = self.fixture("heap_merged")
+        r = fx.ready
+        rep = self.run_ok(["-p", fx.pid, "--heap", "--json", "--regions"]).json_lines()[0]
+        # The layout is what the test is about: each chunk's region begins
+        # below the chunk, at the pool or the stack.
+        regions = self.run_ok(["-p", fx.pid, "-b", "--json", "--regions", "-n", "1"]
+                              ).json_lines()[0]["regions"]
+        for below, chunk, cat in (("pool", "pool_chunk", "anon"),
+                                  ("stack", "stack_chunk", "stack")):
+            reg = [g for g in regions
+                   if addr(g["start"]) <= addr(r[chunk]) < addr(g["end"])][0]
+            self.assertEqual(addr(reg["start"]), addr(r[below]), reg)
+            self.assertEqual(reg["category"], cat, reg)
+        self.assertEqual(rep["mmapped_chunks"], r["hblks"])
+        self.assertEqual(rep["mmapped_bytes"], r["hblkhd"])
+        self.assertEqual(rep["walk_errors"], [])
+        sizes = {c["size"]: c["count"] for c in rep["classes"] if c["name"] is None}
+        # An mmapped chunk's usable size: its mapping less the header.
+        usable = ((256 * 1024 + 16 + 4095) & ~4095) - 16
+        self.assertEqual(sizes.get(usable), r["hblks"], sizes)
 
 
 if __name__ == "__main__":

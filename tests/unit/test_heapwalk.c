@@ -390,6 +390,53 @@ static void test_mmapped_next(void **state)
 	mem_free(m);
 }
 
+/* glibc 2.36's malloc_par, as a process with 3 mmapped chunks has it
+ * (read off python3 here with gdb: p mp_). */
+struct mp236 {
+	uint64_t trim_threshold, top_pad, mmap_threshold, arena_test, arena_max;
+	uint64_t thp_pagesize, hp_pagesize;
+	int32_t hp_flags, n_mmaps, n_mmaps_max, max_n_mmaps, no_dyn_threshold, pad;
+	uint64_t mmapped_mem, max_mmapped_mem, sbrk_base;
+	uint64_t tcache_bins, tcache_max_bytes, tcache_count, tcache_unsorted_limit;
+};
+
+static void put_mp(uint64_t *data, size_t at, uint64_t sbrk)
+{
+	struct mp236 mp = { 327680, 131072, 163840, 8, 0, 0, 0, 0, 3, 65536, 4, 0, 0,
+			    0x95000, 0xbd000, sbrk, 64, 1032, 7, 0 };
+	memcpy(data + at, &mp, sizeof(mp));
+}
+
+static void test_find_mp(void **state)
+{
+	(void)state;
+	uint64_t data[1024] = { 0 };
+	const uint64_t sbrk = 0x55c0f8086000ULL;
+	struct heapwalk_mp mp;
+	/* Decoys: the break elsewhere, followed by what no malloc_par has. */
+	data[3] = sbrk;
+	data[4] = 1000;
+	data[700] = sbrk;
+	data[701] = 64;
+	data[702] = 1032;
+	data[703] = 7;
+	data[698] = 0x1000; /* mmapped_mem > max_mmapped_mem */
+	data[699] = 0;
+	assert_false(heapwalk_find_mp(data, sizeof(data), sbrk, &mp));
+	put_mp(data, 104, sbrk);
+	assert_true(heapwalk_find_mp(data, sizeof(data), sbrk, &mp));
+	assert_int_equal(mp.n_mmaps, 3);
+	assert_int_equal(mp.mmapped_mem, 0x95000);
+	/* Another [heap] start: not this process's malloc_par. */
+	assert_false(heapwalk_find_mp(data, sizeof(data), sbrk + 4096, &mp));
+	assert_false(heapwalk_find_mp(data, sizeof(data), 0, &mp));
+	/* Cut before its tcache fields: no match. */
+	assert_false(heapwalk_find_mp(data, (104 + 13) * 8, sbrk, &mp));
+	/* Two places fit: which is glibc's is not known. */
+	put_mp(data, 300, sbrk);
+	assert_false(heapwalk_find_mp(data, sizeof(data), sbrk, &mp));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_mmapped),
 		cmocka_unit_test(test_visit),
 		cmocka_unit_test(test_mmapped_next),
+		cmocka_unit_test(test_find_mp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
