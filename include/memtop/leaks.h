@@ -25,6 +25,7 @@
 #include "memtop/census.h"
 #include "memtop/error.h"
 #include "memtop/freeze.h"
+#include "memtop/nodes.h"
 #include "memtop/present.h"
 #include "memtop/snapshot.h"
 
@@ -45,8 +46,26 @@ enum leaks_state { LEAKS_UNREFERENCED = 0, LEAKS_ANCHORED = 1, LEAKS_REFERENCED 
  * object) with length <= capacity and capacity + 1 filling the chunk, a
  * std::string's body (or another {pointer, length, capacity} buffer of
  * that shape: the name says what the shape is).
+ *
+ * And from a chunk's own words, checked against its neighbours' (nodes.h):
+ * a std::list node ({next, prev} with next->prev and prev->next the node),
+ * a std::map or std::set node ({color, parent, left, right}, each child's
+ * parent the node, its parent pointing back to it).
  */
-enum leaks_pattern { LEAKS_PATTERN_NONE, LEAKS_PATTERN_VECTOR, LEAKS_PATTERN_STRING };
+enum leaks_pattern {
+	LEAKS_PATTERN_NONE,
+	LEAKS_PATTERN_VECTOR,
+	LEAKS_PATTERN_STRING,
+	LEAKS_PATTERN_LIST_NODE,
+	LEAKS_PATTERN_MAP_NODE,
+	LEAKS_PATTERNS
+};
+
+/* A word outside the heap that a node candidate needs to see. */
+struct leaks_expect {
+	uint64_t at;
+	uint32_t node;         /* index in leaks.nodes */
+};
 
 struct leaks_group {
 	const char *name;      /* class, or NULL: by size */
@@ -105,6 +124,14 @@ struct leaks {
 	size_t *eoff;
 	uint32_t *stack;
 	size_t n_stack, cap_stack;
+	/* Chunks shaped like list or map nodes, by chunk; the addresses
+	 * outside the heap where their neighbours' words must be (read with
+	 * the roots); the chunk index, kept to find the rest after. */
+	struct nodes_cand *nodes;
+	size_t n_nodes;
+	struct leaks_expect *expect;
+	size_t n_expect;
+	struct leaks_index *ix;
 };
 
 void leaks_init(struct leaks *l);
@@ -121,7 +148,7 @@ int leaks_run(struct leaks *l, const struct census *c, const struct mt_snapshot 
 
 /* After the target is released, before census_classes(): name the unnamed
  * chunks the patterns recognised ("std::vector buffer", "std::string
- * body").  0 or -ENOMEM. */
+ * body", "std::list node", "std::map/set node").  0 or -ENOMEM. */
 int leaks_patterns(struct leaks *l, struct census *c);
 
 /* After the target is released: mark through the graph, find the
