@@ -74,6 +74,15 @@ static void departed_span(const struct leaks *l, uint64_t *lo, uint64_t *span)
 struct leaks_index;
 static void index_free(struct leaks_index *ix);
 
+/* The index, kept from the run for the node candidates only. */
+static void drop_index(struct leaks *l)
+{
+	if (l->ix)
+		index_free(l->ix);
+	free(l->ix);
+	l->ix = NULL;
+}
+
 void leaks_free(struct leaks *l)
 {
 	free(l->groups);
@@ -86,9 +95,7 @@ void leaks_free(struct leaks *l)
 	free(l->stack);
 	free(l->nodes);
 	free(l->expect);
-	if (l->ix)
-		index_free(l->ix);
-	free(l->ix);
+	drop_index(l);
 	struct leaks_departed d[LEAKS_DEPARTED_MAX];
 	size_t nd = l->n_departed;
 	memcpy(d, l->departed, sizeof(d));
@@ -850,8 +857,9 @@ int leaks_run(struct leaks *l, const struct census *c, const struct mt_snapshot 
 	int rc = -ENOMEM;
 	if (!buf || !l->state || !l->pattern)
 		goto out;
-	/* Kept after: the node candidates' neighbours in the heap are
-	 * found through it once the target runs (leaks_patterns). */
+	/* Kept after if there are node candidates: their neighbours in the
+	 * heap are found through it once the target runs (leaks_patterns),
+	 * which drops it before the report's own arrays are made. */
 	l->ix = m.ix = malloc(sizeof(*m.ix));
 	rc = m.ix ? index_build(m.ix, c) : -ENOMEM;
 	if (rc == 0)
@@ -860,6 +868,8 @@ int leaks_run(struct leaks *l, const struct census *c, const struct mt_snapshot 
 		rc = scan_roots(&m, fz, buf);
 out:
 	free(buf);
+	if (l->ix && (rc || !l->n_nodes))
+		drop_index(l);
 	l->seconds = clock_mono() - t0;
 	if (rc == -ESRCH)
 		return mt_error_set(err, MT_ERR_EXITED, ESRCH,
@@ -943,6 +953,7 @@ int leaks_patterns(struct leaks *l, struct census *c)
 		return 0;
 	if (l->n_nodes && l->ix && l->eoff)
 		name_nodes(l, c);
+	drop_index(l);
 	for (size_t k = 0; k < c->n_chunks; k++) {
 		uint8_t p = l->pattern[k];
 		if (!p || p >= LEAKS_PATTERNS ||
