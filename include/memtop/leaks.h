@@ -61,10 +61,28 @@ enum leaks_pattern {
 	LEAKS_PATTERNS
 };
 
+/* A chunk shaped like a list or map node (nodes.h), kept small: a link
+ * that points at a chunk's first byte is read back from the graph; the
+ * others (to a sentinel or header inside an object, a global, a stack)
+ * are kept in leaks.links. */
+struct leaks_node {
+	uint32_t chunk;
+	uint8_t kind;          /* enum nodes_kind */
+	uint8_t seen;          /* nodes_cand.seen: back-pointers found */
+	uint8_t own;           /* bit s: link slot s is in leaks.links */
+};
+
+struct leaks_link {
+	uint64_t value;
+	uint32_t node;         /* index in leaks.nodes */
+	uint32_t slot;
+};
+
 /* A word outside the heap that a node candidate needs to see. */
 struct leaks_expect {
 	uint64_t at;
 	uint32_t node;         /* index in leaks.nodes */
+	uint32_t bit;          /* its nodes_cand.seen bit */
 };
 
 struct leaks_group {
@@ -124,11 +142,14 @@ struct leaks {
 	size_t *eoff;
 	uint32_t *stack;
 	size_t n_stack, cap_stack;
-	/* Chunks shaped like list or map nodes, by chunk; the addresses
-	 * outside the heap where their neighbours' words must be (read with
-	 * the roots); the chunk index, kept to find the rest after. */
-	struct nodes_cand *nodes;
+	/* Chunks shaped like list or map nodes, by chunk, and their links
+	 * that the graph does not give; the addresses outside the heap where
+	 * their neighbours' words must be (read with the roots); the chunk
+	 * index, kept to find the rest after. */
+	struct leaks_node *nodes;
 	size_t n_nodes;
+	struct leaks_link *links;
+	size_t n_links;
 	struct leaks_expect *expect;
 	size_t n_expect;
 	struct leaks_index *ix;

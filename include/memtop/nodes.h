@@ -54,6 +54,12 @@ enum nodes_kind nodes_shape(struct nodes_cand *nc, const uint64_t *w, size_t n, 
  * for bit i of seen.  Returns how many (slots of absent children are 0). */
 size_t nodes_where(const struct nodes_cand *nc, uint64_t at[NODES_WHERE_MAX]);
 
+/* The number of links of a kind, where link slot s is in the chunk (a
+ * byte offset), and which link slot nodes_where()'s address i follows. */
+unsigned nodes_links(enum nodes_kind kind);
+unsigned nodes_link_offset(enum nodes_kind kind, unsigned s);
+unsigned nodes_where_link(enum nodes_kind kind, unsigned i);
+
 /* The word at address at holds exactly the node's address. */
 void nodes_saw(struct nodes_cand *nc, uint64_t at);
 

@@ -83,6 +83,18 @@ static void drop_index(struct leaks *l)
 	l->ix = NULL;
 }
 
+static void drop_nodes(struct leaks *l)
+{
+	free(l->nodes);
+	free(l->links);
+	free(l->expect);
+	l->nodes = NULL;
+	l->links = NULL;
+	l->expect = NULL;
+	l->n_nodes = l->n_links = l->n_expect = 0;
+	drop_index(l);
+}
+
 void leaks_free(struct leaks *l)
 {
 	free(l->groups);
@@ -93,9 +105,7 @@ void leaks_free(struct leaks *l)
 	free(l->offs);
 	free(l->eoff);
 	free(l->stack);
-	free(l->nodes);
-	free(l->expect);
-	drop_index(l);
+	drop_nodes(l);
 	struct leaks_departed d[LEAKS_DEPARTED_MAX];
 	size_t nd = l->n_departed;
 	memcpy(d, l->departed, sizeof(d));
@@ -265,8 +275,10 @@ struct worker {
 	uint32_t *edges;            /* targets */
 	uint32_t *offs;             /* where in the holder each pointer is, | EXACT */
 	size_t n_edges, cap_edges;
-	struct nodes_cand *nodes;   /* chunks shaped like nodes, in chunk order */
+	struct leaks_node *nodes;   /* chunks shaped like nodes, in chunk order */
 	size_t n_nodes, cap_nodes;
+	struct leaks_link *links;   /* their links the graph does not give */
+	size_t n_links, cap_links;
 	struct leaks_expect *expect; /* their neighbours' words outside the heap */
 	size_t n_expect, cap_expect;
 	uint64_t heap_bytes;
@@ -360,36 +372,59 @@ static void note_pattern(struct leaks *l, const struct census *c, size_t k, cons
  * multiples of 8, so the low bit is free). */
 #define EXACT 1u
 
+/* The worker-local edges [e, end) of one chunk: is there one at offset
+ * off pointing at a chunk's first byte?  (A node's links are its first
+ * few edges.) */
+static bool exact_at(const uint32_t *offs, size_t e, size_t end, uint64_t off)
+{
+	for (; e < end && (offs[e] & ~EXACT) <= off; e++)
+		if (offs[e] == ((uint32_t)off | EXACT))
+			return true;
+	return false;
+}
+
 /*
- * Chunk k's first n words are v: if they have the shape of a list or map
- * node, keep it, with the addresses outside the heap (a std::list or
- * std::map object in a global, on a stack) where a neighbour's word must
- * point back: those are checked as the roots are read; the ones inside the
- * heap, from the graph once the target runs again (leaks_patterns).
+ * Chunk k's first n words are v, its edges the worker's from e0 on: if the
+ * words have the shape of a list or map node, keep it.  Its links to
+ * chunks' first bytes are in the graph already; the others are kept, with
+ * the addresses outside the heap (a std::list or std::map object in a
+ * global, on a stack) where a neighbour's word must point back: those are
+ * checked as the roots are read, the rest from the graph once the target
+ * runs again (leaks_patterns).
  */
-static void note_node(struct worker *w, size_t k, const uint64_t *v, size_t n)
+static void note_node(struct worker *w, size_t k, const uint64_t *v, size_t n, size_t e0)
 {
 	const struct census_chunk *ch = &w->m->c->chunks[k];
 	struct nodes_cand nc;
 	if (census_class(ch) != CENSUS_UNNAMED || !nodes_shape(&nc, v, n, ch->user))
 		return;
-	nc.chunk = (uint32_t)k;
-	if (VEC_RESERVE(w->nodes, w->cap_nodes, w->n_nodes, 1024)) {
-		w->rc = -ENOMEM;
-		return;
+	struct leaks_node ln = { .chunk = (uint32_t)k, .kind = nc.kind };
+	uint32_t node = (uint32_t)w->n_nodes;
+	for (unsigned s = 0; s < nodes_links(nc.kind); s++) {
+		if (!nc.link[s] ||
+		    exact_at(w->offs, e0, w->n_edges, nodes_link_offset(nc.kind, s)))
+			continue;
+		if (VEC_RESERVE(w->links, w->cap_links, w->n_links, 256))
+			goto oom;
+		w->links[w->n_links++] = (struct leaks_link){ nc.link[s], node, s };
+		ln.own |= (uint8_t)(1u << s);
 	}
 	uint64_t at[NODES_WHERE_MAX];
 	size_t na = nodes_where(&nc, at);
-	for (size_t i = 0; i < na; i++) {
-		if (!at[i] || index_range(w->m->ix, at[i]))
+	for (unsigned i = 0; i < na; i++) {
+		if (!at[i] || !(ln.own & (1u << nodes_where_link(nc.kind, i))) ||
+		    index_range(w->m->ix, at[i]))
 			continue;
-		if (VEC_RESERVE(w->expect, w->cap_expect, w->n_expect, 1024)) {
-			w->rc = -ENOMEM;
-			return;
-		}
-		w->expect[w->n_expect++] = (struct leaks_expect){ at[i], (uint32_t)w->n_nodes };
+		if (VEC_RESERVE(w->expect, w->cap_expect, w->n_expect, 256))
+			goto oom;
+		w->expect[w->n_expect++] = (struct leaks_expect){ at[i], node, 1u << i };
 	}
-	w->nodes[w->n_nodes++] = nc;
+	if (VEC_RESERVE(w->nodes, w->cap_nodes, w->n_nodes, 1024))
+		goto oom;
+	w->nodes[w->n_nodes++] = ln;
+	return;
+oom:
+	w->rc = -ENOMEM;
 }
 
 /* Root words [at, at + len) in buf: the node candidates' neighbours among
@@ -406,9 +441,9 @@ static void see_roots(struct leaks *l, const uint64_t *buf, uint64_t at, size_t 
 	}
 	for (size_t i = lo; i < l->n_expect && l->expect[i].at < at + len; i++) {
 		const struct leaks_expect *e = &l->expect[i];
-		struct nodes_cand *nc = &l->nodes[e->node];
-		if (buf[(e->at - at) / 8] == l->ix->c->chunks[nc->chunk].user)
-			nodes_saw(nc, e->at);
+		struct leaks_node *nd = &l->nodes[e->node];
+		if (buf[(e->at - at) / 8] == l->ix->c->chunks[nd->chunk].user)
+			nd->seen |= (uint8_t)e->bit;
 	}
 }
 
@@ -502,9 +537,10 @@ static int edges_big(struct worker *w, size_t k)
 			long n = present_read(&w->pr, at, w->buf, len);
 			if (n < 0)
 				return (int)n;
-			if (at == ch->user)
-				note_node(w, k, (const uint64_t *)w->buf, len / 8);
+			size_t e0 = w->n_edges;
 			edge_words(w, (const uint64_t *)w->buf, len / 8, k, at - ch->user);
+			if (at == ch->user)
+				note_node(w, k, (const uint64_t *)w->buf, len / 8, e0);
 			w->heap_bytes += len;
 		}
 		at += len;
@@ -545,8 +581,8 @@ static void *build_share(void *arg)
 		for (size_t k = i; k < j; k++) {
 			const uint64_t *v = (const uint64_t *)(w->buf + (ch[k].user - start));
 			eoff[k] = w->n_edges;
-			note_node(w, k, v, census_usable(&ch[k]) / 8);
 			edge_words(w, v, census_usable(&ch[k]) / 8, k, 0);
+			note_node(w, k, v, census_usable(&ch[k]) / 8, eoff[k]);
 		}
 		i = j;
 	}
@@ -577,25 +613,39 @@ static int cmp_expect(const void *a, const void *b)
  * the words to look for among the roots, by address. */
 static int join_nodes(struct leaks *l, struct worker *w, size_t n)
 {
-	size_t nn = 0, ne = 0;
+	size_t nn = 0, ne = 0, nl = 0;
 	for (size_t i = 0; i < n; i++) {
 		nn += w[i].n_nodes;
 		ne += w[i].n_expect;
+		nl += w[i].n_links;
 	}
 	if (!nn)
 		return 0;
-	l->nodes = malloc(nn * sizeof(*l->nodes));
+	/* The first share's array grows into the whole (without a copy
+	 * when it is mapped): a heap of nodes has millions. */
+	l->nodes = realloc(w[0].nodes, nn * sizeof(*l->nodes));
+	if (l->nodes)
+		w[0].nodes = NULL;
 	l->expect = malloc((ne ? ne : 1) * sizeof(*l->expect));
-	if (!l->nodes || !l->expect)
+	l->links = malloc((nl ? nl : 1) * sizeof(*l->links));
+	if (!l->nodes || !l->expect || !l->links)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < w[i].n_expect; k++) {
 			l->expect[l->n_expect] = w[i].expect[k];
 			l->expect[l->n_expect++].node += (uint32_t)l->n_nodes;
 		}
-		if (w[i].n_nodes)
+		for (size_t k = 0; k < w[i].n_links; k++) {
+			l->links[l->n_links] = w[i].links[k];
+			l->links[l->n_links++].node += (uint32_t)l->n_nodes;
+		}
+		if (w[i].n_nodes && i > 0)
 			memcpy(l->nodes + l->n_nodes, w[i].nodes, w[i].n_nodes * sizeof(*l->nodes));
 		l->n_nodes += w[i].n_nodes;
+		if (i > 0) {
+			free(w[i].nodes);
+			w[i].nodes = NULL;
+		}
 	}
 	qsort(l->expect, l->n_expect, sizeof(*l->expect), cmp_expect);
 	return 0;
@@ -623,7 +673,7 @@ static int join_shares(struct leaks *l, struct worker *w, size_t n, size_t n_chu
 	}
 	l->eoff[n_chunks] = total;
 	l->n_edges = total;
-	return join_nodes(l, w, n);
+	return 0;
 }
 
 /*
@@ -675,10 +725,19 @@ static int build_graph(struct mark *m)
 	if (rc == 0)
 		rc = join_shares(l, w, nw, n);
 	for (size_t i = 0; i < nw; i++) {
-		l->heap_bytes += w[i].heap_bytes;
 		free(w[i].edges);
 		free(w[i].offs);
+		w[i].edges = NULL;
+		w[i].offs = NULL;
+	}
+	/* The shares' edges freed first: the two copies of them are the
+	 * search's peak of memory. */
+	if (rc == 0)
+		rc = join_nodes(l, w, nw);
+	for (size_t i = 0; i < nw; i++) {
+		l->heap_bytes += w[i].heap_bytes;
 		free(w[i].nodes);
+		free(w[i].links);
 		free(w[i].expect);
 		free(w[i].buf);
 		if (w[i].opened)
@@ -909,30 +968,89 @@ static bool holds_exact(const struct leaks *l, size_t h, uint64_t off, uint32_t 
 	return lo < end && l->offs[lo] == ((uint32_t)off | EXACT) && l->edges[lo] == k;
 }
 
+/* Chunk h's edge at offset off pointing at a chunk's first byte, or -1. */
+static long exact_edge(const struct leaks *l, size_t h, uint64_t off)
+{
+	for (size_t e = l->eoff[h]; e < l->eoff[h + 1] && (l->offs[e] & ~EXACT) <= off; e++)
+		if (l->offs[e] == ((uint32_t)off | EXACT))
+			return (long)e;
+	return -1;
+}
+
+/* Node i's link in slot s, kept aside (leaks.links is in node order). */
+static uint64_t own_link(const struct leaks *l, size_t i, unsigned s)
+{
+	size_t lo = 0, hi = l->n_links;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->links[mid].node < i || (l->links[mid].node == i && l->links[mid].slot < s))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < l->n_links && l->links[lo].node == i && l->links[lo].slot == s
+		       ? l->links[lo].value : 0;
+}
+
+/*
+ * Node i's links, and the chunks they point to the first byte of (-1: a
+ * link kept aside, or none), into nc.
+ */
+static void node_links(const struct leaks *l, const struct census *c, size_t i,
+		       struct nodes_cand *nc, long to[3])
+{
+	const struct leaks_node *nd = &l->nodes[i];
+	memset(nc, 0, sizeof(*nc));
+	nc->kind = nd->kind;
+	nc->chunk = nd->chunk;
+	nc->seen = nd->seen;
+	for (unsigned s = 0; s < 3; s++) {
+		to[s] = -1;
+		if (s >= nodes_links(nd->kind))
+			continue;
+		if (nd->own & (1u << s)) {
+			nc->link[s] = own_link(l, i, s);
+			continue;
+		}
+		long e = exact_edge(l, nd->chunk, nodes_link_offset(nd->kind, s));
+		if (e >= 0) {
+			to[s] = l->edges[e];
+			nc->link[s] = c->chunks[to[s]].user;
+		}
+	}
+}
+
 /* The node candidates' neighbours inside the heap, from the graph (those
  * outside were looked for among the roots), and the verdicts. */
 static void name_nodes(struct leaks *l, struct census *c)
 {
 	l->ix->c = c;
 	for (size_t i = 0; i < l->n_nodes; i++) {
-		struct nodes_cand *nc = &l->nodes[i];
+		struct nodes_cand nc;
+		long to[3];
+		node_links(l, c, i, &nc, to);
 		uint64_t at[NODES_WHERE_MAX];
-		size_t na = nodes_where(nc, at);
-		for (size_t j = 0; j < na; j++) {
-			if (!at[j] || (nc->seen & (1u << j)))
+		size_t na = nodes_where(&nc, at);
+		for (unsigned j = 0; j < na; j++) {
+			if (!at[j] || (nc.seen & (1u << j)))
 				continue;
-			long h = holder_of(l->ix, at[j]);
-			if (h >= 0 && holds_exact(l, (size_t)h, at[j] - c->chunks[h].user, nc->chunk))
-				nodes_saw(nc, at[j]);
+			/* A link to a chunk's first byte: that chunk holds
+			 * the word; others, the chunk (if any) around it. */
+			long h = to[nodes_where_link(nc.kind, j)];
+			if (h < 0)
+				h = holder_of(l->ix, at[j]);
+			if (h >= 0 && at[j] >= c->chunks[h].user &&
+			    holds_exact(l, (size_t)h, at[j] - c->chunks[h].user, nc.chunk))
+				nodes_saw(&nc, at[j]);
 		}
 		/* Two exact back-pointers say more than the shape of what
 		 * points to a buffer: a node's verdict wins. */
-		switch (nodes_verdict(nc)) {
+		switch (nodes_verdict(&nc)) {
 		case NODES_LIST:
-			l->pattern[nc->chunk] = LEAKS_PATTERN_LIST_NODE;
+			l->pattern[nc.chunk] = LEAKS_PATTERN_LIST_NODE;
 			break;
 		case NODES_MAP:
-			l->pattern[nc->chunk] = LEAKS_PATTERN_MAP_NODE;
+			l->pattern[nc.chunk] = LEAKS_PATTERN_MAP_NODE;
 			break;
 		default:
 			break;
@@ -953,7 +1071,8 @@ int leaks_patterns(struct leaks *l, struct census *c)
 		return 0;
 	if (l->n_nodes && l->ix && l->eoff)
 		name_nodes(l, c);
-	drop_index(l);
+	/* Named: the candidates are done with, before the report's arrays. */
+	drop_nodes(l);
 	for (size_t k = 0; k < c->n_chunks; k++) {
 		uint8_t p = l->pattern[k];
 		if (!p || p >= LEAKS_PATTERNS ||

@@ -59,6 +59,21 @@ size_t nodes_where(const struct nodes_cand *nc, uint64_t at[NODES_WHERE_MAX])
 	}
 }
 
+unsigned nodes_links(enum nodes_kind kind)
+{
+	return kind == NODES_LIST ? 2 : kind == NODES_MAP ? 3 : 0;
+}
+
+unsigned nodes_link_offset(enum nodes_kind kind, unsigned s)
+{
+	return kind == NODES_MAP ? 8 * (s + 1) : 8 * s; /* after the color */
+}
+
+unsigned nodes_where_link(enum nodes_kind kind, unsigned i)
+{
+	return kind == NODES_MAP ? (i < 3 ? 0 : i - 2) : i;
+}
+
 void nodes_saw(struct nodes_cand *nc, uint64_t at)
 {
 	uint64_t where[NODES_WHERE_MAX];
