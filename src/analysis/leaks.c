@@ -439,7 +439,7 @@ static void see_roots(struct leaks *l, const uint64_t *buf, uint64_t at, size_t 
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i < l->n_expect && l->expect[i].at < at + len; i++) {
+	for (size_t i = lo; i < l->n_expect && l->expect[i].at + 8 <= at + len; i++) {
 		const struct leaks_expect *e = &l->expect[i];
 		struct leaks_node *nd = &l->nodes[e->node];
 		if (buf[(e->at - at) / 8] == l->ix->c->chunks[nd->chunk].user)
