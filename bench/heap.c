@@ -165,10 +165,10 @@ static struct run run_memtop(const char *memtop, pid_t pid, bool leaks)
 		r.leak_s = l ? json_num(l, "seconds") : -1;
 		r.leaked = l ? (long)json_num(l, "count") : -1;
 		/* Chunks named by the node patterns (classes come first). */
-		const char *m = strstr(text, "\"std::map/set node\"");
-		const char *li = strstr(text, "\"std::list node\"");
-		r.nodes = (m && (!l || m < l) ? (long)json_num(m, "count") : 0) +
-			  (li && (!l || li < l) ? (long)json_num(li, "count") : 0);
+		const char *mn = strstr(text, "\"std::map/set node\"");
+		const char *ln = strstr(text, "\"std::list node\"");
+		r.nodes = (mn && (!l || mn < l) ? (long)json_num(mn, "count") : 0) +
+			  (ln && (!l || ln < l) ? (long)json_num(ln, "count") : 0);
 	}
 	return r;
 }
