@@ -193,6 +193,35 @@ static void test_map_broken(void **state)
 	assert_int_equal(judge(3, 5), NODES_NONE);
 }
 
+/* The link slots as the leak search reads them back from its graph. */
+static void test_link_slots(void **state)
+{
+	(void)state;
+	assert_int_equal(nodes_links(NODES_LIST), 2);
+	assert_int_equal(nodes_links(NODES_MAP), 3);
+	assert_int_equal(nodes_links(NODES_NONE), 0);
+	assert_int_equal(nodes_link_offset(NODES_LIST, 1), 8);  /* prev */
+	assert_int_equal(nodes_link_offset(NODES_MAP, 0), 8);   /* parent */
+	assert_int_equal(nodes_link_offset(NODES_MAP, 2), 24);  /* right */
+	/* Each address to look at follows from one link. */
+	make_map();
+	struct nodes_cand nc;
+	uint64_t at[NODES_WHERE_MAX];
+	assert_int_equal(nodes_shape(&nc, blocks[3], 5, A(3)), NODES_MAP);
+	size_t na = nodes_where(&nc, at);
+	for (unsigned i = 0; i < na; i++) {
+		if (!at[i])
+			continue;
+		uint64_t link = nc.link[nodes_where_link(NODES_MAP, i)];
+		assert_true(at[i] - link <= 24);
+	}
+	make_list(2);
+	assert_int_equal(nodes_shape(&nc, blocks[1], 3, A(1)), NODES_LIST);
+	na = nodes_where(&nc, at);
+	for (unsigned i = 0; i < na; i++)
+		assert_true(at[i] - nc.link[nodes_where_link(NODES_LIST, i)] <= 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +232,7 @@ int main(void)
 		cmocka_unit_test_setup(test_link_words, setup),
 		cmocka_unit_test_setup(test_map, setup),
 		cmocka_unit_test_setup(test_map_broken, setup),
+		cmocka_unit_test_setup(test_link_slots, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
