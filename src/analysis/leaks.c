@@ -560,6 +560,13 @@ static void *build_share(void *arg)
 	struct worker *w = arg;
 	const struct census_chunk *ch = w->m->c->chunks;
 	size_t *eoff = w->m->l->eoff;
+	/* The node arrays made before the edges grow: a first small block
+	 * allocated between two reallocs of the edges would stop them
+	 * growing in place (12 MiB more at the peak on bench_heap). */
+	if (VEC_RESERVE(w->nodes, w->cap_nodes, w->n_nodes, 1024) ||
+	    VEC_RESERVE(w->links, w->cap_links, w->n_links, 256) ||
+	    VEC_RESERVE(w->expect, w->cap_expect, w->n_expect, 256))
+		w->rc = -ENOMEM;
 	for (size_t i = w->from; i < w->to && !w->rc;) {
 		uint64_t start = ch[i].user;
 		if (census_usable(&ch[i]) > BATCH_BYTES) {
