@@ -1039,7 +1039,9 @@ static void name_nodes(struct leaks *l, struct census *c)
 		uint64_t at[NODES_WHERE_MAX];
 		size_t na = nodes_where(&nc, at);
 		for (unsigned j = 0; j < na; j++) {
-			if (!at[j] || (nc.seen & (1u << j)))
+			/* A map node's parent needs one of its three words. */
+			bool parent = nc.kind == NODES_MAP && j < 3;
+			if (!at[j] || (nc.seen & (parent ? 7u : 1u << j)))
 				continue;
 			/* A link to a chunk's first byte: that chunk holds
 			 * the word; others, the chunk (if any) around it. */
@@ -1049,6 +1051,10 @@ static void name_nodes(struct leaks *l, struct census *c)
 			if (h >= 0 && at[j] >= c->chunks[h].user &&
 			    holds_exact(l, (size_t)h, at[j] - c->chunks[h].user, nc.chunk))
 				nodes_saw(&nc, at[j]);
+			/* A back-pointer missing: not a node, no need to
+			 * look further. */
+			if (!(nc.seen & (parent ? 7u : 1u << j)) && (!parent || j == 2))
+				break;
 		}
 		/* Two exact back-pointers say more than the shape of what
 		 * points to a buffer: a node's verdict wins. */
