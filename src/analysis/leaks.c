@@ -396,7 +396,9 @@ static void note_node(struct worker *w, size_t k, const uint64_t *v, size_t n, s
 {
 	const struct census_chunk *ch = &w->m->c->chunks[k];
 	struct nodes_cand nc;
-	if (census_class(ch) != CENSUS_UNNAMED || !nodes_shape(&nc, v, n, ch->user))
+	/* Most chunks start with neither a link nor a color: no call. */
+	if (census_class(ch) != CENSUS_UNNAMED || n < 3 || ((v[0] & 7) && (uint32_t)v[0] > 1) ||
+	    !nodes_shape(&nc, v, n, ch->user))
 		return;
 	struct leaks_node ln = { .chunk = (uint32_t)k, .kind = nc.kind };
 	uint32_t node = (uint32_t)w->n_nodes;
