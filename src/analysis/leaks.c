@@ -383,6 +383,14 @@ static bool exact_at(const uint32_t *offs, size_t e, size_t end, uint64_t off)
 	return false;
 }
 
+/* Could chunk k, whose first n words are v, be a node?  Most chunks are
+ * named or start with neither a link nor a color: inline, for every chunk. */
+static inline bool node_maybe(const struct census_chunk *ch, const uint64_t *v, size_t n)
+{
+	return census_class(ch) == CENSUS_UNNAMED && n >= 3 &&
+	       (!(v[0] & 7) || (uint32_t)v[0] <= 1);
+}
+
 /*
  * Chunk k's first n words are v, its edges the worker's from e0 on: if the
  * words have the shape of a list or map node, keep it.  Its links to
@@ -396,9 +404,7 @@ static void note_node(struct worker *w, size_t k, const uint64_t *v, size_t n, s
 {
 	const struct census_chunk *ch = &w->m->c->chunks[k];
 	struct nodes_cand nc;
-	/* Most chunks start with neither a link nor a color: no call. */
-	if (census_class(ch) != CENSUS_UNNAMED || n < 3 || ((v[0] & 7) && (uint32_t)v[0] > 1) ||
-	    !nodes_shape(&nc, v, n, ch->user))
+	if (!nodes_shape(&nc, v, n, ch->user))
 		return;
 	struct leaks_node ln = { .chunk = (uint32_t)k, .kind = nc.kind };
 	uint32_t node = (uint32_t)w->n_nodes;
@@ -541,7 +547,7 @@ static int edges_big(struct worker *w, size_t k)
 				return (int)n;
 			size_t e0 = w->n_edges;
 			edge_words(w, (const uint64_t *)w->buf, len / 8, k, at - ch->user);
-			if (at == ch->user)
+			if (at == ch->user && node_maybe(ch, (const uint64_t *)w->buf, len / 8))
 				note_node(w, k, (const uint64_t *)w->buf, len / 8, e0);
 			w->heap_bytes += len;
 		}
@@ -591,7 +597,8 @@ static void *build_share(void *arg)
 			const uint64_t *v = (const uint64_t *)(w->buf + (ch[k].user - start));
 			eoff[k] = w->n_edges;
 			edge_words(w, v, census_usable(&ch[k]) / 8, k, 0);
-			note_node(w, k, v, census_usable(&ch[k]) / 8, eoff[k]);
+			if (node_maybe(&ch[k], v, census_usable(&ch[k]) / 8))
+				note_node(w, k, v, census_usable(&ch[k]) / 8, eoff[k]);
 		}
 		i = j;
 	}
