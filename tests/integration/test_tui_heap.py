@@ -87,6 +87,9 @@ class TuiHeapTest(mtlib.MemtopTestCase):
         self.assertRegex(s, r"1000\s+\S+ \S+\s+\+700\s+\S+ \S+\s+0\s+Widget")
         self.assertRegex(s, r"\s40\s+Leaky")
         self.assertIn("50 chunks", s)
+        # The chunks the patterns named, under their names.
+        for name, n in fx.ready["patterns"].items():
+            self.assertRegex(s, r"#\d+\s+%d\s+[^\n]*\s0\s+%s\n" % (n, re.escape(name)))
         # The leak groups, with their examples, as recorded.
         self.assertIn("(recorded)", s)
         self.assertRegex(s, r"LeakNode \(1 unreferenced\) e\.g\. 0x[0-9a-f]+")
