@@ -2,7 +2,11 @@
  * bench_heap - the heap census and leak search against a plain copy of
  * the same heap, on the shape the issue measured chap on.
  *
- *   bench_heap [SCALE] [RUNS]     (SCALE 1: 5 M chunks, ~300 MiB; RUNS 5)
+ *   bench_heap [SCALE] [RUNS] [nodes]
+ *                                 (SCALE 1: 5 M chunks, ~300 MiB; RUNS 5;
+ *                                 nodes: the target's heap is 2 M std::map
+ *                                 and 1 M std::list nodes instead, which
+ *                                 the leak search names by their links)
  *
  * Starts bench_heap_target (beside this program) and measures, in the
  * same run, interleaved RUNS times:
@@ -45,7 +49,7 @@ static void here(void)
 		*slash = '\0';
 }
 
-static pid_t start_target(const char *scale, int *to_child)
+static pid_t start_target(const char *scale, const char *shape, int *to_child)
 {
 	int in[2], out[2];
 	if (pipe(in) || pipe(out))
@@ -58,7 +62,7 @@ static pid_t start_target(const char *scale, int *to_child)
 		dup2(out[1], 1);
 		close(in[1]);
 		close(out[0]);
-		execl(path, "bench_heap_target", scale, (char *)NULL);
+		execl(path, "bench_heap_target", scale, shape, (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -118,7 +122,7 @@ static double raw_copy(pid_t pid, uint64_t lo, uint64_t hi, void *buf)
 
 struct run {
 	double wall, stopped_ms, leak_s, maxrss_mib;
-	long leaked;
+	long leaked, nodes;
 };
 
 static double json_num(const char *text, const char *key)
@@ -160,6 +164,11 @@ static struct run run_memtop(const char *memtop, pid_t pid, bool leaks)
 		const char *l = strstr(text, "\"leaks\":");
 		r.leak_s = l ? json_num(l, "seconds") : -1;
 		r.leaked = l ? (long)json_num(l, "count") : -1;
+		/* Chunks named by the node patterns (classes come first). */
+		const char *mn = strstr(text, "\"std::map/set node\"");
+		const char *ln = strstr(text, "\"std::list node\"");
+		r.nodes = (mn && (!l || mn < l) ? (long)json_num(mn, "count") : 0) +
+			  (ln && (!l || ln < l) ? (long)json_num(ln, "count") : 0);
 	}
 	return r;
 }
@@ -168,6 +177,7 @@ int main(int argc, char **argv)
 {
 	const char *scale = argc > 1 ? argv[1] : "1";
 	int runs = argc > 2 ? atoi(argv[2]) : 5;
+	const char *shape = argc > 3 && strcmp(argv[3], "nodes") == 0 ? "nodes" : "objects";
 	if (runs < 1 || runs > MAX_RUNS)
 		runs = 5;
 	here();
@@ -177,14 +187,14 @@ int main(int argc, char **argv)
 	else
 		snprintf(memtop, sizeof(memtop), "%s/memtop", dir);
 	int to_child;
-	pid_t pid = start_target(scale, &to_child);
+	pid_t pid = start_target(scale, shape, &to_child);
 	uint64_t lo = 0, hi = 0;
 	heap_of(pid, &lo, &hi);
 	void *buf = malloc(PIECE);
 	long rss0 = rollup(pid, "Rss"), anon0 = rollup(pid, "Anonymous");
 	double raw[MAX_RUNS], stop_c[MAX_RUNS], wall_c[MAX_RUNS], stop_l[MAX_RUNS],
 	       wall_l[MAX_RUNS], leak_s[MAX_RUNS], rss_c = 0, rss_l = 0;
-	long leaked = 0;
+	long leaked = 0, nodes = 0;
 	for (int i = 0; i < runs; i++) {
 		raw[i] = raw_copy(pid, lo, hi, buf);
 		struct run c = run_memtop(memtop, pid, false);
@@ -195,6 +205,7 @@ int main(int argc, char **argv)
 		wall_l[i] = l.wall;
 		leak_s[i] = l.leak_s;
 		leaked = l.leaked;
+		nodes = l.nodes;
 		if (c.maxrss_mib > rss_c)
 			rss_c = c.maxrss_mib;
 		if (l.maxrss_mib > rss_l)
@@ -202,8 +213,8 @@ int main(int argc, char **argv)
 	}
 	long rss1 = rollup(pid, "Rss"), anon1 = rollup(pid, "Anonymous");
 	double r = bench_median(raw, runs);
-	printf("memtop heap benchmark: scale %s, [heap] %.0f MiB, %d runs, medians\n", scale,
-	       (double)(hi - lo) / (1 << 20), runs);
+	printf("memtop heap benchmark: scale %s%s, [heap] %.0f MiB, %d runs, medians\n", scale,
+	       strcmp(shape, "nodes") == 0 ? ", nodes" : "", (double)(hi - lo) / (1 << 20), runs);
 	printf("  raw copy (process_vm_readv, 1 thread)  %8.3f s\n", r);
 	printf("  census: target stopped                 %8.3f s  (%.2fx raw)\n",
 	       bench_median(stop_c, runs), bench_median(stop_c, runs) / r);
@@ -215,6 +226,7 @@ int main(int argc, char **argv)
 	printf("  leaks: memtop wall time                %8.3f s, peak RSS %.0f MiB\n",
 	       bench_median(wall_l, runs), rss_l);
 	printf("  leaked chunks found                    %8ld\n", leaked);
+	printf("  list and map/set nodes named           %8ld\n", nodes);
 	printf("  target Rss %ld -> %ld kB, Anonymous %ld -> %ld kB\n", rss0, rss1, anon0, anon1);
 	close(to_child);
 	kill(pid, SIGTERM);

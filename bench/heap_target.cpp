@@ -2,16 +2,21 @@
  * heap_target - the heap of the census benchmark (bench/heap.c): the
  * shape the issue measured chap on.
  *
- *   heap_target [SCALE]   (SCALE 1.0: 5 million chunks, about 300 MiB)
+ *   heap_target [SCALE] [objects|nodes]
+ *                         (SCALE 1.0: 5 million chunks, about 300 MiB)
  *
  * 2 M Order objects (80-byte chunks), 1 M Trade objects (96), 2 M small
  * buffers (32), each Order holding one buffer; the Orders and Trades
  * held by two arrays (mmapped chunks) that a global points to, except
- * one in a hundred of each, leaked.  Prints "ready" and waits for EOF.
+ * one in a hundred of each, leaked.  With "nodes": instead a std::map<long,
+ * long> of 2 M nodes (48-byte chunks) and a std::list<long> of 1 M (32),
+ * globals, for the node patterns' cost.  Prints "ready" and waits for EOF.
  */
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <list>
+#include <map>
 #include <unistd.h>
 
 struct Order {
@@ -30,9 +35,31 @@ Order **volatile g_orders;
 Trade **volatile g_trades;
 volatile size_t g_n_orders, g_n_trades;
 
+std::map<long, long> g_map;
+std::list<long> g_list;
+
+static void make_nodes(double scale)
+{
+	size_t n = (size_t)(2e6 * scale);
+	for (size_t i = 0; i < n; i++) {
+		g_map[(long)(i * 7919 % (3 * n))] = (long)i;
+		if (i % 2 == 0)
+			g_list.push_back((long)i);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	double scale = argc > 1 ? atof(argv[1]) : 1.0;
+	if (argc > 2 && strcmp(argv[2], "nodes") == 0) {
+		make_nodes(scale);
+		printf("ready\n");
+		fflush(stdout);
+		char buf[64];
+		while (read(0, buf, sizeof(buf)) > 0)
+			;
+		return 0;
+	}
 	size_t n_orders = (size_t)(2e6 * scale), n_trades = (size_t)(1e6 * scale);
 	g_orders = (Order **)calloc(n_orders, sizeof(*g_orders));
 	g_trades = (Trade **)calloc(n_trades, sizeof(*g_trades));

@@ -25,6 +25,7 @@
 #include "memtop/census.h"
 #include "memtop/error.h"
 #include "memtop/freeze.h"
+#include "memtop/nodes.h"
 #include "memtop/present.h"
 #include "memtop/snapshot.h"
 
@@ -45,8 +46,44 @@ enum leaks_state { LEAKS_UNREFERENCED = 0, LEAKS_ANCHORED = 1, LEAKS_REFERENCED 
  * object) with length <= capacity and capacity + 1 filling the chunk, a
  * std::string's body (or another {pointer, length, capacity} buffer of
  * that shape: the name says what the shape is).
+ *
+ * And from a chunk's own words, checked against its neighbours' (nodes.h):
+ * a std::list node ({next, prev} with next->prev and prev->next the node),
+ * a std::map or std::set node ({color, parent, left, right}, each child's
+ * parent the node, its parent pointing back to it).
  */
-enum leaks_pattern { LEAKS_PATTERN_NONE, LEAKS_PATTERN_VECTOR, LEAKS_PATTERN_STRING };
+enum leaks_pattern {
+	LEAKS_PATTERN_NONE,
+	LEAKS_PATTERN_VECTOR,
+	LEAKS_PATTERN_STRING,
+	LEAKS_PATTERN_LIST_NODE,
+	LEAKS_PATTERN_MAP_NODE,
+	LEAKS_PATTERNS
+};
+
+/* A chunk shaped like a list or map node (nodes.h), kept small: a link
+ * that points at a chunk's first byte is read back from the graph; the
+ * others (to a sentinel or header inside an object, a global, a stack)
+ * are kept in leaks.links. */
+struct leaks_node {
+	uint32_t chunk;
+	uint8_t kind;          /* enum nodes_kind */
+	uint8_t seen;          /* nodes_cand.seen: back-pointers found */
+	uint8_t own;           /* bit s: link slot s is in leaks.links */
+};
+
+struct leaks_link {
+	uint64_t value;
+	uint32_t node;         /* index in leaks.nodes */
+	uint32_t slot;
+};
+
+/* A word outside the heap that a node candidate needs to see. */
+struct leaks_expect {
+	uint64_t at;
+	uint32_t node;         /* index in leaks.nodes */
+	uint32_t bit;          /* its nodes_cand.seen bit */
+};
 
 struct leaks_group {
 	const char *name;      /* class, or NULL: by size */
@@ -105,6 +142,17 @@ struct leaks {
 	size_t *eoff;
 	uint32_t *stack;
 	size_t n_stack, cap_stack;
+	/* Chunks shaped like list or map nodes, by chunk, and their links
+	 * that the graph does not give; the addresses outside the heap where
+	 * their neighbours' words must be (read with the roots); the chunk
+	 * index, kept to find the rest after. */
+	struct leaks_node *nodes;
+	size_t n_nodes;
+	struct leaks_link *links;
+	size_t n_links;
+	struct leaks_expect *expect;
+	size_t n_expect;
+	struct leaks_index *ix;
 };
 
 void leaks_init(struct leaks *l);
@@ -121,7 +169,7 @@ int leaks_run(struct leaks *l, const struct census *c, const struct mt_snapshot 
 
 /* After the target is released, before census_classes(): name the unnamed
  * chunks the patterns recognised ("std::vector buffer", "std::string
- * body").  0 or -ENOMEM. */
+ * body", "std::list node", "std::map/set node").  0 or -ENOMEM. */
 int leaks_patterns(struct leaks *l, struct census *c);
 
 /* After the target is released: mark through the graph, find the

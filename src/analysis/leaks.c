@@ -25,6 +25,7 @@
 #include "memtop/clock.h"
 #include "memtop/heapwalk.h"
 #include "memtop/leaks.h"
+#include "memtop/nodes.h"
 #include "memtop/scan.h"
 #include "memtop/vec.h"
 
@@ -70,6 +71,30 @@ static void departed_span(const struct leaks *l, uint64_t *lo, uint64_t *span)
 	*span = b > a ? b - a : 0;
 }
 
+struct leaks_index;
+static void index_free(struct leaks_index *ix);
+
+/* The index, kept from the run for the node candidates only. */
+static void drop_index(struct leaks *l)
+{
+	if (l->ix)
+		index_free(l->ix);
+	free(l->ix);
+	l->ix = NULL;
+}
+
+static void drop_nodes(struct leaks *l)
+{
+	free(l->nodes);
+	free(l->links);
+	free(l->expect);
+	l->nodes = NULL;
+	l->links = NULL;
+	l->expect = NULL;
+	l->n_nodes = l->n_links = l->n_expect = 0;
+	drop_index(l);
+}
+
 void leaks_free(struct leaks *l)
 {
 	free(l->groups);
@@ -80,6 +105,7 @@ void leaks_free(struct leaks *l)
 	free(l->offs);
 	free(l->eoff);
 	free(l->stack);
+	drop_nodes(l);
 	struct leaks_departed d[LEAKS_DEPARTED_MAX];
 	size_t nd = l->n_departed;
 	memcpy(d, l->departed, sizeof(d));
@@ -99,7 +125,7 @@ struct lrange {
 	unsigned shift;       /* slot size: 1 << shift bytes */
 };
 
-struct index {
+struct leaks_index {
 	const struct census *c;
 	struct lrange *r;
 	size_t n;
@@ -119,14 +145,14 @@ static size_t lower_bound(const struct census *c, uint64_t addr)
 	return lo;
 }
 
-static void index_free(struct index *ix)
+static void index_free(struct leaks_index *ix)
 {
 	for (size_t i = 0; i < ix->n; i++)
 		free(ix->r[i].dir);
 	free(ix->r);
 }
 
-static int index_build(struct index *ix, const struct census *c)
+static int index_build(struct leaks_index *ix, const struct census *c)
 {
 	memset(ix, 0, sizeof(*ix));
 	ix->c = c;
@@ -174,12 +200,12 @@ static int index_build(struct index *ix, const struct census *c)
 	return 0;
 }
 
-/* The chunk whose user area holds v, or -1. */
-static long index_find(const struct index *ix, uint64_t v)
+/* The range holding v, or NULL. */
+static const struct lrange *index_range(const struct leaks_index *ix, uint64_t v)
 {
 	size_t lo = 0, hi = ix->n;
 	if (!ix->n)
-		return -1;
+		return NULL;
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (ix->r[mid].start <= v)
@@ -188,7 +214,14 @@ static long index_find(const struct index *ix, uint64_t v)
 			hi = mid;
 	}
 	const struct lrange *r = &ix->r[lo];
-	if (v < r->start || v >= r->end || r->first == r->last)
+	return v < r->start || v >= r->end ? NULL : r;
+}
+
+/* The chunk whose user area holds v, or -1. */
+static long index_find(const struct leaks_index *ix, uint64_t v)
+{
+	const struct lrange *r = index_range(ix, v);
+	if (!r || r->first == r->last)
 		return -1;
 	const struct census_chunk *ch = ix->c->chunks;
 	size_t a, b; /* the answer is the last chunk in [a, b) starting at or before v */
@@ -229,7 +262,7 @@ struct mark {
 	const struct census *c;
 	const struct mt_snapshot *s;
 	struct present *pr;
-	struct index ix;
+	struct leaks_index *ix;
 	int rc;
 };
 
@@ -240,8 +273,14 @@ struct worker {
 	struct pages pg;
 	size_t from, to;
 	uint32_t *edges;            /* targets */
-	uint32_t *offs;             /* where in the holder each pointer is */
+	uint32_t *offs;             /* where in the holder each pointer is, | EXACT */
 	size_t n_edges, cap_edges;
+	struct leaks_node *nodes;   /* chunks shaped like nodes, in chunk order */
+	size_t n_nodes, cap_nodes;
+	struct leaks_link *links;   /* their links the graph does not give */
+	size_t n_links, cap_links;
+	struct leaks_expect *expect; /* their neighbours' words outside the heap */
+	size_t n_expect, cap_expect;
 	uint64_t heap_bytes;
 	unsigned char *buf;
 	bool opened;                /* pg is open */
@@ -329,10 +368,97 @@ static void note_pattern(struct leaks *l, const struct census *c, size_t k, cons
 		__atomic_store_n(&l->pattern[k], p, __ATOMIC_RELAXED);
 }
 
+/* offs: the word holds the target's first byte exactly (offsets are
+ * multiples of 8, so the low bit is free). */
+#define EXACT 1u
+
+/* The worker-local edges [e, end) of one chunk: is there one at offset
+ * off pointing at a chunk's first byte?  (A node's links are its first
+ * few edges.) */
+static bool exact_at(const uint32_t *offs, size_t e, size_t end, uint64_t off)
+{
+	for (; e < end && (offs[e] & ~EXACT) <= off; e++)
+		if (offs[e] == ((uint32_t)off | EXACT))
+			return true;
+	return false;
+}
+
+/* Could chunk k, whose first n words are v, be a node?  Most chunks are
+ * named or start with neither a link nor a color: inline, for every chunk. */
+static inline bool node_maybe(const struct census_chunk *ch, const uint64_t *v, size_t n)
+{
+	return census_class(ch) == CENSUS_UNNAMED && n >= 3 &&
+	       (!(v[0] & 7) || (uint32_t)v[0] <= 1);
+}
+
+/*
+ * Chunk k's first n words are v, its edges the worker's from e0 on: if the
+ * words have the shape of a list or map node, keep it.  Its links to
+ * chunks' first bytes are in the graph already; the others are kept, with
+ * the addresses outside the heap (a std::list or std::map object in a
+ * global, on a stack) where a neighbour's word must point back: those are
+ * checked as the roots are read, the rest from the graph once the target
+ * runs again (leaks_patterns).
+ */
+static void note_node(struct worker *w, size_t k, const uint64_t *v, size_t n, size_t e0)
+{
+	const struct census_chunk *ch = &w->m->c->chunks[k];
+	struct nodes_cand nc;
+	if (!nodes_shape(&nc, v, n, ch->user))
+		return;
+	struct leaks_node ln = { .chunk = (uint32_t)k, .kind = nc.kind };
+	uint32_t node = (uint32_t)w->n_nodes;
+	for (unsigned s = 0; s < nodes_links(nc.kind); s++) {
+		if (!nc.link[s] ||
+		    exact_at(w->offs, e0, w->n_edges, nodes_link_offset(nc.kind, s)))
+			continue;
+		if (VEC_RESERVE(w->links, w->cap_links, w->n_links, 256))
+			goto oom;
+		w->links[w->n_links++] = (struct leaks_link){ nc.link[s], node, s };
+		ln.own |= (uint8_t)(1u << s);
+	}
+	uint64_t at[NODES_WHERE_MAX];
+	size_t na = nodes_where(&nc, at);
+	for (unsigned i = 0; i < na; i++) {
+		if (!at[i] || !(ln.own & (1u << nodes_where_link(nc.kind, i))) ||
+		    index_range(w->m->ix, at[i]))
+			continue;
+		if (VEC_RESERVE(w->expect, w->cap_expect, w->n_expect, 256))
+			goto oom;
+		w->expect[w->n_expect++] = (struct leaks_expect){ at[i], node, 1u << i };
+	}
+	if (VEC_RESERVE(w->nodes, w->cap_nodes, w->n_nodes, 1024))
+		goto oom;
+	w->nodes[w->n_nodes++] = ln;
+	return;
+oom:
+	w->rc = -ENOMEM;
+}
+
+/* Root words [at, at + len) in buf: the node candidates' neighbours among
+ * them (leaks.expect, sorted by address). */
+static void see_roots(struct leaks *l, const uint64_t *buf, uint64_t at, size_t len)
+{
+	size_t lo = 0, hi = l->n_expect;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->expect[mid].at < at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < l->n_expect && l->expect[i].at + 8 <= at + len; i++) {
+		const struct leaks_expect *e = &l->expect[i];
+		struct leaks_node *nd = &l->nodes[e->node];
+		if (buf[(e->at - at) / 8] == l->ix->c->chunks[nd->chunk].user)
+			nd->seen |= (uint8_t)e->bit;
+	}
+}
+
 /* Root words, read at base (0: registers): mark the chunks they reach. */
 static void mark_words(struct mark *m, const uint64_t *w, size_t n, uint64_t base)
 {
-	const uint64_t lo = m->ix.lo, span = m->ix.hi - m->ix.lo;
+	const uint64_t lo = m->ix->lo, span = m->ix->hi - m->ix->lo;
 	uint64_t dlo, dspan;
 	departed_span(m->l, &dlo, &dspan);
 	for (size_t i = 0; i < n; i++) {
@@ -340,7 +466,7 @@ static void mark_words(struct mark *m, const uint64_t *w, size_t n, uint64_t bas
 			departed_hit(m->l, w[i], base ? base + 8 * i : 0);
 		if (w[i] - lo >= span)
 			continue;
-		long k = index_find(&m->ix, w[i]);
+		long k = index_find(m->ix, w[i]);
 		if (k < 0)
 			continue;
 		note_pattern(m->l, m->c, (size_t)k, w, i, n);
@@ -352,7 +478,7 @@ static void mark_words(struct mark *m, const uint64_t *w, size_t n, uint64_t bas
 /* The words w[0..n) of chunk h, from byte off of it on: its edges. */
 static void edge_words(struct worker *w, const uint64_t *v, size_t n, size_t h, uint64_t off)
 {
-	const struct index *ix = &w->m->ix;
+	const struct leaks_index *ix = w->m->ix;
 	const uint64_t lo = ix->lo, span = ix->hi - ix->lo;
 	uint64_t dlo, dspan;
 	departed_span(w->m->l, &dlo, &dspan);
@@ -366,6 +492,7 @@ static void edge_words(struct worker *w, const uint64_t *v, size_t n, size_t h, 
 		if (k < 0 || (size_t)k == h)
 			continue;
 		note_pattern(w->m->l, w->m->c, (size_t)k, v, i, n);
+		uint32_t exact = v[i] == w->m->c->chunks[k].user ? EXACT : 0;
 		if (w->n_edges == w->cap_edges) {
 			size_t cap = w->cap_edges ? w->cap_edges * 2 : 1u << 16;
 			uint32_t *e = realloc(w->edges, cap * sizeof(*e));
@@ -382,7 +509,7 @@ static void edge_words(struct worker *w, const uint64_t *v, size_t n, size_t h, 
 		}
 		uint64_t o = off + 8 * i;
 		w->edges[w->n_edges] = (uint32_t)k;
-		w->offs[w->n_edges++] = o < UINT32_MAX ? (uint32_t)o : UINT32_MAX;
+		w->offs[w->n_edges++] = o < UINT32_MAX ? (uint32_t)o | exact : UINT32_MAX;
 	}
 }
 
@@ -397,6 +524,8 @@ static int scan_root(struct mark *m, uint64_t start, uint64_t end, uint64_t *buf
 			if (n < 0)
 				return (int)n;
 			mark_words(m, buf, len / 8, at);
+			if (m->l->n_expect)
+				see_roots(m->l, buf, at, len);
 			m->l->root_bytes += len;
 		}
 		at += len;
@@ -416,7 +545,10 @@ static int edges_big(struct worker *w, size_t k)
 			long n = present_read(&w->pr, at, w->buf, len);
 			if (n < 0)
 				return (int)n;
+			size_t e0 = w->n_edges;
 			edge_words(w, (const uint64_t *)w->buf, len / 8, k, at - ch->user);
+			if (at == ch->user && node_maybe(ch, (const uint64_t *)w->buf, len / 8))
+				note_node(w, k, (const uint64_t *)w->buf, len / 8, e0);
 			w->heap_bytes += len;
 		}
 		at += len;
@@ -436,6 +568,13 @@ static void *build_share(void *arg)
 	struct worker *w = arg;
 	const struct census_chunk *ch = w->m->c->chunks;
 	size_t *eoff = w->m->l->eoff;
+	/* The node arrays made before the edges grow: a first small block
+	 * allocated between two reallocs of the edges would stop them
+	 * growing in place (12 MiB more at the peak on bench_heap). */
+	if (VEC_RESERVE(w->nodes, w->cap_nodes, w->n_nodes, 1024) ||
+	    VEC_RESERVE(w->links, w->cap_links, w->n_links, 256) ||
+	    VEC_RESERVE(w->expect, w->cap_expect, w->n_expect, 256))
+		w->rc = -ENOMEM;
 	for (size_t i = w->from; i < w->to && !w->rc;) {
 		uint64_t start = ch[i].user;
 		if (census_usable(&ch[i]) > BATCH_BYTES) {
@@ -455,9 +594,11 @@ static void *build_share(void *arg)
 		}
 		w->heap_bytes += end - start;
 		for (size_t k = i; k < j; k++) {
+			const uint64_t *v = (const uint64_t *)(w->buf + (ch[k].user - start));
 			eoff[k] = w->n_edges;
-			edge_words(w, (const uint64_t *)(w->buf + (ch[k].user - start)),
-				   census_usable(&ch[k]) / 8, k, 0);
+			edge_words(w, v, census_usable(&ch[k]) / 8, k, 0);
+			if (node_maybe(&ch[k], v, census_usable(&ch[k]) / 8))
+				note_node(w, k, v, census_usable(&ch[k]) / 8, eoff[k]);
 		}
 		i = j;
 	}
@@ -476,6 +617,54 @@ static size_t n_workers(size_t n_chunks)
 	while (n > 1 && n_chunks / n < 100000)
 		n--;
 	return n;
+}
+
+static int cmp_expect(const void *a, const void *b)
+{
+	const struct leaks_expect *x = a, *y = b;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The workers' node candidates, in chunk order as their shares are, and
+ * the words to look for among the roots, by address. */
+static int join_nodes(struct leaks *l, struct worker *w, size_t n)
+{
+	size_t nn = 0, ne = 0, nl = 0;
+	for (size_t i = 0; i < n; i++) {
+		nn += w[i].n_nodes;
+		ne += w[i].n_expect;
+		nl += w[i].n_links;
+	}
+	if (!nn)
+		return 0;
+	/* The first share's array grows into the whole (without a copy
+	 * when it is mapped): a heap of nodes has millions. */
+	l->nodes = realloc(w[0].nodes, nn * sizeof(*l->nodes));
+	if (l->nodes)
+		w[0].nodes = NULL;
+	l->expect = malloc((ne ? ne : 1) * sizeof(*l->expect));
+	l->links = malloc((nl ? nl : 1) * sizeof(*l->links));
+	if (!l->nodes || !l->expect || !l->links)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < w[i].n_expect; k++) {
+			l->expect[l->n_expect] = w[i].expect[k];
+			l->expect[l->n_expect++].node += (uint32_t)l->n_nodes;
+		}
+		for (size_t k = 0; k < w[i].n_links; k++) {
+			l->links[l->n_links] = w[i].links[k];
+			l->links[l->n_links++].node += (uint32_t)l->n_nodes;
+		}
+		if (w[i].n_nodes && i > 0)
+			memcpy(l->nodes + l->n_nodes, w[i].nodes, w[i].n_nodes * sizeof(*l->nodes));
+		l->n_nodes += w[i].n_nodes;
+		if (i > 0) {
+			free(w[i].nodes);
+			w[i].nodes = NULL;
+		}
+	}
+	qsort(l->expect, l->n_expect, sizeof(*l->expect), cmp_expect);
+	return 0;
 }
 
 /* Join the workers' edges into l->edges, eoff made global. */
@@ -552,9 +741,20 @@ static int build_graph(struct mark *m)
 	if (rc == 0)
 		rc = join_shares(l, w, nw, n);
 	for (size_t i = 0; i < nw; i++) {
-		l->heap_bytes += w[i].heap_bytes;
 		free(w[i].edges);
 		free(w[i].offs);
+		w[i].edges = NULL;
+		w[i].offs = NULL;
+	}
+	/* The shares' edges freed first: the two copies of them are the
+	 * search's peak of memory. */
+	if (rc == 0)
+		rc = join_nodes(l, w, nw);
+	for (size_t i = 0; i < nw; i++) {
+		l->heap_bytes += w[i].heap_bytes;
+		free(w[i].nodes);
+		free(w[i].links);
+		free(w[i].expect);
 		free(w[i].buf);
 		if (w[i].opened)
 			pages_close(&w[i].pg);
@@ -604,7 +804,7 @@ static int find_shared(struct leaks *l, const struct census *c)
 			continue;
 		for (size_t e = l->eoff[h]; e < l->eoff[h + 1] && rc == 0; e++)
 			if (l->offs[e] != UINT32_MAX)
-				rc = note_holder(l, c, first, l->edges[e], h, l->offs[e]);
+				rc = note_holder(l, c, first, l->edges[e], h, l->offs[e] & ~EXACT);
 	}
 	free(first);
 	return rc;
@@ -712,7 +912,7 @@ static int scan_roots(struct mark *m, const struct freeze *fz, uint64_t *buf)
 	/* A thread running on a stack inside a chunk (a coroutine): the chunk
 	 * is live. */
 	for (size_t k = 0; k < n_sps && !rc; k++) {
-		long ci = index_find(&m->ix, sps[k]);
+		long ci = index_find(m->ix, sps[k]);
 		if (ci >= 0 && anchor(m->l, (size_t)ci))
 			rc = -ENOMEM;
 	}
@@ -732,14 +932,19 @@ int leaks_run(struct leaks *l, const struct census *c, const struct mt_snapshot 
 	int rc = -ENOMEM;
 	if (!buf || !l->state || !l->pattern)
 		goto out;
-	rc = index_build(&m.ix, c);
+	/* Kept after if there are node candidates: their neighbours in the
+	 * heap are found through it once the target runs (leaks_patterns),
+	 * which drops it before the report's own arrays are made. */
+	l->ix = m.ix = malloc(sizeof(*m.ix));
+	rc = m.ix ? index_build(m.ix, c) : -ENOMEM;
 	if (rc == 0)
 		rc = build_graph(&m);
 	if (rc == 0)
 		rc = scan_roots(&m, fz, buf);
 out:
-	index_free(&m.ix);
 	free(buf);
+	if (l->ix && (rc || !l->n_nodes))
+		drop_index(l);
 	l->seconds = clock_mono() - t0;
 	if (rc == -ESRCH)
 		return mt_error_set(err, MT_ERR_EXITED, ESRCH,
@@ -749,15 +954,150 @@ out:
 	return 0;
 }
 
+/* The chunk holding address x, its last usable word included (which
+ * index_find leaves out: in an arena it is the next chunk's prev_size). */
+static long holder_of(const struct leaks_index *ix, uint64_t x)
+{
+	long h = index_find(ix, x);
+	if (h < 0 && x >= 8 && (h = index_find(ix, x - 8)) >= 0) {
+		const struct census_chunk *ch = &ix->c->chunks[h];
+		if (x - ch->user >= census_usable(ch))
+			h = -1;
+	}
+	return h;
+}
+
+/* Chunk h's word at offset off points exactly at chunk k's first byte:
+ * h's edges are in offset order. */
+static bool holds_exact(const struct leaks *l, size_t h, uint64_t off, uint32_t k)
+{
+	size_t lo = l->eoff[h], hi = l->eoff[h + 1], end = hi;
+	if (off >= (UINT32_MAX & ~EXACT))
+		return false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((l->offs[mid] & ~EXACT) < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < end && l->offs[lo] == ((uint32_t)off | EXACT) && l->edges[lo] == k;
+}
+
+/* Chunk h's edge at offset off pointing at a chunk's first byte, or -1. */
+static long exact_edge(const struct leaks *l, size_t h, uint64_t off)
+{
+	for (size_t e = l->eoff[h]; e < l->eoff[h + 1] && (l->offs[e] & ~EXACT) <= off; e++)
+		if (l->offs[e] == ((uint32_t)off | EXACT))
+			return (long)e;
+	return -1;
+}
+
+/* Node i's link in slot s, kept aside (leaks.links is in node order). */
+static uint64_t own_link(const struct leaks *l, size_t i, unsigned s)
+{
+	size_t lo = 0, hi = l->n_links;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->links[mid].node < i || (l->links[mid].node == i && l->links[mid].slot < s))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < l->n_links && l->links[lo].node == i && l->links[lo].slot == s
+		       ? l->links[lo].value : 0;
+}
+
+/*
+ * Node i's links, and the chunks they point to the first byte of (-1: a
+ * link kept aside, or none), into nc.
+ */
+static void node_links(const struct leaks *l, const struct census *c, size_t i,
+		       struct nodes_cand *nc, long to[3])
+{
+	const struct leaks_node *nd = &l->nodes[i];
+	memset(nc, 0, sizeof(*nc));
+	nc->kind = nd->kind;
+	nc->chunk = nd->chunk;
+	nc->seen = nd->seen;
+	for (unsigned s = 0; s < 3; s++) {
+		to[s] = -1;
+		if (s >= nodes_links(nd->kind))
+			continue;
+		if (nd->own & (1u << s)) {
+			nc->link[s] = own_link(l, i, s);
+			continue;
+		}
+		long e = exact_edge(l, nd->chunk, nodes_link_offset(nd->kind, s));
+		if (e >= 0) {
+			to[s] = l->edges[e];
+			nc->link[s] = c->chunks[to[s]].user;
+		}
+	}
+}
+
+/* The node candidates' neighbours inside the heap, from the graph (those
+ * outside were looked for among the roots), and the verdicts. */
+static void name_nodes(struct leaks *l, struct census *c)
+{
+	l->ix->c = c;
+	for (size_t i = 0; i < l->n_nodes; i++) {
+		struct nodes_cand nc;
+		long to[3];
+		node_links(l, c, i, &nc, to);
+		uint64_t at[NODES_WHERE_MAX];
+		size_t na = nodes_where(&nc, at);
+		for (unsigned j = 0; j < na; j++) {
+			/* A map node's parent needs one of its three words. */
+			bool parent = nc.kind == NODES_MAP && j < 3;
+			if (!at[j] || (nc.seen & (parent ? 7u : 1u << j)))
+				continue;
+			/* A link to a chunk's first byte: that chunk holds
+			 * the word; others, the chunk (if any) around it. */
+			long h = to[nodes_where_link(nc.kind, j)];
+			if (h < 0)
+				h = holder_of(l->ix, at[j]);
+			if (h >= 0 && at[j] >= c->chunks[h].user &&
+			    holds_exact(l, (size_t)h, at[j] - c->chunks[h].user, nc.chunk))
+				nodes_saw(&nc, at[j]);
+			/* A back-pointer missing: not a node, no need to
+			 * look further. */
+			if (!(nc.seen & (parent ? 7u : 1u << j)) && (!parent || j == 2))
+				break;
+		}
+		/* Two exact back-pointers say more than the shape of what
+		 * points to a buffer: a node's verdict wins. */
+		switch (nodes_verdict(&nc)) {
+		case NODES_LIST:
+			l->pattern[nc.chunk] = LEAKS_PATTERN_LIST_NODE;
+			break;
+		case NODES_MAP:
+			l->pattern[nc.chunk] = LEAKS_PATTERN_MAP_NODE;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 int leaks_patterns(struct leaks *l, struct census *c)
 {
-	static const char *const names[] = { NULL, "std::vector buffer", "std::string body" };
-	uint32_t idx[3] = { CENSUS_UNNAMED, CENSUS_UNNAMED, CENSUS_UNNAMED };
+	static const char *const names[LEAKS_PATTERNS] = {
+		NULL, "std::vector buffer", "std::string body", "std::list node",
+		"std::map/set node"
+	};
+	uint32_t idx[LEAKS_PATTERNS];
+	for (size_t i = 0; i < LEAKS_PATTERNS; i++)
+		idx[i] = CENSUS_UNNAMED;
 	if (!l->pattern)
 		return 0;
+	if (l->n_nodes && l->ix && l->eoff)
+		name_nodes(l, c);
+	/* Named: the candidates are done with, before the report's arrays. */
+	drop_nodes(l);
 	for (size_t k = 0; k < c->n_chunks; k++) {
 		uint8_t p = l->pattern[k];
-		if (!p || p > LEAKS_PATTERN_STRING ||
+		if (!p || p >= LEAKS_PATTERNS ||
 		    census_class(&c->chunks[k]) != CENSUS_UNNAMED)
 			continue;
 		if (idx[p] == CENSUS_UNNAMED && (idx[p] = census_name(c, names[p])) ==

@@ -16,7 +16,8 @@ import sqlite3
 import mtlib
 from mtlib import addr
 
-NAMED = ("Widget", "shapes::Gadget", "Sprocket", "Event", "Leaky", "LeakNode", "ThreadObj")
+NAMED = ("Widget", "shapes::Gadget", "Sprocket", "Event", "Leaky", "LeakNode", "ThreadObj",
+         "Holder")
 
 
 def rollup(pid):
@@ -166,6 +167,26 @@ class HeapCensusTest(mtlib.MemtopTestCase):
         self.assertEqual(got["std::vector buffer"]["leaked"], 0)
         for name, n in self.r["counts"].items():
             self.assertEqual(got[name]["count"], n)
+
+    def test_node_patterns(self):
+        """std::list and std::map/std::set nodes are named by their links,
+        checked against their neighbours' (docs/heap.md): the fixture's
+        lists (sentinel in .bss, inside a heap object, on the stack), map
+        and set nodes exactly, none leaked; its Pairs, whose first two words
+        point at other chunks' starts without being linked back, stay
+        unnamed."""
+        rep = self.heap("--leaks")
+        got = self.classes(rep)
+        for name, n in self.r["patterns"].items():
+            self.assertIn(name, got, sorted(got))
+            self.assertEqual(got[name]["count"], n, got[name])
+            self.assertEqual(got[name]["leaked"], 0, got[name])
+        pairs = [c for c in rep["classes"]
+                 if c["name"] is None and c["size"] == self.r["pairs"]["size"]]
+        self.assertEqual(len(pairs), 1, rep["classes"])
+        self.assertEqual(pairs[0]["count"], self.r["pairs"]["count"])
+        # Without --leaks no pattern is looked for.
+        self.assertNotIn("std::list node", self.classes(self.heap()))
 
     def test_shared_buffers(self):
         rep = self.heap("--leaks")

@@ -33,6 +33,12 @@ class TuiHeapTest(mtlib.MemtopTestCase):
         self.assertIn("Leaky (40 unreferenced)", s)
         self.assertIn("LeakNode (1 unreferenced)", s)
         self.assertRegex(s, r"\s+#\d+\s+40\s+\S+ \S+\s+\+0\s+0\s+40\s+Leaky")
+        # The node patterns name the fixture's list, map and set nodes
+        # (none leaked; the growth column counts them as new classes, the
+        # first census having no patterns).
+        for name, n in fx.ready["patterns"].items():
+            self.assertRegex(s, r"\s+#\d+\s+%d\s+\S+ \S+\s+\+%d\s+\S+ \S+\s+0\s+%s\n"
+                             % (n, n, re.escape(name)))
         self.assertEqual(mtlib.unreleased(fx.pid), [])
         # Enter on a leak group: the drill-down from its first example,
         # the head of the leaked list; Esc comes back to the census.
@@ -81,6 +87,9 @@ class TuiHeapTest(mtlib.MemtopTestCase):
         self.assertRegex(s, r"1000\s+\S+ \S+\s+\+700\s+\S+ \S+\s+0\s+Widget")
         self.assertRegex(s, r"\s40\s+Leaky")
         self.assertIn("50 chunks", s)
+        # The chunks the patterns named, under their names.
+        for name, n in fx.ready["patterns"].items():
+            self.assertRegex(s, r"#\d+\s+%d\s+[^\n]*\s0\s+%s\n" % (n, re.escape(name)))
         # The leak groups, with their examples, as recorded.
         self.assertIn("(recorded)", s)
         self.assertRegex(s, r"LeakNode \(1 unreferenced\) e\.g\. 0x[0-9a-f]+")
