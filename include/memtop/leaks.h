@@ -169,7 +169,7 @@ int leaks_run(struct leaks *l, const struct census *c, const struct mt_snapshot 
 
 /* After the target is released, before census_classes(): name the unnamed
  * chunks the patterns recognised ("std::vector buffer", "std::string
- * body", "std::list node", "std::map/set node").  0 or -ENOMEM. */
+ * body", "list node", "std::map/set node").  0 or -ENOMEM. */
 int leaks_patterns(struct leaks *l, struct census *c);
 
 /* After the target is released: mark through the graph, find the

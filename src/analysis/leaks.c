@@ -1083,7 +1083,7 @@ static void name_nodes(struct leaks *l, struct census *c)
 int leaks_patterns(struct leaks *l, struct census *c)
 {
 	static const char *const names[LEAKS_PATTERNS] = {
-		NULL, "std::vector buffer", "std::string body", "std::list node",
+		NULL, "std::vector buffer", "std::string body", "list node",
 		"std::map/set node"
 	};
 	uint32_t idx[LEAKS_PATTERNS];
