@@ -797,12 +797,15 @@ static int walk_counted(struct ctx *x, struct heapwalk_heap **heaps, size_t *n_h
 			heapwalk_free(&(*heaps)[i]);
 		*n_heaps = 0;
 		reset_walk(c, x->s);
-		/* Class numbers index the names just freed. */
+		/* Class numbers index the names just freed; the last-word cache
+		 * as vt_ranges set it (a zeroed one named every chunk starting
+		 * with a zero word as the first class found: an arena's tcache
+		 * counts, seen as a 51st Sprocket). */
 		free(x->vt);
 		x->vt = NULL;
 		x->vt_cap = x->vt_n = 0;
-		x->last_w = 0;
-		x->last_cls = 0;
+		x->last_w = 1;
+		x->last_cls = CENSUS_UNNAMED;
 		x->rc = 0;
 		x->n_stuck = 0;
 		rc = walk_all(x, heaps, n_heaps);

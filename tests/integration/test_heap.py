@@ -439,6 +439,9 @@ class HeapMergedTest(mtlib.MemtopTestCase):
         self.assertEqual(rep["mmapped_bytes"], r["hblkhd"])
         self.assertEqual(rep["walk_errors"], [])
         sizes = {c["size"]: c["count"] for c in rep["classes"] if c["name"] is None}
+        # The second walk names objects as the first would have.
+        self.assertEqual({c["name"]: c["count"] for c in rep["classes"] if c["name"]},
+                         {"Gear": r["gears"]})
         # An mmapped chunk's usable size: its mapping less the header.
         usable = ((256 * 1024 + 16 + 4095) & ~4095) - 16
         self.assertEqual(sizes.get(usable), r["hblks"], sizes)
