@@ -161,6 +161,16 @@ int census_copy_classes(struct census *to, const struct census *from);
 long census_find(const struct census *c, uint64_t addr);
 
 /*
+ * The first present page in [from, end) (page aligned) that starts an
+ * mmapped chunk, into *out (end when none), reading only the first 16
+ * bytes of present pages, in batches, and the headers of candidates.
+ * For memory after something that is not malloc's: the kernel merges an
+ * mmapped chunk's mapping with anonymous memory mapped right below it.
+ * pr must hold [from, end).  0 or -ESRCH.
+ */
+int census_next_mmapped(struct present *pr, uint64_t from, uint64_t end, uint64_t *out);
+
+/*
  * The allocator the process uses when it is not glibc's malloc:
  * "jemalloc", "tcmalloc", "mimalloc", "musl", "ASan" (by the modules
  * mapped), else NULL.

@@ -573,26 +573,40 @@ static int add_heap(struct ctx *x, struct heapwalk_heap **heaps, size_t *n, size
  * mappings) hid that chunk from a walk that stopped at the region's
  * start.
  */
-static int next_piece(struct ctx *x, const struct mt_region *r, uint64_t from, uint64_t *out)
+int census_next_mmapped(struct present *pr, uint64_t from, uint64_t end, uint64_t *out)
 {
 	uint64_t at[512], w[512][2], next = from;
-	*out = r->end;
-	while (next < r->end) {
-		long n = present_page_heads(x->pr, next, r->end, at, w, 512, &next);
+	*out = end;
+	while (next < end) {
+		long n = present_page_heads(pr, next, end, at, w, 512, &next);
 		if (n <= 0)
 			return n == -ESRCH ? -ESRCH : 0;
 		for (long i = 0; i < n; i++) {
 			uint64_t cur = at[i];
 			struct heapwalk_chunk hc;
-			bool plausible = w[i][0] < PAGE && w[i][0] % 16 == 0;
-			if ((plausible && heapwalk_mmapped_next(r->end, &cur, &hc, present_read_cb,
-								x->pr) == 1) ||
-			    heap_at(x, at[i], r->end)) {
+			if (w[i][0] < PAGE && w[i][0] % 16 == 0 &&
+			    heapwalk_mmapped_next(end, &cur, &hc, present_read_cb, pr) == 1) {
 				*out = at[i];
 				return 0;
 			}
 		}
 	}
+	return 0;
+}
+
+/* The next mmapped chunk, or thread heap (64 MiB aligned: few places to
+ * look), from `from` in r. */
+static int next_piece(struct ctx *x, const struct mt_region *r, uint64_t from, uint64_t *out)
+{
+	int rc = census_next_mmapped(x->pr, from, r->end, out);
+	if (rc < 0)
+		return rc;
+	uint64_t a = (from + HEAPWALK_ARENA_SIZE - 1) & ~(uint64_t)(HEAPWALK_ARENA_SIZE - 1);
+	for (; a < *out; a += HEAPWALK_ARENA_SIZE)
+		if (heap_at(x, a, r->end)) {
+			*out = a;
+			break;
+		}
 	return 0;
 }
 

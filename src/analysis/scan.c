@@ -21,8 +21,10 @@
 #include <unistd.h>
 
 #include "memtop/arch.h"
+#include "memtop/census.h"
 #include "memtop/clock.h"
 #include "memtop/pages.h"
+#include "memtop/present.h"
 #include "memtop/scan.h"
 #include "memtop/vec.h"
 
@@ -771,6 +773,21 @@ struct attrib {
 	bool have_freeset;
 	struct stack_cache *stacks;
 	size_t n_stacks;
+	struct anon_cache *anons;
+	size_t n_anons;
+};
+
+/* The mmapped chunks of an anonymous region, found once, past memory
+ * that is not malloc's too (census_next_mmapped) when the region holds at
+ * most ANON_SEARCH_MAX present bytes: the search reads a word pair per
+ * present page while the target is stopped, and a process's own big
+ * buffers hold no chunk (python's object arenas merged with its large
+ * objects are a few MiB). */
+#define ANON_SEARCH_MAX (64u << 20)
+struct anon_cache {
+	long region;
+	uint64_t *starts; /* chunk headers, in address order */
+	size_t n, cap;
 };
 
 static struct symbols_map *get_map(struct attrib *a)
@@ -894,11 +911,66 @@ static void attribute_heap(struct attrib *a, struct scan_ref *ref)
 	}
 }
 
+static void find_anon_chunks(struct attrib *a, const struct mt_region *r, struct anon_cache *ac)
+{
+	struct present pr;
+	present_init(&pr, &a->st->pg);
+	uint64_t at = r->start;
+	if (present_add(&pr, r->start, r->end) < 0)
+		at = r->end;
+	bool search = present_bytes(&pr, r->start, r->end) <= ANON_SEARCH_MAX;
+	while (at < r->end) {
+		struct heapwalk_chunk hc;
+		uint64_t cur = at;
+		if (heapwalk_mmapped_next(r->end, &cur, &hc, present_read_cb, &pr) == 1) {
+			if (VEC_RESERVE(ac->starts, ac->cap, ac->n, 16))
+				break;
+			ac->starts[ac->n++] = at;
+			at = cur;
+		} else if (!search || census_next_mmapped(&pr, at + 4096, r->end, &at) < 0) {
+			break;
+		}
+	}
+	present_free(&pr);
+}
+
+static struct anon_cache *get_anon(struct attrib *a, long ri)
+{
+	for (size_t i = 0; i < a->n_anons; i++)
+		if (a->anons[i].region == ri)
+			return &a->anons[i];
+	struct anon_cache *v = realloc(a->anons, (a->n_anons + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	a->anons = v;
+	struct anon_cache *ac = &a->anons[a->n_anons++];
+	*ac = (struct anon_cache){ .region = ri };
+	find_anon_chunks(a, &a->st->s->regions[ri], ac);
+	return ac;
+}
+
+/* A word in an mmapped chunk: found from the region's start (the common
+ * case, no search), else among the chunks past other memory. */
 static void attribute_anon(struct attrib *a, struct scan_ref *ref)
 {
 	const struct mt_region *r = &a->st->s->regions[ref->region];
-	if (heapwalk_mmapped_find(r->start, r->end, ref->addr, &ref->object, pages_read_cb,
-				  &a->st->pg) == 1) {
+	int found = heapwalk_mmapped_find(r->start, r->end, ref->addr, &ref->object,
+					  pages_read_cb, &a->st->pg);
+	if (found == 0) {
+		struct anon_cache *ac = get_anon(a, ref->region);
+		size_t lo = 0, hi = ac ? ac->n : 0;
+		while (lo < hi) { /* the last chunk starting at or below addr */
+			size_t mid = lo + (hi - lo) / 2;
+			if (ac->starts[mid] <= ref->addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo)
+			found = heapwalk_mmapped_find(ac->starts[lo - 1], r->end, ref->addr,
+						      &ref->object, pages_read_cb, &a->st->pg);
+	}
+	if (found == 1) {
 		ref->holder = SCAN_HOLDER_HEAP;
 		ref->has_object = true;
 		attach_class(a, ref);
@@ -1011,6 +1083,9 @@ static void attribute_all(struct scan_state *st)
 	}
 	free(a.heaps);
 	free(a.stacks);
+	for (size_t i = 0; i < a.n_anons; i++)
+		free(a.anons[i].starts);
+	free(a.anons);
 	symbols_map_free(&a.map);
 	if (!st->o->symbols)
 		symbols_cache_free(&a.own_cache);

@@ -439,6 +439,16 @@ class HeapMergedTest(mtlib.MemtopTestCase):
         self.assertEqual(rep["mmapped_bytes"], r["hblkhd"])
         self.assertEqual(rep["walk_errors"], [])
         sizes = {c["size"]: c["count"] for c in rep["classes"] if c["name"] is None}
+        # The drill-down names the holder in the merged chunk as a heap
+        # object, and the one in the pool as anonymous memory.
+        refs = self.run_ok(["-p", fx.pid, "--refs", r["target"], "--json"]).json_lines()[0]
+        by_addr = {addr(x["addr"]): x for x in refs["refs"]}
+        in_chunk = by_addr[addr(r["pool_chunk"]) + 64]
+        self.assertIsNotNone(in_chunk["object"], in_chunk)
+        self.assertEqual(addr(in_chunk["object"]["start"]), addr(r["pool_chunk"]), in_chunk)
+        self.assertTrue(in_chunk["object"]["in_use"], in_chunk)
+        in_pool = by_addr[addr(r["pool"]) + 24]
+        self.assertIsNone(in_pool["object"], in_pool)
         # The second walk names objects as the first would have.
         self.assertEqual({c["name"]: c["count"] for c in rep["classes"] if c["name"]},
                          {"Gear": r["gears"]})
