@@ -54,10 +54,14 @@ int recfile_error(struct sqlite3 *db, const char *what, struct mt_error *err);
  * a file from an older memtop lacks them. */
 bool recfile_has_table(struct sqlite3 *db, const char *name);
 
-/* The .bss bounds of regions that follow an ELF image (mt_region.bss_end),
- * a row only where known: created by every writer, absent from files of
- * memtop versions before it (their regions replay as "unknown"). */
-extern const char recfile_bss_sql[];
+/* Tables added after schema 1 shipped, created by every writer, absent
+ * from files of memtop versions before them: region_bss, the .bss bounds
+ * of regions that follow an ELF image (mt_region.bss_end; a row only where
+ * known, regions without one replay as "unknown"), and scan_more, a scan's
+ * swapped and file bytes and its readers (zero when absent). */
+extern const char recfile_later_sql[];
+/* Whether db has every table of recfile_later_sql. */
+bool recfile_has_later(struct sqlite3 *db);
 
 /* SQLite keeps 64-bit signed integers: addresses and sizes are stored
  * as their two's-complement bit pattern (docs/recording.md). */

@@ -124,10 +124,19 @@ static const char schema_sql[] =
 	" func_offset INTEGER NOT NULL, error TEXT,"
 	" PRIMARY KEY (scan, tid, idx)) WITHOUT ROWID;";
 
-const char recfile_bss_sql[] =
+const char recfile_later_sql[] =
 	"CREATE TABLE IF NOT EXISTS region_bss ("
 	" region INTEGER PRIMARY KEY," /* region.id */
-	" bss_end INTEGER NOT NULL);";  /* end of the image's last PT_LOAD */
+	" bss_end INTEGER NOT NULL);"  /* end of the image's last PT_LOAD */
+	"CREATE TABLE IF NOT EXISTS scan_more ("
+	" scan INTEGER PRIMARY KEY,"   /* scan.id */
+	" swapped_bytes INTEGER NOT NULL, file_bytes INTEGER NOT NULL,"
+	" readers INTEGER NOT NULL);";
+
+bool recfile_has_later(sqlite3 *db)
+{
+	return recfile_has_table(db, "region_bss") && recfile_has_table(db, "scan_more");
+}
 
 
 static const char magic[16] = "SQLite format 3";
@@ -238,7 +247,7 @@ static int create_schema(sqlite3 *db, const char *path, struct mt_error *err)
 	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", count_tables, &tables,
 			 NULL) != SQLITE_OK ||
 	    (tables == 0 && (sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
-			     sqlite3_exec(db, recfile_bss_sql, NULL, NULL, NULL) != SQLITE_OK ||
+			     sqlite3_exec(db, recfile_later_sql, NULL, NULL, NULL) != SQLITE_OK ||
 			     sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK)) ||
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);

@@ -615,8 +615,8 @@ int record_open(struct mt_recorder **out, const char *path, double delay, struct
 	/* Added after schema 1 shipped: a table of its own, so that files
 	 * of either age replay in either memtop.  New files have it from
 	 * their schema; an older file gets it when a session is added. */
-	if (!recfile_has_table(r->db, "region_bss") &&
-	    sqlite3_exec(r->db, recfile_bss_sql, NULL, NULL, NULL) != SQLITE_OK) {
+	if (!recfile_has_later(r->db) &&
+	    sqlite3_exec(r->db, recfile_later_sql, NULL, NULL, NULL) != SQLITE_OK) {
 		recfile_error(r->db, path, err);
 		record_close(r);
 		return -1;

@@ -45,13 +45,15 @@ static const char *const holder_names[] = {
 
 /* ---- saving ------------------------------------------------------------- */
 
-enum save_stmt { SV_SCAN, SV_REGION, SV_REF, SV_FRAME, SV_COUNT };
+enum save_stmt { SV_SCAN, SV_MORE, SV_REGION, SV_REF, SV_FRAME, SV_COUNT };
 
 static const char *const save_sql[SV_COUNT] = {
 	[SV_SCAN] = "INSERT INTO scan (session, sample, parent, taken, lo, hi, label, frozen,"
 		" stopped_ms, not_stopped, refs_total, internal, scanned_bytes, absent_bytes,"
 		" scanned_regions, excluded_regions, skipped_regions, seconds, cancelled,"
 		" walk_errors) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[SV_MORE] = "INSERT INTO scan_more (scan, swapped_bytes, file_bytes, readers)"
+		" VALUES (?,?,?,?)",
 	[SV_REGION] = "INSERT INTO scan_region (scan, idx, start, end, perms, offset, inode,"
 		" path, category, tid) VALUES (?,?,?,?,?,?,?,?,?,?)",
 	[SV_REF] = "INSERT INTO scan_ref (scan, idx, addr, value, region, holder, chunk, user,"
@@ -135,7 +137,12 @@ static int save_scan(struct saver *sv, int64_t session, int64_t sample)
 	if (run(s))
 		return -1;
 	sv->id = sqlite3_last_insert_rowid(sv->db);
-	return 0;
+	s = sv->st[SV_MORE];
+	bind_i64(s, 1, sv->id);
+	bind_u64(s, 2, res->swapped_bytes);
+	bind_u64(s, 3, res->file_bytes);
+	bind_u64(s, 4, res->threads);
+	return run(s);
 }
 
 /*
@@ -626,6 +633,36 @@ static int load_scan(struct loader *l)
 	return rc;
 }
 
+/* scan_more's row, when the file has the table and the row (files before
+ * it read as zeros: nothing swapped, nothing from files, readers unknown). */
+static int load_more(struct loader *l)
+{
+	struct scan_result *res = &l->out->res;
+	if (!recfile_has_table(l->db, "scan_more"))
+		return 0;
+	sqlite3_stmt *st = prepare(l, "SELECT swapped_bytes, file_bytes, readers"
+				   " FROM scan_more WHERE scan = ?", l->id);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	int64_t readers;
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc != SQLITE_ROW)
+		rc = sql_failed(l);
+	else if (!recfile_col_u64(st, 0, &res->swapped_bytes) ||
+		 !recfile_col_u64(st, 1, &res->file_bytes) ||
+		 res->file_bytes > res->scanned_bytes ||
+		 !recfile_col_int(st, 2, 0, 4096, &readers))
+		rc = damaged(l, "bad swapped, file or reader figures");
+	else {
+		res->threads = (unsigned)readers;
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* ---- regions ------------------------------------------------------------ */
 
 static int region_row(struct loader *l, sqlite3_stmt *st, size_t i)
@@ -859,7 +896,7 @@ static int make_groups(struct loader *l)
 static int load_all(struct loader *l)
 {
 	struct scanstore_scan *s = l->out;
-	if (load_scan(l) ||
+	if (load_scan(l) || load_more(l) ||
 	    load_rows(l, "SELECT idx, start, end, perms, offset, inode, path, category, tid"
 		      " FROM scan_region WHERE scan = ? ORDER BY idx", region_row) ||
 	    load_rows(l, "SELECT tid, idx, ip, sp, func, func_offset, error FROM scan_frame"

@@ -144,6 +144,9 @@ static void build_scan(struct fixture *f)
 	f->res.internal = 3;
 	f->res.scanned_bytes = 0x123456789;
 	f->res.absent_bytes = 0xfffffffffffff000; /* a negative int64 */
+	f->res.swapped_bytes = 0x5000;
+	f->res.file_bytes = 0x3000;
+	f->res.threads = 2;
 	f->res.scanned_regions = 40;
 	f->res.excluded_regions = 5;
 	f->res.skipped_regions = 1;
@@ -337,6 +340,8 @@ static void test_load(void **state)
 	assert_true(r->refs_total == 12 && r->internal == 3);
 	assert_true(r->scanned_bytes == 0x123456789);
 	assert_true(r->absent_bytes == 0xfffffffffffff000);
+	assert_true(r->swapped_bytes == 0x5000 && r->file_bytes == 0x3000);
+	assert_int_equal(r->threads, 2);
 	assert_int_equal(r->scanned_regions, 40);
 	assert_int_equal(r->excluded_regions, 5);
 	assert_int_equal(r->skipped_regions, 1);
@@ -416,6 +421,11 @@ static void test_empty(void **state)
 	" loose; DROP TABLE loose; "
 
 static const char *const damage[] = {
+	/* scan_more */
+	"UPDATE scan_more SET readers = -1",
+	"UPDATE scan_more SET readers = 5000",
+	"UPDATE scan_more SET file_bytes = 0x123456789 + 1",
+	"UPDATE scan_more SET swapped_bytes = 'x'",
 	/* indexes */
 	"UPDATE scan_ref SET region = 7 WHERE idx = 0",
 	"UPDATE scan_ref SET region = -1 WHERE idx = 0",
@@ -526,6 +536,22 @@ static void test_no_tables(void **state)
 	exec_ok(f->db, "ROLLBACK");
 }
 
+/* A recording from before scan_more: the scan loads, its swapped and
+ * file bytes and readers as zeros. */
+static void test_before_scan_more(void **state)
+{
+	struct fixture *f = *state;
+	struct scanstore_scan s;
+	struct mt_error err;
+	exec_ok(f->db, "BEGIN");
+	exec_ok(f->db, "DROP TABLE scan_more");
+	assert_int_equal(scanstore_load(f->db, f->id, &s, &err), 0);
+	assert_true(s.res.swapped_bytes == 0 && s.res.file_bytes == 0 && s.res.threads == 0);
+	assert_true(s.res.scanned_bytes == 0x123456789);
+	scanstore_scan_free(&s);
+	exec_ok(f->db, "ROLLBACK");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +562,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_before_scan_more, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
