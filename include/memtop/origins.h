@@ -53,7 +53,7 @@ int origins_stack_build(struct mt_stack *st, const struct mt_frame *frames, uint
 
 /* The calls traced (trace.h's enum trace_call has the same values). */
 enum mt_call { MT_CALL_MMAP, MT_CALL_MUNMAP, MT_CALL_MREMAP, MT_CALL_BRK, MT_CALL_SHMAT,
-	       MT_CALL_COUNT };
+	       MT_CALL_SHMDT, MT_CALL_COUNT };
 
 enum mt_tkind { MT_TEV_MAP, MT_TEV_UNMAP };
 
@@ -64,7 +64,8 @@ struct mt_tevent {
 	uint8_t call;      /* enum mt_call */
 	uint8_t kind;      /* enum mt_tkind */
 	uint64_t start;
-	uint64_t len;      /* 0: unknown (shmat: the segment's size) */
+	uint64_t len;      /* 0: unknown (shmat: the segment's size; shmdt's
+			    * comes from the map before it, traced_fold) */
 	int prot;          /* mmap, mremap: -1 if not known */
 	int flags;         /* mmap, mremap: the call's MAP_* / MREMAP_* flags */
 	int8_t shared;     /* the mapping: 1 shared, 0 private, -1 unknown */

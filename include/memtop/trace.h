@@ -3,7 +3,7 @@
  * them: perf events on the syscalls tracepoints (docs/trace.md).
  *
  * For every thread of the target and every CPU, one event per tracepoint
- * (sys_enter and sys_exit of mmap, munmap, mremap, brk, shmat), opened
+ * (sys_enter and sys_exit of mmap, munmap, mremap, brk, shmat, shmdt), opened
  * with inherit (threads only), so that threads created later are traced
  * by the kernel itself from their first instruction.  All events of one
  * CPU write into that CPU's ring buffer.  Enter events carry a copy of
@@ -28,7 +28,8 @@
 
 enum trace_call { TRACE_MMAP = MT_CALL_MMAP, TRACE_MUNMAP = MT_CALL_MUNMAP,
 		  TRACE_MREMAP = MT_CALL_MREMAP, TRACE_BRK = MT_CALL_BRK,
-		  TRACE_SHMAT = MT_CALL_SHMAT, TRACE_NCALLS = MT_CALL_COUNT };
+		  TRACE_SHMAT = MT_CALL_SHMAT, TRACE_SHMDT = MT_CALL_SHMDT,
+		  TRACE_NCALLS = MT_CALL_COUNT };
 
 const char *trace_call_name(enum trace_call c);
 

@@ -294,6 +294,14 @@ static void on_return(struct tracer *t, const struct trace_record *r)
 		emit(t, &ev);
 		break;
 	}
+	case TRACE_SHMDT:
+		/* Its size and protection: from the map before it (traced_fold). */
+		ev.kind = MT_TEV_UNMAP;
+		ev.start = c.args[0];
+		ev.len = 0;
+		ev.shared = 1;
+		emit(t, &ev);
+		break;
 	case TRACE_SHMAT:
 		ev.start = (uint64_t)r->ret;
 		ev.len = 0; /* the segment's size: from the next snapshot */

@@ -337,7 +337,7 @@ enum mt_category origins_event_category(const struct mt_tevent *e, const struct 
 		return s->regions[r].category;
 	if (e->call == MT_CALL_BRK)
 		return MT_CAT_HEAP;
-	if (e->call == MT_CALL_SHMAT)
+	if (e->call == MT_CALL_SHMAT || e->call == MT_CALL_SHMDT)
 		return MT_CAT_SHARED;
 	if (e->path)
 		return MT_CAT_FILE;

@@ -89,6 +89,8 @@ static int describe_like(struct mt_tevent *e, const struct mt_tevent *m)
 {
 	e->prot = m->prot;
 	e->shared = m->shared;
+	if (!e->len && m->len && m->start + m->len > e->start) /* shmdt */
+		e->len = m->start + m->len - e->start;
 	return m->path && !(e->path = strdup(m->path)) ? -1 : 0;
 }
 
@@ -115,6 +117,8 @@ static int describe(struct mt_tevents *ev, size_t i, const struct mt_snapshot *p
 	if (r < 0)
 		return 0;
 	const struct mt_region *reg = &prev->regions[r];
+	if (!e->len) /* shmdt: the segment as it was */
+		e->len = reg->end - e->start;
 	e->prot = (reg->perms & MT_PERM_R ? PROT_R : 0) | (reg->perms & MT_PERM_W ? PROT_W : 0) |
 		  (reg->perms & MT_PERM_X ? PROT_X : 0);
 	e->shared = reg->perms & MT_PERM_SHARED ? 1 : 0;

@@ -37,9 +37,9 @@
 #include "memtop/vec.h"
 
 static const char *const call_names[TRACE_NCALLS] = {
-	"mmap", "munmap", "mremap", "brk", "shmat",
+	"mmap", "munmap", "mremap", "brk", "shmat", "shmdt",
 };
-static const int call_nargs[TRACE_NCALLS] = { 6, 2, 5, 1, 3 };
+static const int call_nargs[TRACE_NCALLS] = { 6, 2, 5, 1, 3, 1 };
 
 const char *trace_call_name(enum trace_call c)
 {
@@ -357,7 +357,7 @@ static long open_new_threads(struct trace *t, size_t pages, struct mt_error *err
 	return added;
 }
 
-/* Each traced thread costs 10 descriptors per CPU: take what the hard
+/* Each traced thread costs 12 descriptors per CPU: take what the hard
  * limit allows. */
 static void raise_nofile(void)
 {

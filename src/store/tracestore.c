@@ -50,7 +50,7 @@ static const char tables_sql[] =
 	" stacks INTEGER NOT NULL);";
 
 static const char *const call_names[MT_CALL_COUNT] = {
-	"mmap", "munmap", "mremap", "brk", "shmat",
+	"mmap", "munmap", "mremap", "brk", "shmat", "shmdt",
 };
 
 /* ---- staging (the recording thread) ------------------------------------ */

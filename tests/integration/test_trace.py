@@ -12,6 +12,7 @@ import os
 import sqlite3
 
 import mtlib
+from mtlib import addr
 
 N = 25
 
@@ -111,6 +112,26 @@ class TraceTest(mtlib.MemtopTestCase):
         self.assertEqual(len(stacks), 1, last["anon_origins"])
         self.assertTrue(has(stacks[0]["stack"], "main"))
         self.assertGreater(stacks[0]["bytes"], 64 << 10)
+
+    def test_shmat_and_shmdt(self):
+        """A System V segment attached and detached: both traced, with the
+        segment's size (from the snapshot, then from the attach) and the
+        code that did it; nothing left for the snapshot diff to explain."""
+        fx, path, m = self.start("trace_calls", "--regions")
+        at = fx.cmd("shmat")
+        last = m.report_after(at["time"] + 1.0)
+        region = [r for r in last["regions"] if addr(r["start"]) == addr(at["addr"])]
+        self.assertEqual(len(region), 1, last["regions"])
+        self.assertTrue(has(last["stacks"][region[0]["origin"]]["stack"], "fx::Segment::attach"))
+        dt = fx.cmd("shmdt")
+        events, last = self.events_until(m, dt["time"])
+        mine = [e for e in events if addr(e["start"]) == addr(at["addr"])]
+        got = [(e["call"], e["kind"], e["size"], e["category"], e["traced"]) for e in mine]
+        self.assertEqual(got, [("shmat", "map", at["size"], "shared", True),
+                               ("shmdt", "unmap", at["size"], "shared", True)], mine)
+        self.assertTrue(has(mine[0]["stack"], "fx::Segment::attach"), mine[0])
+        self.assertTrue(has(mine[1]["stack"], "fx::Segment::detach"), mine[1])
+        self.assertEqual(last["trace"]["untraced"], 0, last["trace"])
 
     def test_regions_name_their_origin(self):
         fx, path, m = self.start("trace_calls", "--regions")
