@@ -177,4 +177,11 @@ int census_next_mmapped(struct present *pr, uint64_t from, uint64_t end, uint64_
  */
 const char *census_allocator(const struct mt_snapshot *s);
 
+/*
+ * The module, other than glibc's own, that defines malloc (a statically
+ * linked jemalloc or tcmalloc, as Redis links one; a preloaded wrapper),
+ * as its path, or NULL.  m's tables are the modules' symbols.
+ */
+const char *census_malloc_owner(const struct symbols_map *m);
+
 #endif

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
 #include <sys/mman.h>
 
 #include "memtop/census.h"
@@ -824,6 +825,10 @@ static int walk_counted(struct ctx *x, struct heapwalk_heap **heaps, size_t *n_h
 		x->n_stuck = 0;
 		rc = walk_all(x, heaps, n_heaps);
 	}
+	const char *owner = x->m ? census_malloc_owner(x->m) : NULL;
+	if (rc == 0 && owner)
+		rc = walk_error(c, "malloc is defined in %s: what it hands out is counted "
+				"here only if it takes it from glibc's malloc", owner);
 	if (rc == 0 && known && c->mmapped_chunks != mp.n_mmaps)
 		rc = walk_error(c, "glibc counts %llu mmapped chunks (%llu bytes); %llu found",
 				(unsigned long long)mp.n_mmaps,
@@ -1040,6 +1045,34 @@ int census_copy_classes(struct census *to, const struct census *from)
 }
 
 /* ---- other allocators ------------------------------------------------ */
+
+/* glibc's own modules: libc, the loader, and the debugging mallocs that
+ * wrap libc's (libc_malloc_debug, libmemusage). */
+static bool glibc_module(const char *path)
+{
+	static const char *const own[] = { "libc.so", "libc-2.", "ld-linux", "ld-2.",
+					   "libc_malloc_debug", "libmemusage" };
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (size_t k = 0; k < sizeof(own) / sizeof(own[0]); k++)
+		if (!strncmp(base, own[k], strlen(own[k])))
+			return true;
+	return false;
+}
+
+const char *census_malloc_owner(const struct symbols_map *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct symbols_table *t = m->v[i].table;
+		if (!t || glibc_module(m->v[i].path))
+			continue;
+		for (size_t k = 0; k < t->n; k++)
+			if (t->syms[k].type != STT_OBJECT &&
+			    !strcmp(symbols_name(t, &t->syms[k]), "malloc"))
+				return m->v[i].path;
+	}
+	return NULL;
+}
 
 const char *census_allocator(const struct mt_snapshot *s)
 {

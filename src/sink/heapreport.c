@@ -325,6 +325,42 @@ static void allocator_error(const char *alloc, int pid, struct mt_error *err)
 		     "only (the region views, --refs and the screen still work)", pid, alloc);
 }
 
+/*
+ * malloc defined by the program or a library other than glibc's (a
+ * statically linked jemalloc or tcmalloc): with no [heap], glibc's malloc
+ * was never used and its census would show an empty heap beside an RSS
+ * of gigabytes, so say so instead.  With a [heap] it may be a wrapper
+ * that forwards to glibc (heaptrack's): the census runs and says so in
+ * its walk errors.  -1 with err when refused.
+ */
+static int foreign_malloc(const struct mt_snapshot *s, pid_t pid, struct symbols_cache *cache,
+			  struct mt_error *err)
+{
+	for (size_t i = 0; i < s->n_regions; i++)
+		if (!strcmp(s->regions[i].path, "[heap]"))
+			return 0;
+	struct symbols_cache own;
+	struct symbols_map m = { 0 };
+	if (!cache) {
+		symbols_cache_init(&own);
+		cache = &own;
+	}
+	const char *owner = NULL;
+	int rc = 0;
+	if (symbols_map_build(&m, cache, s, pid) == 0 && (owner = census_malloc_owner(&m))) {
+		mt_error_set(err, MT_ERR_OTHER, 0,
+			     "process %d has a malloc of its own, in %s (a statically linked "
+			     "allocator?), and never used glibc's: the heap census supports glibc "
+			     "malloc only (the region views, --refs and the screen still work)",
+			     pid, owner);
+		rc = -1;
+	}
+	symbols_map_free(&m);
+	if (cache == &own)
+		symbols_cache_free(&own);
+	return rc;
+}
+
 struct census_job {
 	struct heapreport *r;
 	bool leaks;
@@ -370,6 +406,8 @@ int heapreport_take(struct heapreport *r, pid_t pid, struct mt_proc *p, bool lea
 		allocator_error(alloc, pid, err);
 		goto fail;
 	}
+	if (foreign_malloc(&s, pid, cache, err))
+		goto fail;
 	census_prepare(&r->c, &s);
 	struct census_job job = { r, leaks, read_swapped };
 	struct frozen_job fj = { .pid = pid, .symbols = cache, .proc = p, .snap = &s,

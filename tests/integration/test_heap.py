@@ -388,6 +388,26 @@ class HeapOptionsTest(mtlib.MemtopTestCase):
         rep = self.run_ok(["-p", fx.pid, "-b", "-n", "1", "--json"]).json_lines()
         self.assertEqual(len(rep), 1)
 
+    def test_own_malloc(self):
+        """A malloc defined by the program (a statically linked jemalloc, as
+        Redis has): with glibc's never used, said plainly before anything
+        stops; as a wrapper that forwards to glibc's, the census runs and
+        says whose malloc it is."""
+        fx = self.fixture("own_malloc")
+        res = mtlib.run_memtop(["-p", fx.pid, "--heap"])
+        self.assertEqual(res.rc, 1, res)
+        self.assertIn("has a malloc of its own, in %s" % mtlib.fixture_path("own_malloc"),
+                      res.errtext)
+        self.assertIn("the heap census supports glibc malloc only", res.errtext)
+        self.assertEqual(mtlib.unreleased(fx.pid), [])
+        fx = self.fixture("own_malloc", "forward")
+        rep = self.run_ok(["-p", fx.pid, "--heap", "--json"]).json_lines()[0]
+        self.assertEqual(rep["walk_errors"], [
+            "malloc is defined in %s: what it hands out is counted here only if it "
+            "takes it from glibc's malloc" % mtlib.fixture_path("own_malloc")])
+        sizes = {c["size"]: c["count"] for c in rep["classes"] if c["name"] is None}
+        self.assertGreaterEqual(sizes.get(104, 0), 1000, sizes)
+
     def test_python_target(self):
         """A process the project did not write: numbers hold together."""
         # Three mmapped chunks, then pymalloc's arenas mapped right below

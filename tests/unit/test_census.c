@@ -2,6 +2,7 @@
  * test_census.c - grouping a census by class and size, growth against a
  * baseline, and the allocators the census refuses.
  */
+#include <elf.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,12 +145,42 @@ static void test_allocator(void **state)
 	assert_null(census_allocator(&s));
 }
 
+/* Whose malloc: glibc's own modules never count; a function named
+ * malloc in any other does, a variable of that name does not. */
+static void test_malloc_owner(void **state)
+{
+	(void)state;
+	struct symbols_table libc = { 0 }, exe = { 0 }, dbg = { 0 };
+	assert_int_equal(symbols_table_add(&libc, 0x1000, 100, STT_FUNC, "malloc"), 0);
+	assert_int_equal(symbols_table_add(&dbg, 0x1000, 100, STT_FUNC, "malloc"), 0);
+	assert_int_equal(symbols_table_add(&exe, 0x2000, 10, STT_FUNC, "main"), 0);
+	assert_int_equal(symbols_table_add(&exe, 0x3000, 8, STT_OBJECT, "malloc"), 0);
+	symbols_table_finish(&libc);
+	symbols_table_finish(&dbg);
+	symbols_table_finish(&exe);
+	struct symbols_module mods[] = {
+		{ .path = "/srv/redis-server", .table = &exe },
+		{ .path = "/usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0", .table = &dbg },
+		{ .path = "/usr/lib/x86_64-linux-gnu/libc.so.6", .table = &libc },
+		{ .path = "/usr/lib/unreadable.so", .table = NULL },
+	};
+	struct symbols_map m = { mods, 4, 4 };
+	assert_null(census_malloc_owner(&m));
+	assert_int_equal(symbols_table_add(&exe, 0x4000, 300, STT_FUNC, "malloc"), 0);
+	symbols_table_finish(&exe);
+	assert_string_equal(census_malloc_owner(&m), "/srv/redis-server");
+	symbols_table_free(&libc);
+	symbols_table_free(&dbg);
+	symbols_table_free(&exe);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_delta),
 		cmocka_unit_test(test_allocator),
+		cmocka_unit_test(test_malloc_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
