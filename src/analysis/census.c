@@ -791,6 +791,26 @@ static int search_stuck(struct ctx *x, uint64_t missing)
 	return 0;
 }
 
+/* Before walking again: the heaps, the census, and the class cache,
+ * whose class numbers index the names just freed (its last-word entry as
+ * vt_ranges sets it: a zeroed one named every chunk starting with a zero
+ * word as the first class found, an arena's tcache counts seen as a 51st
+ * Sprocket). */
+static void forget_walk(struct ctx *x, struct heapwalk_heap *heaps, size_t *n_heaps)
+{
+	for (size_t i = 0; i < *n_heaps; i++)
+		heapwalk_free(&heaps[i]);
+	*n_heaps = 0;
+	reset_walk(x->c, x->s);
+	free(x->vt);
+	x->vt = NULL;
+	x->vt_cap = x->vt_n = 0;
+	x->last_w = 1;
+	x->last_cls = CENSUS_UNNAMED;
+	x->rc = 0;
+	x->n_stuck = 0;
+}
+
 /*
  * The walk, and once more past memory that is not malloc's when glibc
  * counts more mmapped chunks than it found: the kernel merges an
@@ -808,21 +828,7 @@ static int walk_counted(struct ctx *x, struct heapwalk_heap **heaps, size_t *n_h
 	if (rc == 0 && (!known || c->mmapped_chunks < mp.n_mmaps) && x->n_stuck)
 		rc = search_stuck(x, known ? mp.n_mmaps - c->mmapped_chunks : UINT64_MAX);
 	if (rc == 0 && x->n_resume) {
-		for (size_t i = 0; i < *n_heaps; i++)
-			heapwalk_free(&(*heaps)[i]);
-		*n_heaps = 0;
-		reset_walk(c, x->s);
-		/* Class numbers index the names just freed; the last-word cache
-		 * as vt_ranges set it (a zeroed one named every chunk starting
-		 * with a zero word as the first class found: an arena's tcache
-		 * counts, seen as a 51st Sprocket). */
-		free(x->vt);
-		x->vt = NULL;
-		x->vt_cap = x->vt_n = 0;
-		x->last_w = 1;
-		x->last_cls = CENSUS_UNNAMED;
-		x->rc = 0;
-		x->n_stuck = 0;
+		forget_walk(x, *heaps, n_heaps);
 		rc = walk_all(x, heaps, n_heaps);
 	}
 	const char *owner = x->m ? census_malloc_owner(x->m) : NULL;
