@@ -47,6 +47,37 @@ static int push(struct present_span **v, size_t *n, size_t *cap, uint64_t start,
 	return 0;
 }
 
+/*
+ * Sort the spans and join those that touch or overlap; their bytes.  The
+ * binary searches and present_read need them sorted and disjoint, and a
+ * range may be registered again with other bounds (two adjacent ranges
+ * are kept as one, so the second of them is not recognised: a census
+ * that walks twice, the leak search's roots after the census's regions).
+ * Ranges usually come in order, and then this is one pass.
+ */
+static uint64_t normalize(struct present_span *v, size_t *n)
+{
+	for (size_t i = 1; i < *n; i++)
+		if (v[i].start < v[i - 1].start) {
+			qsort(v, *n, sizeof(*v), cmp_span);
+			break;
+		}
+	size_t k = 0;
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < *n; i++) {
+		if (k && v[i].start <= v[k - 1].end) {
+			if (v[i].end > v[k - 1].end)
+				v[k - 1].end = v[i].end;
+		} else {
+			v[k++] = v[i];
+		}
+	}
+	*n = k;
+	for (size_t i = 0; i < k; i++)
+		bytes += v[i].end - v[i].start;
+	return bytes;
+}
+
 int present_add(struct present *p, uint64_t start, uint64_t end)
 {
 	for (size_t i = 0; i < p->n_ranges; i++)
@@ -62,6 +93,14 @@ int present_add(struct present *p, uint64_t start, uint64_t end)
 		if (k < 0)
 			return (int)k;
 		for (long i = 0; i < k; i++) {
+			/* A run may reach past the range (a huge page is one
+			 * entry): clipped, or a neighbouring range registered
+			 * later would overlap it, and present_read assumes
+			 * disjoint spans. */
+			if (v[i].start < start)
+				v[i].start = start;
+			if (v[i].end > end)
+				v[i].end = end;
 			if (v[i].start >= v[i].end)
 				continue;
 			int rc;
@@ -70,10 +109,8 @@ int present_add(struct present *p, uint64_t start, uint64_t end)
 			if (v[i].state == PAGES_SWAPPED && !p->pg->read_swapped) {
 				rc = push(&p->swapped, &p->n_swapped, &p->cap_swapped, v[i].start,
 					  v[i].end);
-				p->swapped_bytes += v[i].end - v[i].start;
 			} else {
 				rc = push(&p->spans, &p->n, &p->cap, v[i].start, v[i].end);
-				p->pages_bytes += v[i].end - v[i].start;
 			}
 			if (rc)
 				return rc;
@@ -82,13 +119,8 @@ int present_add(struct present *p, uint64_t start, uint64_t end)
 			break;
 		at = walk_end;
 	}
-	/* Kept sorted for the binary searches: ranges usually come in
-	 * order, and then this is one pass. */
-	for (size_t i = 1; i < p->n; i++)
-		if (p->spans[i].start < p->spans[i - 1].end) {
-			qsort(p->spans, p->n, sizeof(*p->spans), cmp_span);
-			break;
-		}
+	p->pages_bytes = normalize(p->spans, &p->n);
+	p->swapped_bytes = normalize(p->swapped, &p->n_swapped);
 	return 0;
 }
 
