@@ -342,8 +342,11 @@ int recfile_open(sqlite3 **out, const char *path, enum recfile_mode mode, struct
 		return -1;
 	}
 	sqlite3_extended_result_codes(db, 0);
-	/* A locked file (another memtop writing) is waited for, briefly. */
-	sqlite3_busy_timeout(db, 2000);
+	/* A locked file (another memtop writing) is waited for: its longest
+	 * transaction is a first sample of every region, 0.2 s here and
+	 * seconds under ASan on a loaded machine, where 2 s of patience made
+	 * two writers of one new file fail with "database is locked". */
+	sqlite3_busy_timeout(db, 15000);
 	if (mode == RECFILE_WRITE) {
 		if ((fresh && create_schema(db, path, err)) || setup_writer(db, path, err)) {
 			sqlite3_close(db);
