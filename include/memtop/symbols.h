@@ -48,6 +48,7 @@ struct symbols_table {
 	struct { uint64_t vaddr, memsz, offset; } loads[16]; /* PT_LOADs */
 	size_t n_loads;
 	bool used;         /* bound by the latest symbols_map_build */
+	bool defines_malloc; /* a function named malloc (census_malloc_owner) */
 };
 
 /* Build a table by hand (unit tests, other formats): add, then finish. */

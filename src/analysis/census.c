@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <elf.h>
 #include <sys/mman.h>
 
 #include "memtop/census.h"
@@ -1070,12 +1069,8 @@ const char *census_malloc_owner(const struct symbols_map *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		const struct symbols_table *t = m->v[i].table;
-		if (!t || glibc_module(m->v[i].path))
-			continue;
-		for (size_t k = 0; k < t->n; k++)
-			if (t->syms[k].type != STT_OBJECT &&
-			    !strcmp(symbols_name(t, &t->syms[k]), "malloc"))
-				return m->v[i].path;
+		if (t && t->defines_malloc && !glibc_module(m->v[i].path))
+			return m->v[i].path;
 	}
 	return NULL;
 }

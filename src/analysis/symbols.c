@@ -49,6 +49,8 @@ int symbols_table_add(struct symbols_table *t, uint64_t addr, uint64_t size, uin
 	s->type = type;
 	s->name = (uint32_t)t->strings_len;
 	t->strings_len += len;
+	if (type != STT_OBJECT && !strcmp(name, "malloc"))
+		t->defines_malloc = true;
 	return 0;
 }
 
