@@ -150,6 +150,15 @@ static int save_arenas(sqlite3 *db, int64_t id, const struct census *c)
 	return rc;
 }
 
+/* A class name, NULL for chunks counted by size. */
+static void bind_name(sqlite3_stmt *st, int i, const char *name)
+{
+	if (name)
+		sqlite3_bind_text(st, i, name, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 static int save_classes(sqlite3 *db, int64_t id, const struct census *c)
 {
 	sqlite3_stmt *st = NULL;
@@ -161,10 +170,7 @@ static int save_classes(sqlite3 *db, int64_t id, const struct census *c)
 		const struct census_class *k = &c->classes[i];
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
-		if (k->name)
-			sqlite3_bind_text(st, 3, k->name, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 3);
+		bind_name(st, 3, k->name);
 		int64_t v[] = { recfile_u64(k->size), recfile_u64(k->count), recfile_u64(k->bytes),
 				recfile_u64(k->leaked), recfile_u64(k->leaked_bytes) };
 		for (int j = 0; j < 5; j++)
@@ -213,10 +219,7 @@ static int save_groups(sqlite3 *db, int64_t id, const struct leaks *l)
 		const struct leaks_group *g = &l->groups[i];
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
-		if (g->name)
-			sqlite3_bind_text(st, 3, g->name, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 3);
+		bind_name(st, 3, g->name);
 		int64_t v[] = { recfile_u64(g->size), recfile_u64(g->count), recfile_u64(g->bytes),
 				recfile_u64(g->unreferenced) };
 		for (int j = 0; j < 4; j++)
@@ -235,10 +238,7 @@ static int save_groups(sqlite3 *db, int64_t id, const struct leaks *l)
 static void bind_class(sqlite3_stmt *st, int i, const struct census *c, uint32_t cls)
 {
 	cls &= ~CENSUS_MMAPPED;
-	if (cls < c->n_names)
-		sqlite3_bind_text(st, i, c->names[cls], -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
+	bind_name(st, i, cls < c->n_names ? c->names[cls] : NULL);
 }
 
 static int save_shared(sqlite3 *db, int64_t id, const struct census *c, const struct leaks *l)

@@ -1035,11 +1035,30 @@ int record_traced(struct mt_recorder *r, const struct mt_traced *t, struct mt_er
 	return -1;
 }
 
-int record_scan(struct mt_recorder *r, const struct record_scan *sc, int64_t *id,
-		struct mt_error *err)
+/* A scan or a census, in its own transaction. */
+typedef int (*store_fn)(sqlite3 *db, int64_t session, int64_t sample, const void *what,
+			int64_t *id);
+
+static int save_scan_fn(sqlite3 *db, int64_t session, int64_t sample, const void *what,
+			int64_t *id)
 {
-	/* Written by this thread, once the writer has written every sample
-	 * before it (the scan names the last one) and while it waits. */
+	return scanstore_save(db, session, sample, what, id);
+}
+
+static int save_heap_fn(sqlite3 *db, int64_t session, int64_t sample, const void *what,
+			int64_t *id)
+{
+	return heapstore_save(db, session, sample, what, id);
+}
+
+/*
+ * Written by the caller's thread, once the writer has written every
+ * sample before it (the stored thing names the last one) and while it
+ * waits; a failure stops the recording, as the writer's own do.
+ */
+static int store(struct mt_recorder *r, const char *label, store_fn save, const void *what,
+		 int64_t *id, struct mt_error *err)
+{
 	drain_locked(r);
 	int rc = -1;
 	if (r->failed)
@@ -1047,9 +1066,9 @@ int record_scan(struct mt_recorder *r, const struct record_scan *sc, int64_t *id
 	else if (!r->session)
 		mt_error_set(err, MT_ERR_OTHER, 0, "recording to %s has no sample yet", r->path);
 	else if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-		 scanstore_save(r->db, r->session, r->sample, sc, id) ||
+		 save(r->db, r->session, r->sample, what, id) ||
 		 sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		recfile_error(r->db, "storing a scan", err);
+		recfile_error(r->db, label, err);
 		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
 		size_t n = strlen(err->msg);
 		snprintf(err->msg + n, sizeof(err->msg) - n, ": recording to %s stopped", r->path);
@@ -1062,29 +1081,14 @@ int record_scan(struct mt_recorder *r, const struct record_scan *sc, int64_t *id
 	return rc;
 }
 
+int record_scan(struct mt_recorder *r, const struct record_scan *sc, int64_t *id,
+		struct mt_error *err)
+{
+	return store(r, "storing a scan", save_scan_fn, sc, id, err);
+}
+
 int record_heap(struct mt_recorder *r, const struct record_heap *h, struct mt_error *err)
 {
-	/* As record_scan: after the samples before it, on this thread. */
-	drain_locked(r);
-	int rc = -1;
 	int64_t id;
-	if (r->failed)
-		*err = r->error;
-	else if (!r->session)
-		mt_error_set(err, MT_ERR_OTHER, 0, "recording to %s has no sample yet",
-			     r->path);
-	else if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-		 heapstore_save(r->db, r->session, r->sample, h, &id) ||
-		 sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		recfile_error(r->db, "storing a heap census", err);
-		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
-		size_t n = strlen(err->msg);
-		snprintf(err->msg + n, sizeof(err->msg) - n, ": recording to %s stopped", r->path);
-		r->failed = true;
-		r->error = *err;
-	} else {
-		rc = 0;
-	}
-	pthread_mutex_unlock(&r->lock);
-	return rc;
+	return store(r, "storing a heap census", save_heap_fn, h, &id, err);
 }
